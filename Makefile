@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Sluice build: BPF objects -> skeletons -> userspace, all under build/.
+# Sources are found by pattern, so adding a file never needs an edit here:
+#   bpf/*.bpf.c, tests/bpf/*.bpf.c, bench/*.bpf.c  -> build/<dir>/<name>.bpf.o + build/<dir>/<name>.skel.h
+#   userspace/*.c                                   -> build/sluiced (main.c holds main())
+#   tools/sluicectl/*.c                             -> build/sluicectl
+#   tests/unit/test_*.c                             -> build/tests/unit/test_* (+ an ASan/UBSan twin)
+#   tests/bpf/test_*.c (+ other tests/bpf/*.c)      -> build/tests/bpf/test_*
+#   bench/*.c                                       -> build/bench/*
+#   tests/e2e/test_*.sh                             run as they are
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-9s %s\n' '$(1)' '$(2)';
+endif
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   := build
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+LLHTTP_SRC ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+ARCH_INC   := /usr/include/$(shell $(CC) -dumpmachine)
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS += -Iinclude -Iuserspace -I$(BUILD) -I$(LLHTTP_INC) -D_GNU_SOURCE
+DEPFLAGS  = -MMD -MP
+LDLIBS   += -lxdp -lbpf -luring -lyaml -lelf -lz -lpthread -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude -Ibpf -Wall -Werror
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c tests/bpf/*.bpf.c bench/*.bpf.c)
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LLHTTP_OBJS := $(patsubst $(LLHTTP_SRC)/%.c,$(BUILD)/llhttp/%.o,$(wildcard $(LLHTTP_SRC)/*.c))
+USR_SRCS  := $(wildcard userspace/*.c)
+USR_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(USR_SRCS))
+LIB_OBJS  := $(filter-out $(BUILD)/userspace/main.o,$(USR_OBJS)) $(LLHTTP_OBJS)
+SAN_OBJS  := $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(LIB_OBJS))
+CTL_SRCS  := $(wildcard tools/sluicectl/*.c)
+CTL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
+SAN_BINS  := $(patsubst %.c,$(BUILD)/san/%,$(UNIT_SRCS))
+TBPF_ALL  := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
+TBPF_SRCS := $(filter tests/bpf/test_%,$(TBPF_ALL))
+TBPF_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TBPF_SRCS),$(TBPF_ALL)))
+TBPF_BINS := $(patsubst %.c,$(BUILD)/%,$(TBPF_SRCS))
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
+E2E_TESTS := $(wildcard tests/e2e/test_*.sh)
+
+BINS := $(if $(USR_SRCS),$(BUILD)/sluiced) $(if $(CTL_SRCS),$(BUILD)/sluicectl)
+
+.PHONY: all test check check-unit check-bpf check-e2e bench demo deps clean install tests-build
+.DELETE_ON_ERROR:
+
+all: $(BPF_OBJS) $(SKELS) $(BINS) tests-build $(BENCH_BINS)
+
+tests-build: $(UNIT_BINS) $(SAN_BINS) $(TBPF_BINS)
+
+# BPF: object, then skeleton; every C object waits for all skeletons (order-only).
+$(BUILD)/%.bpf.o: %.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$(notdir $(basename $<))) > $@
+
+$(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+
+$(BUILD)/san/llhttp/%.o: $(LLHTTP_SRC)/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -I$(LLHTTP_INC) -w -c $< -o $@
+
+$(BUILD)/san/%.o: %.c | $(SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/sluiced: $(USR_OBJS) $(LLHTTP_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/sluicectl: $(CTL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/san/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(SAN_OBJS)
+	$(call msg,LINK-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TBPF_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Keep the intermediate objects so relinks stay cheap.
+.SECONDARY:
+
+deps:
+	$(Q)tools/deps.sh
+
+# `make test` first makes sure the Debian packages are there, then builds and proves.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check
+
+PROVE := prove --timer -f
+check: check-unit check-bpf check-e2e
+check-unit: $(UNIT_BINS) $(SAN_BINS)
+	$(if $^,$(Q)$(PROVE) $^)
+check-bpf: $(TBPF_BINS)
+	$(if $^,$(Q)$(PROVE) $^)
+check-e2e: all
+	$(if $(E2E_TESTS),$(Q)$(PROVE) $(E2E_TESTS))
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/run.sh $(BENCH_ARGS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+install: $(BINS) $(BPF_OBJS)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sluice
+	$(if $(wildcard $(BUILD)/sluiced),install -m 0755 $(BUILD)/sluiced $(DESTDIR)$(PREFIX)/sbin/)
+	$(if $(wildcard $(BUILD)/sluicectl),install -m 0755 $(BUILD)/sluicectl $(DESTDIR)$(PREFIX)/bin/)
+	install -m 0644 $(filter $(BUILD)/bpf/%,$(BPF_OBJS)) $(DESTDIR)$(PREFIX)/lib/sluice/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

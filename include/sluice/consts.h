@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Sizes, flags and pin paths shared by the BPF programs and sluiced. */
+#ifndef SLUICE_CONSTS_H
+#define SLUICE_CONSTS_H
+
+#define SL_MAX_VIPS         512
+#define SL_MAX_BACKENDS     4096       /* ids 1..4095; 0 = none */
+#define SL_RING_DEFAULT     65537      /* Maglev table size: prime, >= 100 x backends */
+#define SL_RING_MAX         1048573    /* largest prime below 2^20 */
+#define SL_CT_DEFAULT       1000000
+#define SL_UDP_TIMEOUT_NS   (30ULL * 1000000000ULL)
+
+/* Families as stored in maps: fixed values, independent of the libc's AF_*. */
+#define SL_AF_INET          4
+#define SL_AF_INET6         6
+
+/* sl_vip_meta.flags */
+#define SL_VIP_F_DSR        (1U << 0)  /* L2 direct server return instead of IPIP */
+#define SL_VIP_F_HASH_SRC   (1U << 1)  /* hash on source address only (stickiness, fragments) */
+#define SL_VIP_F_EMPTY_PASS (1U << 2)  /* no healthy backend: XDP_PASS instead of XDP_DROP */
+
+/* sl_backend.flags */
+#define SL_BACKEND_F_DRAIN  (1U << 0)  /* informational: draining backends are not in the ring */
+
+/* sl_config.flags */
+#define SL_CFG_F_ICMP_ECHO  (1U << 0)  /* answer echo requests to VIP addresses */
+
+#define SL_PIN_DIR          "/sys/fs/bpf/sluice"
+
+#endif

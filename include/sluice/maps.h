@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Keys and values of every BPF map, shared by bpf/ and userspace/: one definition each. */
+#ifndef SLUICE_MAPS_H
+#define SLUICE_MAPS_H
+
+#include <linux/types.h>
+#include "sluice/consts.h"
+
+/*
+ * Addresses are 16 bytes in network order for both families so one key type
+ * serves IPv4 and IPv6: an IPv4 address sits in addr[0], addr[1..3] are zero.
+ */
+
+/* sl_vips: which (address, port, protocol) is a VIP. port 0 = every port. */
+struct sl_vip_key {
+	__be32 addr[4];
+	__be16 port;
+	__u8   proto;       /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8   family;      /* SL_AF_INET or SL_AF_INET6 */
+};
+_Static_assert(sizeof(struct sl_vip_key) == 20, "sl_vip_key layout");
+
+struct sl_vip_meta {
+	__u32 id;           /* index into sl_rings and sl_vip_stats, < SL_MAX_VIPS */
+	__u32 flags;        /* SL_VIP_F_* */
+};
+_Static_assert(sizeof(struct sl_vip_meta) == 8, "sl_vip_meta layout");
+
+/*
+ * sl_rings: array of maps, index = VIP id, inner = array of __u32.
+ * Inner slot 0 holds the table size M (a prime); slots 1..M hold backend ids.
+ * Userspace fills a fresh inner map and swaps the outer slot in one update,
+ * so a packet sees either the whole old table or the whole new one.
+ * Backend id 0 means "no backend" (a VIP with no healthy backend).
+ */
+
+/* sl_backends: array indexed by backend id (1..SL_MAX_BACKENDS-1). */
+struct sl_backend {
+	__be32 addr[4];
+	__u8   family;      /* SL_AF_*, 0 = unused slot */
+	__u8   flags;       /* SL_BACKEND_F_* */
+	__u16  pad;
+	__u32  pad2;
+};
+_Static_assert(sizeof(struct sl_backend) == 24, "sl_backend layout");
+
+/* sl_conntrack: LRU_PERCPU_HASH from flow 5-tuple to the backend it was given. */
+struct sl_flow_key {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;       /* ICMP echo: identifier; otherwise 0 for non TCP/UDP */
+	__be16 dport;
+	__u8   proto;
+	__u8   family;
+	__u8   pad[2];      /* zeroed: hashed as raw bytes */
+};
+_Static_assert(sizeof(struct sl_flow_key) == 40, "sl_flow_key layout");
+
+struct sl_ct_value {
+	__u32 backend_id;   /* 0 = no entry on this CPU (per-CPU values start zeroed) */
+	__u32 vip_id;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns(); UDP entries older than the timeout are stale */
+};
+_Static_assert(sizeof(struct sl_ct_value) == 16, "sl_ct_value layout");
+
+/* sl_config: one-entry array of settings the control plane may change at run time. */
+struct sl_config {
+	__be32 tunnel_src4;       /* IPIP outer source base address */
+	__be32 tunnel_src4_mask;  /* host bits varied by the flow hash (network order), e.g. 0.0.255.255 */
+	__be32 tunnel_src6[4];    /* IPv6-in-IPv6 outer source base; low 32 bits varied by the hash */
+	__u64  udp_timeout_ns;    /* idle time after which a UDP conntrack entry is ignored */
+	__u32  hash_seed;         /* flow hash seed: same config -> same answer on every node */
+	__u32  flags;             /* SL_CFG_F_* */
+};
+_Static_assert(sizeof(struct sl_config) == 40, "sl_config layout");
+
+/* sl_vip_stats: PERCPU_ARRAY indexed by VIP id; userspace sums over CPUs. */
+struct sl_vip_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 ct_hit_syn;     /* SYN that found an entry (retransmit, or port reuse) */
+	__u64 ct_miss_syn;    /* SYN that went to Maglev */
+	__u64 ct_hit;         /* non-SYN packet of a tracked flow */
+	__u64 ct_miss;        /* non-SYN packet with no entry: went to Maglev */
+	__u64 no_backend;     /* packet for a VIP whose table is empty */
+	__u64 icmp_echo;      /* echo requests answered in XDP */
+	__u64 icmp_ptb;       /* frag-needed / packet-too-big steered to a backend */
+};
+_Static_assert(sizeof(struct sl_vip_stats) == 80, "sl_vip_stats layout");
+
+/* sl_be_stats: PERCPU_ARRAY indexed by backend id. */
+struct sl_backend_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+_Static_assert(sizeof(struct sl_backend_stats) == 24, "sl_backend_stats layout");
+
+/* sl_drops: PERCPU_ARRAY of __u64 indexed by enum sl_drop_reason (sluice/drop.h). */
+
+/* sl_tx_ports: DEVMAP_HASH keyed by ifindex, for XDP_REDIRECT to another interface. */
+
+#endif

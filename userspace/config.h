@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The parsed sluiced configuration (the YAML schema of docs/config.md) and its loader. */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* An IP address without port (L4 VIPs and backends). family is AF_INET or AF_INET6. */
+struct cfg_ip {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	};
+};
+
+/* A listen or connect address: host:port, [v6]:port, or unix:/path. */
+struct cfg_sockaddr {
+	struct sockaddr_storage ss;   /* AF_INET, AF_INET6 or AF_UNIX */
+	socklen_t len;
+	char text[128];               /* as written in the config, for logs */
+};
+
+/* A CIDR prefix for allow lists. */
+struct cfg_cidr {
+	struct cfg_ip ip;
+	uint8_t prefix_len;
+};
+
+enum cfg_health_type { CFG_HEALTH_NONE = 0, CFG_HEALTH_TCP, CFG_HEALTH_HTTP };
+
+struct cfg_health {
+	enum cfg_health_type type;
+	uint16_t port;                /* 0: the server's own port */
+	char *path;                   /* http: request path, default "/" */
+	char *host;                   /* http: Host header, default the address */
+	uint16_t expect_status;       /* http: 0 = any 2xx or 3xx */
+	uint32_t interval_ms;         /* default 1000 */
+	uint32_t timeout_ms;          /* default 500 */
+	uint32_t rise;                /* default 2 */
+	uint32_t fall;                /* default 3 */
+};
+
+/* ---- l4 ---- */
+
+enum cfg_xdp_mode { CFG_XDP_NATIVE = 0, CFG_XDP_GENERIC };
+enum cfg_forwarding { CFG_FWD_IPIP = 0, CFG_FWD_DSR };
+enum cfg_empty { CFG_EMPTY_DROP = 0, CFG_EMPTY_PASS };   /* VIP with no healthy backend */
+
+struct cfg_backend {
+	struct cfg_ip addr;
+	uint32_t weight;              /* 0..1000, default 100; 0 = drained */
+	int line;
+};
+
+struct cfg_vip {
+	char *name;
+	struct cfg_ip addr;
+	uint16_t port;                /* 0 = every port */
+	uint8_t proto;                /* IPPROTO_TCP | IPPROTO_UDP */
+	enum cfg_forwarding forwarding; /* default: l4.forwarding */
+	bool hash_src;                /* hash on source address only (key: hash: source) */
+	enum cfg_empty on_empty;      /* key: on_no_backend: drop | pass */
+	uint32_t ring_size;           /* default: l4.ring_size */
+	struct cfg_backend *backends;
+	size_t n_backends;
+	struct cfg_health health;
+	int line;
+};
+
+struct cfg_l4 {
+	bool present;
+	char **interfaces;
+	size_t n_interfaces;
+	enum cfg_xdp_mode xdp_mode;
+	enum cfg_forwarding forwarding;
+	uint32_t conntrack_entries;   /* default 1000000 */
+	uint32_t ring_size;           /* default 65537; must be prime */
+	uint32_t hash_seed;           /* default 0 */
+	uint32_t udp_timeout_ms;      /* default 30000 */
+	struct cfg_ip tunnel_src4;    /* IPIP outer source base (default 198.19.0.0) */
+	uint8_t tunnel_src4_bits;     /* host bits varied per flow (default 16) */
+	struct cfg_ip tunnel_src6;    /* default 2001:2:0:ffff:: */
+	bool icmp_echo;               /* answer pings to VIPs in XDP, default true */
+	bool detach_on_exit;          /* default false: XDP keeps forwarding across restarts */
+	struct cfg_vip *vips;
+	size_t n_vips;
+};
+
+/* ---- l7 ---- */
+
+enum cfg_mode { CFG_MODE_REVERSE = 0, CFG_MODE_FORWARD };
+enum cfg_log_format { CFG_LOG_COMBINED = 0, CFG_LOG_JSON };
+enum cfg_balance {
+	CFG_BAL_ROUND_ROBIN = 0, CFG_BAL_WEIGHTED, CFG_BAL_LEAST_CONN, CFG_BAL_HASH, CFG_BAL_P2C,
+};
+enum cfg_hash_key { CFG_HASH_CLIENT_IP = 0, CFG_HASH_HEADER, CFG_HASH_COOKIE };
+
+struct cfg_access_log {
+	char *path;                   /* NULL: no access log */
+	enum cfg_log_format format;
+	uint32_t body_bytes;          /* capture request/response bodies up to this many bytes; 0 = off */
+	char **redact;                /* header names to redact; default Authorization, Cookie */
+	size_t n_redact;
+};
+
+struct cfg_match {
+	char *host;                   /* NULL = any */
+	char *path_prefix;            /* NULL = any */
+	char *header_name;            /* "X-Canary: 1" splits into name and value */
+	char *header_value;
+};
+
+struct cfg_split {
+	char *upstream;
+	size_t upstream_idx;          /* resolved index into l7.upstreams */
+	uint32_t weight;
+};
+
+struct cfg_route {
+	struct cfg_match match;
+	struct cfg_split *splits;     /* `upstream: X` becomes one split of weight 1 */
+	size_t n_splits;
+	uint32_t log_body_sample;     /* per-route body capture: 1 in N requests; 0 = never */
+	int line;
+};
+
+struct cfg_listener {
+	char *name;
+	struct cfg_sockaddr listen;
+	enum cfg_mode mode;
+	char *cache;                  /* NULL = no cache */
+	size_t cache_idx;
+	struct cfg_access_log access_log;
+	struct cfg_route *routes;
+	size_t n_routes;
+	uint32_t max_header_bytes;    /* default 16384 -> 431 */
+	uint64_t max_body_bytes;      /* default 1 GiB -> 413; 0 = unlimited */
+	uint32_t request_timeout_ms;  /* header read timeout, default 10000 -> 408 */
+	uint32_t client_idle_ms;      /* keep-alive idle, default 60000 */
+	uint32_t max_connections;     /* per listener, default 10000 */
+	int line;
+};
+
+struct cfg_server {
+	struct cfg_sockaddr addr;
+	uint32_t weight;              /* default 1 */
+	int line;
+};
+
+struct cfg_upstream {
+	char *name;
+	enum cfg_balance balance;
+	enum cfg_hash_key hash_key;
+	char *hash_name;              /* header or cookie name */
+	char *host;                   /* rewrite Host to this; NULL = preserve the client's */
+	struct cfg_server *servers;
+	size_t n_servers;
+	struct cfg_health health;
+	uint32_t connect_timeout_ms;  /* default 2000 -> 502/504 */
+	uint32_t response_timeout_ms; /* default 30000 -> 504 */
+	uint32_t retries;             /* default 1 (idempotent requests only) */
+	uint32_t max_fails;           /* passive ejection after N consecutive failures, default 3 */
+	uint32_t fail_timeout_ms;     /* how long an ejected server stays out, default 10000 */
+	uint32_t slow_start_ms;       /* default 0 */
+	uint32_t keepalive;           /* idle pooled connections per worker per server, default 32 */
+	bool via;                     /* add a Via header, default false */
+	int line;
+};
+
+struct cfg_cache {
+	char *name;
+	uint64_t memory_bytes;
+	uint64_t max_object_bytes;    /* default memory / 16 */
+	int line;
+};
+
+struct cfg_forward {
+	struct cfg_cidr *allow_clients;   /* default 127.0.0.0/8 and ::1/128 */
+	size_t n_allow_clients;
+	char **allow_hosts;               /* default ["*"] */
+	size_t n_allow_hosts;
+	char **deny_hosts;
+	size_t n_deny_hosts;
+	uint16_t *connect_ports;          /* default [443] */
+	size_t n_connect_ports;
+	bool allow_private_destinations;
+	char *auth_file;
+	bool anonymize;
+	char **identifying_headers;       /* extra headers stripped when anonymize */
+	size_t n_identifying_headers;
+};
+
+struct cfg_l7 {
+	struct cfg_listener *listeners;
+	size_t n_listeners;
+	struct cfg_upstream *upstreams;
+	size_t n_upstreams;
+	struct cfg_cache *caches;
+	size_t n_caches;
+	struct cfg_forward forward;
+};
+
+struct cfg {
+	char *path;
+	uint32_t workers;                 /* 0 = auto (one per core) */
+	struct cfg_sockaddr admin;        /* default 127.0.0.1:9900 */
+	struct cfg_l4 l4;
+	struct cfg_l7 l7;
+};
+
+/*
+ * cfg_load() - parse and validate a config file.
+ * Every problem is written to @errs as "file:line: message", one per line.
+ * Returns the config, or NULL with errno set (EINVAL: invalid, with messages
+ * on @errs; other: the file could not be read). Never returns a half-valid config.
+ */
+struct cfg *cfg_load(const char *path, FILE *errs);
+
+/* cfg_load_string() - the same for text in memory; @name is used in messages. */
+struct cfg *cfg_load_string(const char *name, const char *text, size_t len, FILE *errs);
+
+void cfg_free(struct cfg *cfg);
+
+#endif
