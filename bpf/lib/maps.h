@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Every map of the XDP balancer, one line each on why it exists; all pinned under SL_PIN_DIR by name. */
+#ifndef SL_BPF_MAPS_H
+#define SL_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "sluice/consts.h"
+#include "sluice/drop.h"
+#include "sluice/maps.h"
+
+/*
+ * sl_vips: (address, port, protocol, family) -> VIP id and flags. Exact port
+ * first, then port 0 (every port). One extra entry per VIP address with
+ * proto IPPROTO_ICMP (v4) / IPPROTO_ICMPV6 (v6) and port 0 marks the address
+ * for echo replies (SL_CFG_F_ICMP_ECHO); its meta.id is the VIP whose stats
+ * count the replies.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct sl_vip_key);
+	__type(value, struct sl_vip_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_vips SEC(".maps");
+
+/*
+ * The inner map template of sl_rings. BPF_F_INNER_MAP lets userspace install
+ * inner arrays of any size (up to SL_RING_MAX + 1 entries): slot 0 = M,
+ * slots 1..M = backend ids. Replacing the outer slot is one atomic update.
+ */
+struct sl_ring_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_RING_DEFAULT + 1);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* sl_rings: VIP id -> its Maglev table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SL_MAX_VIPS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct sl_ring_inner);  /* must come last: a flexible array */
+} sl_rings SEC(".maps");
+
+/* sl_backends: backend id -> address; the ring stores ids so tables stay 4 bytes a slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct sl_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_backends SEC(".maps");
+
+/* sl_conntrack: flow -> backend, so a table change never moves an established flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, SL_CT_DEFAULT);
+	__type(key, struct sl_flow_key);
+	__type(value, struct sl_ct_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_conntrack SEC(".maps");
+
+/* sl_config: run-time settings (tunnel sources, seed, UDP timeout, flags). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_config SEC(".maps");
+
+/* sl_vip_stats: per-CPU counters per VIP id; userspace sums the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct sl_vip_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_vip_stats SEC(".maps");
+
+/* sl_be_stats: per-CPU counters per backend id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct sl_backend_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_be_stats SEC(".maps");
+
+/* sl_drops: one per-CPU counter per enum sl_drop_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_drops SEC(".maps");
+
+/*
+ * sl_tx_ports: egress ifindex -> ifindex (value is a __u32 ifindex, i.e. the
+ * first member of struct bpf_devmap_val), for XDP_REDIRECT when the route to
+ * a backend leaves through another interface than the packet came in on.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_tx_ports SEC(".maps");
+
+#endif
