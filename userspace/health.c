@@ -36,6 +36,7 @@ struct hc_target {
 	health_cb cb;
 	void *arg;
 	bool up;
+	bool known;                   /* a first verdict (rise successes or fall failures) was reached */
 	bool removed;
 	uint32_t succ, fail;
 	uint64_t next_due_ns;
@@ -167,7 +168,7 @@ int health_add(struct health *h, const struct sockaddr *addr, socklen_t len, con
 	pthread_mutex_lock(&h->lock);
 	id = t->id = h->next_id++;
 	if (cfg->type == CFG_HEALTH_NONE) {
-		t->up = true;
+		t->up = t->known = true;
 	} else {
 		/* Deterministic jitter (up to a tenth of the interval) so targets added together don't fire together. */
 		uint64_t spread = (uint64_t)t->cfg.interval_ms * 1000000ULL / 10;
@@ -254,7 +255,7 @@ static void hc_finish(struct health *h, struct hc_target *t, bool success, const
 		t->fail = 0;
 		t->succ++;
 		if (!t->up && t->succ == t->cfg.rise) {
-			t->up = true;
+			t->up = t->known = true;
 			log_info("%s: health: up (%u successes)", t->name, t->succ);
 			if (t->cb)
 				t->cb(t->arg, true);
@@ -266,8 +267,10 @@ static void hc_finish(struct health *h, struct hc_target *t, bool success, const
 	t->fail++;
 	if (t->fail == t->cfg.fall) {
 		log_warn("%s: health: down (%u failures; last: %s)", t->name, t->fail, why);
-		if (t->up) {
+		/* The first verdict is a change too: the owner may have assumed "up" (e.g. after a restart). */
+		if (t->up || !t->known) {
 			t->up = false;
+			t->known = true;
 			if (t->cb)
 				t->cb(t->arg, false);
 		}

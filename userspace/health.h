@@ -26,6 +26,8 @@ struct health *health_new(void);
  * e.g. "web/198.18.20.1". Returns an id >= 0 or -errno. Targets start "up"
  * only after rise successes unless cfg->type is NONE: then @cb is called
  * once with true before health_add() returns and no check is ever made.
+ * A target that first reaches fall failures gets @cb(arg, false) once too,
+ * so an owner that assumed "up" (e.g. state recovered after a restart) learns.
  */
 int health_add(struct health *h, const struct sockaddr *addr, socklen_t len, const struct cfg_health *cfg, const char *name, health_cb cb, void *arg);
 

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Reading and writing the XDP balancer's maps by fd; the only place that knows their value layouts. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "l4_maps.h"
+#include "sluice/consts.h"
+
+const char *const l4_map_names[9] = {
+	"sl_vips", "sl_rings", "sl_backends", "sl_conntrack", "sl_config",
+	"sl_vip_stats", "sl_be_stats", "sl_drops", "sl_tx_ports",
+};
+
+int *l4_maps_fd(struct l4_maps *m, int idx)
+{
+	int *fds[9] = { &m->vips, &m->rings, &m->backends, &m->conntrack, &m->config,
+			&m->vip_stats, &m->be_stats, &m->drops, &m->tx_ports };
+
+	return fds[idx];
+}
+
+static int l4_maps_ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
+
+int l4_maps_open_pinned(struct l4_maps *m, const char *dir)
+{
+	char path[256];
+	int err = 0;
+
+	m->ncpus = l4_maps_ncpus();
+	for (int i = 0; i < 9; i++)
+		*l4_maps_fd(m, i) = -1;
+	for (int i = 0; i < 9; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, l4_map_names[i]);
+		*l4_maps_fd(m, i) = bpf_obj_get(path);
+		if (*l4_maps_fd(m, i) < 0) {
+			err = -errno;
+			l4_maps_close(m);
+			return err;
+		}
+	}
+	{
+		struct bpf_map_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(m->conntrack, &info, &len))
+			m->ct_max = info.max_entries;
+	}
+	return 0;
+}
+
+void l4_maps_close(struct l4_maps *m)
+{
+	for (int i = 0; i < 9; i++) {
+		int *fd = l4_maps_fd(m, i);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+void l4_ip_to_sl(const struct cfg_ip *ip, __be32 addr[4], uint8_t *family)
+{
+	memset(addr, 0, 16);
+	if (ip->family == AF_INET) {
+		addr[0] = ip->v4.s_addr;
+		*family = SL_AF_INET;
+	} else {
+		memcpy(addr, &ip->v6, 16);
+		*family = SL_AF_INET6;
+	}
+}
+
+static int l4_update(int fd, const void *k, const void *v)
+{
+	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
+}
+
+int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
+{
+	struct sl_config c = { 0 };
+	__u32 key = 0;
+
+	c.tunnel_src4 = l4->tunnel_src4.v4.s_addr;
+	c.tunnel_src4_mask = htonl(l4->tunnel_src4_bits >= 32 ? 0xffffffffU : ((1U << l4->tunnel_src4_bits) - 1));
+	memcpy(c.tunnel_src6, &l4->tunnel_src6.v6, 16);
+	c.udp_timeout_ns = (uint64_t)l4->udp_timeout_ms * 1000000ULL;
+	c.hash_seed = l4->hash_seed;
+	c.flags = l4->icmp_echo ? SL_CFG_F_ICMP_ECHO : 0;
+	return l4_update(m->config, &key, &c);
+}
+
+int l4_maps_set_vip(struct l4_maps *m, const struct sl_vip_key *k, const struct sl_vip_meta *v)
+{
+	return l4_update(m->vips, k, v);
+}
+
+int l4_maps_del_vip(struct l4_maps *m, const struct sl_vip_key *k)
+{
+	if (bpf_map_delete_elem(m->vips, k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int l4_maps_set_backend(struct l4_maps *m, uint32_t id, const struct sl_backend *b)
+{
+	return l4_update(m->backends, &id, b);
+}
+
+int l4_maps_get_backend(struct l4_maps *m, uint32_t id, struct sl_backend *b)
+{
+	return bpf_map_lookup_elem(m->backends, &id, b) ? -errno : 0;
+}
+
+/* Fill an array map: one batch syscall when the kernel has it, else slot by slot. */
+static int l4_fill_array(int fd, const uint32_t *vals, uint32_t n)
+{
+	uint32_t *keys = malloc(sizeof(*keys) * n);
+	__u32 count = n;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
+		for (uint32_t i = 0; i < n && !err; i++)
+			if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+				err = -errno;
+	}
+	free(keys);
+	return err;
+}
+
+int l4_maps_set_ring(struct l4_maps *m, uint32_t vip_id, const uint32_t *ids, uint32_t size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	uint32_t *vals = malloc(sizeof(*vals) * (size + 1));
+	int fd, err;
+
+	if (!vals)
+		return -ENOMEM;
+	vals[0] = size;
+	memcpy(vals + 1, ids, sizeof(*ids) * size);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring", sizeof(__u32), sizeof(__u32), size + 1, &opts);
+	if (fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	err = l4_fill_array(fd, vals, size + 1);
+	if (!err)
+		err = l4_update(m->rings, &vip_id, &fd);
+	/* The outer map holds its own reference to the inner one. */
+	close(fd);
+err_free:
+	free(vals);
+	return err;
+}
+
+int l4_maps_del_ring(struct l4_maps *m, uint32_t vip_id)
+{
+	if (bpf_map_delete_elem(m->rings, &vip_id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int l4_maps_get_ring(struct l4_maps *m, uint32_t vip_id, uint32_t **ids, uint32_t *size)
+{
+	__u32 inner_id, key = 0, msize;
+	uint32_t *out;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(m->rings, &vip_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &key, &msize)) {
+		err = -errno;
+		goto err_close;
+	}
+	out = calloc(msize ? msize : 1, sizeof(*out));
+	if (!out) {
+		err = -ENOMEM;
+		goto err_close;
+	}
+	{
+		/* Batch lookup when available: 65537 single lookups cost ~50 ms. */
+		__u32 *keys = malloc(sizeof(*keys) * (msize + 1)), *vals = malloc(sizeof(*vals) * (msize + 1));
+		__u32 count = msize + 1, out_batch;
+		bool done = false;
+
+		if (keys && vals && !bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, NULL) &&
+		    count == msize + 1) {
+			memcpy(out, vals + 1, sizeof(*out) * msize);
+			done = true;
+		} else if (keys && vals && errno == ENOENT && count == msize + 1) {
+			memcpy(out, vals + 1, sizeof(*out) * msize);
+			done = true;
+		}
+		free(keys);
+		free(vals);
+		for (__u32 i = 1; !done && i <= msize; i++) {
+			if (bpf_map_lookup_elem(fd, &i, &out[i - 1])) {
+				err = -errno;
+				free(out);
+				goto err_close;
+			}
+		}
+	}
+	*ids = out;
+	*size = msize;
+err_close:
+	close(fd);
+	return err;
+}
+
+/* Per-CPU values come back as ncpus copies, each padded to 8 bytes. */
+static int l4_percpu_sum(struct l4_maps *m, int fd, uint32_t key, uint64_t *out, size_t nwords)
+{
+	size_t stride = (nwords * 8 + 7) / 8 * 8;
+	uint64_t *buf = calloc(m->ncpus, stride);
+
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, buf)) {
+		int err = -errno;
+
+		free(buf);
+		return err;
+	}
+	memset(out, 0, nwords * 8);
+	for (int c = 0; c < m->ncpus; c++)
+		for (size_t w = 0; w < nwords; w++)
+			out[w] += buf[c * (stride / 8) + w];
+	free(buf);
+	return 0;
+}
+
+int l4_maps_vip_stats(struct l4_maps *m, uint32_t vip_id, struct sl_vip_stats *out)
+{
+	return l4_percpu_sum(m, m->vip_stats, vip_id, (uint64_t *)out, sizeof(*out) / 8);
+}
+
+int l4_maps_be_stats(struct l4_maps *m, uint32_t be_id, struct sl_backend_stats *out)
+{
+	return l4_percpu_sum(m, m->be_stats, be_id, (uint64_t *)out, sizeof(*out) / 8);
+}
+
+int l4_maps_drops(struct l4_maps *m, uint64_t out[SL_DROP_MAX])
+{
+	for (uint32_t r = 0; r < SL_DROP_MAX; r++) {
+		int err = l4_percpu_sum(m, m->drops, r, &out[r], 1);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int l4_percpu_zero(struct l4_maps *m, int fd, uint32_t key, size_t size)
+{
+	void *buf = calloc(m->ncpus, (size + 7) / 8 * 8);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = l4_update(fd, &key, buf);
+	free(buf);
+	return err;
+}
+
+int l4_maps_zero_vip_stats(struct l4_maps *m, uint32_t vip_id)
+{
+	return l4_percpu_zero(m, m->vip_stats, vip_id, sizeof(struct sl_vip_stats));
+}
+
+int l4_maps_zero_be_stats(struct l4_maps *m, uint32_t be_id)
+{
+	return l4_percpu_zero(m, m->be_stats, be_id, sizeof(struct sl_backend_stats));
+}
+
+int l4_maps_ct_lookup(struct l4_maps *m, const struct sl_flow_key *k, struct sl_ct_value *out)
+{
+	struct sl_ct_value *vals = calloc(m->ncpus, sizeof(*vals));
+	int err = -ENOENT;
+
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->conntrack, k, vals)) {
+		err = -errno;
+		goto out;
+	}
+	/* Each CPU that saw the flow has its own copy; the freshest one is what XDP uses there. */
+	for (int c = 0; c < m->ncpus; c++) {
+		if (vals[c].backend_id && (err || vals[c].last_seen_ns > out->last_seen_ns)) {
+			*out = vals[c];
+			err = 0;
+		}
+	}
+out:
+	free(vals);
+	return err;
+}
+
+int l4_maps_add_tx_port(struct l4_maps *m, uint32_t ifindex)
+{
+	return l4_update(m->tx_ports, &ifindex, &ifindex);
+}
