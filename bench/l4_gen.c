@@ -378,8 +378,14 @@ int main(int argc, char **argv)
 		goto out_close;
 
 	/* The sink, where the packets should end up. */
-	sink = l4_tx__open_and_load();
-	if (!sink) {
+	sink = l4_tx__open();
+	if (sink) {
+		memcpy((void *)&sink->rodata->count_src4, &o.src, 4);
+		memcpy((void *)sink->rodata->count_src6, &o.src, 16);
+		if (o.family == AF_INET6)
+			sink->rodata->count_src4 = 0xffffffff;  /* never matches */
+	}
+	if (!sink || l4_tx__load(sink)) {
 		fprintf(stderr, "l4_gen: load l4_tx: %s\n", strerror(errno));
 		goto out_close;
 	}

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The L4 bench's reference XDP programs: plain forwarders (the ceiling Sluice is measured against) and a counting sink. */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 const volatile __u32 fwd_ifindex;    /* tx_fwd: where every frame goes */
 const volatile __u8 fwd_src[ETH_ALEN];
 const volatile __u8 fwd_dst[ETH_ALEN];
+/* sink: the generator's source address; its packets (and tunnels) are counted, nothing else. */
+const volatile __be32 count_src4;
+const volatile __be32 count_src6[4];
 
 /* Packets the sink saw: per CPU so counting costs no atomic and no bouncing cache line. */
 struct {
@@ -51,7 +58,34 @@ int tx_reflect(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-/* Counts and drops IP frames; ARP and the rest pass so neighbours still resolve. */
+/* Is this the generator's traffic, as sent or as a balancer tunnels it? */
+static __always_inline bool is_bench(struct ethhdr *eth, void *end)
+{
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > end)
+			return false;
+		return ip->protocol == IPPROTO_IPIP || ip->saddr == count_src4;
+	}
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > end)
+			return false;
+		return ip6->nexthdr == IPPROTO_IPV6 ||
+		       (ip6->saddr.in6_u.u6_addr32[0] == count_src6[0] &&
+			ip6->saddr.in6_u.u6_addr32[1] == count_src6[1] &&
+			ip6->saddr.in6_u.u6_addr32[2] == count_src6[2] &&
+			ip6->saddr.in6_u.u6_addr32[3] == count_src6[3]);
+	}
+	return false;
+}
+
+/*
+ * Counts and drops the generator's packets. Everything else passes, so ARP,
+ * neighbour discovery and the balancer's health checks still reach the backends.
+ */
 SEC("xdp")
 int sink(struct xdp_md *ctx)
 {
@@ -59,9 +93,7 @@ int sink(struct xdp_md *ctx)
 	__u32 k = 0;
 	__u64 *n;
 
-	if (!eth_ok(ctx, &eth))
-		return XDP_PASS;
-	if (eth->h_proto != bpf_htons(ETH_P_IP) && eth->h_proto != bpf_htons(ETH_P_IPV6))
+	if (!eth_ok(ctx, &eth) || !is_bench(eth, (void *)(long)ctx->data_end))
 		return XDP_PASS;
 	n = bpf_map_lookup_elem(&l4_count, &k);
 	if (n)

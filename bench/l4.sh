@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# L4 scenario: packets/s through Sluice's XDP balancer and its peers, measured one after another on one topology.
+#
+#   bench/l4.sh [--duration S] [--out DIR] [--flows N]
+#
+# One rep. Prints result lines on stdout (bench/run.sh aggregates them):
+#   figure NAME VALUE UNIT
+#   ratio NAME NUMERATOR_FIGURE DENOMINATOR_FIGURE TARGET
+# and progress on stderr. Raw generator output goes to DIR/l4.raw.
+#
+# Core split: the generator (build/bench/l4_gen, BPF_PROG_RUN live frames) is
+# pinned to GEN_CPU; the lb's receiving veth runs threaded NAPI with its kthread
+# pinned to LB_CPU, so every program under test (and the kernel's forwarding
+# for nftables) runs in softirq context on LB_CPU. The counting sink on the
+# backend segment runs there too, since the lb's redirect schedules it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${SL_BUILD:-$ROOT/build}
+GEN=$BUILD/bench/l4_gen
+DURATION=2
+OUT=
+FLOWS=1024
+while [ $# -gt 0 ]; do
+	case $1 in
+	--duration) DURATION=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--flows) FLOWS=$2; shift 2 ;;
+	*) echo "usage: $0 [--duration S] [--out DIR] [--flows N]" >&2; exit 2 ;;
+	esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "l4.sh: needs root" >&2; exit 77; }
+[ -x "$GEN" ] || { echo "l4.sh: $GEN missing: run make" >&2; exit 1; }
+OUT=${OUT:-$(mktemp -d /tmp/sluice-l4.XXXXXX)}
+mkdir -p "$OUT"
+RAW=$OUT/l4.raw
+: >"$RAW"
+
+if [ "$(nproc)" -ge 2 ]; then GEN_CPU=1 LB_CPU=0; else GEN_CPU=0 LB_CPU=0; fi
+P=slb$$-
+PIN=/sys/fs/bpf/sluice-bench-$$
+SLUICED_PID=
+
+cleanup() {
+	if [ -n "$SLUICED_PID" ]; then
+		kill "$SLUICED_PID" 2>/dev/null || true
+		for _ in $(seq 20); do kill -0 "$SLUICED_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$SLUICED_PID" 2>/dev/null || true
+	fi
+	"$ROOT/tools/topo.sh" down "$P" >/dev/null 2>&1 || true
+	rm -rf "$PIN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+progress() { echo "l4: $*" >&2; }
+
+"$ROOT/tools/topo.sh" up "$P" --backends 3 >/dev/null
+eval "$("$ROOT/tools/topo.sh" env "$P")"
+
+# Backends are reached through permanent neighbour entries: the sink sits between
+# the lb and the backends, and a forwarder must never wait on ARP mid-measurement.
+for i in 1 2 3; do
+	eval "ip -n $NS_LB neigh replace \$BE${i}_IP4 lladdr \$MAC_BE$i dev $IF_LB_OUT nud permanent"
+done
+
+# Threaded NAPI on the lb's receiving veth, its kthread pinned to LB_CPU.
+ip netns exec "$NS_LB" sh -c "echo 1 > /sys/class/net/$IF_LB_IN/threaded"
+for pid in $(pgrep -x "napi/$IF_LB_IN-[0-9]*" || true); do taskset -pc "$LB_CPU" "$pid" >/dev/null; done
+
+gen() {  # gen NAME COUNT_NS COUNT_DEV [l4_gen options...]: one measurement, prints counted pps
+	local name=$1 cns=$2 cdev=$3 line; shift 3
+	line=$("$GEN" --gen-ns "$NS_CLI" --gen-dev "$IF_CLI" --src-mac "$MAC_CLI" --dst-mac "$MAC_LB_IN" \
+		--src "$CLI4" --dst "$VIP4" --dport 80 --flows "$FLOWS" --cpu "$GEN_CPU" \
+		--duration "$DURATION" --count-ns "$cns" --count-dev "$cdev" "$@")
+	echo "$name $line" >>"$RAW"
+	progress "$name: $line"
+	sed -n 's/.*counted_pps=\([0-9]*\).*/\1/p' <<<"$line"
+}
+
+figure() { echo "figure l4.$1 $2 pps"; }
+
+# (1) XDP_DROP at the lb: the most any XDP program there can take from this generator.
+figure xdp_drop "$(gen xdp_drop "$NS_LB" "$IF_LB_IN")"
+# (2) The plain forwarders: new MACs + redirect to the backend side, and XDP_TX back to the client.
+figure xdp_fwd "$(gen xdp_fwd "$NS_NET" "$IF_NET_UP" --lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog fwd \
+	--fwd-dev "$IF_LB_OUT" --fwd-src "$MAC_LB_OUT" --fwd-dst "$MAC_BE1")"
+figure xdp_tx "$(gen xdp_tx "$NS_CLI" "$IF_CLI" --lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog reflect)"
+
+# (3) The kernel's own forwarding with nftables DNAT over the 3 backends.
+ip netns exec "$NS_LB" sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1 2>/dev/null || true
+ip netns exec "$NS_LB" nft -f - <<EOF
+table ip sl_bench {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr $VIP4 tcp dport 80 dnat to numgen inc mod 3 map { 0 : $BE1_IP4, 1 : $BE2_IP4, 2 : $BE3_IP4 }
+	}
+}
+EOF
+figure nft_dnat "$(gen nft_dnat "$NS_NET" "$IF_NET_UP")"
+ip netns exec "$NS_LB" nft delete table ip sl_bench
+
+# (4) Sluice: sluiced loads sl_lb on the lb's interfaces and fills the maps; ipip to 3 backends.
+sluice_pps=
+if [ -x "$BUILD/sluiced" ]; then
+	cat >"$OUT/l4-sluiced.yaml" <<EOF
+workers: 1
+admin:
+  listen: unix:$OUT/admin.sock
+l4:
+  interfaces: [$IF_LB_IN, $IF_LB_OUT]
+  xdp_mode: native
+  forwarding: ipip
+  detach_on_exit: true
+  vips:
+    - name: bench
+      address: $VIP4
+      port: 80
+      protocol: tcp
+      backends:
+        - { address: $BE1_IP4, weight: 100 }
+        - { address: $BE2_IP4, weight: 100 }
+        - { address: $BE3_IP4, weight: 50 }
+EOF
+	nsenter --net="/run/netns/$NS_LB" taskset -c "$LB_CPU" "$BUILD/sluiced" -c "$OUT/l4-sluiced.yaml" \
+		--pin-dir "$PIN" >"$OUT/l4-sluiced.log" 2>&1 &
+	SLUICED_PID=$!
+	ready=0
+	for _ in $(seq 50); do
+		if ! kill -0 "$SLUICED_PID" 2>/dev/null; then break; fi
+		if ip -n "$NS_LB" link show "$IF_LB_IN" | grep -q xdp && [ -e "$PIN/sl_lb" ]; then ready=1; break; fi
+		sleep 0.1
+	done
+	if [ $ready = 1 ]; then
+		sleep 0.5  # rings written after attach
+		sluice_pps=$(gen sluice_ipip "$NS_NET" "$IF_NET_UP")
+	else
+		progress "sluiced did not attach sl_lb (log: $OUT/l4-sluiced.log)"
+		sed 's/^/l4:   /' "$OUT/l4-sluiced.log" | tail -5 >&2
+	fi
+	kill "$SLUICED_PID" 2>/dev/null || true
+	wait "$SLUICED_PID" 2>/dev/null || true
+	SLUICED_PID=
+else
+	progress "build/sluiced missing: Sluice not measured"
+fi
+if [ -n "$sluice_pps" ]; then
+	figure sluice_ipip "$sluice_pps"
+	echo "ratio sluice/xdp_fwd l4.sluice_ipip l4.xdp_fwd >=0.90"
+	echo "ratio sluice/xdp_tx l4.sluice_ipip l4.xdp_tx >=0.90"
+	echo "ratio sluice/nft_dnat l4.sluice_ipip l4.nft_dnat >=5"
+	echo "ratio sluice/xdp_drop l4.sluice_ipip l4.xdp_drop -"
+fi
+echo "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
+echo "note generator on CPU $GEN_CPU (BPF_PROG_RUN live frames, 60-byte TCP ACK frames + FCS = 64 on a wire, $FLOWS flows); lb NAPI thread + XDP on CPU $LB_CPU; $DURATION s per figure"
