@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The daemon's main thread: starts the tiers, then waits on signals and control-plane events. */
+/* The daemon's main thread: starts the tiers, then waits on signals, health events and admin requests. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,55 +8,110 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "config.h"
 #include "daemon.h"
+#include "health.h"
+#include "l4.h"
 #include "l7.h"
 #include "log.h"
+#include "sluice/consts.h"
+
+enum { EV_SIGNAL = 1, EV_L4, EV_ADMIN };
 
 struct daemon {
 	const struct daemon_opts *opts;
+	const char *pin_dir;
 	struct cfg *cfg;
+	struct cfg **old;             /* configs replaced by reloads: the L7 tier may still point into them */
+	size_t n_old;
+	struct health *health;
+	struct l4 *l4;
 	struct l7 *l7;
+	struct admin *admin;
+	struct admin_ctx actx;
 	int sfd;
 	int epfd;
 	bool stop;
 };
 
-/* Reload: validate fully first, so a bad file never replaces a running config. */
-static int daemon_reload(struct daemon *d)
+static void daemon_log_lines(const char *prefix, char *buf)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		log_err("%s%s", prefix, l);
+}
+
+/*
+ * Reload: validate fully first, so a bad file never replaces a running config;
+ * then L4 applies only the difference, then L7. @errors (if not NULL) gets
+ * the config errors, one per line, for the admin API.
+ */
+static int daemon_reload(struct daemon *d, char **errors)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *errs = open_memstream(&buf, &len);
-	struct cfg *cfg;
+	struct cfg *cfg, **old;
 	int err;
 
 	if (!errs)
 		return -errno;
 	cfg = cfg_load(d->opts->config_path, errs);
 	err = errno;
+	if (!cfg && err != EINVAL)
+		fprintf(errs, "%s: %s\n", d->opts->config_path, strerror(err));
 	fclose(errs);
 	if (!cfg) {
-		char *save = NULL;
-
-		for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			log_err("reload: %s", l);
-		if (err != EINVAL)
-			log_err("reload: %s: %s", d->opts->config_path, strerror(err));
+		if (errors)
+			*errors = strdup(buf ? buf : "");
+		daemon_log_lines("reload: ", buf);
 		log_err("reload: refused, the running configuration is kept");
 		free(buf);
+		d->actx.reload_failures++;
 		return -EINVAL;
 	}
 	free(buf);
+	if (cfg->l4.present && !d->l4) {
+		d->l4 = l4_start(cfg, d->health, d->pin_dir);
+		if (!d->l4)
+			log_err("reload: l4: start failed: %s", strerror(errno));
+		else {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_L4 };
+
+			epoll_ctl(d->epfd, EPOLL_CTL_ADD, l4_event_fd(d->l4), &ev);
+		}
+	} else if (cfg->l4.present) {
+		l4_reload(d->l4, cfg);
+	} else if (d->l4) {
+		log_warn("reload: the l4 section was removed: restart sluiced to unload XDP; keeping the running VIPs");
+	}
 	err = l7_reload(d->l7, cfg);
 	if (err)
 		log_err("reload: l7: %s", strerror(-err));
-	/* The L7 tier may still point into the old config while requests finish. */
+	old = realloc(d->old, sizeof(*old) * (d->n_old + 1));
+	if (old) {
+		d->old = old;
+		d->old[d->n_old++] = d->cfg;
+	}
 	d->cfg = cfg;
+	d->actx.cfg = cfg;
+	d->actx.l4 = d->l4;
+	d->actx.reloads++;
 	log_info("reload: %s applied", d->opts->config_path);
 	return 0;
+}
+
+static int daemon_admin_reload(void *arg, char **errors)
+{
+	struct daemon *d = arg;
+
+	log_info("admin: reloading %s", d->opts->config_path);
+	return daemon_reload(d, errors);
 }
 
 static void daemon_on_signal(struct daemon *d)
@@ -67,7 +122,7 @@ static void daemon_on_signal(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading %s", d->opts->config_path);
-			daemon_reload(d);
+			daemon_reload(d, NULL);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -78,12 +133,23 @@ static void daemon_on_signal(struct daemon *d)
 	}
 }
 
+static void daemon_epoll_add(struct daemon *d, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 int daemon_run(const struct daemon_opts *opts)
 {
 	struct daemon d = { .opts = opts, .sfd = -1, .epfd = -1 };
-	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t set;
+	bool detach;
 	int rc = 1;
+
+	d.pin_dir = opts->pin_dir ? opts->pin_dir : getenv("SLUICE_PIN_DIR");
+	if (!d.pin_dir || !*d.pin_dir)
+		d.pin_dir = SL_PIN_DIR;
 
 	/* Block before any thread starts so only the signalfd ever sees them. */
 	sigemptyset(&set);
@@ -105,31 +171,80 @@ int daemon_run(const struct daemon_opts *opts)
 		log_err("signalfd/epoll: %s", strerror(errno));
 		goto err_close;
 	}
-	ev.data.u64 = 0;
-	epoll_ctl(d.epfd, EPOLL_CTL_ADD, d.sfd, &ev);
+	daemon_epoll_add(&d, d.sfd, EV_SIGNAL);
 
+	d.health = health_new();
+	if (!d.health || health_start(d.health)) {
+		log_err("health: cannot start the checker: %s", strerror(errno));
+		goto err_health;
+	}
+	if (d.cfg->l4.present) {
+		d.l4 = l4_start(d.cfg, d.health, d.pin_dir);
+		if (!d.l4) {
+			log_err("l4: start failed: %s", strerror(errno));
+			goto err_health;
+		}
+		daemon_epoll_add(&d, l4_event_fd(d.l4), EV_L4);
+	}
 	d.l7 = l7_start(d.cfg);
 	if (!d.l7) {
 		log_err("l7: start failed: %s", strerror(errno));
-		goto err_close;
+		goto err_l4;
 	}
-	log_info("started with %s", opts->config_path);
+	d.actx = (struct admin_ctx){ .l4 = d.l4, .cfg = d.cfg, .started = time(NULL),
+				     .reload = daemon_admin_reload, .reload_arg = &d };
+	d.admin = admin_start(&d.cfg->admin, &d.actx);
+	if (!d.admin)
+		goto err_l7;
+	daemon_epoll_add(&d, admin_fd(d.admin), EV_ADMIN);
+	log_info("started with %s (pid %d)", opts->config_path, (int)getpid());
 
 	while (!d.stop) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(d.epfd, evs, 16, -1);
+		int n = epoll_wait(d.epfd, evs, 16, 1000);
 
-		for (int i = 0; i < n; i++)
-			if (evs[i].data.u64 == 0)
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u64) {
+			case EV_SIGNAL:
 				daemon_on_signal(&d);
+				break;
+			case EV_L4:
+				if (d.l4)
+					l4_on_event(d.l4);
+				break;
+			case EV_ADMIN:
+				admin_on_event(d.admin);
+				break;
+			}
+		}
+		if (d.l4)
+			l4_tick(d.l4);
 	}
-	l7_stop(d.l7, opts->drain_ms);
-	log_info("stopped");
 	rc = 0;
+	admin_stop(d.admin);
+err_l7:
+	l7_stop(d.l7, opts->drain_ms);
+err_l4:
+	/* XDP keeps forwarding with the pinned maps unless the config says otherwise. */
+	detach = d.cfg->l4.detach_on_exit;
+	if (d.l4 && !detach)
+		log_info("l4: leaving XDP attached (l4.detach_on_exit is false)");
+	/* The checker goes first: no health callback may run while backends are freed. */
+	health_free(d.health);
+	d.health = NULL;
+	l4_stop(d.l4, detach);
+err_health:
+	health_free(d.health);
 err_close:
 	if (d.epfd >= 0)
 		close(d.epfd);
 	if (d.sfd >= 0)
 		close(d.sfd);
+	for (size_t i = 0; i < d.n_old; i++)
+		cfg_free(d.old[i]);
+	free(d.old);
+	cfg_free(d.cfg);
+	if (rc == 0)
+		log_info("stopped");
 	return rc;
 }

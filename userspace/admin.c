@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The admin API's HTTP/1.1 server: an epoll loop of its own, nested in the control thread's, one request per connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "admin_int.h"
+#include "log.h"
+
+#define ADMIN_REQ_MAX   (64 * 1024)
+#define ADMIN_MAX_CONNS 64
+
+struct admin_conn {
+	int fd;
+	char buf[ADMIN_REQ_MAX + 1];
+	size_t len;
+};
+
+struct admin {
+	int lfd;
+	int epfd;
+	struct admin_ctx *ctx;
+	struct admin_conn *conns[ADMIN_MAX_CONNS];
+	char unix_path[108];
+};
+
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += n;
+			return;
+		}
+		{
+			size_t cap = b->cap ? b->cap * 2 : 4096;
+			char *p;
+
+			while (cap < b->len + n + 1)
+				cap *= 2;
+			p = realloc(b->p, cap);
+			if (!p) {
+				b->oom = true;
+				return;
+			}
+			b->p = p;
+			b->cap = cap;
+		}
+	}
+}
+
+void sbuf_json_str(struct sbuf *b, const char *s)
+{
+	sbuf_printf(b, "\"");
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			sbuf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			sbuf_printf(b, "\\n");
+		else if (c < 0x20)
+			sbuf_printf(b, "\\u%04x", c);
+		else
+			sbuf_printf(b, "%c", c);
+	}
+	sbuf_printf(b, "\"");
+}
+
+void sbuf_html(struct sbuf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': sbuf_printf(b, "&amp;"); break;
+		case '<': sbuf_printf(b, "&lt;"); break;
+		case '>': sbuf_printf(b, "&gt;"); break;
+		case '"': sbuf_printf(b, "&quot;"); break;
+		default: sbuf_printf(b, "%c", *s);
+		}
+	}
+}
+
+static int admin_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding in place ("%2F" in an id like web%2F198.18.20.1). */
+static void admin_url_decode(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%' && admin_hex(s[1]) >= 0 && admin_hex(s[2]) >= 0) {
+			*o++ = (char)(admin_hex(s[1]) * 16 + admin_hex(s[2]));
+			s += 2;
+		} else if (*s == '+') {
+			*o++ = ' ';
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+bool admin_query_get(const char *query, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = query; p && *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (len > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			size_t vlen = len - klen - 1;
+
+			if (vlen >= outlen)
+				vlen = outlen - 1;
+			memcpy(out, p + klen + 1, vlen);
+			out[vlen] = 0;
+			admin_url_decode(out);
+			return true;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return false;
+}
+
+static int admin_listen(const struct cfg_sockaddr *addr, char *unix_path)
+{
+	int one = 1, fd;
+
+	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (addr->ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->ss;
+
+		/* A stale socket file from a previous run would make bind fail. */
+		unlink(sun->sun_path);
+		snprintf(unix_path, 108, "%s", sun->sun_path);
+	} else {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	}
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) || listen(fd, 64)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	if (!a)
+		return NULL;
+	a->ctx = ctx;
+	a->lfd = admin_listen(addr, a->unix_path);
+	if (a->lfd < 0) {
+		err = -a->lfd;
+		log_err("admin: listen on %s: %s", addr->text, strerror(err));
+		free(a);
+		errno = err;
+		return NULL;
+	}
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.u32 = UINT32_MAX;
+	if (a->epfd < 0 || epoll_ctl(a->epfd, EPOLL_CTL_ADD, a->lfd, &ev)) {
+		err = errno;
+		close(a->lfd);
+		if (a->epfd >= 0)
+			close(a->epfd);
+		free(a);
+		errno = err;
+		return NULL;
+	}
+	log_info("admin: listening on %s", addr->text);
+	return a;
+}
+
+int admin_fd(const struct admin *a)
+{
+	return a->epfd;
+}
+
+static void admin_close(struct admin *a, int slot)
+{
+	struct admin_conn *c = a->conns[slot];
+
+	epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c);
+	a->conns[slot] = NULL;
+}
+
+static const char *admin_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	default: return "Status";
+	}
+}
+
+/* The answer goes out with a short blocking timeout: responses are small and the peer is local. */
+static void admin_send(int fd, struct admin_resp *r)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char head[256];
+	int n;
+
+	if (r->body.oom) {
+		r->status = 500;
+		r->body.len = 0;
+	}
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+		     r->status, admin_reason(r->status), r->type ? r->type : "application/json", r->body.len);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (size_t off = 0, total = n + r->body.len; off < total;) {
+		const char *p = off < (size_t)n ? head + off : r->body.p + (off - n);
+		size_t len = off < (size_t)n ? n - off : total - off;
+		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			break;
+		off += w;
+	}
+}
+
+/* Returns true when a full request was answered (or refused) and the connection can close. */
+static bool admin_try_request(struct admin *a, struct admin_conn *c)
+{
+	struct admin_resp resp = { .status = 200 };
+	struct admin_req req = { 0 };
+	char *hend, *sp1, *sp2, *line_end, *q;
+	size_t hlen, clen = 0;
+
+	c->buf[c->len] = 0;
+	hend = strstr(c->buf, "\r\n\r\n");
+	if (!hend) {
+		if (c->len >= ADMIN_REQ_MAX) {
+			resp.status = 413;
+			sbuf_printf(&resp.body, "{\"error\":\"request too large\"}");
+			goto send;
+		}
+		return false;
+	}
+	hlen = hend + 4 - c->buf;
+	for (char *h = strstr(c->buf, "\r\n"); h && h < hend; h = strstr(h + 2, "\r\n"))
+		if (!strncasecmp(h + 2, "Content-Length:", 15))
+			clen = strtoul(h + 17, NULL, 10);
+	if (clen > ADMIN_REQ_MAX - hlen) {
+		resp.status = 413;
+		sbuf_printf(&resp.body, "{\"error\":\"request too large\"}");
+		goto send;
+	}
+	if (c->len < hlen + clen)
+		return false;
+
+	line_end = strstr(c->buf, "\r\n");
+	*line_end = 0;
+	sp1 = strchr(c->buf, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7)) {
+		resp.status = 400;
+		sbuf_printf(&resp.body, "{\"error\":\"bad request line\"}");
+		goto send;
+	}
+	*sp1 = 0;
+	*sp2 = 0;
+	req.method = c->buf;
+	req.path = sp1 + 1;
+	q = strchr(req.path, '?');
+	if (q) {
+		*q = 0;
+		req.query = q + 1;
+	}
+	admin_url_decode(req.path);
+	req.body = c->buf + hlen;
+	req.body_len = clen;
+	c->buf[hlen + clen] = 0;
+	admin_route(a->ctx, &req, &resp);
+send:
+	admin_send(c->fd, &resp);
+	free(resp.body.p);
+	return true;
+}
+
+void admin_on_event(struct admin *a)
+{
+	struct epoll_event evs[16];
+	int n = epoll_wait(a->epfd, evs, 16, 0);
+
+	for (int i = 0; i < n; i++) {
+		uint32_t slot = evs[i].data.u32;
+
+		if (slot == UINT32_MAX) {
+			for (;;) {
+				int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+				struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+				int s;
+
+				if (fd < 0)
+					break;
+				for (s = 0; s < ADMIN_MAX_CONNS && a->conns[s]; s++)
+					;
+				if (s == ADMIN_MAX_CONNS || !(a->conns[s] = calloc(1, sizeof(struct admin_conn)))) {
+					close(fd);   /* a local operator tool does not need more */
+					continue;
+				}
+				a->conns[s]->fd = fd;
+				ev.data.u32 = s;
+				epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
+			}
+			continue;
+		}
+		{
+			struct admin_conn *c = a->conns[slot];
+			ssize_t r;
+
+			if (!c)
+				continue;
+			r = read(c->fd, c->buf + c->len, ADMIN_REQ_MAX - c->len);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r <= 0 && c->len == 0) {
+				admin_close(a, slot);
+				continue;
+			}
+			if (r > 0)
+				c->len += r;
+			if (admin_try_request(a, c) || r <= 0)
+				admin_close(a, slot);
+		}
+	}
+}
+
+void admin_stop(struct admin *a)
+{
+	if (!a)
+		return;
+	for (int s = 0; s < ADMIN_MAX_CONNS; s++)
+		if (a->conns[s])
+			admin_close(a, s);
+	close(a->lfd);
+	close(a->epfd);
+	if (a->unix_path[0])
+		unlink(a->unix_path);
+	free(a);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The admin API: HTTP/1.1 + JSON on localhost or a unix socket, served from the control thread. */
+#ifndef SLUICE_ADMIN_H
+#define SLUICE_ADMIN_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+
+struct l4;
+struct admin;
+
+/* What the API reads and the one action it asks the daemon for. */
+struct admin_ctx {
+	struct l4 *l4;                    /* NULL: no L4 configured */
+	const struct cfg *cfg;            /* the running config */
+	time_t started;
+	uint64_t reloads;                 /* successful reloads */
+	uint64_t reload_failures;
+	/* reload(): 0, or -EINVAL with the config errors in *errors (malloc'd, one per line). */
+	int (*reload)(void *arg, char **errors);
+	void *reload_arg;
+};
+
+/*
+ * admin_start() - listen on @addr (TCP host:port or unix:/path; an old unix
+ * socket file is replaced). Returns the server, or NULL with errno set.
+ */
+struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx);
+
+/* admin_fd() - an fd that polls readable when admin_on_event() has work. */
+int admin_fd(const struct admin *a);
+
+/* admin_on_event() - accept, read and answer whatever is ready; never blocks for long. */
+void admin_on_event(struct admin *a);
+
+/* admin_stop() - close the listener and every connection (and remove a unix socket file). */
+void admin_stop(struct admin *a);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Inside the admin API: the growable text buffer responses are built in, and the handler table. */
+#ifndef SLUICE_ADMIN_INT_H
+#define SLUICE_ADMIN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "admin.h"
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* sbuf_printf() - append; on allocation failure the buffer is marked and stays as it was. */
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* sbuf_json_str() - append @s as a JSON string literal (quotes included). */
+void sbuf_json_str(struct sbuf *b, const char *s);
+
+/* sbuf_html() - append @s with &<>" escaped. */
+void sbuf_html(struct sbuf *b, const char *s);
+
+/* A request as the router sees it. */
+struct admin_req {
+	const char *method;
+	char *path;                       /* decoded, without the query */
+	char *query;                      /* raw, NULL if none */
+	const char *body;
+	size_t body_len;
+};
+
+/* A response: status, content type and body. */
+struct admin_resp {
+	int status;
+	const char *type;
+	struct sbuf body;
+};
+
+/* admin_route() - answer @req into @resp (admin_api.c). */
+void admin_route(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp);
+
+/* Views (admin_views.c). */
+void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b);
+void admin_view_html(struct admin_ctx *ctx, struct sbuf *b);
+
+/* admin_query_get() - value of @key in a query string, decoded into @out. true if present. */
+bool admin_query_get(const char *query, const char *key, char *out, size_t outlen);
+
+#endif
