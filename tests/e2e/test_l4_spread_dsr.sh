@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# L4, L2 DSR: 600 real TCP connections to an IPv4 VIP spread over 3 backends on the lb's L2 segment by weight 100/100/50.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/l4_lib.sh"
+
+l4_setup --backends 3
+l4_config "$SL_TMP/sluice.yaml" dsr "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100" "$BE3_IP4:50"
+l4_start "$SL_TMP/sluice.yaml"
+
+# Backends hold the VIP on lo but must not claim it on the segment.
+check "backends do not answer ARP for the VIP (arp_ignore=1, arp_announce=2)" -- \
+	sh -c "[ \$(ip netns exec ${L4_P}be1 sysctl -n net.ipv4.conf.all.arp_ignore) = 1 ] &&
+	       [ \$(ip netns exec ${L4_P}be1 sysctl -n net.ipv4.conf.all.arp_announce) = 2 ]"
+
+l4_wait_vip "$VIP4" 20
+ok $? "VIP $VIP4:80 answers through sluiced's XDP balancer (L2 DSR: MAC rewrite only)" || l4_diag
+
+counts=$(l4_tally "$VIP4" 600)
+diag "answers: $counts"
+check "600 connections spread 0.4/0.4/0.2 (+-0.05), none failed" -- \
+	l4_check_spread "$counts" 0.05 be1:0.4 be2:0.4 be3:0.2 || l4_diag
+
+check "the lb never resolved the VIP on the backend segment" -- \
+	sh -c "! ip -n $NS_LB neigh show $VIP4 | grep -q lladdr"
+done_testing
