@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sluicectl: the operator's CLI against sluiced's admin API; tables for people, --json for scripts. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "json.h"
+#include "table.h"
+
+#define DEFAULT_ADMIN "127.0.0.1:9900"
+
+static const char *admin_addr = DEFAULT_ADMIN;
+static bool json_out;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluicectl [-s ADMIN_ADDR] [--json] COMMAND\n"
+		"commands:\n"
+		"  status                          daemon, L4 and L7 summary\n"
+		"  vips                            L4 VIPs with counters\n"
+		"  backends [VIP]                  L4 backends (of one VIP)\n"
+		"  backend set-weight ID N         change a backend's weight (0..1000; 0 = no new flows)\n"
+		"  backend drain ID                no new flows for the backend; open ones continue\n"
+		"  backend enable ID               undo drain\n"
+		"  stats                           packets, bytes, flows per VIP and backend, drops by reason\n"
+		"  reload                          reload the config (refused with errors if invalid)\n"
+		"  cache purge URL                 purge a cached URL\n"
+		"  trace PROTO SRC:PORT DST:PORT   which backend a flow maps to (conntrack, else Maglev)\n"
+		"ID is VIP/ADDRESS (web/198.18.20.1) or the numeric backend id.\n"
+		"ADMIN_ADDR: HOST:PORT, [V6]:PORT or unix:/PATH (default $SLUICE_ADMIN or %s).\n"
+		"exit: 0 ok, 1 the daemon refused, 2 usage, 3 sluiced unreachable\n", DEFAULT_ADMIN);
+}
+
+/* Every API call goes through here: transport errors say what to try, API errors print their message. */
+static int call(const char *method, const char *path, const char *body, struct http_resp *r)
+{
+	char err[256] = "";
+	int rc = http_request(admin_addr, method, path, body, r, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "sluicectl: cannot reach sluiced at %s: %s (is it running? try -s ADDR or $SLUICE_ADMIN)\n",
+			admin_addr, err);
+		return 3;
+	}
+	return 0;
+}
+
+static int api_failed(struct http_resp *r)
+{
+	struct json *j;
+
+	if (r->status >= 200 && r->status < 300)
+		return 0;
+	if (json_out) {
+		fputs(r->body, stdout);
+		return 1;
+	}
+	j = json_parse(r->body);
+	if (j && json_get(j, "errors")) {
+		const struct json *e = json_get(j, "errors");
+
+		fprintf(stderr, "sluicectl: refused by sluiced (HTTP %d):\n", r->status);
+		for (size_t i = 0; i < e->n; i++)
+			fprintf(stderr, "  %s\n", e->items[i]->str ? e->items[i]->str : "");
+	} else {
+		fprintf(stderr, "sluicectl: %s (HTTP %d)\n", j && *json_str(j, "error") ? json_str(j, "error") : r->body,
+			r->status);
+	}
+	json_free(j);
+	return 1;
+}
+
+/* GET @path and parse; prints the raw body and returns NULL under --json. */
+static int get_json(const char *path, struct json **out)
+{
+	struct http_resp r;
+	int rc = call("GET", path, NULL, &r);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	rc = api_failed(&r);
+	if (rc || json_out) {
+		if (!rc)
+			fputs(r.body, stdout);
+		free(r.body);
+		return rc;
+	}
+	*out = json_parse(r.body);
+	free(r.body);
+	if (!*out) {
+		fprintf(stderr, "sluicectl: sluiced answered something that is not JSON\n");
+		return 1;
+	}
+	return 0;
+}
+
+static const char *fmt_num(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
+static int cmd_status(void)
+{
+	struct json *j;
+	const struct json *l4, *l7, *ifs, *ls;
+	int rc = get_json("/status", &j);
+
+	if (rc || !j)
+		return rc;
+	printf("sluiced %s, pid %s, up %s s\n", json_str(j, "version"), json_str(j, "pid"), json_str(j, "uptime_s"));
+	printf("config    %s (%s reloads, %s refused)\n", json_str(j, "config"), json_str(j, "reloads"),
+	       json_str(j, "reload_failures"));
+	printf("admin     %s\n", json_str(j, "admin"));
+	l4 = json_get(j, "l4");
+	if (l4 && json_get(l4, "enabled") && json_get(l4, "enabled")->b) {
+		printf("l4        XDP %s on", json_str(l4, "xdp_mode"));
+		ifs = json_get(l4, "interfaces");
+		for (size_t i = 0; ifs && i < ifs->n; i++)
+			printf(" %s", json_str(ifs->items[i], "name"));
+		printf("; %s VIPs, %s/%s backends up, conntrack %s, %s drops\n", json_str(l4, "vips"),
+		       json_str(l4, "backends_up"), json_str(l4, "backends"), json_str(l4, "conntrack_max"),
+		       json_str(l4, "drops"));
+	} else {
+		printf("l4        not configured\n");
+	}
+	l7 = json_get(j, "l7");
+	ls = json_get(l7, "listeners");
+	printf("l7        %zu listeners, %s upstreams, %s caches\n", ls ? ls->n : 0, json_str(l7, "upstreams"),
+	       json_str(l7, "caches"));
+	for (size_t i = 0; ls && i < ls->n; i++)
+		printf("          %s %s (%s)\n", json_str(ls->items[i], "name"), json_str(ls->items[i], "listen"),
+		       json_str(ls->items[i], "mode"));
+	json_free(j);
+	return 0;
+}
+
+static void print_vips(const struct json *vips, bool counters)
+{
+	static const char *const heads[] = { "NAME", "ADDRESS", "PORT", "PROTO", "FWD", "HASH", "UP", "BACKENDS",
+					     "PACKETS", "BYTES", "NEW_FLOWS", "CT_HIT", "CT_MISS", "NO_BACKEND" };
+	struct table *t = table_new(counters ? 14 : 11, heads);
+
+	for (size_t i = 0; vips && i < vips->n && t; i++) {
+		const struct json *v = vips->items[i], *s = json_get(v, "stats");
+		char a[32], b[32];
+		const char *row[14] = {
+			json_str(v, "name"), json_str(v, "address"), json_str(v, "port"), json_str(v, "protocol"),
+			json_str(v, "forwarding"), json_str(v, "hash"), json_str(v, "backends_up"), json_str(v, "backends"),
+			json_str(s, "packets"), json_str(s, "bytes"), json_str(s, "new_flows"),
+			fmt_num(a, sizeof(a), json_num(s, "ct_hit") + json_num(s, "ct_hit_syn")),
+			fmt_num(b, sizeof(b), json_num(s, "ct_miss") + json_num(s, "ct_miss_syn")), json_str(s, "no_backend"),
+		};
+		table_add(t, row);
+	}
+	if (t)
+		table_print(t, stdout);
+	table_free(t);
+}
+
+static void print_backends(const struct json *bes)
+{
+	static const char *const heads[] = { "ID", "BACKEND", "STATE", "HEALTH", "WEIGHT", "SLOTS", "PACKETS", "BYTES", "NEW_FLOWS" };
+	struct table *t = table_new(9, heads);
+
+	for (size_t i = 0; bes && i < bes->n && t; i++) {
+		const struct json *b = bes->items[i], *s = json_get(b, "stats");
+		const char *row[9] = {
+			json_str(b, "id"), json_str(b, "name"), json_str(b, "state"), json_str(b, "health"),
+			json_str(b, "weight"), json_str(b, "ring_slots"), json_str(s, "packets"), json_str(s, "bytes"),
+			json_str(s, "new_flows"),
+		};
+		table_add(t, row);
+	}
+	if (t)
+		table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_vips(void)
+{
+	struct json *j;
+	int rc = get_json("/vips", &j);
+
+	if (rc || !j)
+		return rc;
+	print_vips(json_get(j, "vips"), false);
+	json_free(j);
+	return 0;
+}
+
+static void url_encode(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 4 < len; in++) {
+		unsigned char c = *in;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-_.~:[]", c))
+			out[o++] = c;
+		else
+			o += snprintf(out + o, len - o, "%%%02X", c);
+	}
+	out[o] = 0;
+}
+
+static int cmd_backends(const char *vip)
+{
+	char path[256], enc[200];
+	struct json *j;
+	int rc;
+
+	if (vip) {
+		url_encode(vip, enc, sizeof(enc));
+		snprintf(path, sizeof(path), "/backends?vip=%s", enc);
+	} else {
+		snprintf(path, sizeof(path), "/backends");
+	}
+	rc = get_json(path, &j);
+	if (rc || !j)
+		return rc;
+	print_backends(json_get(j, "backends"));
+	json_free(j);
+	return 0;
+}
+
+static int cmd_backend(int argc, char **argv)
+{
+	char path[300], body[64] = "", enc[200];
+	const char *action;
+	struct http_resp r;
+	struct json *j;
+	int rc;
+
+	if (argc < 2)
+		goto usage;
+	if (!strcmp(argv[0], "set-weight")) {
+		char *end;
+		long w;
+
+		if (argc != 3)
+			goto usage;
+		w = strtol(argv[2], &end, 10);
+		if (*end || w < 0 || w > 1000) {
+			fprintf(stderr, "sluicectl: weight must be 0..1000\n");
+			return 2;
+		}
+		snprintf(body, sizeof(body), "{\"weight\":%ld}", w);
+		action = "weight";
+	} else if (!strcmp(argv[0], "drain") || !strcmp(argv[0], "enable")) {
+		if (argc != 2)
+			goto usage;
+		action = argv[0];
+	} else {
+		goto usage;
+	}
+	url_encode(argv[1], enc, sizeof(enc));
+	snprintf(path, sizeof(path), "/backends/%s/%s", enc, action);
+	rc = call("POST", path, *body ? body : NULL, &r);
+	if (rc)
+		return rc;
+	rc = api_failed(&r);
+	if (!rc && json_out) {
+		fputs(r.body, stdout);
+	} else if (!rc) {
+		j = json_parse(r.body);
+		printf("backend %s (id %s): %s, weight %s, %s ring slots\n", json_str(j, "name"), json_str(j, "id"),
+		       json_str(j, "state"), json_str(j, "weight"), json_str(j, "ring_slots"));
+		json_free(j);
+	}
+	free(r.body);
+	return rc;
+usage:
+	fprintf(stderr, "usage: sluicectl backend set-weight ID N | backend drain ID | backend enable ID\n");
+	return 2;
+}
+
+/* Drop counters come from /metrics: the one place that lists them by reason. */
+static void print_drops(void)
+{
+	struct http_resp r;
+	bool any = false;
+	char *save = NULL;
+
+	if (call("GET", "/metrics", NULL, &r) || r.status != 200) {
+		free(r.body);
+		return;
+	}
+	for (char *l = strtok_r(r.body, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char reason[64];
+		unsigned long long v;
+
+		if (sscanf(l, "sluice_xdp_drops_total{reason=\"%63[^\"]\"} %llu", reason, &v) == 2 && v) {
+			if (!any)
+				printf("\nXDP drops:\n");
+			printf("  %-12s %llu\n", reason, v);
+			any = true;
+		}
+	}
+	if (!any)
+		printf("\nXDP drops: none\n");
+	free(r.body);
+}
+
+static int cmd_stats(void)
+{
+	struct json *v, *b;
+	int rc;
+
+	if (json_out) {
+		/* One document for scripts: {"vips": ..., "backends": ...}. */
+		struct http_resp rv, rb;
+
+		rc = call("GET", "/vips", NULL, &rv);
+		if (rc)
+			return rc;
+		rc = call("GET", "/backends", NULL, &rb);
+		if (rc) {
+			free(rv.body);
+			return rc;
+		}
+		v = json_parse(rv.body);
+		b = json_parse(rb.body);
+		if (v && b) {
+			char *pv = strchr(rv.body, '['), *pb = strchr(rb.body, '[');
+			char *ev = strrchr(rv.body, ']'), *eb = strrchr(rb.body, ']');
+
+			printf("{\"vips\":%.*s,\"backends\":%.*s}\n", (int)(ev - pv + 1), pv, (int)(eb - pb + 1), pb);
+		}
+		json_free(v);
+		json_free(b);
+		free(rv.body);
+		free(rb.body);
+		return 0;
+	}
+	rc = get_json("/vips", &v);
+	if (rc || !v)
+		return rc;
+	rc = get_json("/backends", &b);
+	if (rc || !b) {
+		json_free(v);
+		return rc;
+	}
+	print_vips(json_get(v, "vips"), true);
+	printf("\n");
+	print_backends(json_get(b, "backends"));
+	print_drops();
+	json_free(v);
+	json_free(b);
+	return 0;
+}
+
+static int cmd_reload(void)
+{
+	struct http_resp r;
+	int rc = call("POST", "/reload", NULL, &r);
+
+	if (rc)
+		return rc;
+	rc = api_failed(&r);
+	if (!rc)
+		fputs(json_out ? r.body : "reloaded\n", stdout);
+	free(r.body);
+	return rc;
+}
+
+static int cmd_cache_purge(const char *url)
+{
+	char body[2048], *o = body;
+	struct http_resp r;
+	int rc;
+
+	o += sprintf(o, "{\"url\":\"");
+	for (const char *s = url; *s && o < body + sizeof(body) - 16; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	strcpy(o, "\"}");
+	rc = call("POST", "/cache/purge", body, &r);
+	if (rc)
+		return rc;
+	rc = api_failed(&r);
+	if (!rc)
+		fputs(json_out ? r.body : "purged\n", stdout);
+	free(r.body);
+	return rc;
+}
+
+static int cmd_trace(const char *proto, const char *src, const char *dst)
+{
+	char path[512], es[128], ed[128];
+	const struct json *be;
+	struct json *j;
+	int rc;
+
+	if (strcmp(proto, "tcp") && strcmp(proto, "udp")) {
+		fprintf(stderr, "sluicectl: trace: PROTO is tcp or udp\n");
+		return 2;
+	}
+	url_encode(src, es, sizeof(es));
+	url_encode(dst, ed, sizeof(ed));
+	snprintf(path, sizeof(path), "/trace?proto=%s&src=%s&dst=%s", proto, es, ed);
+	rc = get_json(path, &j);
+	if (rc || !j)
+		return rc;
+	be = json_get(j, "backend");
+	printf("%s %s -> %s: vip %s -> ", proto, src, dst, json_str(j, "vip"));
+	if (be && be->type == JSON_OBJ)
+		printf("backend %s (id %s, %s)", json_str(be, "name"), json_str(be, "id"), json_str(be, "state"));
+	else if (json_num(j, "backend_id") == 0)
+		printf("no backend (ring empty)");
+	else
+		printf("backend id %s (no longer configured)", json_str(j, "backend_id"));
+	if (!strcmp(json_str(j, "source"), "conntrack"))
+		printf("\n  from conntrack (flow already tracked)\n");
+	else
+		printf("\n  from maglev: hash %s, slot %s of %s\n", json_str(j, "hash"), json_str(j, "slot"),
+		       json_str(j, "ring_size"));
+	json_free(j);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env = getenv("SLUICE_ADMIN");
+	const char *cmd;
+	int c;
+
+	if (env && *env)
+		admin_addr = env;
+	while ((c = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			admin_addr = optarg;
+			break;
+		case 'j':
+			json_out = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	/* --json is also accepted after the command. */
+	for (int i = optind; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json_out = true;
+			memmove(&argv[i], &argv[i + 1], sizeof(*argv) * (argc - i));
+			argc--;
+			i--;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind];
+	argc -= optind + 1;
+	argv += optind + 1;
+	if (!strcmp(cmd, "status") && argc == 0)
+		return cmd_status();
+	if (!strcmp(cmd, "vips") && argc == 0)
+		return cmd_vips();
+	if (!strcmp(cmd, "backends") && argc <= 1)
+		return cmd_backends(argc ? argv[0] : NULL);
+	if (!strcmp(cmd, "backend"))
+		return cmd_backend(argc, argv);
+	if (!strcmp(cmd, "stats") && argc == 0)
+		return cmd_stats();
+	if (!strcmp(cmd, "reload") && argc == 0)
+		return cmd_reload();
+	if (!strcmp(cmd, "cache") && argc == 2 && !strcmp(argv[0], "purge"))
+		return cmd_cache_purge(argv[1]);
+	if (!strcmp(cmd, "trace") && argc == 3)
+		return cmd_trace(argv[0], argv[1], argv[2]);
+	fprintf(stderr, "sluicectl: unknown command or wrong arguments: %s\n", cmd);
+	usage(stderr);
+	return 2;
+}
