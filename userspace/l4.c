@@ -123,6 +123,11 @@ static int l4_ring_install(struct l4 *l4, struct l4_vip *v)
 				in[table[i]]->slots++;
 			}
 	}
+	/* A health flap that ends where it began (or a restart) needs no new table. */
+	if (r && r->size == m && !memcmp(r->ids, ids, sizeof(*ids) * m)) {
+		err = 0;
+		goto out;
+	}
 	err = l4_maps_set_ring(&l4->maps, v->id, ids, m);
 	if (err) {
 		log_err("vip %s: installing ring: %s", v->name, strerror(-err));

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -27,8 +31,12 @@ struct l4_loader {
 	int ifindex[L4_MAX_IFACES];
 	char ifname[L4_MAX_IFACES][IF_NAMESIZE];
 	bool attached[L4_MAX_IFACES];
+	bool raw[L4_MAX_IFACES];      /* attached with bpf_xdp_attach (replacing a legacy sl_lb), not libxdp */
 	char pin_dir[200];
 };
+
+/* While libxdp probes for its dispatcher, libbpf's warnings about that probe are noise. */
+static bool l4_in_libxdp;
 
 /* libbpf and libxdp chatter goes to our log at debug level, warnings at warn. */
 static int l4_libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -42,7 +50,7 @@ static int l4_libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list
 	n = strlen(buf);
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = 0;
-	log_msg(lvl == LIBBPF_WARN ? LOG_LVL_WARN : LOG_LVL_DEBUG, "libbpf: %s", buf);
+	log_msg(lvl == LIBBPF_WARN && !l4_in_libxdp ? LOG_LVL_WARN : LOG_LVL_DEBUG, "%s", buf);
 	return 0;
 }
 
@@ -57,7 +65,7 @@ static int l4_libxdp_print(enum libxdp_print_level lvl, const char *fmt, va_list
 	n = strlen(buf);
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = 0;
-	log_msg(LOG_LVL_DEBUG, "libxdp: %s", buf);
+	log_msg(LOG_LVL_DEBUG, "%s", buf);
 	return 0;
 }
 
@@ -74,6 +82,11 @@ static int l4_check_pin(struct bpf_map *map, const char *dir, bool is_ct)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+	/* The devmap is refilled at every start, and the kernel adds flags to it that libbpf would not reuse. */
+	if (!strcmp(bpf_map__name(map), "sl_tx_ports")) {
+		unlink(path);
+		return 0;
+	}
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -98,6 +111,29 @@ static int l4_check_pin(struct bpf_map *map, const char *dir, bool is_ct)
 			return -errno;
 	}
 	return 0;
+}
+
+/* Pins and libxdp's dispatcher both need bpffs; mount it where bpftool and libbpf expect it. */
+static int l4_ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	log_info("l4: mounted bpffs on /sys/fs/bpf");
+	return 0;
+}
+
+static __u32 l4_prog_id(const struct l4_loader *ld)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(ld->skel->progs.sl_lb), &info, &len))
+		return 0;
+	return info.id;
 }
 
 static enum xdp_attach_mode l4_mode(enum cfg_xdp_mode m)
@@ -134,6 +170,91 @@ static void l4_detach_old(struct l4_loader *ld, int i)
 	xdp_multiprog__close(mp);
 }
 
+/*
+ * Where libxdp cannot load its dispatcher it attaches in legacy mode, one
+ * program per interface, which it then refuses to replace. A restarted or
+ * upgraded sluiced swaps its older sl_lb for the new one in one atomic
+ * netlink update instead, so forwarding never pauses.
+ */
+static __u32 l4_legacy_sl_lb(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), id;
+	int fd;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	if (!id || q.attach_mode == XDP_ATTACHED_MULTI)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || strcmp(info.name, "sl_lb"))
+		id = 0;
+	close(fd);
+	return id;
+}
+
+static int l4_replace_legacy(struct l4_loader *ld, int i, __u32 old_id)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	__u32 flags = XDP_FLAGS_REPLACE | (ld->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	int err, old_fd;
+
+	if (bpf_program__fd(ld->skel->progs.sl_lb) < 0 && bpf_object__load(ld->skel->obj)) {
+		err = -errno;
+		log_err("l4: loading sl_lb: %s", strerror(-err));
+		return err;
+	}
+	if (old_id) {
+		old_fd = bpf_prog_get_fd_by_id(old_id);
+		if (old_fd < 0)
+			return -errno;
+		opts.old_prog_fd = old_fd;
+	} else {
+		old_fd = -1;
+		flags = (flags & ~XDP_FLAGS_REPLACE) | XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	err = bpf_xdp_attach(ld->ifindex[i], bpf_program__fd(ld->skel->progs.sl_lb), flags, &opts);
+	if (old_fd >= 0)
+		close(old_fd);
+	if (err) {
+		log_err("l4: %s: replacing older sl_lb (id %u): %s", ld->ifname[i], old_id, strerror(-err));
+		return err;
+	}
+	ld->attached[i] = ld->raw[i] = true;
+	if (old_id)
+		log_info("l4: %s: sl_lb replaced older sl_lb (id %u) in place (%s mode, prog id %u)", ld->ifname[i],
+			 old_id, ld->mode == XDP_MODE_SKB ? "generic" : "native", l4_prog_id(ld));
+	else
+		log_info("l4: %s: sl_lb attached (%s mode, prog id %u)", ld->ifname[i],
+			 ld->mode == XDP_MODE_SKB ? "generic" : "native", l4_prog_id(ld));
+	return 0;
+}
+
+static void l4_log_legacy(struct l4_loader *ld, int i)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (!bpf_xdp_query(ld->ifindex[i], 0, &q) && q.attach_mode != XDP_ATTACHED_MULTI)
+		log_info("l4: %s: libxdp's dispatcher is unavailable here: sl_lb is attached on its own "
+			 "(no other XDP program can share the interface)", ld->ifname[i]);
+}
+
+static int l4_detach_one(struct l4_loader *ld, int i)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	__u32 flags = ld->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+
+	if (!ld->raw[i])
+		return xdp_program__detach(ld->prog, ld->ifindex[i], ld->mode, 0);
+	/* Only ours: a program someone attached since stays. */
+	opts.old_prog_fd = bpf_program__fd(ld->skel->progs.sl_lb);
+	return bpf_xdp_detach(ld->ifindex[i], flags | XDP_FLAGS_REPLACE, &opts);
+}
+
 struct l4_loader *l4_loader_start(const struct cfg_l4 *l4, const char *pin_dir, struct l4_maps *maps)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
@@ -164,6 +285,9 @@ struct l4_loader *l4_loader_start(const struct cfg_l4 *l4, const char *pin_dir, 
 		}
 		ld->n_ifaces++;
 	}
+	err = l4_ensure_bpffs();
+	if (err)
+		log_warn("l4: /sys/fs/bpf is not bpffs and mounting it failed: %s", strerror(-err));
 	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
 		err = -errno;
 		log_err("l4: %s: %s (is bpffs mounted?)", pin_dir, strerror(errno));
@@ -194,7 +318,18 @@ struct l4_loader *l4_loader_start(const struct cfg_l4 *l4, const char *pin_dir, 
 		goto err_destroy;
 	}
 	for (int i = 0; i < ld->n_ifaces; i++) {
+		__u32 old_id = l4_legacy_sl_lb(ld->ifindex[i]);
+
+		/* Once loaded outside libxdp (see l4_replace_legacy), libxdp cannot attach it any more. */
+		if (old_id || bpf_program__fd(ld->skel->progs.sl_lb) >= 0) {
+			err = l4_replace_legacy(ld, i, old_id);
+			if (err)
+				goto err_detach;
+			continue;
+		}
+		l4_in_libxdp = true;
 		err = xdp_program__attach(ld->prog, ld->ifindex[i], ld->mode, 0);
+		l4_in_libxdp = false;
 		if (err) {
 			char msg[128];
 
@@ -205,14 +340,15 @@ struct l4_loader *l4_loader_start(const struct cfg_l4 *l4, const char *pin_dir, 
 		}
 		ld->attached[i] = true;
 		l4_detach_old(ld, i);
+		l4_log_legacy(ld, i);
 		log_info("l4: %s: sl_lb attached (%s mode, prog id %u)", ld->ifname[i],
-			 ld->mode == XDP_MODE_SKB ? "generic" : "native", xdp_program__id(ld->prog));
+			 ld->mode == XDP_MODE_SKB ? "generic" : "native", l4_prog_id(ld));
 	}
 
 	/* The program pin is for bpftool and operators; the dispatcher holds the live reference. */
 	snprintf(path, sizeof(path), "%s/sl_lb", pin_dir);
 	unlink(path);
-	if (bpf_obj_pin(xdp_program__fd(ld->prog), path))
+	if (bpf_obj_pin(bpf_program__fd(ld->skel->progs.sl_lb), path))
 		log_warn("l4: pinning %s: %s", path, strerror(errno));
 
 	maps->ncpus = libbpf_num_possible_cpus();
@@ -234,7 +370,7 @@ struct l4_loader *l4_loader_start(const struct cfg_l4 *l4, const char *pin_dir, 
 err_detach:
 	for (int i = 0; i < ld->n_ifaces; i++)
 		if (ld->attached[i])
-			xdp_program__detach(ld->prog, ld->ifindex[i], ld->mode, 0);
+			l4_detach_one(ld, i);
 	xdp_program__close(ld->prog);
 err_destroy:
 	lb__destroy(ld->skel);
@@ -269,7 +405,7 @@ void l4_loader_stop(struct l4_loader *ld, bool detach)
 		return;
 	if (detach) {
 		for (int i = 0; i < ld->n_ifaces; i++) {
-			int err = xdp_program__detach(ld->prog, ld->ifindex[i], ld->mode, 0);
+			int err = l4_detach_one(ld, i);
 
 			if (err)
 				log_warn("l4: %s: detach: %s", ld->ifname[i], strerror(-err));
