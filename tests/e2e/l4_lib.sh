@@ -78,6 +78,16 @@ l4_wait_vip() {
 	wait_for "$t" sh -c "ip netns exec $NS_CLI $L4_PY $L4_TOOL tally $host -n 1 --timeout 2 | grep -q '\"be'"
 }
 
+# l4_up HOST DESCRIPTION: one test point for "the VIP answers"; when it does not, diagnostics
+# and stop here, so a broken balancer fails fast instead of running into every timeout.
+l4_up() {
+	l4_wait_vip "$1" 20
+	ok $? "$2" && return 0
+	l4_diag
+	done_testing
+	exit 1
+}
+
 # l4_tally HOST N: JSON counts of who answered N connections.
 l4_tally() {
 	ip netns exec "$NS_CLI" "$L4_PY" "$L4_TOOL" tally "$1" -n "$2" --concurrency 16 --timeout 40

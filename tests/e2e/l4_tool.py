@@ -88,7 +88,11 @@ def cmd_tally(a):
 
 def cmd_hold(a):
     conns, errors, backends = [], [], {}
+    open_by = time.monotonic() + 10
     for i in range(a.n):
+        if time.monotonic() > open_by:
+            errors.append(f"conn {i}: not opened within 10 s")
+            break
         try:
             s, f = connect(a.host, a.port, 2.0)
             who = f.readline().decode().strip()

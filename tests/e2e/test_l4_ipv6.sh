@@ -9,8 +9,7 @@ l4_config "$SL_TMP/sluice.yaml" ipip "$VIP6" "$BE1_IP6:100" "$BE2_IP6:100" "$BE3
 l4_config_vip "$SL_TMP/sluice.yaml" web4 "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100" "$BE3_IP4:100"
 l4_start "$SL_TMP/sluice.yaml"
 
-l4_wait_vip "$VIP6" 20
-ok $? "IPv6 VIP [$VIP6]:80 answers (IPv6-in-IPv6 to IPv6 backends)" || l4_diag
+l4_up "$VIP6" "IPv6 VIP [$VIP6]:80 answers (IPv6-in-IPv6 to IPv6 backends)"
 
 counts=$(l4_tally "$VIP6" 400)
 diag "IPv6 answers: $counts"

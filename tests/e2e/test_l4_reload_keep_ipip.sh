@@ -8,8 +8,7 @@ FWD=${L4_FWD:-ipip}
 l4_setup --backends 3
 l4_config "$SL_TMP/sluice.yaml" "$FWD" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100"
 l4_start "$SL_TMP/sluice.yaml"
-l4_wait_vip "$VIP4" 20
-ok $? "VIP $VIP4:80 answers with 2 backends ($FWD)" || l4_diag
+l4_up "$VIP4" "VIP $VIP4:80 answers with 2 backends ($FWD)"
 
 # 30 long-lived connections: with a third backend Maglev moves about a third of
 # all flows, so only conntrack keeps these on their first backend.

@@ -8,8 +8,7 @@ l4_setup --backends 3
 l4_config "$SL_TMP/sluice.yaml" ipip "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100" "$BE3_IP4:50"
 l4_start "$SL_TMP/sluice.yaml"
 
-l4_wait_vip "$VIP4" 20
-ok $? "VIP $VIP4:80 answers through sluiced's XDP balancer (ipip to backends with sl_decap)" || l4_diag
+l4_up "$VIP4" "VIP $VIP4:80 answers through sluiced's XDP balancer (ipip to backends with sl_decap)"
 
 counts=$(l4_tally "$VIP4" 600)
 diag "answers: $counts"
