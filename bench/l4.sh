@@ -65,12 +65,17 @@ for i in 1 2 3; do
 	eval "ip -n $NS_LB neigh replace \$BE${i}_IP4 lladdr \$MAC_BE$i dev $IF_LB_OUT nud permanent"
 done
 
-# Threaded NAPI on the lb's receiving veth, its kthread pinned to LB_CPU.
+# Threaded NAPI on the lb's receiving veth, its kthread pinned to LB_CPU. Pinned again
+# before every measurement: attaching XDP may give the veth a new NAPI instance.
 ip netns exec "$NS_LB" sh -c "echo 1 > /sys/class/net/$IF_LB_IN/threaded"
-for pid in $(pgrep -x "napi/$IF_LB_IN-[0-9]*" || true); do taskset -pc "$LB_CPU" "$pid" >/dev/null; done
+pin_napi() {
+	local pid
+	for pid in $(pgrep -x "napi/$IF_LB_IN-[0-9]*" || true); do taskset -pc "$LB_CPU" "$pid" >/dev/null; done
+}
 
 gen() {  # gen NAME COUNT_NS COUNT_DEV [l4_gen options...]: one measurement, prints counted pps
 	local name=$1 cns=$2 cdev=$3 line; shift 3
+	pin_napi
 	line=$("$GEN" --gen-ns "$NS_CLI" --gen-dev "$IF_CLI" --src-mac "$MAC_CLI" --dst-mac "$MAC_LB_IN" \
 		--src "$CLI4" --dst "$VIP4" --dport 80 --flows "$FLOWS" --cpu "$GEN_CPU" \
 		--duration "$DURATION" --count-ns "$cns" --count-dev "$cdev" "$@")
