@@ -229,9 +229,7 @@ err_l4:
 	detach = d.cfg->l4.detach_on_exit;
 	if (d.l4 && !detach)
 		log_info("l4: leaving XDP attached (l4.detach_on_exit is false)");
-	/* The checker goes first: no health callback may run while backends are freed. */
-	health_free(d.health);
-	d.health = NULL;
+	/* l4_stop() removes its health targets (no callback after that) before freeing backends. */
 	l4_stop(d.l4, detach);
 err_health:
 	health_free(d.health);
