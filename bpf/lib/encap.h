@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Forwarding to a backend: next hop by bpf_fib_lookup, IPIP / IPv6 encapsulation or L2 DSR, TX or redirect. */
+#ifndef SL_BPF_ENCAP_H
+#define SL_BPF_ENCAP_H
+
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/csum.h"
+#include "sluice/flow_hash.h"
+
+#define SL_AF_INET_KERNEL  2   /* AF_INET, for struct bpf_fib_lookup */
+#define SL_AF_INET6_KERNEL 10  /* AF_INET6 */
+#define SL_TUNNEL_TTL      64
+
+/*
+ * fwd_fib(): next hop towards the backend for a packet of tot_len L3 bytes.
+ * Returns 0 with fib filled, SL_DROP_TOO_BIG over the egress MTU, SL_DROP_FIB
+ * for any other failure (no route, no neighbour, forwarding disabled).
+ */
+static __always_inline int fwd_fib(struct xdp_md *ctx, const struct sl_backend *be,
+				   __u32 tot_len, struct bpf_fib_lookup *fib)
+{
+	long rc;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->tot_len = tot_len;
+	if (be->family == SL_AF_INET) {
+		fib->family = SL_AF_INET_KERNEL;
+		fib->ipv4_dst = be->addr[0];
+	} else {
+		fib->family = SL_AF_INET6_KERNEL;
+		__builtin_memcpy(fib->ipv6_dst, be->addr, 16);
+	}
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return SL_DROP_TOO_BIG;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return SL_DROP_FIB;
+	return 0;
+}
+
+/*
+ * fwd_l2(): writes the Ethernet header (and the VLAN tag the packet came
+ * with) at the start of the frame, ethertype proto. Returns a pointer past
+ * it, or NULL when the frame is too short.
+ */
+static __always_inline void *fwd_l2(void *data, void *data_end, const struct sl_pkt *p,
+				    const struct bpf_fib_lookup *fib, __u16 proto)
+{
+	struct ethhdr *eth = data;
+	__be16 *vh;
+
+	if ((void *)(eth + 1) + 4 > data_end)
+		return NULL;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (p->l3_off == sizeof(*eth)) {
+		eth->h_proto = bpf_htons(proto);
+		return eth + 1;
+	}
+	vh = (void *)(eth + 1);
+	eth->h_proto = bpf_htons(ETH_P_8021Q);
+	vh[0] = p->vlan_tci;
+	vh[1] = bpf_htons(proto);
+	return vh + 2;
+}
+
+/* fwd_dsr(): L2 direct server return: only the MACs change. Returns 0 or a drop reason. */
+static __always_inline int fwd_dsr(struct xdp_md *ctx, const struct sl_pkt *p,
+				   const struct sl_backend *be, struct bpf_fib_lookup *fib)
+{
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	int rc;
+
+	rc = fwd_fib(ctx, be, p->l3_len, fib);
+	if (rc)
+		return rc;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return SL_DROP_TRUNC_ETH;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	return 0;
+}
+
+/*
+ * fwd_ipip(): puts an outer IPv4 (backend v4) or IPv6 (backend v6) header
+ * in front of the L3 packet. Outer source: tunnel_src4 | (htonl(hash) & mask),
+ * or tunnel_src6 with its last word xor htonl(hash); TOS copied, TTL 64, DF
+ * copied (inner IPv6: DF set). Returns 0 or a drop reason.
+ */
+static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p,
+				    const struct sl_backend *be, const struct sl_config *cfg,
+				    __u32 hash, struct bpf_fib_lookup *fib)
+{
+	__u8 inner = p->key.family == SL_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	__u32 elen = be->family == SL_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	void *data, *data_end, *hdr;
+	int rc;
+
+	rc = fwd_fib(ctx, be, p->l3_len + elen, fib);
+	if (rc)
+		return rc;
+	if (bpf_xdp_adjust_head(ctx, -(int)elen))
+		return SL_DROP_HEADROOM;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+
+	if (be->family == SL_AF_INET) {
+		struct iphdr *iph;
+
+		hdr = fwd_l2(data, data_end, p, fib, ETH_P_IP);
+		if (!hdr)
+			return SL_DROP_HEADROOM;
+		iph = hdr;
+		if ((void *)(iph + 1) > data_end)
+			return SL_DROP_HEADROOM;
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->tos = p->tos;
+		iph->tot_len = bpf_htons(p->l3_len + elen);
+		iph->id = 0;
+		iph->frag_off = p->df ? bpf_htons(SL_IP_DF) : 0;
+		iph->ttl = SL_TUNNEL_TTL;
+		iph->protocol = inner;
+		iph->check = 0;
+		iph->saddr = sl_tunnel_src4(cfg->tunnel_src4, cfg->tunnel_src4_mask, hash);
+		iph->daddr = be->addr[0];
+		iph->check = csum_ipv4_hdr(iph);
+	} else {
+		struct ipv6hdr *ip6;
+		__u32 w0;
+
+		hdr = fwd_l2(data, data_end, p, fib, ETH_P_IPV6);
+		if (!hdr)
+			return SL_DROP_HEADROOM;
+		ip6 = hdr;
+		if ((void *)(ip6 + 1) > data_end)
+			return SL_DROP_HEADROOM;
+		/* version 6, traffic class, flow label = low 20 bits of the hash (ECMP spread) */
+		w0 = (6U << 28) | ((__u32)p->tos << 20) | (hash & 0xfffff);
+		*(__be32 *)ip6 = bpf_htonl(w0);
+		ip6->payload_len = bpf_htons(p->l3_len);
+		ip6->nexthdr = inner;
+		ip6->hop_limit = SL_TUNNEL_TTL;
+		__builtin_memcpy(&ip6->saddr, cfg->tunnel_src6, 16);
+		ip6->saddr.in6_u.u6_addr32[3] = sl_tunnel_src6_last(cfg->tunnel_src6[3], hash);
+		__builtin_memcpy(&ip6->daddr, be->addr, 16);
+	}
+	return 0;
+}
+
+/*
+ * fwd_xmit(): XDP_TX when the next hop is out of the ingress interface,
+ * else XDP_REDIRECT through sl_tx_ports. Returns the verdict; XDP_DROP with
+ * *reason = SL_DROP_REDIRECT when the egress interface is not in sl_tx_ports.
+ */
+static __always_inline int fwd_xmit(struct xdp_md *ctx, const struct bpf_fib_lookup *fib, __u32 *reason)
+{
+	long act;
+
+	if (fib->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	act = bpf_redirect_map(&sl_tx_ports, fib->ifindex, XDP_DROP);
+	if (act != XDP_REDIRECT)
+		*reason = SL_DROP_REDIRECT;
+	return act;
+}
+
+#endif
