@@ -85,14 +85,47 @@ l4:
         - { address: $BE3_IP4, weight: 100 }
 EOF
 
-say "sluiced -c $TMP/sluice.yaml --pin-dir $PIN   (in $NS_LB)"
-nsenter --net="/run/netns/$NS_LB" "$B/sluiced" -c "$TMP/sluice.yaml" --pin-dir "$PIN" >"$TMP/sluiced.log" 2>&1 &
-SLUICED=$!
-PIDS+=("$SLUICED")
-if ! wait_for 10 ctl status || ! wait_for 10 is_state "web/$BE3_IP4" up; then
-	echo "demo: sluiced did not come up; its log:" >&2
-	tail -20 "$TMP/sluiced.log" >&2
-	exit 1
+# The L7 tier too: a reverse-proxy listener on the lb spreading requests over the same backends.
+cp "$TMP/sluice.yaml" "$TMP/sluice-l4.yaml"
+cat >>"$TMP/sluice.yaml" <<EOF
+l7:
+  listeners:
+    - name: public
+      listen: $LB_IN4:8080
+      mode: reverse
+      routes:
+        - match: { path_prefix: / }
+          upstream: app
+  upstreams:
+    - name: app
+      balance: round_robin
+      servers:
+        - { address: $BE1_IP4:80 }
+        - { address: $BE2_IP4:80 }
+        - { address: $BE3_IP4:80 }
+      health: { type: http, path: /, interval: 300ms, timeout: 250ms, rise: 1, fall: 2 }
+EOF
+
+start_sluiced() {
+	nsenter --net="/run/netns/$NS_LB" "$B/sluiced" -c "$1" --pin-dir "$PIN" >>"$TMP/sluiced.log" 2>&1 &
+	SLUICED=$!
+	PIDS+=("$SLUICED")
+	wait_for 10 ctl status && wait_for 10 is_state "web/$BE3_IP4" up
+}
+
+say "sluiced -c $TMP/sluice.yaml --pin-dir $PIN   (in $NS_LB; L4 VIP web + L7 listener public)"
+L7=1
+if ! start_sluiced "$TMP/sluice.yaml"; then
+	kill "$SLUICED" 2>/dev/null
+	wait "$SLUICED" 2>/dev/null
+	echo "  (the L7 tier did not start in this build; continuing with L4 only)"
+	tail -3 "$TMP/sluiced.log" | sed 's/^/  | /'
+	L7=0
+	if ! start_sluiced "$TMP/sluice-l4.yaml"; then
+		echo "demo: sluiced did not come up; its log:" >&2
+		tail -20 "$TMP/sluiced.log" >&2
+		exit 1
+	fi
 fi
 ctl status
 echo
@@ -121,6 +154,16 @@ say "Draining be1 (sluicectl backend drain web/$BE1_IP4): no new flows, open one
 ctl backend drain "web/$BE1_IP4"
 requests
 ctl backend enable "web/$BE1_IP4"
+
+if [ "$L7" = 1 ]; then
+	say "L7: HTTP through sluiced's reverse proxy at http://$LB_IN4:8080/"
+	line=""
+	for i in 1 2 3 4 5 6; do
+		who=$(ip netns exec "$NS_CLI" curl -s -m 2 "http://$LB_IN4:8080/" || echo "FAIL")
+		line+="$(printf '%-5s' "$who")"
+	done
+	echo "  6 requests served by: $line"
+fi
 
 say "Which backend does a flow map to? (sluicectl trace)"
 ctl trace tcp "$CLI4:40000" "$VIP4:80"
