@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Config loader: good files parse to the right values, bad ones fail with exact "file:line: message" text. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "config.h"
+#include "../tap.h"
+
+#ifndef DATA_DIR
+#define DATA_DIR "tests/unit/data"
+#endif
+
+/* Loads @text; returns the config (or NULL) and leaves what went to the error stream in @out. */
+static struct cfg *load(const char *text, char *out, size_t out_len)
+{
+	FILE *f = fmemopen(out, out_len, "w");
+	struct cfg *cfg;
+
+	memset(out, 0, out_len);
+	cfg = cfg_load_string("t.yaml", text, strlen(text), f);
+	fclose(f);
+	return cfg;
+}
+
+static const char *ip4(const struct cfg_ip *ip, char *buf)
+{
+	return inet_ntop(AF_INET, &ip->v4, buf, INET_ADDRSTRLEN);
+}
+
+static void test_design(void)
+{
+	char out[4096] = "", a[64];
+	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+	struct cfg *cfg;
+
+	/*
+	 * The exact DESIGN.md example names upstreams (api-canary, app-next) it never
+	 * defines; everything else in it is valid, so exactly those two errors come out.
+	 */
+	cfg = cfg_load(DATA_DIR "/design.yaml", f);
+	fclose(f);
+	ok(!cfg && errno == EINVAL, "DESIGN.md example as written: rejected only for its undefined upstreams");
+	is_str(out, DATA_DIR "/design.yaml:26: route names unknown upstream 'api-canary'\n"
+		    DATA_DIR "/design.yaml:28: route names unknown upstream 'app-next'\n",
+	       "... exactly two messages");
+	cfg_free(cfg);
+
+	cfg = cfg_load(DATA_DIR "/design_complete.yaml", stderr);
+	if (!ok(cfg, "DESIGN.md example with its two upstreams defined parses"))
+		return;
+	is_int(cfg->workers, 0, "workers: auto -> 0");
+	is_int(cfg->admin.ss.ss_family, AF_INET, "admin listen family");
+	is_int(ntohs(((struct sockaddr_in *)&cfg->admin.ss)->sin_port), 9900, "admin port");
+	ok(cfg->l4.present, "l4 present");
+	is_int(cfg->l4.n_interfaces, 1, "one interface");
+	is_str(cfg->l4.interfaces[0], "eth0", "interface eth0");
+	is_int(cfg->l4.xdp_mode, CFG_XDP_NATIVE, "xdp_mode native");
+	is_int(cfg->l4.forwarding, CFG_FWD_IPIP, "forwarding ipip");
+	is_int(cfg->l4.conntrack_entries, 1000000, "conntrack_entries");
+	is_int(cfg->l4.ring_size, 65537, "ring_size default");
+	is_int(cfg->l4.udp_timeout_ms, 30000, "udp_timeout default");
+	is_str(ip4(&cfg->l4.tunnel_src4, a), "198.19.0.0", "tunnel_src4 default");
+	is_int(cfg->l4.tunnel_src4_bits, 16, "tunnel_src4_bits default");
+	ok(cfg->l4.icmp_echo && !cfg->l4.detach_on_exit, "icmp_echo on, detach_on_exit off by default");
+	is_int(cfg->l4.n_vips, 1, "one vip");
+	{
+		struct cfg_vip *v = &cfg->l4.vips[0];
+
+		is_str(v->name, "web", "vip name");
+		is_str(ip4(&v->addr, a), "198.18.10.1", "vip address");
+		is_int(v->port, 80, "vip port");
+		is_int(v->proto, IPPROTO_TCP, "vip protocol");
+		is_int(v->ring_size, 65537, "vip ring inherits");
+		is_int(v->forwarding, CFG_FWD_IPIP, "vip forwarding inherits");
+		is_int(v->n_backends, 2, "two backends");
+		is_str(ip4(&v->backends[1].addr, a), "198.18.20.2", "backend 2 address");
+		is_int(v->backends[0].weight, 100, "weight 100");
+		is_int(v->backends[1].weight, 50, "weight 50");
+		is_int(v->backends[1].line, 16, "backend line");
+		is_int(v->health.type, CFG_HEALTH_TCP, "health tcp");
+		ok(v->health.interval_ms == 1000 && v->health.timeout_ms == 500 && v->health.rise == 2 &&
+		   v->health.fall == 3 && v->health.port == 80, "health values");
+		is_int(v->line, 10, "vip line");
+	}
+	is_int(cfg->l7.n_listeners, 1, "one listener");
+	{
+		struct cfg_listener *l = &cfg->l7.listeners[0];
+
+		is_str(l->name, "public", "listener name");
+		is_str(l->listen.text, "0.0.0.0:8080", "listen text");
+		is_int(l->mode, CFG_MODE_REVERSE, "reverse mode");
+		is_str(l->cache, "main", "cache name");
+		is_int(l->cache_idx, 0, "cache resolved");
+		is_str(l->access_log.path, "/var/log/sluice/access.log", "access log path");
+		is_int(l->access_log.format, CFG_LOG_COMBINED, "combined format");
+		ok(l->access_log.n_redact == 2 && !strcmp(l->access_log.redact[0], "Authorization"), "default redact");
+		is_int(l->n_routes, 2, "two routes");
+		is_str(l->routes[0].match.host, "api.example.com", "match host");
+		is_str(l->routes[0].match.path_prefix, "/v2", "match path_prefix");
+		is_str(l->routes[0].match.header_name, "X-Canary", "header name split");
+		is_str(l->routes[0].match.header_value, "1", "header value split");
+		ok(l->routes[0].n_splits == 1 && l->routes[0].splits[0].weight == 1, "upstream: X is one split of weight 1");
+		is_int(l->routes[0].splits[0].upstream_idx, 1, "api-canary resolved");
+		ok(l->routes[1].n_splits == 2 && l->routes[1].splits[0].weight == 95 && l->routes[1].splits[1].weight == 5,
+		   "split 95/5");
+		is_int(l->routes[1].splits[1].upstream_idx, 2, "app-next resolved");
+		ok(l->max_header_bytes == 16384 && l->max_body_bytes == 1ULL << 30 && l->request_timeout_ms == 10000 &&
+		   l->client_idle_ms == 60000 && l->max_connections == 10000, "listener defaults");
+	}
+	{
+		struct cfg_upstream *u = &cfg->l7.upstreams[0];
+
+		is_str(u->name, "app", "upstream name");
+		is_int(u->balance, CFG_BAL_ROUND_ROBIN, "round_robin");
+		is_int(u->hash_key, CFG_HASH_HEADER, "hash_key header");
+		is_str(u->hash_name, "X-User", "hash header name");
+		is_int(u->n_servers, 1, "one server");
+		is_str(u->servers[0].addr.text, "127.0.0.1:9001", "server address");
+		is_int(u->health.type, CFG_HEALTH_HTTP, "http health");
+		is_str(u->health.path, "/healthz", "health path");
+		ok(u->connect_timeout_ms == 2000 && u->response_timeout_ms == 30000 && u->retries == 1 &&
+		   u->max_fails == 3 && u->fail_timeout_ms == 10000 && u->slow_start_ms == 0 && u->keepalive == 32 &&
+		   !u->via, "upstream defaults");
+		is_int(cfg->l7.upstreams[2].servers[0].addr.ss.ss_family, AF_INET6, "[::1]:9002 is IPv6");
+		is_int(cfg->l7.upstreams[2].servers[0].weight, 2, "server weight");
+	}
+	is_int(cfg->l7.caches[0].memory_bytes, 256ULL << 20, "cache 256MiB");
+	is_int(cfg->l7.caches[0].max_object_bytes, 16ULL << 20, "max_object default memory/16");
+	{
+		struct cfg_forward *fw = &cfg->l7.forward;
+
+		ok(fw->n_allow_clients == 1 && fw->allow_clients[0].prefix_len == 8, "allow_clients 127.0.0.0/8");
+		ok(fw->n_allow_hosts == 1 && !strcmp(fw->allow_hosts[0], "*"), "allow_hosts *");
+		ok(fw->n_deny_hosts == 1 && !strcmp(fw->deny_hosts[0], "*.example.net"), "deny_hosts");
+		ok(fw->n_connect_ports == 1 && fw->connect_ports[0] == 443, "connect_ports");
+		ok(!fw->allow_private_destinations && fw->anonymize, "booleans");
+		is_str(fw->auth_file, "/etc/sluice/users", "auth_file");
+	}
+	cfg_free(cfg);
+}
+
+static void test_good_variants(void)
+{
+	char out[4096], a[64];
+	struct cfg *cfg;
+
+	cfg = load("", out, sizeof(out));
+	ok(cfg && !cfg->l4.present && !cfg->l7.n_listeners && !*out, "empty file: valid, all defaults");
+	ok(cfg && cfg->l7.forward.n_allow_clients == 2 && cfg->l7.forward.n_connect_ports == 1 &&
+	   cfg->l7.forward.connect_ports[0] == 443, "forward defaults: loopback v4+v6, port 443");
+	cfg_free(cfg);
+
+	cfg = load("workers: 4\n"
+		   "admin: { listen: unix:/run/sluice/admin.sock }\n"
+		   "l4:\n"
+		   "  interfaces: eth1\n"
+		   "  xdp_mode: generic\n"
+		   "  forwarding: dsr\n"
+		   "  ring_size: 101\n"
+		   "  hash_seed: 7\n"
+		   "  udp_timeout: 2m\n"
+		   "  tunnel_src4: 198.18.255.0\n"
+		   "  tunnel_src4_bits: 8\n"
+		   "  icmp_echo: no\n"
+		   "  vips:\n"
+		   "    - name: v6\n"
+		   "      address: 2001:2::10\n"
+		   "      port: 0\n"
+		   "      protocol: udp\n"
+		   "      hash: source\n"
+		   "      on_no_backend: pass\n"
+		   "      forwarding: ipip\n"
+		   "      backends: [ 198.18.20.1, { address: '2001:2::20', weight: 0 } ]\n",
+		   out, sizeof(out));
+	if (ok(cfg, "every l4 key parses: %s", out)) {
+		struct cfg_vip *v = &cfg->l4.vips[0];
+
+		is_int(cfg->workers, 4, "workers 4");
+		is_int(cfg->admin.ss.ss_family, AF_UNIX, "admin on a unix socket");
+		is_str(((struct sockaddr_un *)&cfg->admin.ss)->sun_path, "/run/sluice/admin.sock", "unix path");
+		ok(cfg->l4.n_interfaces == 1 && !strcmp(cfg->l4.interfaces[0], "eth1"), "scalar interfaces: one item");
+		ok(cfg->l4.xdp_mode == CFG_XDP_GENERIC && cfg->l4.forwarding == CFG_FWD_DSR && cfg->l4.hash_seed == 7 &&
+		   cfg->l4.udp_timeout_ms == 120000 && cfg->l4.tunnel_src4_bits == 8 && !cfg->l4.icmp_echo,
+		   "l4 scalars");
+		is_str(ip4(&cfg->l4.tunnel_src4, a), "198.18.255.0", "tunnel_src4");
+		ok(v->addr.family == AF_INET6 && v->port == 0 && v->proto == IPPROTO_UDP && v->hash_src &&
+		   v->on_empty == CFG_EMPTY_PASS && v->forwarding == CFG_FWD_IPIP && v->ring_size == 101, "vip keys");
+		ok(v->backends[0].weight == 100 && v->backends[1].weight == 0 && v->backends[1].addr.family == AF_INET6,
+		   "backend default weight 100, weight 0 allowed, 6-in-4 family mix with ipip allowed");
+		is_int(v->health.type, CFG_HEALTH_NONE, "no health block: none");
+		is_str(out, "t.yaml:14: warning: vip 'v6': ring_size 101 is smaller than 100 x 2 backends; shares will be uneven\n",
+		       "small ring: only a warning, but it is written");
+	}
+	cfg_free(cfg);
+
+	cfg = load("l7:\n"
+		   "  listeners:\n"
+		   "    - listen: '[::1]:8443'\n"
+		   "      access_log: { path: /tmp/a.log, format: json, body_bytes: 4KiB, redact: [X-Token] }\n"
+		   "      max_header_bytes: 32KiB\n"
+		   "      max_body_bytes: 0\n"
+		   "      request_timeout: 5s\n"
+		   "      client_idle: 1h\n"
+		   "      max_connections: 100\n"
+		   "      routes:\n"
+		   "        - match: { header: X-Debug }\n"
+		   "          split: [ { upstream: a, weight: 0 }, { upstream: a } ]\n"
+		   "          log_body_sample: 10\n"
+		   "    - name: fwd\n"
+		   "      listen: 127.0.0.1:3128\n"
+		   "      mode: forward\n"
+		   "  upstreams:\n"
+		   "    - name: a\n"
+		   "      balance: p2c\n"
+		   "      hash_key: cookie:sid\n"
+		   "      host: internal.example\n"
+		   "      connect_timeout: 250ms\n"
+		   "      response_timeout: 1m\n"
+		   "      retries: 0\n"
+		   "      max_fails: 0\n"
+		   "      fail_timeout: 30s\n"
+		   "      slow_start: 10s\n"
+		   "      keepalive: 0\n"
+		   "      via: true\n"
+		   "      servers: [ 'localhost:80', '[2001:2::5]:8080' ]\n"
+		   "      health: { type: http, expect_status: 204, host: h.example }\n"
+		   "  caches:\n"
+		   "    - { name: c, memory: 1GiB, max_object: 512KiB }\n"
+		   "  forward:\n"
+		   "    allow_clients: [198.18.0.0/15, '2001:2::/48', 10.1.2.3]\n"
+		   "    connect_ports: [443, 8443]\n"
+		   "    identifying_headers: [X-Real-IP]\n",
+		   out, sizeof(out));
+	if (ok(cfg, "every l7 key parses: %s", out)) {
+		struct cfg_listener *l = &cfg->l7.listeners[0];
+		struct cfg_upstream *u = &cfg->l7.upstreams[0];
+
+		is_str(l->name, "[::1]:8443", "unnamed listener is named by its address");
+		ok(l->access_log.format == CFG_LOG_JSON && l->access_log.body_bytes == 4096 &&
+		   l->access_log.n_redact == 1, "access_log keys");
+		ok(l->max_header_bytes == 32768 && l->max_body_bytes == 0 && l->request_timeout_ms == 5000 &&
+		   l->client_idle_ms == 3600000 && l->max_connections == 100, "listener limits");
+		ok(l->routes[0].match.header_name && !strcmp(l->routes[0].match.header_name, "X-Debug") &&
+		   !l->routes[0].match.header_value, "bare header name: any value");
+		ok(l->routes[0].splits[0].weight == 0 && l->routes[0].splits[1].weight == 1 &&
+		   l->routes[0].log_body_sample == 10, "split weights 0 and default 1");
+		is_int(cfg->l7.listeners[1].mode, CFG_MODE_FORWARD, "forward listener without routes");
+		ok(u->balance == CFG_BAL_P2C && u->hash_key == CFG_HASH_COOKIE && !strcmp(u->hash_name, "sid") &&
+		   !strcmp(u->host, "internal.example") && u->connect_timeout_ms == 250 &&
+		   u->response_timeout_ms == 60000 && u->retries == 0 && u->max_fails == 0 &&
+		   u->fail_timeout_ms == 30000 && u->slow_start_ms == 10000 && u->keepalive == 0 && u->via,
+		   "upstream keys");
+		ok(u->n_servers == 2 && u->servers[0].addr.ss.ss_family == AF_INET &&
+		   u->servers[1].addr.ss.ss_family == AF_INET6, "scalar servers, localhost and [v6]");
+		ok(u->health.type == CFG_HEALTH_HTTP && !strcmp(u->health.path, "/") && u->health.expect_status == 204,
+		   "http health defaults path /");
+		ok(cfg->l7.caches[0].memory_bytes == 1ULL << 30 && cfg->l7.caches[0].max_object_bytes == 512 * 1024,
+		   "cache sizes");
+		ok(cfg->l7.forward.n_allow_clients == 3 && cfg->l7.forward.allow_clients[1].prefix_len == 48 &&
+		   cfg->l7.forward.allow_clients[2].prefix_len == 32, "CIDRs v4, v6, bare address");
+		ok(cfg->l7.forward.n_connect_ports == 2 && cfg->l7.forward.connect_ports[1] == 8443, "connect_ports");
+		is_str(out, "", "no messages");
+	}
+	cfg_free(cfg);
+}
+
+/* Bad configs: each must be rejected with exactly these messages. */
+static const struct bad_case {
+	const char *what, *yaml, *msgs;
+} bad[] = {
+	{ "unknown top-level key", "workers: 2\nwrokers: 3\n", "t.yaml:2: unknown key 'wrokers' in the top level\n" },
+	{ "unknown key in a backend",
+	  "l4:\n  vips:\n    - name: w\n      address: 198.18.10.1\n      port: 80\n"
+	  "      backends:\n        - { address: 198.18.20.1, weigth: 5 }\n",
+	  "t.yaml:7: unknown key 'weigth' in backend\n" },
+	{ "duplicate key", "workers: 2\nworkers: 3\n", "t.yaml:2: duplicate key 'workers' in the top level\n" },
+	{ "wrong type: list for a scalar", "workers: [1]\n", "t.yaml:1: 'workers' must be an integer\n" },
+	{ "wrong type: scalar for a section", "l4: yes\n", "t.yaml:1: l4 must be a mapping\n" },
+	{ "workers not a number", "workers: many\n", "t.yaml:1: 'workers' must be auto or a number, got 'many'\n" },
+	{ "bad vip address",
+	  "l4:\n  vips:\n    - name: w\n      address: 198.18.10.300\n      port: 80\n      backends: [198.18.20.1]\n",
+	  "t.yaml:4: 'address': bad IP address '198.18.10.300'\n" },
+	{ "bad vip port",
+	  "l4:\n  vips:\n    - name: w\n      address: 198.18.10.1\n      port: 65536\n      backends: [198.18.20.1]\n",
+	  "t.yaml:5: 'port' must be 0..65535, got 65536\n" },
+	{ "bad listen port", "l7:\n  listeners:\n    - { listen: '127.0.0.1:0', mode: forward }\n",
+	  "t.yaml:3: 'listen': bad port in '127.0.0.1:0' (1..65535)\n" },
+	{ "bare IPv6 listen address", "admin:\n  listen: ::1:9900\n",
+	  "t.yaml:2: 'listen': bad address '::1:9900' (expected IP:port, [IPv6]:port or unix:/path)\n" },
+	{ "relative unix path", "admin: unix:run/a.sock\n",
+	  "t.yaml:1: 'admin': unix socket path must be absolute and under 108 bytes, got 'unix:run/a.sock'\n" },
+	{ "duplicate vip",
+	  "l4:\n  vips:\n"
+	  "    - { name: a, address: 198.18.10.1, port: 80, backends: [198.18.20.1] }\n"
+	  "    - { name: b, address: 198.18.10.1, port: 80, protocol: tcp, backends: [198.18.20.2] }\n"
+	  "    - { name: c, address: 198.18.10.1, port: 80, protocol: udp, backends: [198.18.20.2] }\n",
+	  "t.yaml:4: duplicate vip 198.18.10.1:80/tcp (first at line 3)\n" },
+	{ "duplicate vip name",
+	  "l4:\n  vips:\n"
+	  "    - { name: a, address: 198.18.10.1, port: 80, backends: [198.18.20.1] }\n"
+	  "    - { name: a, address: '2001:2::1', port: 80, backends: [198.18.20.2] }\n",
+	  "t.yaml:4: duplicate vip name 'a' (first at line 3)\n" },
+	{ "duplicate listener, upstream and cache names",
+	  "l7:\n  listeners:\n"
+	  "    - { name: p, listen: '127.0.0.1:1', mode: forward }\n"
+	  "    - { name: p, listen: '127.0.0.1:2', mode: forward }\n"
+	  "  upstreams:\n"
+	  "    - { name: u, servers: ['127.0.0.1:1'] }\n"
+	  "    - { name: u, servers: ['127.0.0.1:2'] }\n"
+	  "  caches:\n    - { name: c }\n    - { name: c }\n",
+	  "t.yaml:7: duplicate upstream name 'u' (first at line 6)\n"
+	  "t.yaml:10: duplicate cache name 'c' (first at line 9)\n"
+	  "t.yaml:4: duplicate listener name 'p' (first at line 3)\n" },
+	{ "L4 weight out of range",
+	  "l4:\n  vips:\n    - name: w\n      address: 198.18.10.1\n      port: 80\n"
+	  "      backends:\n        - { address: 198.18.20.1, weight: 1001 }\n",
+	  "t.yaml:7: 'weight' must be 0..1000, got 1001\n" },
+	{ "L7 weight out of range (0 not allowed for servers)",
+	  "l7:\n  upstreams:\n    - name: u\n      servers:\n        - { address: '127.0.0.1:1', weight: 0 }\n",
+	  "t.yaml:5: 'weight' must be 1..1000, got 0\n" },
+	{ "vip with no backends",
+	  "l4:\n  vips:\n    - { name: w, address: 198.18.10.1, port: 80, backends: [] }\n",
+	  "t.yaml:3: vip 'w' has no backends\n" },
+	{ "dsr backend of the other family",
+	  "l4:\n  forwarding: dsr\n  vips:\n    - name: w\n      address: 198.18.10.1\n      port: 80\n"
+	  "      backends:\n        - 198.18.20.1\n        - 2001:2::20\n",
+	  "t.yaml:9: vip 'w': dsr backend 2001:2::20 must be IPv4 like the vip\n" },
+	{ "ring_size not prime (l4)", "l4:\n  ring_size: 65536\n",
+	  "t.yaml:2: ring_size 65536 is not prime (try 65537)\n" },
+	{ "ring_size not prime (vip)",
+	  "l4:\n  vips:\n    - { name: w, address: 198.18.10.1, port: 80, ring_size: 1000, backends: [198.18.20.1] }\n",
+	  "t.yaml:3: vip 'w': ring_size 1000 is not prime\n" },
+	{ "ring_size smaller than the backends",
+	  "l4:\n  vips:\n    - { name: w, address: 198.18.10.1, port: 80, ring_size: 2,\n"
+	  "        backends: [198.18.20.1, 198.18.20.2, 198.18.20.3] }\n",
+	  "t.yaml:3: vip 'w': ring_size 2 is smaller than its 3 backends\n" },
+	{ "route names an unknown upstream",
+	  "l7:\n  listeners:\n    - listen: 127.0.0.1:8080\n      routes:\n        - upstream: nope\n",
+	  "t.yaml:5: route names unknown upstream 'nope'\n" },
+	{ "listener names an unknown cache",
+	  "l7:\n  listeners:\n    - { listen: '127.0.0.1:8080', mode: forward, cache: nope }\n",
+	  "t.yaml:3: listener '127.0.0.1:8080': unknown cache 'nope'\n" },
+	{ "split weights sum to 0",
+	  "l7:\n  listeners:\n    - listen: 127.0.0.1:8080\n      routes:\n"
+	  "        - split: [ { upstream: u, weight: 0 } ]\n"
+	  "  upstreams:\n    - { name: u, servers: ['127.0.0.1:1'] }\n",
+	  "t.yaml:5: split weights sum to 0\n" },
+	{ "forward listener with routes",
+	  "l7:\n  listeners:\n    - listen: 127.0.0.1:3128\n      mode: forward\n      routes:\n        - upstream: u\n"
+	  "  upstreams:\n    - { name: u, servers: ['127.0.0.1:1'] }\n",
+	  "t.yaml:6: listener '127.0.0.1:3128' is in forward mode and cannot have routes\n" },
+	{ "reverse listener without routes", "l7:\n  listeners:\n    - name: p\n      listen: 127.0.0.1:8080\n",
+	  "t.yaml:3: listener 'p' is in reverse mode but has no routes\n" },
+	{ "route with neither upstream nor split",
+	  "l7:\n  listeners:\n    - listen: 127.0.0.1:8080\n      routes:\n        - match: { path_prefix: / }\n",
+	  "t.yaml:5: route needs 'upstream' or 'split'\n" },
+	{ "bad CIDRs",
+	  "l7:\n  forward:\n    allow_clients: [10.0.0.0/33, 10.0.0/8, '::1/129', 10.0.0.0/]\n",
+	  "t.yaml:3: 'allow_clients': bad CIDR '10.0.0.0/33'\n"
+	  "t.yaml:3: 'allow_clients': bad CIDR '10.0.0/8'\n"
+	  "t.yaml:3: 'allow_clients': bad CIDR '::1/129'\n"
+	  "t.yaml:3: 'allow_clients': bad CIDR '10.0.0.0/'\n" },
+	{ "health rise 0 and fall 0",
+	  "l7:\n  upstreams:\n    - name: u\n      servers: ['127.0.0.1:1']\n      health: { rise: 0, fall: 0 }\n",
+	  "t.yaml:5: 'rise' must be 1..1000, got 0\nt.yaml:5: 'fall' must be 1..1000, got 0\n" },
+	{ "health timeout above interval",
+	  "l7:\n  upstreams:\n    - name: u\n      servers: ['127.0.0.1:1']\n"
+	  "      health:\n        interval: 1s\n        timeout: 2s\n",
+	  "t.yaml:6: health timeout (2000ms) must not exceed interval (1000ms)\n" },
+	{ "bad duration and size",
+	  "l7:\n  upstreams:\n    - name: u\n      servers: ['127.0.0.1:1']\n      connect_timeout: 5\n"
+	  "  caches:\n    - { name: c, memory: 256Mb }\n",
+	  "t.yaml:5: 'connect_timeout' must be a duration like 500ms, 1s, 2m, got '5'\n"
+	  "t.yaml:7: 'memory' must be a size like 512KiB, 256MiB, 1GiB, got '256Mb'\n" },
+	{ "missing required vip keys", "l4:\n  vips:\n    - { protocol: tcp }\n",
+	  "t.yaml:3: vip: missing required key 'name'\n"
+	  "t.yaml:3: vip: missing required key 'address'\n"
+	  "t.yaml:3: vip: missing required key 'port'\n"
+	  "t.yaml:3: vip: missing required key 'backends'\n" },
+	{ "missing listener listen and upstream servers",
+	  "l7:\n  listeners:\n    - { name: p, mode: forward }\n  upstreams:\n    - name: u\n",
+	  "t.yaml:3: listener: missing required key 'listen'\n"
+	  "t.yaml:5: upstream: missing required key 'servers'\n" },
+	{ "bad enum", "l4:\n  xdp_mode: offload\n",
+	  "t.yaml:2: 'xdp_mode' must be one of native | generic, got 'offload'\n" },
+	{ "bad hash_key",
+	  "l7:\n  upstreams:\n    - { name: u, balance: hash, hash_key: 'header:', servers: ['127.0.0.1:1'] }\n",
+	  "t.yaml:3: 'hash_key' must be client_ip, header:NAME or cookie:NAME, got 'header:'\n" },
+	{ "bad match header", "l7:\n  listeners:\n    - listen: 127.0.0.1:80\n      routes:\n"
+	  "        - { match: { header: ': 1' }, upstream: u }\n"
+	  "  upstreams:\n    - { name: u, servers: ['127.0.0.1:1'] }\n",
+	  "t.yaml:5: match header must be 'Name: value', got ': 1'\n" },
+	{ "duplicate backend", "l4:\n  vips:\n    - name: w\n      address: 198.18.10.1\n      port: 80\n"
+	  "      backends:\n        - 198.18.20.1\n        - { address: 198.18.20.1, weight: 5 }\n",
+	  "t.yaml:8: vip 'w': duplicate backend 198.18.20.1 (first at line 7)\n" },
+	{ "YAML syntax error", "l4:\n  vips: [\n", "t.yaml:3: YAML: did not find expected node content while parsing a flow node\n" },
+	{ "several errors all reported, in order",
+	  "workers: 0\nadmin: { listen: 1.2.3.4 }\nl4:\n  xdp_mode: x\n  conntrack_entries: -1\nbogus: 1\n",
+	  "t.yaml:1: 'workers' must be 1..256, got 0\n"
+	  "t.yaml:2: 'listen': bad address '1.2.3.4' (expected IP:port, [IPv6]:port or unix:/path)\n"
+	  "t.yaml:6: unknown key 'bogus' in the top level\n"
+	  "t.yaml:4: 'xdp_mode' must be one of native | generic, got 'x'\n"
+	  "t.yaml:5: 'conntrack_entries' must be an integer, got '-1'\n" },
+};
+
+static void test_bad(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char out[4096];
+		struct cfg *cfg;
+
+		errno = 0;
+		cfg = load(bad[i].yaml, out, sizeof(out));
+		ok(!cfg && errno == EINVAL, "rejected: %s", bad[i].what);
+		is_str(out, bad[i].msgs, "... with: %s", bad[i].what);
+		cfg_free(cfg);
+	}
+}
+
+static void test_missing_file(void)
+{
+	char out[512] = "";
+	FILE *f = fmemopen(out, sizeof(out) - 1, "w");
+	struct cfg *cfg = cfg_load(DATA_DIR "/no-such-file.yaml", f);
+
+	fclose(f);
+	ok(!cfg && errno == ENOENT, "missing file: NULL, ENOENT");
+	is_str(out, DATA_DIR "/no-such-file.yaml: No such file or directory\n", "... and says which file");
+}
+
+int main(void)
+{
+	test_design();
+	test_good_variants();
+	test_bad();
+	test_missing_file();
+	return done_testing();
+}
