@@ -140,9 +140,21 @@ static void daemon_epoll_add(struct daemon *d, int fd, uint64_t tag)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Health verdicts are applied this long after the first one of a burst. */
+#define DAEMON_L4_SETTLE_MS 10
+
+static uint64_t daemon_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int daemon_run(const struct daemon_opts *opts)
 {
 	struct daemon d = { .opts = opts, .sfd = -1, .epfd = -1 };
+	uint64_t l4_due = 0;
 	sigset_t set;
 	bool detach;
 	int rc = 1;
@@ -201,22 +213,37 @@ int daemon_run(const struct daemon_opts *opts)
 
 	while (!d.stop) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(d.epfd, evs, 16, 1000);
+		int timeout = l4_due ? DAEMON_L4_SETTLE_MS : 1000;
+		int n = epoll_wait(d.epfd, evs, 16, timeout);
+		bool admin = false;
 
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u64) {
 			case EV_SIGNAL:
 				daemon_on_signal(&d);
 				break;
-			case EV_L4:
-				if (d.l4)
-					l4_on_event(d.l4);
+			case EV_L4: {
+				uint64_t v;
+
+				if (read(l4_event_fd(d.l4), &v, sizeof(v)) < 0)
+					(void)0;
+			}
+				/* Let verdicts that arrive together (backends coming up at start) land in one table. */
+				if (!l4_due)
+					l4_due = daemon_now_ms() + DAEMON_L4_SETTLE_MS;
 				break;
 			case EV_ADMIN:
-				admin_on_event(d.admin);
+				admin = true;
 				break;
 			}
 		}
+		/* Rings first, so the API never reports a state whose table is not installed yet. */
+		if (d.l4 && l4_due && (admin || daemon_now_ms() >= l4_due)) {
+			l4_on_event(d.l4);
+			l4_due = 0;
+		}
+		if (admin)
+			admin_on_event(d.admin);
 		if (d.l4)
 			l4_tick(d.l4);
 	}
