@@ -298,11 +298,11 @@ struct ip_spec lbt_outer(const char *be_addr, uint32_t hash, const struct pkt *i
 {
 	struct ip_spec s = { .dst = be_addr, .src = srcbuf, .ttl = 64 };
 	const uint8_t *h = inner->b + inner->l3;
+	bool df = true;     /* an inner IPv6 packet is never fragmented on the way */
 
 	if (inner->fam == 4) {
 		s.tos = h[1];
-		if (h[6] & 0x40)
-			s.frag = 0x4000;
+		df = h[6] & 0x40;
 	} else {
 		s.tos = (h[0] << 4 | h[1] >> 4) & 0xff;
 	}
@@ -318,7 +318,7 @@ struct ip_spec lbt_outer(const char *be_addr, uint32_t hash, const struct pkt *i
 		uint32_t a;
 
 		s.fam = 4;
-		if (inner->fam == 6)
+		if (df)
 			s.frag = 0x4000;
 		inet_pton(AF_INET, TUN_SRC4, &a);
 		a |= htonl(hash & TUN_MASK4);
