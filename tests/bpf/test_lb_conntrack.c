@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sl_lb connection tracking: SYN vs established, flows keep their backend across table changes, UDP timeout, fragments. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf/lb.skel.h"
+#include "../tap.h"
+#include "lbtest.h"
+
+#define TCPF(sp, fl, ...) .src = CLIENT4, .dst = "198.18.100.1", .proto = 6, .sport = sp, .dport = 80, .flags = fl, __VA_ARGS__
+#define UDPF(...) .src = CLIENT4, .dst = "198.18.100.2", .proto = 17, .sport = 7000, .dport = 53, __VA_ARGS__
+
+/* flow A (sport 41000) and flow B (sport 41001) */
+IN(a_syn, TCPF(41000, TCP_SYN))
+IN(a_ack, TCPF(41000, TCP_ACK))
+IN(a_synack, TCPF(41000, TCP_SYN | TCP_ACK))
+IN(b_ack, TCPF(41001, TCP_ACK))
+ENC(a_syn_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41000, TCP_SYN))
+ENC(a_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41000, TCP_ACK))
+ENC(a_syn_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41000, TCP_SYN))
+ENC(a_ack_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41000, TCP_ACK))
+ENC(a_synack_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41000, TCP_SYN | TCP_ACK))
+ENC(b_ack_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41001, TCP_ACK))
+ENC(b_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41001, TCP_ACK))
+IN(u, UDPF())
+ENC(u_be1, BE1_ADDR, MAC_BE1, 0, UDPF())
+ENC(u_be2, BE2_ADDR, MAC_BE2, 0, UDPF())
+
+/* fragments: 198.18.100.3 udp/any hash-src (mixed table), 198.18.100.4 udp/any plain, 2001:2:100::5 udp/any hash-src */
+#define FR(d, fr, ...) .src = CLIENT4, .dst = d, .proto = 17, .sport = 9000, .dport = 4789, .frag = fr, .payload = 16, __VA_ARGS__
+#define FR6(fr) .src = CLIENT6, .dst = "2001:2:100::5", .proto = 17, .sport = 9000, .dport = 4789, .frag = fr, .payload = 16
+IN(f_first, FR("198.18.100.3", 0x2000))
+IN(f_later, FR("198.18.100.3", 0x0003))
+IN(f_whole, FR("198.18.100.3", 0, .sport = 9999))
+IN(p_first, FR("198.18.100.4", 0x2000))
+IN(p_later, FR("198.18.100.4", 0x0003))
+IN(t_later, .src = CLIENT4, .dst = "198.18.100.1", .proto = 6, .frag = 0x0003, .payload = 16)
+IN(f6_first, FR6(0x0001))
+IN(f6_later, FR6(0x0018))
+ENC(f6_first_out, BE6_ADDR, MAC_BE1, SL_VIP_F_HASH_SRC, FR6(0x0001))
+ENC(f6_later_out, BE6_ADDR, MAC_BE1, SL_VIP_F_HASH_SRC, FR6(0x0018))
+
+static uint32_t frag_ring[13];
+static const char *be_addr[] = { NULL, BE1_ADDR, BE2_ADDR };
+static const uint8_t *be_mac[] = { NULL, MAC_BE1, MAC_BE2 };
+
+/* the backend a hash-src VIP gives CLIENT4 */
+static uint32_t frag_be(void)
+{
+	struct sl_flow_key k = lbt_key(CLIENT4, "198.18.100.3", 0, 0, 17);
+
+	return frag_ring[sl_ring_slot(lbt_hash(&k, SL_VIP_F_HASH_SRC), 13) - 1];
+}
+static void f_first_out(struct pkt *p)
+{
+	struct lbt_flow f = { FR("198.18.100.3", 0x2000) };
+
+	lbt_build_encap(p, &f, be_addr[frag_be()], be_mac[frag_be()], MAC_LB, SL_VIP_F_HASH_SRC);
+}
+static void f_later_out(struct pkt *p)
+{
+	struct lbt_flow f = { FR("198.18.100.3", 0x0003) };
+
+	lbt_build_encap(p, &f, be_addr[frag_be()], be_mac[frag_be()], MAC_LB, SL_VIP_F_HASH_SRC);
+}
+static void f_whole_out(struct pkt *p)
+{
+	struct lbt_flow f = { FR("198.18.100.3", 0, .sport = 9999) };
+
+	lbt_build_encap(p, &f, be_addr[frag_be()], be_mac[frag_be()], MAC_LB, SL_VIP_F_HASH_SRC);
+}
+
+static const struct xdp_case frag_cases[] = {
+	{ "hash-src vip: first fragment to the source's backend", f_first,  f_first_out, XDP_TX, 0 },
+	{ "hash-src vip: later fragment to the same backend",     f_later,  f_later_out, XDP_TX, 0 },
+	{ "hash-src vip: unfragmented datagram, same source, same backend", f_whole, f_whole_out, XDP_TX, 0 },
+	{ "port-hashing vip: first fragment dropped",             p_first,  NULL, XDP_DROP, SL_DROP_FRAG },
+	{ "port-hashing vip: later fragment dropped",             p_later,  NULL, XDP_DROP, SL_DROP_FRAG },
+	{ "later fragment to a port-specific vip passes (no ports to match)", t_later, NULL, XDP_PASS, 0 },
+	{ "ipv6 first fragment (hash-src vip)",                   f6_first, f6_first_out, XDP_TX, 0 },
+	{ "ipv6 later fragment (hash-src vip)",                   f6_later, f6_later_out, XDP_TX, 0 },
+};
+
+static int ncpu;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ct_get(): CPU 0's entry for a flow (the tests run pinned to CPU 0); false when absent. */
+static bool ct_get(struct lbt *t, const struct lbt_flow *f, struct sl_ct_value *out)
+{
+	struct sl_ct_value v[ncpu];
+	struct sl_flow_key k = lbt_flow_key(f);
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.sl_conntrack), &k, v))
+		return false;
+	*out = v[0];
+	return true;
+}
+
+static void ct_put(struct lbt *t, const struct lbt_flow *f, uint32_t be, uint64_t last_seen)
+{
+	struct sl_ct_value v[ncpu];
+	struct sl_flow_key k = lbt_flow_key(f);
+
+	for (int i = 0; i < ncpu; i++)
+		v[i] = (struct sl_ct_value){ .backend_id = be, .vip_id = 2, .last_seen_ns = last_seen };
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_conntrack), &k, v, 0);
+}
+
+#define CHECK(t, name, in, want, verdict) do {                                  \
+	static const struct xdp_case _c = { name, in, want, verdict, 0 };        \
+	ok(lbt_check(t, (t)->prog_fd, &_c), "%s", name);                         \
+} while (0)
+
+static void test_tcp(struct lbt *t)
+{
+	struct sl_vip_stats s;
+
+	CHECK(t, "syn of flow A goes to be1 (table: all be1)", a_syn, a_syn_be1, XDP_TX);
+	lbt_ring_all(t, 1, 7, BE2);
+	CHECK(t, "table now all be2: established A stays on be1", a_ack, a_ack_be1, XDP_TX);
+	CHECK(t, "non-syn of untracked flow B asks Maglev: be2", b_ack, b_ack_be2, XDP_TX);
+	CHECK(t, "a new syn on A's 5-tuple asks Maglev again: be2", a_syn, a_syn_be2, XDP_TX);
+	CHECK(t, "and A's next packets follow it to be2", a_ack, a_ack_be2, XDP_TX);
+	CHECK(t, "syn+ack is not a new flow: tracked be2", a_synack, a_synack_be2, XDP_TX);
+	s = lbt_vip_stats(t, 1);
+	is_int(s.ct_miss_syn, 1, "stats: 1 syn without an entry");
+	is_int(s.ct_hit_syn, 1, "stats: 1 syn over an existing entry");
+	is_int(s.ct_hit, 3, "stats: 3 tracked non-syn packets");
+	is_int(s.ct_miss, 1, "stats: 1 untracked non-syn packet");
+	is_int(s.new_flows, 3, "stats: 3 Maglev picks");
+
+	/* B's backend leaves sl_backends: B re-picks from the table rather than being dropped */
+	lbt_ring_all(t, 1, 7, BE1);
+	{
+		struct sl_backend none = {};
+		__u32 id = BE2;
+
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_backends), &id, &none, 0);
+	}
+	CHECK(t, "tracked backend slot cleared: flow re-picked (be1)", b_ack, b_ack_be1, XDP_TX);
+	lbt_backend(t, BE2, BE2_ADDR);
+}
+
+static void test_udp(struct lbt *t)
+{
+	struct lbt_flow f = { UDPF() };
+	struct sl_ct_value v;
+	uint64_t now;
+
+	CHECK(t, "udp flow goes to be1", u, u_be1, XDP_TX);
+	lbt_ring_all(t, 2, 7, BE2);
+	CHECK(t, "table now be2: fresh udp entry keeps be1", u, u_be1, XDP_TX);
+
+	ct_put(t, &f, BE1, mono_ns() - 31000000000ULL);
+	CHECK(t, "entry idle 31 s (timeout 30 s) is ignored: be2", u, u_be2, XDP_TX);
+	ok(ct_get(t, &f, &v) && v.backend_id == BE2 && mono_ns() - v.last_seen_ns < 1000000000ULL,
+	   "the re-pick was stored with a fresh last_seen");
+
+	ct_put(t, &f, BE1, mono_ns() - 5000000000ULL);
+	CHECK(t, "entry idle 5 s is used: be1", u, u_be1, XDP_TX);
+	ok(ct_get(t, &f, &v) && v.backend_id == BE1 && mono_ns() - v.last_seen_ns < 1000000000ULL,
+	   "and its last_seen refreshed");
+
+	now = mono_ns() - 300000000ULL;
+	ct_put(t, &f, BE1, now);
+	CHECK(t, "entry idle 0.3 s is used: be1", u, u_be1, XDP_TX);
+	ok(ct_get(t, &f, &v) && v.last_seen_ns == now, "and not rewritten (refresh at most once a second)");
+
+	t->cfg.udp_timeout_ns = 1000000000ULL;
+	lbt_config(t);
+	ct_put(t, &f, BE1, mono_ns() - 2000000000ULL);
+	CHECK(t, "udp_timeout_ns 1 s from sl_config: 2 s idle re-picks be2", u, u_be2, XDP_TX);
+	t->cfg.udp_timeout_ns = SL_UDP_TIMEOUT_NS;
+	lbt_config(t);
+}
+
+static void test_frag(struct lbt *t)
+{
+	struct lbt_flow f = { FR("198.18.100.3", 0x2000) };
+	struct sl_ct_value v;
+
+	LBT_CHECK_ALL(t, t->prog_fd, frag_cases);
+	ok(!ct_get(t, &f, &v), "fragments leave no conntrack entry");
+}
+
+int main(void)
+{
+	struct lbt t;
+
+	lbt_setup(&t);
+	ncpu = libbpf_num_possible_cpus();
+	lbt_vip(&t, "198.18.100.1", 80, 6, 1, 0);
+	lbt_ring_all(&t, 1, 7, BE1);
+	lbt_vip(&t, "198.18.100.2", 53, 17, 2, 0);
+	lbt_ring_all(&t, 2, 7, BE1);
+	lbt_vip(&t, "198.18.100.3", 0, 17, 3, SL_VIP_F_HASH_SRC);
+	for (int i = 0; i < 13; i++)
+		frag_ring[i] = i % 2 ? BE2 : BE1;
+	lbt_ring(&t, 3, frag_ring, 13);
+	lbt_vip(&t, "198.18.100.4", 0, 17, 4, 0);
+	lbt_ring_all(&t, 4, 7, BE1);
+	lbt_vip(&t, "2001:2:100::5", 0, 17, 5, SL_VIP_F_HASH_SRC);
+	lbt_ring_all(&t, 5, 7, BE6);
+
+	test_tcp(&t);
+	test_udp(&t);
+	test_frag(&t);
+	return done_testing();
+}
