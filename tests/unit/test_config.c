@@ -12,6 +12,7 @@
 #ifndef DATA_DIR
 #define DATA_DIR "tests/unit/data"
 #endif
+#define DOCS_MD "docs/config.md"
 
 /* Loads @text; returns the config (or NULL) and leaves what went to the error stream in @out. */
 static struct cfg *load(const char *text, char *out, size_t out_len)
@@ -420,6 +421,36 @@ static void test_bad(void)
 	}
 }
 
+/* The example in docs/config.md must load as it stands. */
+static void test_docs_example(void)
+{
+	FILE *f = fopen(DOCS_MD, "r");
+	char line[512], *text = NULL;
+	size_t len = 0;
+	bool in_example = false, in_block = false;
+	FILE *mem;
+	struct cfg *cfg;
+
+	if (!ok(f, "docs/config.md is readable"))
+		return;
+	mem = open_memstream(&text, &len);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "## ", 3))
+			in_example = !strcmp(line, "## Example\n");
+		else if (in_example && !strncmp(line, "```", 3))
+			in_block = !in_block && !strcmp(line, "```yaml\n");
+		else if (in_block)
+			fputs(line, mem);
+	}
+	fclose(f);
+	fclose(mem);
+	ok(len > 1000, "found the example (%zu bytes)", len);
+	cfg = cfg_load_string("docs/config.md", text, len, stderr);
+	ok(cfg && cfg->l7.n_upstreams == 3 && cfg->l4.n_vips == 1, "docs/config.md example loads");
+	cfg_free(cfg);
+	free(text);
+}
+
 static void test_missing_file(void)
 {
 	char out[512] = "";
@@ -437,5 +468,6 @@ int main(void)
 	test_good_variants();
 	test_bad();
 	test_missing_file();
+	test_docs_example();
 	return done_testing();
 }
