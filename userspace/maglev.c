@@ -34,10 +34,12 @@ uint64_t maglev_hash64(const void *key, size_t len, uint64_t seed)
 	const unsigned char *p = key;
 	uint64_t h = maglev_mix(seed ^ 0x9e3779b97f4a7c15ULL ^ (uint64_t)len);
 
+	/* Words are read little-endian whatever the CPU, so mixed fleets build the same tables. */
 	while (len >= 8) {
-		uint64_t w;
+		uint64_t w = 0;
 
-		memcpy(&w, p, 8);   /* host order: fine, tables are only built on this host's kind */
+		for (size_t i = 0; i < 8; i++)
+			w |= (uint64_t)p[i] << (8 * i);
 		h = maglev_mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
 		p += 8;
 		len -= 8;
