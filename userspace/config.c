@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Loading the config: read the file, load the YAML document, walk the top level, free it all. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 
 struct top_walk {
 	struct cfg *cfg;
-	yaml_node_t *l4, *l7;
+	yaml_node_t *l4, *l7, *admin;
 };
 
 static bool cy_admin_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
@@ -36,6 +37,7 @@ static bool cy_top_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 		else
 			cy_u32(cy, v, key, 1, 256, &cfg->workers);
 	} else if (!strcmp(key, "admin")) {
+		w->admin = v;
 		if (cy_scalar(v) && !cy_is_null(v))      /* admin: 127.0.0.1:9900 */
 			cy_sockaddr(cy, v, "admin", &cfg->admin);
 		else
@@ -62,6 +64,22 @@ static int cfg_defaults(struct cy *cy, struct cfg *cfg)
 	return cy_l7_defaults(&cfg->l7);
 }
 
+/* Loopback or a unix socket: the admin API has no authentication of its own. */
+static bool cfg_admin_is_local(const struct cfg_sockaddr *a)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+	switch (a->ss.ss_family) {
+	case AF_INET:
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	default:
+		return true;
+	}
+}
+
 static void cfg_walk(struct cy *cy, struct cfg *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&cy->doc);
@@ -71,6 +89,9 @@ static void cfg_walk(struct cy *cy, struct cfg *cfg)
 		return;
 	if (cy_map(cy, root, "the top level", cy_top_key, &w))
 		return;
+	if (w.admin && !cfg_admin_is_local(&cfg->admin))
+		cy_warn(cy, w.admin, "admin API on %s is reachable from other hosts and has no authentication",
+			cfg->admin.text);
 	if (w.l4)
 		cy_l4(cy, w.l4, &cfg->l4);
 	if (w.l7)

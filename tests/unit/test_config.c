@@ -407,6 +407,22 @@ static const struct bad_case {
 	  "t.yaml:5: 'conntrack_entries' must be an integer, got '-1'\n" },
 };
 
+static void test_warnings(void)
+{
+	char out[1024];
+	struct cfg *cfg = load("admin: { listen: '0.0.0.0:9900' }\n", out, sizeof(out));
+
+	ok(cfg, "admin on every address: valid");
+	is_str(out, "t.yaml:1: warning: admin API on 0.0.0.0:9900 is reachable from other hosts and has no authentication\n",
+	       "... with a warning");
+	cfg_free(cfg);
+	cfg = load("l7:\n  forward:\n    allow_clients: [10.1.2.3/8]\n", out, sizeof(out));
+	ok(cfg && cfg->l7.forward.allow_clients[0].ip.v4.s_addr == htonl(0x0a000000), "CIDR host bits cleared");
+	is_str(out, "t.yaml:3: warning: 'allow_clients': CIDR '10.1.2.3/8' has host bits set; using /8 of its network\n",
+	       "... with a warning");
+	cfg_free(cfg);
+}
+
 static void test_bad(void)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -466,6 +482,7 @@ int main(void)
 {
 	test_design();
 	test_good_variants();
+	test_warnings();
 	test_bad();
 	test_missing_file();
 	test_docs_example();
