@@ -148,6 +148,12 @@ static void test_good_variants(void)
 	char out[4096], a[64];
 	struct cfg *cfg;
 
+	cfg = load("l4:\n  vips:\n    - { name: a, address: 198.18.10.1, port: 80, backends: [198.18.20.1] }\n",
+		   out, sizeof(out));
+	ok(cfg && cfg->l4.vips[0].health.type == CFG_HEALTH_NONE && cfg->l4.vips[0].health.interval_ms == 1000,
+	   "no health block: none, with default timings");
+	cfg_free(cfg);
+
 	cfg = load("", out, sizeof(out));
 	ok(cfg && !cfg->l4.present && !cfg->l7.n_listeners && !*out, "empty file: valid, all defaults");
 	ok(cfg && cfg->l7.forward.n_allow_clients == 2 && cfg->l7.forward.n_connect_ports == 1 &&
@@ -166,6 +172,9 @@ static void test_good_variants(void)
 		   "  tunnel_src4: 198.18.255.0\n"
 		   "  tunnel_src4_bits: 8\n"
 		   "  icmp_echo: no\n"
+		   "  tunnel_src6: '2001:2::99'\n"
+		   "  detach_on_exit: true\n"
+		   "  conntrack_entries: 2048\n"
 		   "  vips:\n"
 		   "    - name: v6\n"
 		   "      address: 2001:2::10\n"
@@ -174,7 +183,9 @@ static void test_good_variants(void)
 		   "      hash: source\n"
 		   "      on_no_backend: pass\n"
 		   "      forwarding: ipip\n"
-		   "      backends: [ 198.18.20.1, { address: '2001:2::20', weight: 0 } ]\n",
+		   "      backends: [ 198.18.20.1, { address: '2001:2::20', weight: 0 } ]\n"
+		   "      health: { type: http, port: 8080, path: /hc, host: h, expect_status: 200, interval: 2s,\n"
+		   "                timeout: 2s, rise: 5, fall: 1 }\n",
 		   out, sizeof(out));
 	if (ok(cfg, "every l4 key parses: %s", out)) {
 		struct cfg_vip *v = &cfg->l4.vips[0];
@@ -191,8 +202,13 @@ static void test_good_variants(void)
 		   v->on_empty == CFG_EMPTY_PASS && v->forwarding == CFG_FWD_IPIP && v->ring_size == 101, "vip keys");
 		ok(v->backends[0].weight == 100 && v->backends[1].weight == 0 && v->backends[1].addr.family == AF_INET6,
 		   "backend default weight 100, weight 0 allowed, 6-in-4 family mix with ipip allowed");
-		is_int(v->health.type, CFG_HEALTH_NONE, "no health block: none");
-		is_str(out, "t.yaml:14: warning: vip 'v6': ring_size 101 is smaller than 100 x 2 backends; shares will be uneven\n",
+		ok(cfg->l4.detach_on_exit && cfg->l4.conntrack_entries == 2048 && cfg->l4.tunnel_src6.family == AF_INET6 &&
+		   cfg->l4.tunnel_src6.v6.s6_addr[15] == 0x99, "detach_on_exit, conntrack_entries, tunnel_src6");
+		ok(v->health.type == CFG_HEALTH_HTTP && v->health.port == 8080 && !strcmp(v->health.path, "/hc") &&
+		   !strcmp(v->health.host, "h") && v->health.expect_status == 200 && v->health.interval_ms == 2000 &&
+		   v->health.timeout_ms == 2000 && v->health.rise == 5 && v->health.fall == 1,
+		   "every health key; timeout == interval is fine");
+		is_str(out, "t.yaml:17: warning: vip 'v6': ring_size 101 is smaller than 100 x 2 backends; shares will be uneven\n",
 		       "small ring: only a warning, but it is written");
 	}
 	cfg_free(cfg);
