@@ -28,12 +28,12 @@
  *     other packets keep their tracked backend while it exists (UDP: within
  *     udp_timeout_ns), else Maglev + insert.
  *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; next hop by
- *     bpf_fib_lookup; XDP_TX out of the ingress interface, else redirect.
+ *     bpf_fib_lookup, cached per backend and CPU for a second (sl_nexthops); XDP_TX out of the ingress interface, else redirect.
  */
 SEC("xdp")
 int sl_lb(struct xdp_md *ctx)
 {
-	struct bpf_fib_lookup fib;
+	struct sl_nexthop *nh = NULL;
 	struct sl_pkt p = {};
 	struct sl_flow_key fk;          /* the flow balanced: the packet's, or the one a PTB quotes */
 	struct sl_vip_key vk = {};
@@ -165,14 +165,14 @@ int sl_lb(struct xdp_md *ctx)
 
 forward:
 	if (vip_flags & SL_VIP_F_DSR)
-		rc = fwd_dsr(ctx, &p, be, &fib);
+		rc = fwd_dsr(ctx, &p, be_id, be, &nh);
 	else
-		rc = fwd_ipip(ctx, &p, be, cfg, hash, &fib);
-	if (rc) {
-		reason = rc;
+		rc = fwd_ipip(ctx, &p, be_id, be, cfg, hash, &nh);
+	if (rc || !nh) {
+		reason = rc ? rc : SL_DROP_FIB;
 		goto drop;
 	}
-	action = fwd_xmit(ctx, &fib, &reason);
+	action = fwd_xmit(ctx, nh, &reason);
 	if (action == XDP_DROP)
 		goto out;
 	stats_backend(be_id, bytes, new_flow);

@@ -26,7 +26,7 @@ static __always_inline bool ct_usable(struct sl_ct_value *v, __u8 proto, const s
 		return false;
 	if (proto != IPPROTO_UDP)
 		return true;
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_coarse_ns();
 	age = now - v->last_seen_ns;
 	if (age > cfg->udp_timeout_ns)
 		return false;
@@ -42,7 +42,7 @@ static __always_inline void ct_store(const struct sl_flow_key *k, struct sl_ct_v
 	struct sl_ct_value nv = {
 		.backend_id = be_id,
 		.vip_id = vip_id,
-		.last_seen_ns = bpf_ktime_get_ns(),
+		.last_seen_ns = bpf_ktime_get_coarse_ns(),
 	};
 
 	if (v) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Forwarding to a backend: next hop by bpf_fib_lookup, IPIP / IPv6 encapsulation or L2 DSR, TX or redirect. */
+/* Forwarding to a backend: next hop by bpf_fib_lookup (cached per backend), IPIP / IPv6 encapsulation or L2 DSR, TX or redirect. */
 #ifndef SL_BPF_ENCAP_H
 #define SL_BPF_ENCAP_H
 
@@ -12,16 +12,12 @@
 #define SL_AF_INET6_KERNEL 10  /* AF_INET6 */
 #define SL_TUNNEL_TTL      64
 
-/*
- * fwd_fib(): next hop towards the backend for a packet of tot_len L3 bytes.
- * Returns 0 with fib filled, SL_DROP_TOO_BIG over the egress MTU, SL_DROP_FIB
- * for any other failure (no route, no neighbour, forwarding disabled).
- */
-static __always_inline int fwd_fib(struct xdp_md *ctx, const struct sl_backend *be,
-				   __u32 tot_len, struct bpf_fib_lookup *fib)
-{
-	long rc;
+#define SL_NH_TTL_NS       1000000000ULL   /* how long a cached next hop is trusted */
 
+/* fwd_fib_init(): a FIB query towards the backend's address. */
+static __always_inline void fwd_fib_init(struct xdp_md *ctx, const struct sl_backend *be,
+					 struct bpf_fib_lookup *fib, __u16 tot_len)
+{
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->ifindex = ctx->ingress_ifindex;
 	fib->tot_len = tot_len;
@@ -32,11 +28,65 @@ static __always_inline int fwd_fib(struct xdp_md *ctx, const struct sl_backend *
 		fib->family = SL_AF_INET6_KERNEL;
 		__builtin_memcpy(fib->ipv6_dst, be->addr, 16);
 	}
-	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+/*
+ * fwd_resolve(): two FIB queries: one with the largest length, whose
+ * FRAG_NEEDED answer carries the route MTU, one with no length for the
+ * egress interface and MACs. Returns 0 with nh filled, SL_DROP_FIB for no
+ * route, no neighbour or forwarding disabled.
+ */
+static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct sl_backend *be,
+				       struct sl_nexthop *nh)
+{
+	struct bpf_fib_lookup fib;
+	__u16 mtu = 0xffff;
+	long rc;
+
+	fwd_fib_init(ctx, be, &fib, 0xffff);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return SL_DROP_TOO_BIG;
+		mtu = fib.mtu_result;
+	else if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return SL_DROP_FIB;
+	fwd_fib_init(ctx, be, &fib, 0);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return SL_DROP_FIB;
+	nh->ifindex = fib.ifindex;
+	nh->mtu = mtu;
+	__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+	return 0;
+}
+
+/*
+ * fwd_nexthop(): the next hop towards backend be_id for a packet of tot_len
+ * L3 bytes, from this CPU's cache when younger than SL_NH_TTL_NS (the cache
+ * ignores the ingress interface: one route per backend). Returns 0 with *out
+ * set, SL_DROP_TOO_BIG over the route MTU, SL_DROP_FIB when unreachable.
+ */
+static __always_inline int fwd_nexthop(struct xdp_md *ctx, __u32 be_id, const struct sl_backend *be,
+				       __u32 tot_len, struct sl_nexthop **out)
+{
+	struct sl_nexthop *nh = bpf_map_lookup_elem(&sl_nexthops, &be_id);
+	__u64 now;
+	int rc;
+
+	if (!nh)
+		return SL_DROP_FIB;
+	now = bpf_ktime_get_coarse_ns();
+	if (now >= nh->expires_ns) {
+		rc = fwd_resolve(ctx, be, nh);
+		if (rc) {
+			nh->expires_ns = 0;
+			return rc;
+		}
+		nh->expires_ns = now + SL_NH_TTL_NS;
+	}
+	if (tot_len > nh->mtu)
+		return SL_DROP_TOO_BIG;
+	*out = nh;
 	return 0;
 }
 
@@ -46,15 +96,15 @@ static __always_inline int fwd_fib(struct xdp_md *ctx, const struct sl_backend *
  * it, or NULL when the frame is too short.
  */
 static __always_inline void *fwd_l2(void *data, void *data_end, const struct sl_pkt *p,
-				    const struct bpf_fib_lookup *fib, __u16 proto)
+				    const struct sl_nexthop *nh, __u16 proto)
 {
 	struct ethhdr *eth = data;
 	__be16 *vh;
 
 	if ((void *)(eth + 1) + 4 > data_end)
 		return NULL;
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
 	if (p->l3_off == sizeof(*eth)) {
 		eth->h_proto = bpf_htons(proto);
 		return eth + 1;
@@ -67,19 +117,20 @@ static __always_inline void *fwd_l2(void *data, void *data_end, const struct sl_
 }
 
 /* fwd_dsr(): L2 direct server return: only the MACs change. Returns 0 or a drop reason. */
-static __always_inline int fwd_dsr(struct xdp_md *ctx, const struct sl_pkt *p,
-				   const struct sl_backend *be, struct bpf_fib_lookup *fib)
+static __always_inline int fwd_dsr(struct xdp_md *ctx, const struct sl_pkt *p, __u32 be_id,
+				   const struct sl_backend *be, struct sl_nexthop **nh)
 {
-	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct ethhdr *eth;
 	int rc;
 
-	rc = fwd_fib(ctx, be, p->l3_len, fib);
+	rc = fwd_nexthop(ctx, be_id, be, p->l3_len, nh);
 	if (rc)
 		return rc;
+	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return SL_DROP_TRUNC_ETH;
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, (*nh)->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, (*nh)->smac, ETH_ALEN);
 	return 0;
 }
 
@@ -89,16 +140,16 @@ static __always_inline int fwd_dsr(struct xdp_md *ctx, const struct sl_pkt *p,
  * or tunnel_src6 with its last word xor htonl(hash); TOS copied, TTL 64, DF
  * copied (inner IPv6: DF set). Returns 0 or a drop reason.
  */
-static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p,
+static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p, __u32 be_id,
 				    const struct sl_backend *be, const struct sl_config *cfg,
-				    __u32 hash, struct bpf_fib_lookup *fib)
+				    __u32 hash, struct sl_nexthop **nh)
 {
 	__u8 inner = p->key.family == SL_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 	__u32 elen = be->family == SL_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	void *data, *data_end, *hdr;
 	int rc;
 
-	rc = fwd_fib(ctx, be, p->l3_len + elen, fib);
+	rc = fwd_nexthop(ctx, be_id, be, p->l3_len + elen, nh);
 	if (rc)
 		return rc;
 	if (bpf_xdp_adjust_head(ctx, -(int)elen))
@@ -109,7 +160,7 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p,
 	if (be->family == SL_AF_INET) {
 		struct iphdr *iph;
 
-		hdr = fwd_l2(data, data_end, p, fib, ETH_P_IP);
+		hdr = fwd_l2(data, data_end, p, *nh, ETH_P_IP);
 		if (!hdr)
 			return SL_DROP_HEADROOM;
 		iph = hdr;
@@ -131,7 +182,7 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p,
 		struct ipv6hdr *ip6;
 		__u32 w0;
 
-		hdr = fwd_l2(data, data_end, p, fib, ETH_P_IPV6);
+		hdr = fwd_l2(data, data_end, p, *nh, ETH_P_IPV6);
 		if (!hdr)
 			return SL_DROP_HEADROOM;
 		ip6 = hdr;
@@ -155,13 +206,13 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p,
  * else XDP_REDIRECT through sl_tx_ports. Returns the verdict; XDP_DROP with
  * *reason = SL_DROP_REDIRECT when the egress interface is not in sl_tx_ports.
  */
-static __always_inline int fwd_xmit(struct xdp_md *ctx, const struct bpf_fib_lookup *fib, __u32 *reason)
+static __always_inline int fwd_xmit(struct xdp_md *ctx, const struct sl_nexthop *nh, __u32 *reason)
 {
 	long act;
 
-	if (fib->ifindex == ctx->ingress_ifindex)
+	if (nh->ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
-	act = bpf_redirect_map(&sl_tx_ports, fib->ifindex, XDP_DROP);
+	act = bpf_redirect_map(&sl_tx_ports, nh->ifindex, XDP_DROP);
 	if (act != XDP_REDIRECT)
 		*reason = SL_DROP_REDIRECT;
 	return act;

@@ -117,4 +117,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_tx_ports SEC(".maps");
 
+/*
+ * sl_nexthops: per-CPU cache of bpf_fib_lookup answers per backend id, so
+ * the FIB is walked about once a second per backend and CPU rather than per
+ * packet. Internal to the XDP program (not pinned, userspace never writes
+ * it): route, neighbour and MTU changes take effect within SL_NH_TTL_NS.
+ */
+struct sl_nexthop {
+	__u64 expires_ns;   /* bpf_ktime_get_coarse_ns() after which it is looked up again */
+	__u32 ifindex;      /* egress interface */
+	__u16 mtu;          /* route MTU towards the backend */
+	__u8  dmac[6];
+	__u8  smac[6];
+	__u8  pad[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct sl_nexthop);
+} sl_nexthops SEC(".maps");
+
 #endif

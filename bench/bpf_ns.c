@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* ns/packet of sl_lb through BPF_PROG_TEST_RUN (SYN, tracked flow, non-VIP) beside a minimal forwarder and XDP_PASS. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sluice/maps.h"
+#include "bpf/lb.skel.h"
+#include "bench/min_tx.skel.h"
+#include "bench/xdp_pass.skel.h"
+
+/*
+ * Two methods:
+ *  - repeat: one BPF_PROG_TEST_RUN with .repeat = REPEAT; the kernel's own
+ *    average. Only for paths that leave the packet as it is (the kernel does
+ *    not reset it between repeats: an encapsulating path would eat its
+ *    headroom and time its failure).
+ *  - per call: one 64-byte frame per BPF_PROG_TEST_RUN, copied fresh by the
+ *    kernel each call, timed around the syscall, minus the same timing of
+ *    the 2-instruction XDP_PASS program, in short interleaved batches so
+ *    that load from other processes hits every program alike. This is how
+ *    the Katran figures below were taken on this machine.
+ */
+#define REPEAT   1000000
+#define BATCHES  400
+#define BATCH    250
+#define ROUNDS   5
+
+/* Katran's balancer measured per call on this machine (ns/packet) */
+#define KATRAN_SYN    335.0
+#define KATRAN_CT     145.0
+#define KATRAN_NONVIP  50.0
+
+static const uint8_t mac_lb[6] = { 2, 0, 0, 0, 0, 1 }, mac_peer[6] = { 2, 0, 0, 0, 0, 2 };
+
+static int sh(const char *cmd)
+{
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int setup_netns(void)
+{
+	cpu_set_t cpus;
+	FILE *f;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	CPU_ZERO(&cpus);
+	CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	if (sh("ip link set lo up"
+	       " && ip link add sl0 address 02:00:00:00:00:01 type veth peer name sl1 address 02:00:00:00:00:02"
+	       " && ip link set sl0 up && ip link set sl1 up && ip addr add 198.18.0.1/24 dev sl0"
+	       " && ip neigh add 198.18.0.10 lladdr 02:00:00:00:00:10 dev sl0 nud permanent"
+	       " && ip neigh add 198.18.0.11 lladdr 02:00:00:00:00:11 dev sl0 nud permanent"))
+		return -1;
+	f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
+	if (!f || fputs("1", f) < 0 || fclose(f))
+		return -1;
+	return 0;
+}
+
+/* frame64(): Ethernet + IPv4 + TCP + 10 bytes = 64 bytes, client -> dst:80. */
+static void frame64(uint8_t *b, const char *dst, uint16_t sport, uint8_t flags)
+{
+	memset(b, 0, 64);
+	memcpy(b, mac_lb, 6);
+	memcpy(b + 6, mac_peer, 6);
+	b[12] = 0x08;
+	b[14] = 0x45;
+	b[16] = 0; b[17] = 50;
+	b[22] = 64;
+	b[23] = 6;
+	inet_pton(AF_INET, "198.18.50.1", b + 26);
+	inet_pton(AF_INET, dst, b + 30);
+	b[34] = sport >> 8; b[35] = sport;
+	b[37] = 80;
+	b[46] = 0x50;
+	b[47] = flags;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int ifindex;
+
+/* run_repeat(): the kernel's average ns per run over REPEAT runs, or -1. */
+static double run_repeat(int fd, uint8_t *frame, int want)
+{
+	struct xdp_md ctx = { .data_end = 64, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = 64,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = REPEAT);
+
+	if (bpf_prog_test_run_opts(fd, &o) || (int)o.retval != want)
+		return -1;
+	return o.duration;
+}
+
+/*
+ * run_calls(): wall ns per BPF_PROG_TEST_RUN call over n calls; *kern
+ * accumulates the kernel-timed ns. vary_sport makes every call a new flow.
+ */
+static double run_calls(int fd, uint8_t *frame, int want, int vary_sport, int n, double *kern)
+{
+	static uint8_t out[512];
+	static uint16_t sport = 1024;
+	struct xdp_md ctx = { .data_end = 64, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = 64,
+		    .data_out = out, .data_size_out = sizeof(out),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	uint64_t t0, ksum = 0;
+
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		if (vary_sport) {
+			if (++sport < 1024)
+				sport = 1024;
+			frame[34] = sport >> 8;
+			frame[35] = sport;
+		}
+		o.data_size_out = sizeof(out);
+		if (bpf_prog_test_run_opts(fd, &o) || (int)o.retval != want)
+			return -1;
+		ksum += o.duration;
+	}
+	*kern = (double)ksum / n;
+	return (double)(now_ns() - t0) / n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* per-call paths, measured in interleaved batches; P_PASS first: the others are net of it */
+enum { P_PASS, P_SYN, P_CT, P_NV, P_MIN, P_MAX };
+static const char *const p_name[P_MAX] = { "xdp_pass", "lb_syn", "lb_ct_hit", "lb_non_vip", "min_tx" };
+static const double p_katran[P_MAX] = { 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, 0 };
+enum { R_PASS, R_NV, R_MIN, R_MAX };
+static const char *const r_name[R_MAX] = { "xdp_pass", "lb_non_vip", "min_tx" };
+
+static double wall[P_MAX][BATCHES], kern[P_MAX][BATCHES], rep[R_MAX][ROUNDS];
+
+int main(void)
+{
+	struct lb *lb;
+	struct min_tx *mt;
+	struct xdp_pass *xp;
+	struct bpf_map *m;
+	uint8_t syn[64], ack[64], nonvip[64], minf[64];
+	int lbfd, mtfd, xpfd, ringfd;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "bpf_ns: needs root\n");
+		return 77;
+	}
+	if (setup_netns()) {
+		fprintf(stderr, "bpf_ns: netns setup failed\n");
+		return 77;
+	}
+	ifindex = if_nametoindex("sl0");
+
+	lb = lb__open();
+	mt = min_tx__open_and_load();
+	xp = xdp_pass__open_and_load();
+	if (!lb || !mt || !xp)
+		return 1;
+	bpf_object__for_each_map(m, lb->obj)
+		bpf_map__set_pin_path(m, NULL);  /* never touch a running sluiced's pins */
+	if (getenv("SL_BENCH_CT_ENTRIES"))   /* default: the production size, SL_CT_DEFAULT */
+		bpf_map__set_max_entries(lb->maps.sl_conntrack, atoi(getenv("SL_BENCH_CT_ENTRIES")));
+	if (lb__load(lb))
+		return 1;
+	lbfd = bpf_program__fd(lb->progs.sl_lb);
+	mtfd = bpf_program__fd(mt->progs.min_tx);
+	xpfd = bpf_program__fd(xp->progs.xdp_pass);
+
+	/* one VIP, two backends, a production-size table (65537 slots) */
+	{
+		struct sl_config cfg = { .udp_timeout_ns = SL_UDP_TIMEOUT_NS, .hash_seed = 1 };
+		struct sl_vip_key vk = { .port = htons(80), .proto = 6, .family = SL_AF_INET };
+		struct sl_vip_meta vm = { .id = 1 };
+		struct sl_backend be = { .family = SL_AF_INET };
+		LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_INNER_MAP);
+		__u32 zero = 0, id, msize = SL_RING_DEFAULT, dst;
+
+		inet_pton(AF_INET, "198.18.0.64", &cfg.tunnel_src4);
+		cfg.tunnel_src4_mask = htonl(0x3f);
+		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_config), &zero, &cfg, 0);
+		inet_pton(AF_INET, "198.18.100.1", vk.addr);
+		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_vips), &vk, &vm, 0);
+		for (id = 1; id <= 2; id++) {
+			inet_pton(AF_INET, id == 1 ? "198.18.0.10" : "198.18.0.11", be.addr);
+			bpf_map_update_elem(bpf_map__fd(lb->maps.sl_backends), &id, &be, 0);
+		}
+		ringfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sl_ring", 4, 4, SL_RING_DEFAULT + 1, &ro);
+		bpf_map_update_elem(ringfd, &zero, &msize, 0);
+		for (__u32 s = 1; s <= SL_RING_DEFAULT; s++) {
+			id = 1 + (s % 2);
+			bpf_map_update_elem(ringfd, &s, &id, 0);
+		}
+		id = 1;
+		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_rings), &id, &ringfd, 0);
+		inet_pton(AF_INET, "198.18.100.1", &dst);
+		bpf_map_update_elem(bpf_map__fd(mt->maps.min_tx_dsts), &dst, &zero, 0);
+	}
+	frame64(syn, "198.18.100.1", 1024, 0x02);
+	frame64(ack, "198.18.100.1", 999, 0x10);
+	frame64(nonvip, "198.18.100.9", 999, 0x10);
+	frame64(minf, "198.18.100.1", 999, 0x10);
+	{
+		/* track the ACK's flow once with a SYN */
+		uint8_t s[64];
+		double kk;
+
+		frame64(s, "198.18.100.1", 999, 0x02);
+		if (run_calls(lbfd, s, XDP_TX, 0, 1, &kk) < 0) {
+			fprintf(stderr, "bpf_ns: sl_lb does not forward the SYN (XDP_TX expected)\n");
+			return 1;
+		}
+	}
+
+	{
+		int fds[P_MAX] = { xpfd, lbfd, lbfd, lbfd, mtfd };
+		uint8_t *frames[P_MAX] = { nonvip, syn, ack, nonvip, minf };
+		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_PASS, XDP_TX };
+		int rfds[R_MAX] = { xpfd, lbfd, mtfd };
+		uint8_t *rframes[R_MAX] = { nonvip, nonvip, minf };
+		int rwant[R_MAX] = { XDP_PASS, XDP_PASS, XDP_TX };
+		double d[BATCHES], kd[BATCHES], base_k;
+
+		for (int b = 0; b < BATCHES; b++)
+			for (int p = 0; p < P_MAX; p++)
+				if ((wall[p][b] = run_calls(fds[p], frames[p], want[p], p == P_SYN, BATCH,
+							    &kern[p][b])) < 0) {
+					fprintf(stderr, "bpf_ns: %s: run failed or unexpected verdict\n", p_name[p]);
+					return 1;
+				}
+		for (int i = 0; i < ROUNDS; i++)
+			for (int p = 0; p < R_MAX; p++)
+				if ((rep[p][i] = run_repeat(rfds[p], rframes[p], rwant[p])) < 0) {
+					fprintf(stderr, "bpf_ns: %s: repeat run failed\n", r_name[p]);
+					return 1;
+				}
+
+		for (int b = 0; b < BATCHES; b++)
+			kd[b] = kern[P_PASS][b];
+		base_k = median(kd, BATCHES);
+		printf("# sl_lb ns/packet via BPF_PROG_TEST_RUN, 64-byte frames\n");
+		printf("# per_call: %d batches x %d calls, programs interleaved by batch; ns/pkt = median over batches of\n"
+		       "#   (wall ns per call - XDP_PASS's wall ns per call in the same batch); kernel = kernel-timed ns per run\n"
+		       "#   minus XDP_PASS's (%.1f ns). XDP_PASS itself: %.1f ns per call.\n",
+		       BATCHES, BATCH, base_k, median(wall[P_PASS], BATCHES));
+		printf("# repeat: %d runs in one call, kernel average, median of %d (not net of anything)\n", REPEAT, ROUNDS);
+		printf("# %-22s %8s %13s %8s %8s\n", "path", "ns/pkt", "kernel ns", "katran", "ratio");
+		for (int p = 1; p < P_MAX; p++) {
+			char name[64];
+
+			for (int b = 0; b < BATCHES; b++) {
+				d[b] = wall[p][b] - wall[P_PASS][b];
+				kd[b] = kern[p][b];
+			}
+			snprintf(name, sizeof(name), "%s.per_call", p_name[p]);
+			printf("%-24s %8.1f ns %10.1f", name, median(d, BATCHES), median(kd, BATCHES) - base_k);
+			if (p_katran[p] > 0)
+				printf(" %8.0f %8.2f\n", p_katran[p], median(d, BATCHES) / p_katran[p]);
+			else
+				printf("        -        -\n");
+		}
+		for (int p = 0; p < R_MAX; p++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s.repeat", r_name[p]);
+			printf("%-24s %8.1f ns %10s        -        -\n", name, median(rep[p], ROUNDS), "-");
+		}
+	}
+	close(ringfd);
+	lb__destroy(lb);
+	min_tx__destroy(mt);
+	xdp_pass__destroy(xp);
+	return 0;
+}
