@@ -128,6 +128,13 @@ static int l4_ring_install(struct l4 *l4, struct l4_vip *v)
 		err = 0;
 		goto out;
 	}
+	/* Flows tracked on one CPU only must not meet the new table on another (see l4_maps_ct_spread). */
+	if (r) {
+		int n_ct = l4_maps_ct_spread(&l4->maps, v->id, 300);
+
+		if (n_ct > 0)
+			log_debug("vip %s: conntrack: %d flows copied to every CPU before the ring change", v->name, n_ct);
+	}
 	err = l4_maps_set_ring(&l4->maps, v->id, ids, m);
 	if (err) {
 		log_err("vip %s: installing ring: %s", v->name, strerror(-err));

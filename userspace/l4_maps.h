@@ -79,4 +79,13 @@ int l4_maps_ct_lookup(struct l4_maps *m, const struct sl_flow_key *k, struct sl_
 /* l4_maps_add_tx_port() - let XDP redirect out of @ifindex. 0 or -errno. */
 int l4_maps_add_tx_port(struct l4_maps *m, uint32_t ifindex);
 
+/*
+ * l4_maps_ct_spread() - copy each conntrack entry of VIP @vip_id to every CPU
+ * that lacks it. sl_conntrack is per-CPU: a flow seen so far only on one CPU
+ * would, on another, miss and be hashed into the (new) ring. Run just before
+ * a VIP's ring changes, this keeps such flows on their backend. Gives up after
+ * @budget_ms. Returns the number of entries copied, or -errno.
+ */
+int l4_maps_ct_spread(struct l4_maps *m, uint32_t vip_id, unsigned int budget_ms);
+
 #endif
