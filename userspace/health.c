@@ -102,7 +102,7 @@ static void hc_target_free(struct hc_target *t)
 
 static int hc_build_request(struct hc_target *t)
 {
-	char host[INET6_ADDRSTRLEN + 2] = "";
+	char host[INET6_ADDRSTRLEN + 2] = "localhost";   /* unix sockets have no address to name */
 	const char *path = t->cfg.path ? t->cfg.path : "/";
 	int n;
 
