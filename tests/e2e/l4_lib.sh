@@ -88,22 +88,6 @@ l4_up() {
 	exit 1
 }
 
-# l4_one_cpu: every packet the lb receives from the client is processed on CPU 0.
-# sl_conntrack is per CPU (as Katran's): it relies on the NIC's RSS keeping each
-# flow on one CPU. A veth has no RSS: it runs XDP on whatever CPU sent the packet
-# (client process, or the softirq that sends its ACKs), so one flow's packets
-# land on both CPUs and, after a ring change, a flow seen on a CPU that never
-# tracked it can move. Threaded NAPI with its kthread pinned gives the veth the
-# RSS property. Call after sluiced attached XDP (attaching may renew the NAPI).
-l4_one_cpu() {
-	local pid
-	ip netns exec "$NS_LB" sh -c "echo 1 > /sys/class/net/$IF_LB_IN/threaded" || return 1
-	for pid in $(pgrep -x "napi/$IF_LB_IN-[0-9]*"); do
-		taskset -pc 0 "$pid" >/dev/null || return 1
-	done
-	pgrep -x "napi/$IF_LB_IN-[0-9]*" >/dev/null
-}
-
 # l4_tally HOST N: JSON counts of who answered N connections.
 l4_tally() {
 	ip netns exec "$NS_CLI" "$L4_PY" "$L4_TOOL" tally "$1" -n "$2" --concurrency 16 --timeout 40
