@@ -152,12 +152,26 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+/*
+ * low(): the 10th percentile. Other processes on the machine only ever add
+ * time, so a low percentile of per-batch means tracks the program's own
+ * cost more steadily than the median does (the median is printed beside it).
+ */
+static double low(const double *v, int n)
+{
+	double c[n];
+
+	memcpy(c, v, sizeof(c));
+	qsort(c, n, sizeof(*c), cmp_double);
+	return c[n / 10];
+}
+
 /* per-call paths, measured in interleaved batches; P_PASS first: the others are net of it */
 enum { P_PASS, P_SYN, P_CT, P_NV, P_MIN, P_MAX };
 static const char *const p_name[P_MAX] = { "xdp_pass", "lb_syn", "lb_ct_hit", "lb_non_vip", "min_tx" };
 static const double p_katran[P_MAX] = { 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, 0 };
-enum { R_PASS, R_NV, R_MIN, R_MAX };
-static const char *const r_name[R_MAX] = { "xdp_pass", "lb_non_vip", "min_tx" };
+enum { R_PASS, R_NV, R_DSR, R_MIN, R_MAX };
+static const char *const r_name[R_MAX] = { "xdp_pass", "lb_non_vip", "lb_ct_hit_dsr", "min_tx" };
 
 static double wall[P_MAX][BATCHES], kern[P_MAX][BATCHES], rep[R_MAX][ROUNDS];
 
@@ -167,7 +181,7 @@ int main(void)
 	struct min_tx *mt;
 	struct xdp_pass *xp;
 	struct bpf_map *m;
-	uint8_t syn[64], ack[64], nonvip[64], minf[64];
+	uint8_t syn[64], ack[64], nonvip[64], minf[64], dsr[64];
 	int lbfd, mtfd, xpfd, ringfd;
 
 	if (geteuid() != 0) {
@@ -209,6 +223,10 @@ int main(void)
 		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_config), &zero, &cfg, 0);
 		inet_pton(AF_INET, "198.18.100.1", vk.addr);
 		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_vips), &vk, &vm, 0);
+		/* the same table behind an L2 DSR VIP: its packets keep their size, so repeat works */
+		inet_pton(AF_INET, "198.18.100.2", vk.addr);
+		vm.flags = SL_VIP_F_DSR;
+		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_vips), &vk, &vm, 0);
 		for (id = 1; id <= 2; id++) {
 			inet_pton(AF_INET, id == 1 ? "198.18.0.10" : "198.18.0.11", be.addr);
 			bpf_map_update_elem(bpf_map__fd(lb->maps.sl_backends), &id, &be, 0);
@@ -228,6 +246,7 @@ int main(void)
 	frame64(ack, "198.18.100.1", 999, 0x10);
 	frame64(nonvip, "198.18.100.9", 999, 0x10);
 	frame64(minf, "198.18.100.1", 999, 0x10);
+	frame64(dsr, "198.18.100.2", 999, 0x10);
 	{
 		/* track the ACK's flow once with a SYN */
 		uint8_t s[64];
@@ -238,16 +257,21 @@ int main(void)
 			fprintf(stderr, "bpf_ns: sl_lb does not forward the SYN (XDP_TX expected)\n");
 			return 1;
 		}
+		frame64(s, "198.18.100.2", 999, 0x02);
+		if (run_calls(lbfd, s, XDP_TX, 0, 1, &kk) < 0) {
+			fprintf(stderr, "bpf_ns: sl_lb does not forward the SYN (XDP_TX expected)\n");
+			return 1;
+		}
 	}
 
 	{
 		int fds[P_MAX] = { xpfd, lbfd, lbfd, lbfd, mtfd };
 		uint8_t *frames[P_MAX] = { nonvip, syn, ack, nonvip, minf };
 		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_PASS, XDP_TX };
-		int rfds[R_MAX] = { xpfd, lbfd, mtfd };
-		uint8_t *rframes[R_MAX] = { nonvip, nonvip, minf };
-		int rwant[R_MAX] = { XDP_PASS, XDP_PASS, XDP_TX };
-		double d[BATCHES], kd[BATCHES], base_k;
+		int rfds[R_MAX] = { xpfd, lbfd, lbfd, mtfd };
+		uint8_t *rframes[R_MAX] = { nonvip, nonvip, dsr, minf };
+		int rwant[R_MAX] = { XDP_PASS, XDP_PASS, XDP_TX, XDP_TX };
+		double d[BATCHES], base_w, base_k;
 
 		for (int b = 0; b < BATCHES; b++)
 			for (int p = 0; p < P_MAX; p++)
@@ -263,27 +287,25 @@ int main(void)
 					return 1;
 				}
 
-		for (int b = 0; b < BATCHES; b++)
-			kd[b] = kern[P_PASS][b];
-		base_k = median(kd, BATCHES);
+		base_w = low(wall[P_PASS], BATCHES);
+		base_k = low(kern[P_PASS], BATCHES);
 		printf("# sl_lb ns/packet via BPF_PROG_TEST_RUN, 64-byte frames\n");
-		printf("# per_call: %d batches x %d calls, programs interleaved by batch; ns/pkt = median over batches of\n"
-		       "#   (wall ns per call - XDP_PASS's wall ns per call in the same batch); kernel = kernel-timed ns per run\n"
-		       "#   minus XDP_PASS's (%.1f ns). XDP_PASS itself: %.1f ns per call.\n",
-		       BATCHES, BATCH, base_k, median(wall[P_PASS], BATCHES));
+		printf("# per_call: %d batches x %d calls, programs interleaved batch by batch.\n"
+		       "#   ns/pkt = p10 over batches of wall ns per call, minus XDP_PASS's p10 (%.1f ns per call);\n"
+		       "#   median = the same with medians of paired batch differences; kernel = kernel-timed\n"
+		       "#   ns per run, p10, minus XDP_PASS's (%.1f ns).\n", BATCHES, BATCH, base_w, base_k);
 		printf("# repeat: %d runs in one call, kernel average, median of %d (not net of anything)\n", REPEAT, ROUNDS);
-		printf("# %-22s %8s %13s %8s %8s\n", "path", "ns/pkt", "kernel ns", "katran", "ratio");
+		printf("# %-22s %8s %9s %8s %8s %8s\n", "path", "ns/pkt", "median", "kernel", "katran", "ratio");
 		for (int p = 1; p < P_MAX; p++) {
 			char name[64];
+			double v = low(wall[p], BATCHES) - base_w;
 
-			for (int b = 0; b < BATCHES; b++) {
+			for (int b = 0; b < BATCHES; b++)
 				d[b] = wall[p][b] - wall[P_PASS][b];
-				kd[b] = kern[p][b];
-			}
 			snprintf(name, sizeof(name), "%s.per_call", p_name[p]);
-			printf("%-24s %8.1f ns %10.1f", name, median(d, BATCHES), median(kd, BATCHES) - base_k);
+			printf("%-24s %8.1f ns %8.1f %8.1f", name, v, median(d, BATCHES), low(kern[p], BATCHES) - base_k);
 			if (p_katran[p] > 0)
-				printf(" %8.0f %8.2f\n", p_katran[p], median(d, BATCHES) / p_katran[p]);
+				printf(" %8.0f %8.2f\n", p_katran[p], v / p_katran[p]);
 			else
 				printf("        -        -\n");
 		}
@@ -291,7 +313,7 @@ int main(void)
 			char name[64];
 
 			snprintf(name, sizeof(name), "%s.repeat", r_name[p]);
-			printf("%-24s %8.1f ns %10s        -        -\n", name, median(rep[p], ROUNDS), "-");
+			printf("%-24s %8.1f ns        -        -        -        -\n", name, median(rep[p], ROUNDS));
 		}
 	}
 	close(ringfd);

@@ -55,14 +55,11 @@ int sl_lb(struct xdp_md *ctx)
 		reason = rc;
 		goto drop;
 	}
-	cfg = bpf_map_lookup_elem(&sl_config, &zero);
-	if (!cfg)
-		goto out;
-
 	fk = p.key;
 	if (fk.proto == IPPROTO_ICMP || fk.proto == IPPROTO_ICMPV6) {
 		if (icmp_is_echo(&p)) {
-			if (!(cfg->flags & SL_CFG_F_ICMP_ECHO))
+			cfg = bpf_map_lookup_elem(&sl_config, &zero);
+			if (!cfg || !(cfg->flags & SL_CFG_F_ICMP_ECHO))
 				goto out;
 			__builtin_memcpy(vk.addr, fk.dst, sizeof(vk.addr));
 			vk.proto = fk.proto;
@@ -100,6 +97,9 @@ int sl_lb(struct xdp_md *ctx)
 	}
 	if (!vip)
 		goto out;
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);  /* after the VIP match: non-VIP traffic never needs it */
+	if (!cfg)
+		goto out;
 	vip_flags = vip->flags;
 	vs = stats_vip(vip->id);
 	if (vs) {
@@ -113,29 +113,24 @@ int sl_lb(struct xdp_md *ctx)
 	}
 	hash = sl_vip_flow_hash(&fk, vip_flags, cfg->hash_seed);
 
+	ct = NULL;
 	if (p.frag == SL_FRAG_NONE) {
 		syn = !ptb && fk.proto == IPPROTO_TCP &&
 		      (p.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
-		ct = ct_lookup(&fk);
-		if (!syn && ct_usable(ct, fk.proto, cfg)) {
-			be_id = ct->backend_id;
-			be = bpf_map_lookup_elem(&sl_backends, &be_id);
-			if (be && be->family) {
-				if (vs)
-					vs->ct_hit += 1;
-				goto forward;
+		if (!syn) {
+			ct = ct_lookup(&fk);
+			if (ct_usable(ct, fk.proto, cfg)) {
+				be_id = ct->backend_id;
+				be = bpf_map_lookup_elem(&sl_backends, &be_id);
+				if (be && be->family) {
+					if (vs)
+						vs->ct_hit += 1;
+					goto forward;
+				}
 			}
-		}
-		if (vs) {
-			if (!syn)
+			if (vs)
 				vs->ct_miss += 1;
-			else if (ct && ct->backend_id)
-				vs->ct_hit_syn += 1;
-			else
-				vs->ct_miss_syn += 1;
 		}
-	} else {
-		ct = NULL;
 	}
 
 	pick = maglev_pick(vip->id, hash);
@@ -160,8 +155,19 @@ int sl_lb(struct xdp_md *ctx)
 	new_flow = true;
 	if (vs)
 		vs->new_flows += 1;
-	if (p.frag == SL_FRAG_NONE && !ptb)
+	if (syn) {
+		/* insert without looking first: a SYN almost always opens a new flow */
+		if (ct_insert(&fk, be_id, vip->id) == -SL_EEXIST) {
+			ct = ct_lookup(&fk);
+			ct_store(&fk, ct, be_id, vip->id);
+			if (vs)
+				vs->ct_hit_syn += 1;
+		} else if (vs) {
+			vs->ct_miss_syn += 1;
+		}
+	} else if (p.frag == SL_FRAG_NONE && !ptb) {
 		ct_store(&fk, ct, be_id, vip->id);
+	}
 
 forward:
 	if (vip_flags & SL_VIP_F_DSR)

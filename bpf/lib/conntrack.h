@@ -7,6 +7,7 @@
 
 /* Refresh a UDP entry's last_seen at most this often: keeps writes off the hot path. */
 #define SL_CT_REFRESH_NS 1000000000ULL
+#define SL_EEXIST        17   /* errno EEXIST, as map updates return it */
 
 static __always_inline struct sl_ct_value *ct_lookup(const struct sl_flow_key *k)
 {
@@ -33,6 +34,22 @@ static __always_inline bool ct_usable(struct sl_ct_value *v, __u8 proto, const s
 	if (age > SL_CT_REFRESH_NS)
 		v->last_seen_ns = now;
 	return true;
+}
+
+/*
+ * ct_insert(): records a new flow's pick without looking first (the SYN
+ * path). Returns 0, or -EEXIST when the 5-tuple is already tracked: the
+ * caller then looks it up and overwrites it with ct_store().
+ */
+static __always_inline long ct_insert(const struct sl_flow_key *k, __u32 be_id, __u32 vip_id)
+{
+	struct sl_ct_value nv = {
+		.backend_id = be_id,
+		.vip_id = vip_id,
+		.last_seen_ns = bpf_ktime_get_coarse_ns(),
+	};
+
+	return bpf_map_update_elem(&sl_conntrack, k, &nv, BPF_NOEXIST);
 }
 
 /* ct_store(): records the pick, in place when this CPU already has the entry. */

@@ -13,6 +13,7 @@
 #define SL_TUNNEL_TTL      64
 
 #define SL_NH_TTL_NS       1000000000ULL   /* how long a cached next hop is trusted */
+#define SL_NH_CHECK_EVERY  64              /* read the clock every this many uses (power of 2) */
 
 /* fwd_fib_init(): a FIB query towards the backend's address. */
 static __always_inline void fwd_fib_init(struct xdp_md *ctx, const struct sl_backend *be,
@@ -62,9 +63,10 @@ static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct sl_backe
 
 /*
  * fwd_nexthop(): the next hop towards backend be_id for a packet of tot_len
- * L3 bytes, from this CPU's cache when younger than SL_NH_TTL_NS (the cache
+ * L3 bytes, from this CPU's cache while valid (see sl_nexthops; the cache
  * ignores the ingress interface: one route per backend). Returns 0 with *out
- * set, SL_DROP_TOO_BIG over the route MTU, SL_DROP_FIB when unreachable.
+ * set, SL_DROP_TOO_BIG over the route MTU, SL_DROP_FIB when unreachable
+ * (failures are not cached).
  */
 static __always_inline int fwd_nexthop(struct xdp_md *ctx, __u32 be_id, const struct sl_backend *be,
 				       __u32 tot_len, struct sl_nexthop **out)
@@ -75,6 +77,8 @@ static __always_inline int fwd_nexthop(struct xdp_md *ctx, __u32 be_id, const st
 
 	if (!nh)
 		return SL_DROP_FIB;
+	if (nh->expires_ns && (++nh->uses & (SL_NH_CHECK_EVERY - 1)))
+		goto cached;
 	now = bpf_ktime_get_coarse_ns();
 	if (now >= nh->expires_ns) {
 		rc = fwd_resolve(ctx, be, nh);
@@ -84,6 +88,7 @@ static __always_inline int fwd_nexthop(struct xdp_md *ctx, __u32 be_id, const st
 		}
 		nh->expires_ns = now + SL_NH_TTL_NS;
 	}
+cached:
 	if (tot_len > nh->mtu)
 		return SL_DROP_TOO_BIG;
 	*out = nh;

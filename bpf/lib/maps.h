@@ -121,15 +121,19 @@ struct {
  * sl_nexthops: per-CPU cache of bpf_fib_lookup answers per backend id, so
  * the FIB is walked about once a second per backend and CPU rather than per
  * packet. Internal to the XDP program (not pinned, userspace never writes
- * it): route, neighbour and MTU changes take effect within SL_NH_TTL_NS.
+ * it). The clock is read on every SL_NH_CHECK_EVERY-th use only (a helper
+ * call per packet is measurable): route, neighbour and MTU changes take
+ * effect after SL_NH_TTL_NS and at most SL_NH_CHECK_EVERY packets to that
+ * backend on that CPU.
  */
 struct sl_nexthop {
-	__u64 expires_ns;   /* bpf_ktime_get_coarse_ns() after which it is looked up again */
+	__u64 expires_ns;   /* bpf_ktime_get_coarse_ns() after which it is looked up again; 0 = invalid */
 	__u32 ifindex;      /* egress interface */
 	__u16 mtu;          /* route MTU towards the backend */
 	__u8  dmac[6];
 	__u8  smac[6];
-	__u8  pad[4];
+	__u8  pad[2];
+	__u32 uses;         /* packets since the clock was last read */
 };
 
 struct {
