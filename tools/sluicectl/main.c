@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"  reload                          reload the config (refused with errors if invalid)\n"
 		"  cache purge URL                 purge a cached URL\n"
 		"  trace PROTO SRC:PORT DST:PORT   which backend a flow maps to (conntrack, else Maglev)\n"
-		"ID is VIP/ADDRESS (web/198.18.20.1) or the numeric backend id.\n"
+		"ID is VIP/ADDRESS (web/198.18.20.1) or the numeric backend id of an L4 backend,\n"
+		"or UPSTREAM/SERVER (app/127.0.0.1:9001) of an L7 server (weight, drain, enable).\n"
 		"ADMIN_ADDR: HOST:PORT, [V6]:PORT or unix:/PATH (default $SLUICE_ADMIN or %s).\n"
 		"exit: 0 ok, 1 the daemon refused, 2 usage, 3 sluiced unreachable\n", DEFAULT_ADMIN);
 }
@@ -270,8 +271,12 @@ static int cmd_backend(int argc, char **argv)
 		fputs(r.body, stdout);
 	} else if (!rc) {
 		j = json_parse(r.body);
-		printf("backend %s (id %s): %s, weight %s, %s ring slots\n", json_str(j, "name"), json_str(j, "id"),
-		       json_str(j, "state"), json_str(j, "weight"), json_str(j, "ring_slots"));
+		if (!strcmp(json_str(j, "tier"), "l7"))
+			printf("server %s: %s, weight %s (config %s)\n", json_str(j, "name"), json_str(j, "state"),
+			       json_str(j, "weight"), json_str(j, "config_weight"));
+		else
+			printf("backend %s (id %s): %s, weight %s, %s ring slots\n", json_str(j, "name"), json_str(j, "id"),
+			       json_str(j, "state"), json_str(j, "weight"), json_str(j, "ring_slots"));
 		json_free(j);
 	}
 	free(r.body);
