@@ -112,6 +112,21 @@ sys.exit(0 if ok else 1)
 PY
 }
 
+# l4_xdp_saw VIPNAME N: sl_lb itself sent at least N SYNs of VIP VIPNAME through Maglev
+# (per-VIP counters from `sluicectl --json stats`): the answers came through XDP, not
+# through some path around it.
+l4_xdp_saw() {
+	"$SL_BUILD/sluicectl" -s "unix:$SL_TMP/admin.sock" --json stats >"$SL_TMP/stats.json" || return 1
+	"$L4_PY" - "$SL_TMP/stats.json" "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = [v for v in d["vips"] if v["name"] == sys.argv[2]]
+syn = v[0]["stats"]["ct_miss_syn"] if v else -1
+print(f"{sys.argv[2]}: SYNs balanced in XDP: {syn} (want >= {sys.argv[3]})")
+sys.exit(0 if syn >= int(sys.argv[3]) else 1)
+PY
+}
+
 # l4_diag: what sluiced and the lb saw, for a failing test.
 l4_diag() {
 	[ -n "$SLUICED_PID" ] && kill -0 "$SLUICED_PID" 2>/dev/null || diag "sluiced is not running"

@@ -14,5 +14,15 @@ counts=$(l4_tally "$VIP4" 600)
 diag "answers: $counts"
 check "600 connections spread 0.4/0.4/0.2 (+-0.05), none failed" -- \
 	l4_check_spread "$counts" 0.05 be1:0.4 be2:0.4 be3:0.2 || l4_diag
+check "sl_lb's own counters saw those 600 SYNs go through Maglev" -- l4_xdp_saw web 600
+# Direct server return: replies (from the VIP, to the client) leave each backend for
+# its gateway and the lb's kernel routes them on; the lb has no route to the VIP, so
+# the requests cannot have taken that path.
+fwd=$(ip netns exec "$NS_LB" nstat -az IpForwDatagrams | awk '/IpForwDatagrams/ {print $2}')
+diag "packets the lb's kernel routed (replies): ${fwd:-?}"
+check "replies went straight back through plain routing (>= 1200 forwarded by the lb's kernel)" -- \
+	test "${fwd:-0}" -ge 1200
+check "the lb has no route for the VIP of its own" -- \
+	sh -c "! ip -n $NS_LB route get $VIP4 2>/dev/null | grep -q ' dev '"
 
 done_testing
