@@ -34,7 +34,9 @@ if [ $QUICK = 1 ]; then DURATION=1 REPS=1; fi
 [[ $DURATION =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: --duration S" >&2; exit 2; }
 
 if [ -z "$SCENARIOS" ]; then
-	SCENARIOS=$(cd "$ROOT/bench" && ls ./*.sh | sed 's|^\./||; s|\.sh$||' | grep -vx run | paste -sd, -)
+	# Every executable bench/*.sh but this one; helpers sourced by scenarios stay non-executable.
+	SCENARIOS=$(cd "$ROOT/bench" && for f in ./*.sh; do [ -x "$f" ] && echo "$f"; done |
+		sed 's|^\./||; s|\.sh$||' | grep -vx run | paste -sd, -)
 fi
 
 BENCH=1 "$ROOT/tools/deps.sh" || { echo "run.sh: tools/deps.sh failed" >&2; exit 1; }
