@@ -20,4 +20,14 @@ int l7_reload(struct l7 *l7, const struct cfg *cfg);
 /* l7_stop() - stop accepting, finish in-flight requests for up to @drain_ms, join the workers. */
 void l7_stop(struct l7 *l7, unsigned int drain_ms);
 
+/*
+ * l7_set_server_weight() - set the weight of server @server (its address as
+ * written in the config, e.g. "127.0.0.1:9001") of upstream @upstream, live:
+ * workers pick it up within ~20 ms, no reload. 0 = drain (no new requests).
+ * A reload resets weights to the config. Returns 0 or -ENOENT.
+ */
+int l7_set_server_weight(struct l7 *l7, const char *upstream, const char *server, uint32_t weight);
+
+/* l7_reopen_logs() - reopen every access log (after rotation, on SIGUSR1); workers do it within ~20 ms. */
+void l7_reopen_logs(struct l7 *l7);
 #endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Access log line formatting: combined (with upstream fields appended) and JSON lines. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "accesslog.h"
+
+/* A bounded writer that escapes what it copies from the request. */
+struct w {
+	char *p;
+	size_t len, cap;
+	int full;
+};
+
+static void w_put(struct w *w, const char *s, size_t n)
+{
+	if (w->len + n >= w->cap) {
+		w->full = 1;
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+static void w_fmt(struct w *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void w_fmt(struct w *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= w->cap - w->len)
+		w->full = 1;
+	else
+		w->len += (size_t)n;
+}
+
+/* w_esc() - client-controlled text: quotes, backslashes and control bytes become \xHH (nginx style) or JSON escapes. */
+static void w_esc(struct w *w, const char *s, size_t n, int json)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			w_put(w, e, 2);
+		} else if (c < 0x20 || c >= 0x7f) {
+			if (json)
+				w_fmt(w, "\\u%04x", c);
+			else
+				w_fmt(w, "\\x%02X", c);
+		} else {
+			w_put(w, (const char *)&c, 1);
+		}
+	}
+}
+
+static void w_str(struct w *w, const char *s, int json)
+{
+	if (!s || !*s)
+		w_put(w, "-", 1);
+	else
+		w_esc(w, s, strlen(s), json);
+}
+
+size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, char *out, size_t cap)
+{
+	struct w w = { .p = out, .cap = cap };
+	time_t sec = (time_t)(r->start_ms / 1000);
+	struct tm tm;
+	char ts[64];
+
+	if (fmt == CFG_LOG_JSON) {
+		gmtime_r(&sec, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		w_fmt(&w, "{\"time\":\"%s.%03dZ\",\"client\":\"", ts, (int)(r->start_ms % 1000));
+		w_str(&w, r->client_ip, 1);
+		w_fmt(&w, "\",\"method\":\"%s\",\"uri\":\"", r->method);
+		w_esc(&w, r->target, r->target_len, 1);
+		w_fmt(&w, "\",\"protocol\":\"HTTP/1.%d\",\"status\":%d,\"bytes_in\":%llu,"
+		      "\"bytes_out\":%llu,\"referer\":\"", r->http_minor, r->status,
+		      (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out);
+		w_str(&w, r->referer, 1);
+		w_put(&w, "\",\"user_agent\":\"", 16);
+		w_str(&w, r->user_agent, 1);
+		w_put(&w, "\",\"upstream\":\"", 14);
+		w_str(&w, r->upstream, 1);
+		if (r->upstream_ms >= 0)
+			w_fmt(&w, "\",\"upstream_time\":%.3f", (double)r->upstream_ms / 1000);
+		else
+			w_put(&w, "\",\"upstream_time\":null", 22);
+		w_fmt(&w, ",\"request_time\":%.3f,\"request_id\":\"", (double)r->total_ms / 1000);
+		w_str(&w, r->request_id, 1);
+		w_put(&w, "\",\"cache\":\"", 11);
+		w_str(&w, r->cache ? r->cache : "-", 1);
+		w_put(&w, "\"}\n", 3);
+	} else {
+		localtime_r(&sec, &tm);
+		strftime(ts, sizeof(ts), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		w_str(&w, r->client_ip, 0);
+		w_fmt(&w, " - - [%s] \"%s ", ts, r->method);
+		w_esc(&w, r->target, r->target_len, 0);
+		w_fmt(&w, " HTTP/1.%d\" %d %llu \"", r->http_minor, r->status,
+		      (unsigned long long)r->bytes_out);
+		w_str(&w, r->referer, 0);
+		w_put(&w, "\" \"", 3);
+		w_str(&w, r->user_agent, 0);
+		w_put(&w, "\" upstream=", 11);
+		w_str(&w, r->upstream, 0);
+		if (r->upstream_ms >= 0)
+			w_fmt(&w, " urt=%.3f", (double)r->upstream_ms / 1000);
+		else
+			w_put(&w, " urt=-", 6);
+		w_fmt(&w, " rt=%.3f in=%llu rid=", (double)r->total_ms / 1000,
+		      (unsigned long long)r->bytes_in);
+		w_str(&w, r->request_id, 0);
+		w_put(&w, " cache=", 7);
+		w_str(&w, r->cache ? r->cache : "-", 0);
+		w_put(&w, "\n", 1);
+	}
+	return w.full ? 0 : w.len;
+}

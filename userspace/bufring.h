@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* A provided-buffer ring: receive buffers the kernel picks at completion time, with per-buffer references. */
+#ifndef SLUICE_BUFRING_H
+#define SLUICE_BUFRING_H
+
+#include <stdint.h>
+#include <liburing.h>
+
+/*
+ * Multishot recv takes a buffer from this ring only when data arrives, so an
+ * idle connection holds none. A buffer stays out of the ring while anything
+ * references it: the unparsed input queue of its connection and every output
+ * segment that points into it (body bytes are forwarded without a copy).
+ */
+struct bufring {
+	struct io_uring_buf_ring *br;
+	char *mem;
+	uint16_t *refs;
+	uint32_t count;          /* power of two */
+	uint32_t size;           /* bytes per buffer */
+	uint32_t out;            /* buffers currently handed out */
+	uint16_t bgid;
+	uint16_t pending_adds;   /* re-added since the last advance */
+};
+
+/* bufring_init() - allocate @count buffers of @size bytes and register them as group @bgid. 0 or -errno. */
+int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32_t count, uint32_t size);
+
+/* bufring_free() - unregister and free. */
+void bufring_free(struct bufring *b, struct io_uring *ring);
+
+static inline char *bufring_ptr(const struct bufring *b, uint16_t bid)
+{
+	return b->mem + (size_t)bid * b->size;
+}
+
+/* bufring_took() - the kernel filled buffer @bid: it now has one reference. */
+static inline void bufring_took(struct bufring *b, uint16_t bid)
+{
+	b->refs[bid] = 1;
+	b->out++;
+}
+
+static inline void bufring_ref(struct bufring *b, uint16_t bid)
+{
+	b->refs[bid]++;
+}
+
+/* bufring_unref() - drop one reference; the last one gives the buffer back (published by bufring_flush). */
+static inline void bufring_unref(struct bufring *b, uint16_t bid)
+{
+	if (--b->refs[bid])
+		return;
+	io_uring_buf_ring_add(b->br, bufring_ptr(b, bid), b->size, bid,
+			      io_uring_buf_ring_mask(b->count), b->pending_adds++);
+	b->out--;
+}
+
+/* bufring_flush() - make the buffers given back since the last call visible to the kernel (one store). */
+static inline void bufring_flush(struct bufring *b)
+{
+	if (b->pending_adds) {
+		io_uring_buf_ring_advance(b->br, b->pending_adds);
+		b->pending_adds = 0;
+	}
+}
+
+#endif

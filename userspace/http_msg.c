@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* llhttp glue: head collection, body streaming hooks, and head rewriting for both directions. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http_msg.h"
+
+enum { LAST_NONE = 0, LAST_TARGET, LAST_FIELD, LAST_VALUE };
+
+static struct http_msg *msg_of(llhttp_t *p)
+{
+	return (struct http_msg *)p;   /* llhttp_t is the first member */
+}
+
+/* msg_append() - copy a span into the head buffer; fragments of one element stay contiguous. */
+static int msg_append(struct http_msg *m, const char *at, size_t len)
+{
+	if (m->len + len + 1 > m->cap) {
+		m->too_big = true;
+		return -1;
+	}
+	if (!m->buf) {
+		m->buf = malloc(m->cap);
+		if (!m->buf) {
+			m->too_big = true;
+			return -1;
+		}
+	}
+	memcpy(m->buf + m->len, at, len);
+	m->len += len;
+	return 0;
+}
+
+/* msg_terminate() - NUL-terminate the element just finished so values can be used as C strings. */
+static int msg_terminate(struct http_msg *m)
+{
+	if (msg_append(m, "", 1))
+		return -1;
+	return 0;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	m->len = 0;
+	m->n_hdr = 0;
+	m->last = LAST_NONE;
+	m->target = m->target_len = 0;
+	m->head_done = false;
+	return 0;
+}
+
+static int on_target(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (m->last != LAST_TARGET) {
+		m->last = LAST_TARGET;
+		m->target = m->len;
+	}
+	m->target_len += len;
+	return msg_append(m, at, len);
+}
+
+static int on_target_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (m->last != LAST_TARGET) {   /* empty reason phrase */
+		m->target = m->len;
+		m->target_len = 0;
+	}
+	return msg_terminate(m);
+}
+
+static int on_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (m->last != LAST_FIELD) {
+		if (m->n_hdr == HTTP_MAX_HEADERS) {
+			m->too_big = true;
+			return -1;
+		}
+		m->last = LAST_FIELD;
+		m->hdr[m->n_hdr].name = m->len;
+		m->hdr[m->n_hdr].name_len = 0;
+		m->hdr[m->n_hdr].value = 0;
+		m->hdr[m->n_hdr].value_len = 0;
+		m->n_hdr++;
+	}
+	m->hdr[m->n_hdr - 1].name_len += len;
+	return msg_append(m, at, len);
+}
+
+static int on_field_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (msg_terminate(m))
+		return -1;
+	/* An empty value gets no on_header_value call: point it at an empty string now. */
+	m->hdr[m->n_hdr - 1].value = m->len - 1;
+	return 0;
+}
+
+static int on_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (m->last != LAST_VALUE) {
+		m->last = LAST_VALUE;
+		m->hdr[m->n_hdr - 1].value = m->len;
+	}
+	m->hdr[m->n_hdr - 1].value_len += len;
+	return msg_append(m, at, len);
+}
+
+static int on_value_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (m->last != LAST_VALUE)
+		return 0;   /* empty value: already terminated */
+	m->last = LAST_NONE;
+	return msg_terminate(m);
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	m->head_done = true;
+	return m->hooks->on_head ? m->hooks->on_head(m->arg, m) : 0;
+}
+
+static int on_chunk_header(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	if (!p->content_length || !m->hooks->on_chunk)
+		return 0;   /* the last chunk: its framing is written at on_done */
+	m->in_chunk = true;
+	m->chunk_left = p->content_length;
+	return m->hooks->on_chunk(m->arg, p->content_length);
+}
+
+static int on_chunk_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	/* The last chunk (size 0) has no framing of its own here; its trailers are dropped. */
+	if (!m->in_chunk || !m->hooks->on_chunk_end)
+		return 0;
+	m->in_chunk = false;
+	return m->hooks->on_chunk_end(m->arg);
+}
+
+/* chunk_crlf() - check up to the CRLF bytes owed after a chunk's data that lie in [at, end). */
+static int chunk_crlf(struct http_msg *m, const char *at, const char *end)
+{
+	while (m->crlf_left && at < end) {
+		if (*at++ != (m->crlf_left == 2 ? '\r' : '\n'))
+			return -1;
+		m->crlf_left--;
+	}
+	return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct http_msg *m = msg_of(p);
+
+	/* llhttp's default build skips the two bytes after chunk data unread: insist they are CRLF. */
+	if (m->in_chunk) {
+		m->chunk_left -= len < m->chunk_left ? len : m->chunk_left;
+		if (!m->chunk_left) {
+			m->crlf_left = 2;
+			if (chunk_crlf(m, at + len, m->feed_end))
+				return -1;
+		}
+	}
+
+	return m->hooks->on_body ? m->hooks->on_body(m->arg, at, len) : 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+	struct http_msg *m = msg_of(p);
+
+	m->scan_done = m->seen_line = false;   /* the next head is scanned by the next feed */
+	m->line_len = 0;
+	m->prev = 0;
+
+	return m->hooks->on_done ? m->hooks->on_done(m->arg, m) : 0;
+}
+
+static llhttp_settings_t settings_req, settings_resp;
+static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+
+static void settings_init(void)
+{
+	llhttp_settings_t *s[2] = { &settings_req, &settings_resp };
+
+	for (int i = 0; i < 2; i++) {
+		llhttp_settings_init(s[i]);
+		s[i]->on_message_begin = on_message_begin;
+		s[i]->on_header_field = on_field;
+		s[i]->on_header_field_complete = on_field_complete;
+		s[i]->on_header_value = on_value;
+		s[i]->on_header_value_complete = on_value_complete;
+		s[i]->on_headers_complete = on_headers_complete;
+		s[i]->on_chunk_header = on_chunk_header;
+		s[i]->on_chunk_complete = on_chunk_complete;
+		s[i]->on_body = on_body;
+		s[i]->on_message_complete = on_message_complete;
+	}
+	settings_req.on_url = on_target;
+	settings_req.on_url_complete = on_target_complete;
+	settings_resp.on_status = on_target;
+	settings_resp.on_status_complete = on_target_complete;
+}
+
+void http_msg_init(struct http_msg *m, llhttp_type_t type, uint32_t head_limit,
+		   const struct http_msg_hooks *hooks, void *arg)
+{
+	pthread_once(&settings_once, settings_init);
+	memset(m, 0, sizeof(*m));
+	llhttp_init(&m->p, type, type == HTTP_REQUEST ? &settings_req : &settings_resp);
+	m->hooks = hooks;
+	m->arg = arg;
+	m->cap = head_limit;
+}
+
+void http_msg_free_head(struct http_msg *m)
+{
+	free(m->buf);
+	m->buf = NULL;
+	m->len = 0;
+}
+
+/*
+ * head_scan() - reject what llhttp's default (non-strict) build lets through in a
+ * head: a bare LF as line end and obs-fold continuation lines. Runs over head
+ * bytes only, once each, before llhttp sees them. 0 or -1.
+ */
+static int head_scan(struct http_msg *m, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && !m->scan_done; i++) {
+		char c = data[i];
+
+		if (c == '\n') {
+			if (m->prev != '\r')
+				return -1;
+			if (!m->line_len && m->seen_line)
+				m->scan_done = true;   /* the empty line ending the head */
+			m->seen_line |= m->line_len > 0;
+			m->line_len = 0;
+		} else if (c != '\r') {
+			if (!m->line_len && m->seen_line && (c == ' ' || c == '\t'))
+				return -1;   /* obs-fold */
+			m->line_len++;
+		}
+		m->prev = c;
+	}
+	return 0;
+}
+
+long http_msg_feed(struct http_msg *m, const char *data, size_t len)
+{
+	llhttp_errno_t e;
+
+	if (!m->scan_done && head_scan(m, data, len))
+		return -EBADMSG;
+	m->feed_end = data + len;
+	if (m->crlf_left && chunk_crlf(m, data, data + len))
+		return -EBADMSG;
+	e = llhttp_execute(&m->p, data, len);
+
+	if (e == HPE_OK)
+		return (long)len;
+	if (e == HPE_PAUSED || e == HPE_PAUSED_UPGRADE)
+		return (long)(llhttp_get_error_pos(&m->p) - data);
+	if (m->too_big)
+		return -E2BIG;
+	return -EBADMSG;
+}
+
+void http_msg_resume(struct http_msg *m)
+{
+	if (m->p.error == HPE_PAUSED)
+		llhttp_resume(&m->p);
+	else if (m->p.error == HPE_PAUSED_UPGRADE)
+		llhttp_resume_after_upgrade(&m->p);
+}
+
+int http_msg_eof(struct http_msg *m)
+{
+	llhttp_errno_t e = llhttp_finish(&m->p);
+
+	return e == HPE_OK || e == HPE_PAUSED ? 0 : -EBADMSG;
+}
+
+int http_find(const struct http_msg *m, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (int i = 0; i < m->n_hdr; i++)
+		if (m->hdr[i].name_len == n && !strncasecmp(http_name(m, i), name, n))
+			return i;
+	return -1;
+}
+
+bool http_is_hop(const char *name, size_t len)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+		"content-length",   /* not hop-by-hop, but always re-written from the parsed framing */
+	};
+
+	if (len >= 6 && !strncasecmp(name, "proxy-", 6))
+		return true;
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (strlen(hop[i]) == len && !strncasecmp(name, hop[i], len))
+			return true;
+	return false;
+}
+
+/* named_by_connection() - does some Connection header list @name as a token? */
+static bool named_by_connection(const struct http_msg *m, const char *name, size_t nlen)
+{
+	for (int i = 0; i < m->n_hdr; i++) {
+		const char *v, *end;
+
+		if (m->hdr[i].name_len != 10 || strncasecmp(http_name(m, i), "connection", 10))
+			continue;
+		v = http_value(m, i);
+		end = v + m->hdr[i].value_len;
+		while (v < end) {
+			const char *t;
+
+			while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
+				v++;
+			t = v;
+			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
+				v++;
+			if ((size_t)(v - t) == nlen && !strncasecmp(t, name, nlen))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A bounded writer: overflow is remembered and reported once at the end. */
+struct out {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || o->len + n > o->cap) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void out_str(struct out *o, const char *s)
+{
+	out_put(o, s, strlen(s));
+}
+
+static void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len)
+		o->full = true;
+	else
+		o->len += (size_t)n;
+}
+
+static void out_header(struct out *o, const struct http_msg *m, int i)
+{
+	out_put(o, http_name(m, i), m->hdr[i].name_len);
+	out_put(o, ": ", 2);
+	out_put(o, http_value(m, i), m->hdr[i].value_len);
+	out_put(o, "\r\n", 2);
+}
+
+/* out_joined() - one header combining every value of @name with ", ", then @extra. */
+static void out_joined(struct out *o, const struct http_msg *m, const char *name, const char *extra)
+{
+	bool any = false;
+	size_t n = strlen(name);
+
+	out_str(o, name);
+	out_put(o, ": ", 2);
+	for (int i = 0; i < m->n_hdr; i++) {
+		if (m->hdr[i].name_len != n || strncasecmp(http_name(m, i), name, n))
+			continue;
+		if (any)
+			out_put(o, ", ", 2);
+		out_put(o, http_value(m, i), m->hdr[i].value_len);
+		any = true;
+	}
+	if (any)
+		out_put(o, ", ", 2);
+	out_str(o, extra);
+	out_put(o, "\r\n", 2);
+}
+
+static bool name_is(const struct http_msg *m, int i, const char *name)
+{
+	size_t n = strlen(name);
+
+	return m->hdr[i].name_len == n && !strncasecmp(http_name(m, i), name, n);
+}
+
+/* keep_header() - should header @i travel to the next hop? */
+static bool keep_header(const struct http_msg *m, int i, bool upgrade)
+{
+	const char *name = http_name(m, i);
+	size_t n = m->hdr[i].name_len;
+
+	if (upgrade && name_is(m, i, "upgrade"))
+		return true;
+	if (http_is_hop(name, n))
+		return false;
+	return !named_by_connection(m, name, n);
+}
+
+static void out_framing(struct out *o, const struct http_msg *m, enum http_framing f)
+{
+	if (f == HTTP_FRAME_CHUNKED)
+		out_str(o, "Transfer-Encoding: chunked\r\n");
+	else if (f == HTTP_FRAME_LENGTH)
+		out_fmt(o, "Content-Length: %llu\r\n", (unsigned long long)m->p.content_length);
+}
+
+long http_build_request(const struct http_msg *m, const struct http_fwd *f, char *out, size_t cap)
+{
+	struct out o = { .p = out, .cap = cap };
+	const char *host = NULL;
+	int hi = http_find(m, "host");
+	bool v6 = f->client_ip && strchr(f->client_ip, ':');
+	char fwd[192];
+
+	out_str(&o, llhttp_method_name(m->p.method));
+	out_put(&o, " ", 1);
+	out_put(&o, http_target(m), m->target_len);
+	out_str(&o, " HTTP/1.1\r\n");
+	if (f->host)
+		host = f->host;
+	else if (hi >= 0)
+		host = http_value(m, hi);
+	if (host)
+		out_fmt(&o, "Host: %s\r\n", host);
+	for (int i = 0; i < m->n_hdr; i++) {
+		if (name_is(m, i, "host") || name_is(m, i, "x-forwarded-for") ||
+		    name_is(m, i, "x-forwarded-proto") || name_is(m, i, "forwarded") ||
+		    (f->via && name_is(m, i, "via")))
+			continue;
+		if (keep_header(m, i, f->upgrade))
+			out_header(&o, m, i);
+	}
+	out_joined(&o, m, "X-Forwarded-For", f->client_ip);
+	out_fmt(&o, "X-Forwarded-Proto: %s\r\n", f->proto);
+	snprintf(fwd, sizeof(fwd), "for=%s%s%s;proto=%s", v6 ? "\"[" : "", f->client_ip,
+		 v6 ? "]\"" : "", f->proto);
+	if (hi >= 0 && !strpbrk(http_value(m, hi), "\";, ")) {
+		size_t l = strlen(fwd);
+		snprintf(fwd + l, sizeof(fwd) - l, ";host=%s", http_value(m, hi));
+	}
+	out_joined(&o, m, "Forwarded", fwd);
+	if (f->request_id && http_find(m, "x-request-id") < 0)
+		out_fmt(&o, "X-Request-Id: %s\r\n", f->request_id);
+	if (f->via)
+		out_joined(&o, m, "Via", "1.1 sluice");
+	if (f->upgrade)
+		out_str(&o, "Connection: upgrade\r\n");
+	out_framing(&o, m, f->framing);
+	out_put(&o, "\r\n", 2);
+	return o.full ? -ENOSPC : (long)o.len;
+}
+
+long http_build_response(const struct http_msg *m, const struct http_back *b, char *out, size_t cap)
+{
+	struct out o = { .p = out, .cap = cap };
+
+	out_fmt(&o, "HTTP/1.1 %03u ", m->p.status_code);
+	out_put(&o, http_target(m), m->target_len);
+	out_put(&o, "\r\n", 2);
+	for (int i = 0; i < m->n_hdr; i++) {
+		if (b->via && name_is(m, i, "via"))
+			continue;
+		if (keep_header(m, i, b->upgrade))
+			out_header(&o, m, i);
+	}
+	if (b->via)
+		out_joined(&o, m, "Via", "1.1 sluice");
+	if (b->upgrade)
+		out_str(&o, "Connection: upgrade\r\n");
+	else if (b->close)
+		out_str(&o, "Connection: close\r\n");
+	else if (b->client_http10)
+		out_str(&o, "Connection: keep-alive\r\n");
+	/* A body-less response (HEAD, 304) keeps the Content-Length the origin announced. */
+	if (b->framing == HTTP_FRAME_NONE && m->p.flags & F_CONTENT_LENGTH)
+		out_framing(&o, m, HTTP_FRAME_LENGTH);
+	else
+		out_framing(&o, m, b->framing);
+	out_put(&o, "\r\n", 2);
+	return o.full ? -ENOSPC : (long)o.len;
+}
+
+static const struct {
+	int status;
+	const char *reason;
+} err_table[] = {
+	{ 400, "Bad Request" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" }, { 413, "Content Too Large" },
+	{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+};
+#define N_ERR (sizeof(err_table) / sizeof(err_table[0]))
+static char err_text[N_ERR][256];
+static size_t err_len[N_ERR];
+static pthread_once_t err_once = PTHREAD_ONCE_INIT;
+
+/* err_build() - every error response is formatted once, then sent from static memory. */
+static void err_build(void)
+{
+	for (size_t i = 0; i < N_ERR; i++) {
+		char body[64];
+		int bl = snprintf(body, sizeof(body), "%d %s\n", err_table[i].status, err_table[i].reason);
+
+		err_len[i] = (size_t)snprintf(err_text[i], sizeof(err_text[i]),
+			"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+			"Connection: close\r\n\r\n%s", err_table[i].status, err_table[i].reason, bl, body);
+	}
+}
+
+const char *http_error_response(int status, size_t *len)
+{
+	size_t i;
+
+	pthread_once(&err_once, err_build);
+	for (i = 0; i < N_ERR; i++)
+		if (err_table[i].status == status)
+			break;
+	if (i == N_ERR)
+		i = 6;   /* anything unknown is a 500 */
+	*len = err_len[i];
+	return err_text[i];
+}
+
+bool http_idempotent(uint8_t method)
+{
+	switch (method) {
+	case HTTP_GET: case HTTP_HEAD: case HTTP_PUT: case HTTP_DELETE: case HTTP_OPTIONS:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* llhttp glue: collect a request or response head, stream its body, and rebuild the head for the other side. */
+#ifndef SLUICE_HTTP_MSG_H
+#define SLUICE_HTTP_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "llhttp.h"
+
+#define HTTP_MAX_HEADERS 128
+
+/* One header: offsets into http_msg.buf (the head is copied out of the receive buffers). */
+struct http_hdr {
+	uint32_t name, name_len;
+	uint32_t value, value_len;
+};
+
+struct http_msg;
+
+/*
+ * What the owner of a parser hears. Each is called from inside llhttp_execute().
+ * on_head: the head is complete; return 0, 1 (no body follows, e.g. a response
+ * to HEAD), -1 (error) or HPE_PAUSED. on_chunk: a chunk of @size > 0 starts;
+ * on_chunk_end: it ended. on_body: decoded body bytes (pointing into the input).
+ * on_done: the message ended; return 0, -1 or HPE_PAUSED.
+ */
+struct http_msg_hooks {
+	int (*on_head)(void *arg, struct http_msg *m);
+	int (*on_chunk)(void *arg, uint64_t size);
+	int (*on_chunk_end)(void *arg);
+	int (*on_body)(void *arg, const char *at, size_t len);
+	int (*on_done)(void *arg, struct http_msg *m);
+};
+
+struct http_msg {
+	llhttp_t p;
+	const struct http_msg_hooks *hooks;
+	void *arg;
+	char *buf;               /* head text: target or reason, then names and values */
+	uint32_t len;
+	uint32_t cap;            /* the head size limit; exceeding it is a 431 */
+	uint32_t target, target_len;  /* request target, or response reason phrase */
+	struct http_hdr hdr[HTTP_MAX_HEADERS];
+	uint16_t n_hdr;
+	uint8_t last;            /* previous span callback: lets split fragments concatenate */
+	bool too_big;            /* head exceeded cap or HTTP_MAX_HEADERS */
+	bool head_done;
+	bool in_chunk;
+	/* Strictness llhttp 8.1 only has in its compile-time strict build, checked here instead. */
+	bool scan_done;          /* the head's line endings were checked */
+	bool seen_line;          /* a non-empty head line went by */
+	char prev;               /* last head byte scanned */
+	uint32_t line_len;
+	uint64_t chunk_left;     /* data bytes left in the current chunk */
+	uint8_t crlf_left;       /* bytes of the CRLF after chunk data still to check (0..2) */
+	const char *feed_end;
+};
+
+/* http_msg_init() - a parser of @type (HTTP_REQUEST or HTTP_RESPONSE), strict (no lenient flags). */
+void http_msg_init(struct http_msg *m, llhttp_type_t type, uint32_t head_limit,
+		   const struct http_msg_hooks *hooks, void *arg);
+
+/* http_msg_free_head() - release the head copy (an idle connection keeps none). */
+void http_msg_free_head(struct http_msg *m);
+
+/*
+ * http_msg_feed() - parse @len bytes.
+ * Returns bytes consumed (== @len unless paused), or -EBADMSG on malformed
+ * input (-E2BIG when the head is too large: a 431). Pauses (an owner hook
+ * returned HPE_PAUSED, or an upgrade) return the bytes consumed so far; the
+ * caller checks http_msg_paused() and calls http_msg_resume() before feeding more.
+ */
+long http_msg_feed(struct http_msg *m, const char *data, size_t len);
+
+static inline bool http_msg_paused(const struct http_msg *m)
+{
+	return m->p.error == HPE_PAUSED || m->p.error == HPE_PAUSED_UPGRADE;
+}
+
+void http_msg_resume(struct http_msg *m);
+
+/* http_msg_eof() - the peer closed: completes a close-delimited body. 0 or -EBADMSG (truncated). */
+int http_msg_eof(struct http_msg *m);
+
+/* http_find() - index of the first header named @name (case-insensitive), or -1. */
+int http_find(const struct http_msg *m, const char *name);
+
+static inline const char *http_name(const struct http_msg *m, int i) { return m->buf + m->hdr[i].name; }
+static inline const char *http_value(const struct http_msg *m, int i) { return m->buf + m->hdr[i].value; }
+static inline const char *http_target(const struct http_msg *m) { return m->buf + m->target; }
+
+/* How a body is framed on the wire we write. */
+enum http_framing { HTTP_FRAME_NONE = 0, HTTP_FRAME_LENGTH, HTTP_FRAME_CHUNKED, HTTP_FRAME_CLOSE };
+
+/* What the proxy adds to a request it forwards upstream. */
+struct http_fwd {
+	const char *client_ip;   /* textual, no port */
+	const char *proto;       /* "http" */
+	const char *host;        /* rewrite Host to this; NULL keeps the client's */
+	const char *request_id;  /* sent as X-Request-Id when the client sent none */
+	bool via;
+	bool upgrade;            /* keep Upgrade and send Connection: upgrade */
+	enum http_framing framing;
+};
+
+/*
+ * http_build_request() - write the request head to send upstream into @out:
+ * hop-by-hop headers (Connection and what it names, Keep-Alive, TE, Trailer,
+ * Transfer-Encoding, Upgrade, Proxy-*) removed, the body re-framed,
+ * X-Forwarded-For/-Proto, Forwarded, X-Request-Id and Via added.
+ * Returns the head length, or -ENOSPC when @cap is too small.
+ */
+long http_build_request(const struct http_msg *m, const struct http_fwd *f, char *out, size_t cap);
+
+/* What the proxy does to a response it sends back to the client. */
+struct http_back {
+	enum http_framing framing;  /* NONE: no body (HEAD, 204, 304, 1xx) */
+	bool close;                 /* the client connection closes after this response */
+	bool client_http10;         /* an HTTP/1.0 client: say keep-alive explicitly */
+	bool via;
+	bool upgrade;               /* 101: keep Upgrade, send Connection: upgrade */
+};
+
+/* http_build_response() - the response head for the client. Returns its length or -ENOSPC. */
+long http_build_response(const struct http_msg *m, const struct http_back *b, char *out, size_t cap);
+
+/* http_is_hop() - is @name a hop-by-hop header by itself (not counting Connection's list)? */
+bool http_is_hop(const char *name, size_t len);
+
+/*
+ * http_error_response() - a complete short response for @status with Connection: close.
+ * Returns a pointer to static text and its length in @len.
+ */
+const char *http_error_response(int status, size_t *len);
+
+/* http_idempotent() - may a request with this method be retried on another server? */
+bool http_idempotent(uint8_t method);
+
+#endif

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The L7 tier: config generations shared with the workers, start, reload, stop, live weights, log reopening. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "health.h"
+#include "l7.h"
+#include "log.h"
+#include "worker.h"
+
+static void gen_free(struct l7_gen *g)
+{
+	const struct cfg_l7 *c7 = &g->cfg->l7;
+
+	for (size_t i = 0; g->srv && i < c7->n_upstreams; i++) {
+		for (size_t s = 0; g->srv[i] && s < c7->upstreams[i].n_servers; s++)
+			if (g->srv[i][s].health_id >= 0 && g->l7->health)
+				health_remove(g->l7->health, g->srv[i][s].health_id);
+		free(g->srv[i]);
+	}
+	free(g->srv);
+	for (size_t i = 0; g->routes && i < g->l7->n_ls; i++)
+		route_table_free(&g->routes[i]);
+	free(g->routes);
+	free(g);
+}
+
+void l7_gen_put(struct l7_gen *g)
+{
+	if (atomic_fetch_sub(&g->refs, 1) == 1)
+		gen_free(g);
+}
+
+static void on_health(void *arg, bool up)
+{
+	struct gen_server *gs = arg;
+
+	atomic_store(&gs->health_up, up);
+	atomic_fetch_add(&gs->l7->weight_seq, 1);
+}
+
+static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg)
+{
+	const struct cfg_l7 *c7 = &cfg->l7;
+	struct l7_gen *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->l7 = l7;
+	g->cfg = cfg;
+	atomic_init(&g->refs, 1);
+	g->routes = calloc(l7->n_ls ? l7->n_ls : 1, sizeof(*g->routes));
+	g->srv = calloc(c7->n_upstreams ? c7->n_upstreams : 1, sizeof(*g->srv));
+	if (!g->routes || !g->srv)
+		goto err_free;
+	for (size_t i = 0; i < l7->n_ls; i++) {
+		for (size_t j = 0; j < c7->n_listeners; j++) {
+			if (strcmp(c7->listeners[j].name, l7->ls[i].cfg->name))
+				continue;
+			if (route_table_build(&g->routes[i], &c7->listeners[j]))
+				goto err_free;
+		}
+	}
+	for (size_t i = 0; i < c7->n_upstreams; i++) {
+		const struct cfg_upstream *up = &c7->upstreams[i];
+
+		g->srv[i] = calloc(up->n_servers ? up->n_servers : 1, sizeof(**g->srv));
+		if (!g->srv[i])
+			goto err_free;
+		for (size_t s = 0; s < up->n_servers; s++) {
+			struct gen_server *gs = &g->srv[i][s];
+
+			atomic_init(&gs->weight, up->servers[s].weight);
+			atomic_init(&gs->health_up, true);   /* up until the checker says otherwise */
+			gs->health_id = -1;
+			gs->l7 = l7;
+		}
+	}
+	/* Health checks last: their callbacks may run as soon as they are added. */
+	for (size_t i = 0; l7->health && i < c7->n_upstreams; i++) {
+		const struct cfg_upstream *up = &c7->upstreams[i];
+
+		if (up->health.type == CFG_HEALTH_NONE)
+			continue;
+		for (size_t s = 0; s < up->n_servers; s++) {
+			char name[256];
+			int id;
+
+			snprintf(name, sizeof(name), "%s/%s", up->name, up->servers[s].addr.text);
+			id = health_add(l7->health, (const struct sockaddr *)&up->servers[s].addr.ss,
+					up->servers[s].addr.len, &up->health, name, on_health, &g->srv[i][s]);
+			if (id < 0)
+				log_warn("upstream %s: health check: %s", name, strerror(-id));
+			g->srv[i][s].health_id = id;
+		}
+	}
+	return g;
+
+err_free:
+	gen_free(g);
+	return NULL;
+}
+
+struct l7 *l7_start(const struct cfg *cfg)
+{
+	const struct cfg_l7 *c7 = &cfg->l7;
+	struct l7 *l7 = calloc(1, sizeof(*l7));
+	struct l7_gen *g;
+	unsigned int n;
+	int err = 0;
+
+	if (!l7)
+		return NULL;
+	pthread_mutex_init(&l7->lock, NULL);
+	l7->ls = calloc(c7->n_listeners ? c7->n_listeners : 1, sizeof(*l7->ls));
+	if (!l7->ls)
+		goto err_free;
+	for (size_t i = 0; i < c7->n_listeners; i++) {
+		if (c7->listeners[i].mode != CFG_MODE_REVERSE)
+			continue;
+		l7->ls[l7->n_ls++].cfg = &c7->listeners[i];
+	}
+	for (size_t i = 0; i < c7->n_upstreams && !l7->health; i++)
+		if (c7->upstreams[i].health.type != CFG_HEALTH_NONE)
+			l7->health = health_new();
+	g = gen_new(l7, cfg);
+	if (!g)
+		goto err_free;
+	atomic_store(&l7->cur, g);
+	atomic_store(&l7->gen_seq, 1);
+	if (l7->health && health_start(l7->health))
+		log_warn("l7: health checker did not start: %s", strerror(errno));
+	if (!l7->n_ls)
+		return l7;   /* nothing to serve: an idle tier */
+	n = cfg->workers ? cfg->workers : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!n)
+		n = 1;
+	l7->w = calloc(n, sizeof(*l7->w));
+	if (!l7->w)
+		goto err_gen;
+	for (unsigned int i = 0; i < n; i++) {
+		l7->w[i].l7 = l7;
+		l7->w[i].id = i;
+		err = worker_main_start(&l7->w[i]);
+		if (err)
+			break;
+		l7->n_workers++;
+	}
+	if (err) {
+		l7_stop(l7, 0);
+		errno = -err;
+		return NULL;
+	}
+	log_info("l7: %zu listener(s), %u worker(s)", l7->n_ls, l7->n_workers);
+	return l7;
+
+err_gen:
+	l7_gen_put(g);
+err_free:
+	if (l7->health)
+		health_free(l7->health);
+	free(l7->ls);
+	free(l7);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int l7_reload(struct l7 *l7, const struct cfg *cfg)
+{
+	struct l7_gen *g, *old;
+
+	if (!l7)
+		return -EINVAL;
+	for (size_t j = 0; j < cfg->l7.n_listeners; j++) {
+		bool known = false;
+
+		for (size_t i = 0; i < l7->n_ls; i++)
+			known |= !strcmp(cfg->l7.listeners[j].name, l7->ls[i].cfg->name);
+		if (!known && cfg->l7.listeners[j].mode == CFG_MODE_REVERSE)
+			log_warn("reload: listener %s is new: it opens on restart", cfg->l7.listeners[j].name);
+	}
+	pthread_mutex_lock(&l7->lock);
+	g = gen_new(l7, cfg);
+	if (!g) {
+		pthread_mutex_unlock(&l7->lock);
+		return -ENOMEM;
+	}
+	old = atomic_load(&l7->cur);
+	atomic_store(&l7->cur, g);
+	atomic_fetch_add(&l7->gen_seq, 1);
+	pthread_mutex_unlock(&l7->lock);
+	/* workers switch between requests; the old generation goes with its last user */
+	l7_gen_put(old);
+	return 0;
+}
+
+void l7_stop(struct l7 *l7, unsigned int drain_ms)
+{
+	if (!l7)
+		return;
+	atomic_store(&l7->drain_ms, drain_ms);
+	atomic_store(&l7->stopping, true);
+	for (unsigned int i = 0; i < l7->n_workers; i++)
+		pthread_join(l7->w[i].thread, NULL);
+	for (unsigned int i = 0; i < l7->n_workers; i++)
+		worker_destroy(&l7->w[i]);
+	free(l7->w);
+	if (l7->health)
+		health_free(l7->health);
+	l7->health = NULL;   /* gen_free must not call into a freed checker */
+	l7_gen_put(atomic_load(&l7->cur));
+	free(l7->ls);
+	pthread_mutex_destroy(&l7->lock);
+	free(l7);
+}
+
+int l7_set_server_weight(struct l7 *l7, const char *upstream, const char *server, uint32_t weight)
+{
+	struct l7_gen *g;
+	int err = -ENOENT;
+
+	if (!l7)
+		return -ENOENT;
+	pthread_mutex_lock(&l7->lock);
+	g = atomic_load(&l7->cur);
+	for (size_t i = 0; i < g->cfg->l7.n_upstreams; i++) {
+		const struct cfg_upstream *up = &g->cfg->l7.upstreams[i];
+
+		if (strcmp(up->name, upstream))
+			continue;
+		for (size_t s = 0; s < up->n_servers; s++) {
+			if (strcmp(up->servers[s].addr.text, server))
+				continue;
+			atomic_store(&g->srv[i][s].weight, weight);
+			err = 0;
+		}
+	}
+	pthread_mutex_unlock(&l7->lock);
+	if (!err)
+		atomic_fetch_add(&l7->weight_seq, 1);
+	return err;
+}
+
+void l7_reopen_logs(struct l7 *l7)
+{
+	if (l7)
+		atomic_fetch_add(&l7->log_seq, 1);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The L7 tier's internal types: the shared config generation, per-worker upstream state, the tier itself. */
+#ifndef SLUICE_L7_INT_H
+#define SLUICE_L7_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "route.h"
+
+struct health;
+struct worker;
+
+/* Shared, read-only for workers once published, except the atomics. */
+struct gen_server {
+	_Atomic uint32_t weight;      /* admin override; starts at the config weight */
+	_Atomic bool health_up;       /* active health verdict (true when no checks) */
+	int health_id;              /* -1: not checked */
+	struct l7 *l7;
+};
+
+struct l7_gen {
+	_Atomic int refs;             /* one per worker using it, one while it is current */
+	uint64_t seq;
+	const struct cfg *cfg;        /* the daemon keeps every applied config alive */
+	struct route_table *routes;   /* per listener of the start config, matched by name */
+	struct gen_server **srv;      /* [upstream][server] */
+	struct l7 *l7;
+};
+
+struct l7_listener {
+	const struct cfg_listener *cfg;   /* from the start config: address and limits */
+	_Atomic uint32_t n_conns;
+};
+
+struct l7 {
+	struct worker *w;
+	unsigned int n_workers;
+	struct l7_listener *ls;
+	size_t n_ls;
+	_Atomic(struct l7_gen *) cur;
+	_Atomic uint64_t gen_seq;
+	_Atomic uint64_t weight_seq;      /* bumped on weight or health changes */
+	_Atomic uint32_t log_seq;         /* bumped by l7_reopen_logs */
+	_Atomic bool stopping;
+	_Atomic uint64_t drain_ms;
+	struct health *health;
+	pthread_mutex_t lock;             /* reload/stop/weight against each other */
+};
+
+/* Per worker, per generation: balancers and connection pools. */
+struct wserver {
+	const struct cfg_server *cfg;
+	struct wupstream *up;
+	size_t idx;
+	struct conn *idle;            /* pooled keep-alive connections */
+	uint32_t n_idle;
+	uint32_t fails;
+	uint64_t ejected_until;       /* passive ejection, ms monotonic; 0 = not ejected */
+	uint32_t weight;              /* last weight handed to the balancer */
+	bool health_up;
+};
+
+struct wupstream {
+	const struct cfg_upstream *cfg;
+	struct balancer *bal;
+	struct wserver *srv;
+	size_t n_srv;
+	size_t idx;
+};
+
+struct wgen {
+	struct l7_gen *g;
+	int refs;                     /* requests and connections using it, +1 while current */
+	struct wupstream *up;
+	size_t n_up;
+};
+
+void l7_gen_put(struct l7_gen *g);
+
+/* upstream.c */
+struct wgen *wgen_new(struct worker *w, struct l7_gen *g);
+void wgen_put(struct worker *w, struct wgen *wg);
+void wgen_sync(struct worker *w, struct wgen *wg);            /* weights, health, ejection expiry */
+int upstream_pick(struct worker *w, struct wgen *wg, size_t up, const char *key, size_t key_len, int exclude);
+void upstream_result(struct worker *w, struct wserver *s, bool ok);
+struct conn *upstream_get(struct worker *w, struct wserver *s);  /* pooled or connecting; NULL + errno */
+bool upstream_put(struct worker *w, struct conn *u);            /* back to the pool: false = closed */
+void upstream_unpool(struct conn *u);
+
+#endif

@@ -1,0 +1,936 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The HTTP/1.1 reverse proxy session: a client connection, its current request and the upstream connection serving it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "accesslog.h"
+#include "balance.h"
+#include "log.h"
+#include "worker.h"
+
+#define RESP_HEAD_LIMIT (64 * 1024)
+#define INQ_MAX 4   /* received buffers waiting to be parsed before we stop reading */
+
+static void pump_client(struct worker *w, struct conn *c);
+static void pump_upstream(struct worker *w, struct conn *u);
+static void finish_request(struct worker *w, struct conn *c);
+static int connect_upstream(struct worker *w, struct conn *c, int exclude);
+
+static const struct cfg_listener *lcfg(struct worker *w, struct conn *c)
+{
+	return w->l7->ls[c->listener].cfg;
+}
+
+static bool w_stopping(struct worker *w)
+{
+	return w->stopping;
+}
+
+static uint32_t rnd(struct worker *w)
+{
+	w->rnd ^= w->rnd << 13;
+	w->rnd ^= w->rnd >> 17;
+	w->rnd ^= w->rnd << 5;
+	return w->rnd;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- backpressure ---- */
+
+/* update_pause() - stop reading @x while its parsed output waits on the other side or unparsed input piles up. */
+static void update_pause(struct worker *w, struct conn *x)
+{
+	bool want;
+
+	if (x->dead || x->eof)
+		return;
+	want = x->in.tail - x->in.head > INQ_MAX || (x->peer && x->peer->out.bytes > OUT_HIGH);
+	if (want && !x->paused) {
+		x->paused = true;
+		if (x->recv_armed) {
+			struct io_uring_sqe *sqe = worker_sqe(w);
+
+			io_uring_prep_cancel64(sqe, ud_pack(UD_RECV, x->idx, x->gen), 0);
+			io_uring_sqe_set_data64(sqe, ud_pack(UD_NONE, 0, 0));
+		}
+	} else if (!want && x->paused) {
+		x->paused = false;
+		conn_recv(w, x);
+	}
+}
+
+/* ---- output helpers ---- */
+
+static void out_chunk_size(struct conn *to, uint64_t size)
+{
+	char b[20];
+	int n = snprintf(b, sizeof(b), "%llx\r\n", (unsigned long long)size);
+
+	outq_inline(&to->out, b, (uint32_t)n);
+}
+
+static void out_body(struct conn *to, struct conn *from, const char *at, size_t len)
+{
+	bufring_ref(&from->w->br, from->cur_bid);
+	if (outq_push(&to->out, SEG_BUF, at, (uint32_t)len, from->cur_bid))
+		bufring_unref(&from->w->br, from->cur_bid);
+}
+
+/* forward_raw() - tunnel mode: hand every received buffer to the other side as is. */
+static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
+{
+	while (from->in.head < from->in.tail) {
+		struct inbuf *e = &from->in.v[from->in.head++];
+
+		/* the queue's reference moves to the segment */
+		if (outq_push(&to->out, SEG_BUF, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off, e->bid))
+			bufring_unref(&w->br, e->bid);
+		if (from->kind == CONN_CLIENT)
+			from->req.bytes_in += e->len - e->off;
+		else
+			to->req.bytes_out += e->len - e->off;
+	}
+	from->in.head = from->in.tail = 0;
+	conn_send(w, to);
+	update_pause(w, from);
+}
+
+/* ---- request id and logging ---- */
+
+static void make_request_id(struct worker *w, char *out, size_t cap)
+{
+	snprintf(out, cap, "%02x%06x%08llx", w->id & 0xff, rnd(w) & 0xffffff,
+		 (unsigned long long)(++w->rid_next));
+}
+
+static const char *hdr_or_null(const struct http_msg *m, const char *name)
+{
+	int i = m->buf ? http_find(m, name) : -1;
+
+	return i >= 0 ? http_value(m, i) : NULL;
+}
+
+static void log_request(struct worker *w, struct conn *c)
+{
+	struct wlog *lg = &w->logs[c->listener];
+	struct accesslog_rec r;
+	char line[4096];
+	size_t n;
+
+	if (lg->fd < 0 || !c->req.start_ms)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.client_ip = c->ip;
+	r.start_ms = c->req.start_wall_ms;
+	r.method = c->msg.head_done ? llhttp_method_name(c->msg.p.method) : "-";
+	r.target = c->msg.head_done ? http_target(&c->msg) : "-";
+	r.target_len = c->msg.head_done ? c->msg.target_len : 1;
+	r.http_minor = c->msg.p.http_minor;
+	r.status = c->req.status;
+	r.bytes_in = c->req.bytes_in;
+	r.bytes_out = c->req.bytes_out;
+	if (c->msg.head_done) {
+		r.referer = hdr_or_null(&c->msg, "referer");
+		r.user_agent = hdr_or_null(&c->msg, "user-agent");
+	}
+	r.upstream = c->req.last_srv ? c->req.last_srv->cfg->addr.text : NULL;
+	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
+	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
+	r.request_id = c->req.rid;
+	r.cache = "-";
+	n = accesslog_format(lg->format, &r, line, sizeof(line));
+	if (n)
+		worker_log(w, c->listener, line, n);
+}
+
+/* ---- the upstream side of a request ---- */
+
+/* detach_upstream() - unlink the request's upstream connection; pool it when @reuse, else close it. */
+static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
+{
+	struct conn *u = c->peer;
+	struct wupstream *up;
+
+	if (c->req.server >= 0) {
+		up = &c->req.wg->up[c->req.upstream];
+		balancer_end(up->bal, (size_t)c->req.server);
+		c->req.server = -1;
+	}
+	if (!u)
+		return;
+	/* A send in flight may still read the kept request head: hand it to the connection. */
+	for (uint32_t i = u->out.head; i < u->out.tail; i++) {
+		if (u->out.s[i].kind == SEG_KEEP && u->out.s[i].ptr == c->req.fwd_head) {
+			u->out.s[i].kind = SEG_HEAP;
+			c->req.fwd_head = NULL;
+		}
+	}
+	c->peer = NULL;
+	u->peer = NULL;
+	if (c->paused)
+		update_pause(w, c);
+	if (!reuse || !upstream_put(w, u))
+		conn_close(w, u);
+}
+
+/* client_error() - answer with @status and close; an answer already under way can only be cut. */
+static void client_error(struct worker *w, struct conn *c, int status)
+{
+	size_t len;
+	const char *text;
+
+	detach_upstream(w, c, false);
+	if (c->req.resp_head_sent || c->req.phase == PH_CLOSING) {
+		log_request(w, c);
+		c->req.start_ms = 0;
+		conn_close(w, c);
+		return;
+	}
+	text = http_error_response(status, &len);
+	outq_push(&c->out, SEG_STATIC, text, (uint32_t)len, 0);
+	c->req.status = status;
+	c->req.bytes_out += len;
+	c->req.resp_head_sent = true;
+	if (c->req.phase != PH_IDLE)
+		log_request(w, c);
+	c->req.start_ms = 0;
+	c->req.phase = PH_CLOSING;
+	conn_timer(w, c, TMR_CLIENT_IDLE, 5000);   /* bound the final send */
+	conn_send(w, c);
+}
+
+static bool retryable(struct worker *w, struct conn *c)
+{
+	const struct cfg_upstream *uc = c->req.wg->up[c->req.upstream].cfg;
+
+	return !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
+	       !c->req.upgrade && http_idempotent((uint8_t)c->msg.p.method) &&
+	       c->req.tries <= uc->retries && !w->stopping;
+}
+
+/* upstream_fail() - the connection to the server failed before a response: retry or answer 502/504. */
+static void upstream_fail(struct worker *w, struct conn *u, int err, bool timeout)
+{
+	struct conn *c = u->peer;
+	int failed;
+
+	if (u->srv)
+		upstream_result(w, u->srv, false);
+	if (!c) {
+		upstream_unpool(u);
+		conn_close(w, u);
+		return;
+	}
+	failed = c->req.server;
+	log_debug("upstream %s/%s: %s", u->srv->up->cfg->name, u->srv->cfg->addr.text,
+		  strerror(-err));
+	detach_upstream(w, c, false);
+	if (retryable(w, c)) {
+		if (!connect_upstream(w, c, failed))
+			return;
+	}
+	client_error(w, c, timeout ? 504 : 502);
+}
+
+/* hash_key() - the balancing key of a request for balance: hash. */
+static const char *hash_key(struct conn *c, const struct cfg_upstream *uc, size_t *len)
+{
+	const struct http_msg *m = &c->msg;
+	const char *v;
+
+	*len = 0;
+	if (uc->balance != CFG_BAL_HASH)
+		return NULL;
+	if (uc->hash_key == CFG_HASH_CLIENT_IP) {
+		*len = strlen(c->ip);
+		return c->ip;
+	}
+	if (uc->hash_key == CFG_HASH_HEADER) {
+		int i = http_find(m, uc->hash_name);
+
+		if (i < 0)
+			return NULL;
+		*len = m->hdr[i].value_len;
+		return http_value(m, i);
+	}
+	v = hdr_or_null(m, "cookie");
+	if (v) {
+		size_t nl = strlen(uc->hash_name);
+
+		while (*v) {
+			while (*v == ' ' || *v == ';')
+				v++;
+			if (!strncmp(v, uc->hash_name, nl) && v[nl] == '=') {
+				v += nl + 1;
+				*len = strcspn(v, ";");
+				return v;
+			}
+			v += strcspn(v, ";");
+		}
+	}
+	return NULL;
+}
+
+extern const struct http_msg_hooks proxy_resp_hooks;
+
+/* connect_upstream() - pick a server (not @exclude) and queue the request head to it. 0, or -errno with nothing sent. */
+static int connect_upstream(struct worker *w, struct conn *c, int exclude)
+{
+	struct wupstream *up = &c->req.wg->up[c->req.upstream];
+	const char *key;
+	size_t key_len;
+	struct conn *u;
+	int s;
+
+	key = hash_key(c, up->cfg, &key_len);
+	s = upstream_pick(w, c->req.wg, c->req.upstream, key, key_len, exclude);
+	if (s < 0)
+		return -EAGAIN;
+	c->req.tries++;
+	c->req.last_srv = &up->srv[s];
+	u = upstream_get(w, &up->srv[s]);
+	if (!u) {
+		upstream_result(w, &up->srv[s], false);
+		if (retryable(w, c))
+			return connect_upstream(w, c, s);
+		return -errno;
+	}
+	balancer_begin(up->bal, (size_t)s);
+	c->req.server = s;
+	c->peer = u;
+	u->peer = c;
+	u->resp_started = false;
+	http_msg_init(&u->msg, HTTP_RESPONSE, RESP_HEAD_LIMIT, &proxy_resp_hooks, u);
+	if (outq_push(&u->out, SEG_KEEP, c->req.fwd_head, (uint32_t)c->req.fwd_len, 0)) {
+		detach_upstream(w, c, false);
+		return -ENOMEM;
+	}
+	if (!c->req.up_start_ms)
+		c->req.up_start_ms = w->now_ms;
+	if (!u->connecting) {
+		conn_timer(w, u, TMR_UP_RESPONSE, up->cfg->response_timeout_ms);
+		conn_send(w, u);
+	}
+	return 0;
+}
+
+/* start_request() - the request head is complete: check limits, route, and send it on. 0 = carry on parsing. */
+static int start_request(struct worker *w, struct conn *c)
+{
+	const struct cfg_listener *l = lcfg(w, c);
+	struct http_msg *m = &c->msg;
+	struct http_fwd f;
+	size_t cap;
+	long n;
+	int i;
+
+	conn_timer(w, c, TMR_NONE, 0);
+	c->req.http10 = m->p.http_major == 1 && m->p.http_minor == 0;
+	c->req.is_head = m->p.method == HTTP_HEAD;
+	c->req.upgrade = (m->p.flags & F_UPGRADE) && (m->p.flags & F_CONNECTION_UPGRADE);
+	if (m->p.method == HTTP_CONNECT) {
+		client_error(w, c, 405);
+		return -1;
+	}
+	if (m->p.flags & F_CHUNKED)
+		c->req.req_framing = HTTP_FRAME_CHUNKED;
+	else if (m->p.flags & F_CONTENT_LENGTH && m->p.content_length)
+		c->req.req_framing = HTTP_FRAME_LENGTH;
+	if (l->max_body_bytes && m->p.flags & F_CONTENT_LENGTH && m->p.content_length > l->max_body_bytes) {
+		client_error(w, c, 413);
+		return -1;
+	}
+	i = http_find(m, "x-request-id");
+	if (i >= 0 && m->hdr[i].value_len < sizeof(c->req.rid))
+		memcpy(c->req.rid, http_value(m, i), m->hdr[i].value_len + 1);
+	else
+		make_request_id(w, c->req.rid, sizeof(c->req.rid));
+	c->req.route = route_match(&c->req.wg->g->routes[c->listener], m);
+	if (!c->req.route || !c->req.route->n_splits) {
+		client_error(w, c, 404);
+		return -1;
+	}
+	c->req.upstream = route_upstream(c->req.route, rnd(w));
+	memset(&f, 0, sizeof(f));
+	f.client_ip = c->ip;
+	f.proto = "http";
+	f.host = c->req.wg->up[c->req.upstream].cfg->host;
+	f.request_id = c->req.rid;
+	f.via = c->req.wg->up[c->req.upstream].cfg->via;
+	f.upgrade = c->req.upgrade;
+	f.framing = c->req.req_framing;
+	cap = m->len + 1024;
+	c->req.fwd_head = malloc(cap);
+	if (!c->req.fwd_head) {
+		client_error(w, c, 500);
+		return -1;
+	}
+	n = http_build_request(m, &f, c->req.fwd_head, cap);
+	if (n < 0) {
+		client_error(w, c, 431);
+		return -1;
+	}
+	c->req.fwd_len = (size_t)n;
+	c->req.phase = PH_PROXY;
+	if (connect_upstream(w, c, -1)) {
+		client_error(w, c, 503);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- request hooks (arg: the client connection) ---- */
+
+static int req_on_head(void *arg, struct http_msg *m)
+{
+	struct conn *c = arg;
+
+	(void)m;
+	c->req.head_pending = true;
+	return HPE_PAUSED;
+}
+
+static int req_on_chunk(void *arg, uint64_t size)
+{
+	struct conn *c = arg;
+
+	if (c->peer)
+		out_chunk_size(c->peer, size);
+	return 0;
+}
+
+static int req_on_chunk_end(void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->peer)
+		outq_inline(&c->peer->out, "\r\n", 2);
+	return 0;
+}
+
+static int req_on_body(void *arg, const char *at, size_t len)
+{
+	struct conn *c = arg;
+	uint64_t max = lcfg(c->w, c)->max_body_bytes;
+
+	c->req.body_in += len;
+	if (max && c->req.body_in > max) {
+		c->req.err_status = 413;
+		return -1;
+	}
+	if (c->peer)
+		out_body(c->peer, c, at, len);
+	return 0;
+}
+
+static int req_on_done(void *arg, struct http_msg *m)
+{
+	struct conn *c = arg;
+
+	(void)m;
+	if (c->peer && c->req.req_framing == HTTP_FRAME_CHUNKED)
+		outq_inline(&c->peer->out, "0\r\n\r\n", 5);
+	c->req.req_done = true;
+	return HPE_PAUSED;
+}
+
+static const struct http_msg_hooks req_hooks = {
+	.on_head = req_on_head,
+	.on_chunk = req_on_chunk,
+	.on_chunk_end = req_on_chunk_end,
+	.on_body = req_on_body,
+	.on_done = req_on_done,
+};
+
+/* ---- response hooks (arg: the upstream connection) ---- */
+
+static int resp_on_head(void *arg, struct http_msg *m)
+{
+	struct conn *u = arg, *c = u->peer;
+	struct http_back b;
+	unsigned int st = m->p.status_code;
+	const struct cfg_upstream *uc;
+	size_t cap = m->len + 512;
+	char *head;
+	long n;
+
+	if (!c)
+		return -1;
+	uc = c->req.wg->up[c->req.upstream].cfg;
+	memset(&b, 0, sizeof(b));
+	b.client_http10 = c->req.http10;
+	b.via = uc->via;
+	if (st == 101 && c->req.upgrade) {
+		b.upgrade = true;
+	} else if (st < 200) {
+		b.framing = HTTP_FRAME_NONE;   /* 100 Continue and friends pass through */
+	} else {
+		if (c->req.is_head || st == 204 || st == 304)
+			b.framing = HTTP_FRAME_NONE;
+		else if (m->p.flags & F_CONTENT_LENGTH)
+			b.framing = HTTP_FRAME_LENGTH;
+		else
+			b.framing = c->req.http10 ? HTTP_FRAME_CLOSE : HTTP_FRAME_CHUNKED;
+		c->req.resp_framing = b.framing;
+		c->req.close_after |= !llhttp_should_keep_alive(&c->msg.p) || w_stopping(c->w) ||
+				      b.framing == HTTP_FRAME_CLOSE || c->req.upgrade;
+		/* an early answer before the request body ended: the body cannot be drained safely */
+		c->req.close_after |= !c->req.req_done && c->req.req_framing != HTTP_FRAME_NONE;
+		b.close = c->req.close_after;
+		c->req.status = (int)st;
+	}
+	head = malloc(cap);
+	if (!head)
+		return -1;
+	n = http_build_response(m, &b, head, cap);
+	if (n < 0 || outq_push(&c->out, SEG_HEAP, head, (uint32_t)n, 0)) {
+		free(head);
+		return -1;
+	}
+	c->req.bytes_out += (uint64_t)n;
+	if (st >= 200 || b.upgrade) {
+		c->req.resp_head_sent = true;
+		if (b.upgrade)
+			c->req.status = 101;
+	}
+	return c->req.is_head && st >= 200 ? 1 : 0;
+}
+
+static int resp_on_chunk(void *arg, uint64_t size)
+{
+	struct conn *u = arg, *c = u->peer;
+
+	if (c && c->req.resp_framing == HTTP_FRAME_CHUNKED) {
+		out_chunk_size(c, size);
+		c->req.bytes_out += 4;
+	}
+	return 0;
+}
+
+static int resp_on_chunk_end(void *arg)
+{
+	struct conn *u = arg, *c = u->peer;
+
+	if (c && c->req.resp_framing == HTTP_FRAME_CHUNKED)
+		outq_inline(&c->out, "\r\n", 2);
+	return 0;
+}
+
+static int resp_on_body(void *arg, const char *at, size_t len)
+{
+	struct conn *u = arg, *c = u->peer;
+	bool reframe;
+
+	if (!c)
+		return -1;
+	/* a close-delimited body sent on as chunked: every piece is a chunk */
+	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
+	if (reframe)
+		out_chunk_size(c, len);
+	out_body(c, u, at, len);
+	if (reframe)
+		outq_inline(&c->out, "\r\n", 2);
+	c->req.bytes_out += len;
+	return 0;
+}
+
+static int resp_on_done(void *arg, struct http_msg *m)
+{
+	struct conn *u = arg, *c = u->peer;
+
+	if (!c)
+		return -1;
+	if (m->p.status_code < 200 && !(m->p.status_code == 101 && c->req.upgrade))
+		return 0;   /* an interim response: the final one follows */
+	if (c->req.resp_framing == HTTP_FRAME_CHUNKED) {
+		outq_inline(&c->out, "0\r\n\r\n", 5);
+		c->req.bytes_out += 5;
+	}
+	c->req.resp_done = true;
+	if (m->p.status_code == 101)
+		c->req.phase = PH_TUNNEL;
+	return HPE_PAUSED;
+}
+
+const struct http_msg_hooks proxy_resp_hooks = {
+	.on_head = resp_on_head,
+	.on_chunk = resp_on_chunk,
+	.on_chunk_end = resp_on_chunk_end,
+	.on_body = resp_on_body,
+	.on_done = resp_on_done,
+};
+
+/* ---- pumps: parse queued input as far as the state and the other side allow ---- */
+
+static void begin_request(struct worker *w, struct conn *c)
+{
+	struct wgen *wg = w->cur;
+
+	memset(&c->req, 0, sizeof(c->req));
+	c->req.server = -1;
+	c->req.phase = PH_HEAD;
+	c->req.start_ms = w->now_ms;
+	c->req.start_wall_ms = wall_ms();
+	c->req.wg = wg;
+	wg->refs++;
+	conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);
+}
+
+static void pump_client(struct worker *w, struct conn *c)
+{
+	while (!c->dead && c->in.head < c->in.tail) {
+		struct inbuf *e;
+		long n;
+
+		if (c->req.phase == PH_TUNNEL) {
+			if (c->peer)
+				forward_raw(w, c, c->peer);
+			return;
+		}
+		if (c->req.phase == PH_CLOSING || c->req.req_done)
+			break;   /* pipelined requests wait for the current response */
+		if (c->peer && c->peer->out.bytes > OUT_HIGH)
+			break;
+		if (c->req.phase == PH_IDLE) {
+			if (w->stopping) {
+				conn_close(w, c);
+				return;
+			}
+			begin_request(w, c);
+		}
+		e = &c->in.v[c->in.head];
+		c->cur_bid = e->bid;
+		n = http_msg_feed(&c->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		if (n < 0) {
+			client_error(w, c, c->req.err_status ? c->req.err_status : n == -E2BIG ? 431 : 400);
+			return;
+		}
+		c->req.bytes_in += (uint64_t)n;
+		e->off += (uint32_t)n;
+		if (e->off == e->len) {
+			bufring_unref(&w->br, e->bid);
+			c->in.head++;
+		}
+		if (c->req.head_pending) {
+			c->req.head_pending = false;
+			if (start_request(w, c))
+				return;
+			http_msg_resume(&c->msg);
+			/* A body-less request completes without more input: let llhttp say so now. */
+			if (http_msg_feed(&c->msg, "", 0) < 0) {
+				client_error(w, c, c->req.err_status ? c->req.err_status : 400);
+				return;
+			}
+			if (c->peer)
+				conn_send(w, c->peer);
+		}
+		if (c->req.req_done && c->req.resp_done) {
+			finish_request(w, c);
+			return;
+		}
+	}
+	if (c->in.head == c->in.tail) {
+		c->in.head = c->in.tail = 0;
+		if (c->eof && !c->dead) {
+			proxy_on_eof(w, c, 0);
+			return;
+		}
+	}
+	if (c->peer)
+		conn_send(w, c->peer);
+	update_pause(w, c);
+}
+
+static void pump_upstream(struct worker *w, struct conn *u)
+{
+	struct conn *c = u->peer;
+
+	if (!c) {
+		/* an idle pooled connection must stay silent */
+		upstream_unpool(u);
+		conn_close(w, u);
+		return;
+	}
+	if (c->req.phase == PH_TUNNEL) {
+		forward_raw(w, u, c);
+		return;
+	}
+	conn_timer(w, u, TMR_UP_RESPONSE, c->req.wg->up[c->req.upstream].cfg->response_timeout_ms);
+	while (!u->dead && u->in.head < u->in.tail && !c->req.resp_done) {
+		struct inbuf *e;
+		long n;
+
+		if (c->out.bytes > OUT_HIGH)
+			break;
+		e = &u->in.v[u->in.head];
+		u->cur_bid = e->bid;
+		u->resp_started = true;
+		n = http_msg_feed(&u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		if (n < 0) {
+			log_warn("upstream %s/%s: malformed response", c->req.wg->up[c->req.upstream].cfg->name,
+				 u->srv->cfg->addr.text);
+			upstream_result(w, u->srv, false);
+			client_error(w, c, 502);
+			return;
+		}
+		e->off += (uint32_t)n;
+		if (e->off == e->len) {
+			bufring_unref(&w->br, e->bid);
+			u->in.head++;
+		}
+	}
+	if (u->in.head == u->in.tail) {
+		u->in.head = u->in.tail = 0;
+		if (u->eof && !u->dead && !c->req.resp_done) {
+			proxy_on_eof(w, u, 0);
+			return;
+		}
+	}
+	conn_send(w, c);
+	if (c->req.resp_done) {
+		if (c->req.phase == PH_TUNNEL) {
+			conn_timer(w, u, TMR_NONE, 0);
+			forward_raw(w, u, c);
+			pump_client(w, c);   /* bytes the client sent after its upgrade request */
+			return;
+		}
+		if (c->req.req_done || c->req.close_after) {
+			finish_request(w, c);
+			return;
+		}
+	}
+	update_pause(w, u);
+}
+
+/* finish_request() - the response is complete: log, pool the upstream connection, then the next request or close. */
+static void finish_request(struct worker *w, struct conn *c)
+{
+	struct conn *u = c->peer;
+	bool reuse = false;
+
+	log_request(w, c);
+	c->req.start_ms = 0;
+	if (u) {
+		conn_timer(w, u, TMR_NONE, 0);
+		upstream_result(w, u->srv, c->req.status < 500);
+		reuse = !u->dead && !u->eof && c->req.req_done && llhttp_should_keep_alive(&u->msg.p) &&
+			u->in.head == u->in.tail && u->out.head == u->out.tail && !u->out.inflight;
+	}
+	detach_upstream(w, c, reuse);
+	free(c->req.fwd_head);
+	c->req.fwd_head = NULL;
+	wgen_put(w, c->req.wg);
+	c->req.wg = NULL;
+	if (c->req.close_after || !c->req.req_done || !llhttp_should_keep_alive(&c->msg.p) || w->stopping) {
+		c->req.phase = PH_CLOSING;
+		if (c->out.head == c->out.tail && !c->out.inflight)
+			conn_close(w, c);
+		else
+			conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
+		return;
+	}
+	c->req.phase = PH_IDLE;
+	c->req.req_done = c->req.resp_done = false;
+	http_msg_resume(&c->msg);
+	if (c->in.head == c->in.tail)
+		http_msg_free_head(&c->msg);   /* idle connections hold no head buffer */
+	conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
+	pump_client(w, c);
+}
+
+/* ---- events from the loop ---- */
+
+void proxy_accepted(struct worker *w, struct conn *c)
+{
+	struct l7_listener *ll = &w->l7->ls[c->listener];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->ip, sizeof(c->ip));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->ip, sizeof(c->ip));
+	}
+	if (!c->ip[0])
+		strcpy(c->ip, "unix");
+	http_msg_init(&c->msg, HTTP_REQUEST, ll->cfg->max_header_bytes, &req_hooks, c);
+	c->listener_counted = true;
+	if (atomic_fetch_add(&ll->n_conns, 1) >= ll->cfg->max_connections) {
+		client_error(w, c, 503);
+		return;
+	}
+	conn_timer(w, c, TMR_CLIENT_HEAD, ll->cfg->request_timeout_ms);
+	conn_recv(w, c);
+}
+
+void proxy_on_recv(struct worker *w, struct conn *x)
+{
+	if (x->kind == CONN_CLIENT)
+		pump_client(w, x);
+	else
+		pump_upstream(w, x);
+}
+
+void proxy_on_sent(struct worker *w, struct conn *x)
+{
+	struct conn *src = x->peer;
+
+	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
+	    !x->out.inflight) {
+		conn_close(w, x);
+		return;
+	}
+	if (src && x->out.bytes < OUT_LOW) {
+		/* room again: parse what waited, and read again */
+		if (src->in.head < src->in.tail)
+			proxy_on_recv(w, src);
+		else
+			update_pause(w, src);
+	}
+}
+
+void proxy_on_connect(struct worker *w, struct conn *u, int res)
+{
+	struct conn *c = u->peer;
+
+	if (res < 0) {
+		upstream_fail(w, u, res, false);
+		return;
+	}
+	if (!c) {
+		conn_close(w, u);
+		return;
+	}
+	conn_timer(w, u, TMR_UP_RESPONSE, c->req.wg->up[c->req.upstream].cfg->response_timeout_ms);
+	conn_recv(w, u);
+	conn_send(w, u);
+}
+
+void proxy_on_eof(struct worker *w, struct conn *x, int err)
+{
+	struct conn *c, *u;
+
+	if (!err && x->in.head < x->in.tail && !x->dead)
+		return;   /* parse what came before the FIN first: the pumps call back here */
+	if (x->kind == CONN_CLIENT) {
+		c = x;
+		if (c->req.phase == PH_TUNNEL) {
+			/* one side of a tunnel ended: close both (a tunnel is logged when it ends) */
+			log_request(w, c);
+			c->req.start_ms = 0;
+			detach_upstream(w, c, false);
+			conn_close(w, c);
+			return;
+		}
+		if (c->req.phase == PH_IDLE || c->req.phase == PH_CLOSING || err) {
+			if (c->req.phase != PH_IDLE && c->req.phase != PH_CLOSING) {
+				c->req.status = c->req.status ? c->req.status : 499;
+				log_request(w, c);
+				c->req.start_ms = 0;
+			}
+			detach_upstream(w, c, false);
+			conn_close(w, c);
+			return;
+		}
+		/* half-close after a complete request is allowed: answer, then close */
+		if (c->req.req_done) {
+			c->req.close_after = true;
+			return;
+		}
+		c->req.status = 499;
+		log_request(w, c);
+		c->req.start_ms = 0;
+		detach_upstream(w, c, false);
+		conn_close(w, c);
+		return;
+	}
+	u = x;
+	c = u->peer;
+	if (!c) {
+		upstream_unpool(u);
+		conn_close(w, u);
+		return;
+	}
+	if (c->req.phase == PH_TUNNEL) {
+		log_request(w, c);
+		c->req.start_ms = 0;
+		c->req.phase = PH_CLOSING;
+		detach_upstream(w, c, false);
+		if (c->out.head == c->out.tail && !c->out.inflight)
+			conn_close(w, c);
+		return;
+	}
+	if (!u->resp_started && !err)
+		err = -ECONNRESET;
+	if (!u->resp_started) {
+		upstream_fail(w, u, err, false);
+		return;
+	}
+	if (!err && !c->req.resp_done && http_msg_eof(&u->msg) == 0 && c->req.resp_done) {
+		/* a close-delimited body ended */
+		conn_send(w, c);
+		finish_request(w, c);
+		return;
+	}
+	if (c->req.resp_done)
+		return;
+	log_warn("upstream %s/%s: connection lost mid-response", u->srv->up->cfg->name, u->srv->cfg->addr.text);
+	upstream_result(w, u->srv, false);
+	client_error(w, c, 502);
+}
+
+void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
+{
+	switch (kind) {
+	case TMR_CLIENT_HEAD:
+		if (x->req.phase == PH_HEAD)
+			client_error(w, x, 408);
+		else if (x->req.phase == PH_IDLE)
+			conn_close(w, x);
+		break;
+	case TMR_CLIENT_IDLE:
+		if (x->req.phase == PH_IDLE || x->req.phase == PH_CLOSING)
+			conn_close(w, x);
+		break;
+	case TMR_UP_CONNECT:
+		upstream_fail(w, x, -ETIMEDOUT, true);
+		break;
+	case TMR_UP_RESPONSE:
+		if (!x->peer)
+			break;
+		log_warn("upstream %s/%s: response timeout", x->srv->up->cfg->name, x->srv->cfg->addr.text);
+		upstream_result(w, x->srv, false);
+		client_error(w, x->peer, 504);
+		break;
+	default:
+		break;
+	}
+}
+
+void proxy_conn_released(struct worker *w, struct conn *c)
+{
+	if (c->kind == CONN_CLIENT) {
+		if (c->listener_counted)
+			atomic_fetch_sub(&w->l7->ls[c->listener].n_conns, 1);
+		if (c->req.wg)
+			wgen_put(w, c->req.wg);
+		c->req.wg = NULL;
+		free(c->req.fwd_head);
+		c->req.fwd_head = NULL;
+	} else {
+		upstream_unpool(c);
+	}
+}

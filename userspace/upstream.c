@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Per-worker upstream state: balancers, keep-alive connection pools, passive ejection. */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "balance.h"
+#include "log.h"
+#include "worker.h"
+
+struct wgen *wgen_new(struct worker *w, struct l7_gen *g)
+{
+	const struct cfg_l7 *c7 = &g->cfg->l7;
+	struct wgen *wg = calloc(1, sizeof(*wg));
+
+	(void)w;
+	if (!wg)
+		return NULL;
+	wg->g = g;
+	wg->refs = 1;
+	wg->n_up = c7->n_upstreams;
+	wg->up = calloc(wg->n_up ? wg->n_up : 1, sizeof(*wg->up));
+	if (!wg->up)
+		goto err_free;
+	for (size_t i = 0; i < wg->n_up; i++) {
+		struct wupstream *up = &wg->up[i];
+
+		up->cfg = &c7->upstreams[i];
+		up->idx = i;
+		up->n_srv = up->cfg->n_servers;
+		up->bal = balancer_new(up->cfg);
+		up->srv = calloc(up->n_srv ? up->n_srv : 1, sizeof(*up->srv));
+		if (!up->bal || !up->srv)
+			goto err_free;
+		for (size_t s = 0; s < up->n_srv; s++) {
+			up->srv[s].cfg = &up->cfg->servers[s];
+			up->srv[s].up = up;
+			up->srv[s].idx = s;
+			up->srv[s].weight = up->cfg->servers[s].weight;
+			up->srv[s].health_up = true;
+		}
+	}
+	wgen_sync(w, wg);
+	return wg;
+
+err_free:
+	for (size_t i = 0; wg->up && i < wg->n_up; i++) {
+		if (wg->up[i].bal)
+			balancer_free(wg->up[i].bal);
+		free(wg->up[i].srv);
+	}
+	free(wg->up);
+	free(wg);
+	return NULL;
+}
+
+void wgen_put(struct worker *w, struct wgen *wg)
+{
+	if (--wg->refs > 0)
+		return;
+	for (size_t i = 0; i < wg->n_up; i++) {
+		struct wupstream *up = &wg->up[i];
+
+		for (size_t s = 0; s < up->n_srv; s++) {
+			while (up->srv[s].idle) {
+				struct conn *u = up->srv[s].idle;
+
+				upstream_unpool(u);
+				u->srv = NULL;
+				conn_close(w, u);
+			}
+		}
+		balancer_free(up->bal);
+		free(up->srv);
+	}
+	free(wg->up);
+	l7_gen_put(wg->g);
+	free(wg);
+}
+
+/* wgen_sync() - fold the shared weights, health verdicts and ejection expiries into this worker's balancers. */
+void wgen_sync(struct worker *w, struct wgen *wg)
+{
+	if (!wg)
+		return;
+	for (size_t i = 0; i < wg->n_up; i++) {
+		struct wupstream *up = &wg->up[i];
+
+		for (size_t s = 0; s < up->n_srv; s++) {
+			struct wserver *sv = &up->srv[s];
+			struct gen_server *gs = &wg->g->srv[i][s];
+			uint32_t weight = atomic_load_explicit(&gs->weight, memory_order_relaxed);
+			bool hup = atomic_load_explicit(&gs->health_up, memory_order_relaxed);
+			bool was = sv->health_up && !sv->ejected_until;
+
+			if (weight != sv->weight) {
+				sv->weight = weight;
+				balancer_set_weight(up->bal, s, weight);
+			}
+			if (sv->ejected_until && w->now_ms >= sv->ejected_until) {
+				sv->ejected_until = 0;
+				sv->fails = 0;
+			}
+			sv->health_up = hup;
+			if (was != (hup && !sv->ejected_until))
+				balancer_set_up(up->bal, s, !was, w->now_ms);
+		}
+	}
+}
+
+int upstream_pick(struct worker *w, struct wgen *wg, size_t up, const char *key, size_t key_len, int exclude)
+{
+	int s = balancer_pick(wg->up[up].bal, w->now_ms, key, key_len, exclude);
+
+	/* the only other server is the excluded one: a retry may still go back to it */
+	if (s < 0 && exclude >= 0)
+		s = balancer_pick(wg->up[up].bal, w->now_ms, key, key_len, -1);
+	return s;
+}
+
+/* upstream_result() - passive health: max_fails consecutive failures eject a server for fail_timeout_ms. */
+void upstream_result(struct worker *w, struct wserver *s, bool ok)
+{
+	const struct cfg_upstream *uc;
+
+	if (!s)
+		return;
+	uc = s->up->cfg;
+	if (ok) {
+		s->fails = 0;
+		return;
+	}
+	if (++s->fails < uc->max_fails || !uc->max_fails || s->ejected_until)
+		return;
+	s->ejected_until = w->now_ms + (uc->fail_timeout_ms ? uc->fail_timeout_ms : 1);
+	if (s->health_up)
+		balancer_set_up(s->up->bal, s->idx, false, w->now_ms);
+	log_warn("upstream %s/%s: %u consecutive failures: ejected for %u ms", uc->name, s->cfg->addr.text,
+		 s->fails, uc->fail_timeout_ms);
+}
+
+void upstream_unpool(struct conn *u)
+{
+	if (!u->pooled)
+		return;
+	*u->pool_pprev = u->pool_next;
+	if (u->pool_next)
+		u->pool_next->pool_pprev = u->pool_pprev;
+	u->pooled = false;
+	u->srv->n_idle--;
+}
+
+/* upstream_get() - an idle pooled connection to @s, or a new one being connected. NULL + errno. */
+struct conn *upstream_get(struct worker *w, struct wserver *s)
+{
+	const struct cfg_sockaddr *a = &s->cfg->addr;
+	struct io_uring_sqe *sqe;
+	struct conn *u;
+	int fd, one = 1;
+
+	while ((u = s->idle)) {
+		upstream_unpool(u);
+		if (!u->dead && !u->eof)
+			return u;
+		conn_close(w, u);
+	}
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return NULL;
+	if (a->ss.ss_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	u = conn_new(w, CONN_UPSTREAM, fd);
+	if (!u) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	u->srv = s;
+	u->connecting = true;
+	sqe = worker_sqe(w);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&a->ss, a->len);
+	io_uring_sqe_set_data64(sqe, ud_pack(UD_CONNECT, u->idx, u->gen));
+	u->inflight++;
+	conn_timer(w, u, TMR_UP_CONNECT, s->up->cfg->connect_timeout_ms);
+	return u;
+}
+
+/* upstream_put() - keep @u for the next request to its server. false: not kept (the caller closes it). */
+bool upstream_put(struct worker *w, struct conn *u)
+{
+	struct wserver *s = u->srv;
+
+	if (!s || w->stopping || s->n_idle >= s->up->cfg->keepalive || u->dead || u->eof)
+		return false;
+	http_msg_free_head(&u->msg);
+	conn_timer(w, u, TMR_NONE, 0);
+	u->resp_started = false;
+	u->pool_next = s->idle;
+	if (s->idle)
+		s->idle->pool_pprev = &u->pool_next;
+	u->pool_pprev = &s->idle;
+	s->idle = u;
+	u->pooled = true;
+	s->n_idle++;
+	/* a pool member listens for the server closing it; backpressure may have stopped its recv */
+	u->paused = false;
+	conn_recv(w, u);
+	return true;
+}

@@ -1,0 +1,877 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The L7 worker loop: one io_uring, multishot accept and recv, batched submission, timers, log batches. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* worker_sqe() - a free SQE; when the SQ is full, submit what is queued first (rare: it is sized for a burst). */
+struct io_uring_sqe *worker_sqe(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	while (!sqe) {
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	return sqe;
+}
+
+/* ---- connection table ---- */
+
+#define CONN_SLAB 256
+
+struct conn *conn_new(struct worker *w, uint8_t kind, int fd)
+{
+	struct conn *c = w->free_conns;
+
+	if (c) {
+		w->free_conns = c->free_next;
+	} else {
+		if (w->n_conns == w->cap_conns) {
+			uint32_t cap = w->cap_conns ? w->cap_conns * 2 : 1024;
+			struct conn **v;
+
+			if (cap > (1u << 24))
+				return NULL;
+			v = realloc(w->conns, cap * sizeof(*v));
+			if (!v)
+				return NULL;
+			w->conns = v;
+			w->cap_conns = cap;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		c->idx = w->n_conns;
+		w->conns[w->n_conns++] = c;
+	}
+	uint32_t idx = c->idx, gen = c->gen + 1;
+
+	memset(c, 0, sizeof(*c));
+	c->idx = idx;
+	c->gen = gen;
+	c->kind = kind;
+	c->fd = fd;
+	c->used = true;
+	c->w = w;
+	c->req.server = -1;
+	if (kind == CONN_CLIENT)
+		w->n_clients++;
+	return c;
+}
+
+static void inq_clear(struct worker *w, struct inq *q)
+{
+	for (uint32_t i = q->head; i < q->tail; i++)
+		bufring_unref(&w->br, q->v[i].bid);
+	q->head = q->tail = 0;
+}
+
+static void seg_release(struct worker *w, struct seg *s)
+{
+	if (s->kind == SEG_BUF)
+		bufring_unref(&w->br, s->bid);
+	else if (s->kind == SEG_HEAP)
+		free((void *)s->ptr);
+}
+
+static void outq_clear(struct worker *w, struct outq *q)
+{
+	for (uint32_t i = q->head; i < q->tail; i++)
+		seg_release(w, &q->s[i]);
+	q->head = q->tail = 0;
+	q->off = 0;
+	q->bytes = 0;
+}
+
+/* conn_free() - the last completion of a closed connection arrived: give everything back. */
+static void conn_free(struct worker *w, struct conn *c)
+{
+	proxy_conn_released(w, c);
+	inq_clear(w, &c->in);
+	outq_clear(w, &c->out);
+	free(c->in.v);
+	free(c->out.s);
+	http_msg_free_head(&c->msg);
+	if (c->kind == CONN_CLIENT)
+		w->n_clients--;
+	c->used = false;
+	c->free_next = w->free_conns;
+	w->free_conns = c;
+}
+
+/* ---- timers: a hashed wheel of WHEEL_MS slots; one deadline per connection ---- */
+
+static void timer_unlink(struct conn *c)
+{
+	if (!c->t_pprev)
+		return;
+	*c->t_pprev = c->t_next;
+	if (c->t_next)
+		c->t_next->t_pprev = c->t_pprev;
+	c->t_next = NULL;
+	c->t_pprev = NULL;
+	c->t_kind = TMR_NONE;
+}
+
+/* conn_timer() - (re)arm @c's only timer, or disarm it with TMR_NONE. O(1). */
+void conn_timer(struct worker *w, struct conn *c, uint8_t kind, uint32_t ms)
+{
+	struct conn **slot;
+
+	timer_unlink(c);
+	if (kind == TMR_NONE || !ms)
+		return;
+	c->t_kind = kind;
+	c->t_deadline = w->now_ms + ms;
+	slot = &w->wheel[(c->t_deadline / WHEEL_MS) % WHEEL_SLOTS];
+	c->t_next = *slot;
+	if (*slot)
+		(*slot)->t_pprev = &c->t_next;
+	c->t_pprev = slot;
+	*slot = c;
+}
+
+static void timers_run(struct worker *w)
+{
+	uint64_t until = w->now_ms / WHEEL_MS;
+
+	if (until - w->wheel_now > WHEEL_SLOTS)
+		w->wheel_now = until - WHEEL_SLOTS;
+	for (; w->wheel_now <= until; w->wheel_now++) {
+		struct conn *c = w->wheel[w->wheel_now % WHEEL_SLOTS], *next;
+
+		for (; c; c = next) {
+			next = c->t_next;
+			if (c->t_deadline > w->now_ms)
+				continue;   /* a later lap of the wheel */
+			uint8_t kind = c->t_kind;
+
+			timer_unlink(c);
+			proxy_on_timer(w, c, kind);
+			/* the handler may have freed or re-armed @next's neighbours: restart the slot */
+			next = w->wheel[w->wheel_now % WHEEL_SLOTS];
+		}
+	}
+	w->wheel_now = until;
+}
+
+/* ---- queues ---- */
+
+static int grow(void **v, uint32_t *cap, size_t elem)
+{
+	uint32_t n = *cap ? *cap * 2 : 8;
+	void *p = realloc(*v, n * elem);
+
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* outq_push() - append a segment. Segments are never moved while a send holds iovecs to them: those point at data, not at segments. */
+int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint16_t bid)
+{
+	struct seg *s;
+
+	if (!len && kind != SEG_HEAP)
+		return 0;
+	if (q->tail == q->cap) {
+		if (q->head && !q->inflight) {
+			memmove(q->s, q->s + q->head, (q->tail - q->head) * sizeof(*q->s));
+			q->tail -= q->head;
+			q->head = 0;
+		} else if (grow((void **)&q->s, &q->cap, sizeof(*q->s))) {
+			return -ENOMEM;
+		}
+	}
+	s = &q->s[q->tail++];
+	s->ptr = ptr;
+	s->len = len;
+	s->bid = bid;
+	s->kind = kind;
+	q->bytes += len;
+	return 0;
+}
+
+/* outq_inline() - a few bytes of framing, copied into the segment itself. */
+int outq_inline(struct outq *q, const char *text, uint32_t len)
+{
+	struct seg *s;
+
+	if (outq_push(q, SEG_INLINE, NULL, len, 0))
+		return -ENOMEM;
+	s = &q->s[q->tail - 1];
+	memcpy(s->inl, text, len);
+	s->inl_len = (uint8_t)len;
+	return 0;
+}
+
+static int inq_push(struct inq *q, uint16_t bid, uint32_t len)
+{
+	if (q->tail == q->cap) {
+		if (q->head) {
+			memmove(q->v, q->v + q->head, (q->tail - q->head) * sizeof(*q->v));
+			q->tail -= q->head;
+			q->head = 0;
+		} else if (grow((void **)&q->v, &q->cap, sizeof(*q->v))) {
+			return -ENOMEM;
+		}
+	}
+	q->v[q->tail++] = (struct inbuf){ .bid = bid, .off = 0, .len = len };
+	return 0;
+}
+
+/* ---- I/O ---- */
+
+void conn_recv(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->recv_armed || c->dead || c->eof)
+		return;
+	sqe = worker_sqe(w);
+	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = w->br.bgid;
+	io_uring_sqe_set_data64(sqe, ud_pack(UD_RECV, c->idx, c->gen));
+	c->recv_armed = true;
+	c->inflight++;
+}
+
+/* conn_send() - start a sendmsg of everything queued (up to SEND_IOV segments) unless one is in flight. */
+void conn_send(struct worker *w, struct conn *c)
+{
+	struct outq *q = &c->out;
+	struct io_uring_sqe *sqe;
+	uint32_t n = 0;
+
+	if (q->inflight || q->head == q->tail || c->dead || c->connecting)
+		return;
+	for (uint32_t i = q->head; i < q->tail && n < SEND_IOV; i++, n++) {
+		struct seg *s = &q->s[i];
+		const char *p = s->kind == SEG_INLINE ? s->inl : s->ptr;
+		uint32_t off = i == q->head ? q->off : 0;
+
+		q->iov[n].iov_base = (void *)(p + off);
+		q->iov[n].iov_len = s->len - off;
+	}
+	memset(&q->msg, 0, sizeof(q->msg));
+	q->msg.msg_iov = q->iov;
+	q->msg.msg_iovlen = n;
+	q->n_iov = n;
+	sqe = worker_sqe(w);
+	io_uring_prep_sendmsg(sqe, c->fd, &q->msg, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ud_pack(UD_SEND, c->idx, c->gen));
+	q->inflight = true;
+	c->inflight++;
+}
+
+/* outq_consume() - @n bytes went out: drop whole segments (and their buffer references). */
+static void outq_consume(struct worker *w, struct outq *q, uint32_t n)
+{
+	q->bytes -= n;
+	while (n && q->head < q->tail) {
+		struct seg *s = &q->s[q->head];
+		uint32_t left = s->len - q->off;
+
+		if (n < left) {
+			q->off += n;
+			return;
+		}
+		n -= left;
+		seg_release(w, s);
+		q->head++;
+		q->off = 0;
+	}
+	/* zero-length heap segments (freed heads) may trail */
+	while (q->head < q->tail && q->s[q->head].len == 0) {
+		seg_release(w, &q->s[q->head]);
+		q->head++;
+	}
+	if (q->head == q->tail)
+		q->head = q->tail = 0;
+}
+
+/* conn_close() - stop I/O on @c; its memory goes back when the last completion arrives. */
+void conn_close(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	timer_unlink(c);
+	/* Cancel by user_data: a cancel by fd would run after close() and find nothing. */
+	if (c->recv_armed) {
+		sqe = worker_sqe(w);
+		io_uring_prep_cancel64(sqe, ud_pack(UD_RECV, c->idx, c->gen), 0);
+		io_uring_sqe_set_data64(sqe, ud_pack(UD_NONE, 0, 0));
+	}
+	if (c->connecting) {
+		sqe = worker_sqe(w);
+		io_uring_prep_cancel64(sqe, ud_pack(UD_CONNECT, c->idx, c->gen), 0);
+		io_uring_sqe_set_data64(sqe, ud_pack(UD_NONE, 0, 0));
+	}
+	if (c->fd >= 0) {
+		if (!c->connecting)
+			shutdown(c->fd, SHUT_RDWR);   /* fails an in-flight send at once */
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (!c->inflight)
+		conn_free(w, c);
+}
+
+/* ---- completions ---- */
+
+static void on_accept(struct worker *w, uint32_t li, const struct io_uring_cqe *cqe)
+{
+	struct wlistener *l = &w->ls[li];
+	struct conn *c;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		l->armed = false;
+	if (cqe->res < 0) {
+		if (cqe->res != -ECANCELED && cqe->res != -EBADF)
+			log_warn("listener %s: accept: %s", w->l7->ls[li].cfg->name, strerror(-cqe->res));
+		return;
+	}
+	if (w->stopping) {
+		close(cqe->res);
+		return;
+	}
+	c = conn_new(w, CONN_CLIENT, cqe->res);
+	if (!c) {
+		close(cqe->res);
+		return;
+	}
+	c->listener = li;
+	proxy_accepted(w, c);
+}
+
+static void arm_accept(struct worker *w, uint32_t li)
+{
+	struct io_uring_sqe *sqe;
+
+	if (w->ls[li].armed || w->ls[li].fd < 0)
+		return;
+	sqe = worker_sqe(w);
+	io_uring_prep_multishot_accept(sqe, w->ls[li].fd, NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, ud_pack(UD_ACCEPT, li, 0));
+	w->ls[li].armed = true;
+}
+
+static void nobufs_add(struct worker *w, struct conn *c)
+{
+	if (c->recv_nobufs)
+		return;
+	if (w->n_nobufs == w->cap_nobufs && grow((void **)&w->nobufs, &w->cap_nobufs, sizeof(*w->nobufs)))
+		return;
+	c->recv_nobufs = true;
+	c->inflight++;   /* the list holds the connection */
+	w->nobufs[w->n_nobufs++] = c;
+}
+
+/* nobufs_retry() - buffers came back: re-arm the receives that ran dry. */
+static void nobufs_retry(struct worker *w)
+{
+	uint32_t n = w->n_nobufs;
+
+	if (!n || w->br.out + 16 > w->br.count)
+		return;
+	w->n_nobufs = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct conn *c = w->nobufs[i];
+
+		c->recv_nobufs = false;
+		c->inflight--;
+		if (c->dead) {
+			if (!c->inflight)
+				conn_free(w, c);
+			continue;
+		}
+		if (!c->paused)
+			conn_recv(w, c);
+	}
+}
+
+static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
+{
+	bool more = cqe->flags & IORING_CQE_F_MORE;
+
+	if (!more)
+		c->recv_armed = false;
+	if (cqe->flags & IORING_CQE_F_BUFFER) {
+		uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+
+		bufring_took(&w->br, bid);
+		if (c->dead || cqe->res <= 0 || inq_push(&c->in, bid, (uint32_t)cqe->res)) {
+			bufring_unref(&w->br, bid);
+			if (!c->dead && cqe->res > 0)
+				proxy_on_eof(w, c, -ENOMEM);
+			return;
+		}
+		proxy_on_recv(w, c);
+		if (!more && !c->dead && !c->eof && !c->paused)
+			conn_recv(w, c);
+		return;
+	}
+	if (c->dead)
+		return;
+	if (cqe->res == -ENOBUFS) {
+		nobufs_add(w, c);
+		return;
+	}
+	if (cqe->res == -ECANCELED) {
+		if (!c->paused)
+			conn_recv(w, c);
+		return;
+	}
+	if (cqe->res == 0) {
+		c->eof = true;
+		proxy_on_eof(w, c, 0);
+		return;
+	}
+	if (cqe->res < 0) {
+		c->eof = true;
+		proxy_on_eof(w, c, cqe->res);
+		return;
+	}
+}
+
+static void on_send(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
+{
+	c->out.inflight = false;
+	if (c->dead)
+		return;
+	if (cqe->res < 0) {
+		proxy_on_eof(w, c, cqe->res);
+		return;
+	}
+	outq_consume(w, &c->out, (uint32_t)cqe->res);
+	conn_send(w, c);
+	proxy_on_sent(w, c);
+}
+
+static void on_connect(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
+{
+	c->connecting = false;
+	if (c->dead)
+		return;
+	proxy_on_connect(w, c, cqe->res);
+}
+
+/* ---- access logs ---- */
+
+#define LOG_BUF (64 * 1024)
+
+static void log_submit(struct worker *w, uint32_t li)
+{
+	struct wlog *lg = &w->logs[li];
+	struct io_uring_sqe *sqe;
+
+	if (lg->writing || !lg->len || lg->fd < 0)
+		return;
+	sqe = worker_sqe(w);
+	/* O_APPEND: the offset is ignored; -1 would also mean "current position". */
+	io_uring_prep_write(sqe, lg->fd, lg->buf[lg->cur], (unsigned int)lg->len, 0);
+	io_uring_sqe_set_data64(sqe, ud_pack(UD_LOG, li, 0));
+	lg->writing = true;
+	lg->write_len = lg->len;
+	lg->cur ^= 1;
+	lg->len = 0;
+}
+
+void worker_log(struct worker *w, uint32_t li, const char *line, size_t len)
+{
+	struct wlog *lg = &w->logs[li];
+
+	if (lg->fd < 0)
+		return;
+	if (lg->len + len > LOG_BUF) {
+		log_submit(w, li);
+		if (lg->len + len > LOG_BUF)
+			return;   /* both halves busy: drop rather than block the loop */
+	}
+	memcpy(lg->buf[lg->cur] + lg->len, line, len);
+	lg->len += len;
+}
+
+static void on_log(struct worker *w, uint32_t li, const struct io_uring_cqe *cqe)
+{
+	struct wlog *lg = &w->logs[li];
+	char *b = lg->buf[lg->cur ^ 1];
+
+	lg->writing = false;
+	if (cqe->res >= 0 && (size_t)cqe->res < lg->write_len) {
+		/* short write: the rest goes out synchronously, keeping lines whole */
+		size_t off = (size_t)cqe->res;
+
+		while (off < lg->write_len) {
+			ssize_t n = write(lg->fd, b + off, lg->write_len - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+	}
+}
+
+static int log_open(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* logs_tick() - write out what accumulated; reopen after SIGUSR1 (the old fd is closed once idle). */
+static void logs_tick(struct worker *w, bool sync)
+{
+	uint32_t seq = atomic_load(&w->l7->log_seq);
+
+	for (size_t i = 0; i < w->n_ls; i++) {
+		struct wlog *lg = &w->logs[i];
+
+		if (!lg->path)
+			continue;
+		if (seq != w->log_seq && !lg->writing) {
+			int fd = log_open(lg->path);
+
+			if (fd >= 0) {
+				if (lg->len)
+					(void)!write(lg->fd, lg->buf[lg->cur], lg->len);
+				lg->len = 0;
+				close(lg->fd);
+				lg->fd = fd;
+			}
+		}
+		if (sync) {
+			if (lg->len)
+				(void)!write(lg->fd, lg->buf[lg->cur], lg->len);
+			lg->len = 0;
+		} else {
+			log_submit(w, (uint32_t)i);
+		}
+	}
+	w->log_seq = seq;
+}
+
+/* ---- the loop ---- */
+
+static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
+{
+	uint64_t ud = cqe->user_data;
+	enum ud_op op = ud_op(ud);
+	struct conn *c;
+
+	switch (op) {
+	case UD_ACCEPT:
+		on_accept(w, ud_index(ud), cqe);
+		return;
+	case UD_LOG:
+		on_log(w, ud_index(ud), cqe);
+		return;
+	case UD_RECV:
+	case UD_SEND:
+	case UD_CONNECT:
+		break;
+	default:
+		return;
+	}
+	if (ud_index(ud) >= w->n_conns)
+		return;
+	c = w->conns[ud_index(ud)];
+	if (c->gen != ud_gen(ud)) {
+		/* cannot happen while slots outlive their completions; never leak a buffer */
+		if (cqe->flags & IORING_CQE_F_BUFFER) {
+			uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+
+			bufring_took(&w->br, bid);
+			bufring_unref(&w->br, bid);
+		}
+		return;
+	}
+	if (op != UD_RECV || !(cqe->flags & IORING_CQE_F_MORE))
+		c->inflight--;
+	if (op == UD_RECV)
+		on_recv(w, c, cqe);
+	else if (op == UD_SEND)
+		on_send(w, c, cqe);
+	else
+		on_connect(w, c, cqe);
+	if (c->dead && !c->inflight && c->used)
+		conn_free(w, c);
+}
+
+static void worker_begin_stop(struct worker *w)
+{
+	w->stopping = true;
+	w->stop_deadline = w->now_ms + atomic_load(&w->l7->drain_ms);
+	for (size_t i = 0; i < w->n_ls; i++) {
+		if (w->ls[i].fd >= 0) {
+			struct io_uring_sqe *sqe = worker_sqe(w);
+
+			io_uring_prep_cancel64(sqe, ud_pack(UD_ACCEPT, (uint32_t)i, 0), 0);
+			io_uring_sqe_set_data64(sqe, ud_pack(UD_NONE, 0, 0));
+			close(w->ls[i].fd);
+			w->ls[i].fd = -1;
+		}
+	}
+	/* idle keep-alive clients go now; busy ones close after their response */
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct conn *c = w->conns[i];
+
+		if (c->used && !c->dead && c->kind == CONN_CLIENT && c->req.phase == PH_IDLE &&
+		    c->in.head == c->in.tail)
+			conn_close(w, c);
+	}
+}
+
+static void worker_sync_gen(struct worker *w)
+{
+	uint64_t seq = atomic_load(&w->l7->gen_seq);
+
+	if (seq != w->gen_seq) {
+		struct l7_gen *g;
+		struct wgen *wg;
+
+		pthread_mutex_lock(&w->l7->lock);
+		g = atomic_load(&w->l7->cur);
+		atomic_fetch_add(&g->refs, 1);
+		pthread_mutex_unlock(&w->l7->lock);
+		wg = wgen_new(w, g);
+		if (!wg) {
+			l7_gen_put(g);
+			return;   /* try again next iteration */
+		}
+		if (w->cur)
+			wgen_put(w, w->cur);
+		w->cur = wg;
+		w->gen_seq = seq;
+	}
+	seq = atomic_load(&w->l7->weight_seq);
+	if (seq != w->weight_seq) {
+		w->weight_seq = seq;
+		wgen_sync(w, w->cur);
+	}
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000000 };
+	uint64_t last_tick = 0;
+
+	w->now_ms = mono_ms();
+	w->wheel_now = w->now_ms / WHEEL_MS;
+	for (;;) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, n = 0;
+
+		if (!w->stopping && atomic_load(&w->l7->stopping))
+			worker_begin_stop(w);
+		if (w->stopping && (!w->n_clients || w->now_ms >= w->stop_deadline))
+			break;
+		if (!w->stopping)
+			for (size_t i = 0; i < w->n_ls; i++)
+				arm_accept(w, (uint32_t)i);
+		/* One syscall per iteration: submit everything queued and wait for work. */
+		io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+		w->now_ms = mono_ms();
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			dispatch(w, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&w->ring, n);
+		bufring_flush(&w->br);
+		nobufs_retry(w);
+		if (w->now_ms - last_tick >= WHEEL_MS) {
+			last_tick = w->now_ms;
+			timers_run(w);
+			worker_sync_gen(w);
+			wgen_sync(w, w->cur);
+			logs_tick(w, false);
+		}
+	}
+	/* Drain over (or timed out): close what is left, then write the logs out synchronously. */
+	for (uint32_t i = 0; i < w->n_conns; i++)
+		if (w->conns[i]->used && !w->conns[i]->dead)
+			conn_close(w, w->conns[i]);
+	io_uring_submit(&w->ring);
+	for (int spins = 0; spins < 100; spins++) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, n = 0;
+		bool busy = false;
+
+		for (size_t i = 0; i < w->n_ls; i++)
+			busy |= w->logs[i].writing;
+		for (uint32_t i = 0; i < w->n_conns && !busy; i++)
+			busy |= w->conns[i]->used;
+		if (!busy)
+			break;
+		struct __kernel_timespec t = { .tv_nsec = 10 * 1000000 };
+		io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &t, NULL);
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			dispatch(w, cqe);
+			n++;
+		}
+		io_uring_cq_advance(&w->ring, n);
+	}
+	atomic_store(&w->l7->log_seq, atomic_load(&w->l7->log_seq));
+	w->log_seq = atomic_load(&w->l7->log_seq);
+	logs_tick(w, true);
+	return NULL;
+}
+
+/* ---- setup ---- */
+
+static int listen_socket(const struct cfg_sockaddr *a)
+{
+	int one = 1, fd;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* One socket per worker: the kernel spreads connections, no shared accept queue lock. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||  /* inherited by accepted sockets */
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) || listen(fd, 4096)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* worker_main_start() - ring, buffers, listeners and logs, then the thread. 0 or -errno (logged). */
+int worker_main_start(struct worker *w)
+{
+	struct io_uring_params p;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+		  IORING_SETUP_CQSIZE;
+	p.cq_entries = 16384;
+	err = io_uring_queue_init_params(2048, &w->ring, &p);
+	if (err) {
+		/* older kernels: plain ring */
+		memset(&p, 0, sizeof(p));
+		err = io_uring_queue_init(2048, &w->ring, 0);
+		if (err) {
+			log_err("l7 worker %u: io_uring: %s", w->id, strerror(-err));
+			return err;
+		}
+	}
+	err = bufring_init(&w->br, &w->ring, 1, WORKER_BUF_COUNT, WORKER_BUF_SIZE);
+	if (err) {
+		log_err("l7 worker %u: buffer ring: %s", w->id, strerror(-err));
+		goto err_ring;
+	}
+	w->n_ls = w->l7->n_ls;
+	w->ls = calloc(w->n_ls ? w->n_ls : 1, sizeof(*w->ls));
+	w->logs = calloc(w->n_ls ? w->n_ls : 1, sizeof(*w->logs));
+	if (!w->ls || !w->logs) {
+		err = -ENOMEM;
+		goto err_bufs;
+	}
+	for (size_t i = 0; i < w->n_ls; i++) {
+		const struct cfg_listener *l = w->l7->ls[i].cfg;
+
+		w->ls[i].fd = -1;
+		w->logs[i].fd = -1;
+		if (l->mode != CFG_MODE_REVERSE)
+			continue;   /* forward proxy listeners are served elsewhere */
+		err = listen_socket(&l->listen);
+		if (err < 0) {
+			log_err("listener %s: %s: %s", l->name, l->listen.text, strerror(-err));
+			goto err_bufs;
+		}
+		w->ls[i].fd = err;
+		if (l->access_log.path) {
+			w->logs[i].path = l->access_log.path;
+			w->logs[i].format = l->access_log.format;
+			w->logs[i].fd = log_open(l->access_log.path);
+			w->logs[i].buf[0] = malloc(LOG_BUF);
+			w->logs[i].buf[1] = malloc(LOG_BUF);
+			if (w->logs[i].fd < 0 || !w->logs[i].buf[0] || !w->logs[i].buf[1]) {
+				err = w->logs[i].fd < 0 ? -errno : -ENOMEM;
+				log_err("listener %s: access log %s: %s", l->name, l->access_log.path,
+					strerror(-err));
+				goto err_bufs;
+			}
+		}
+	}
+	w->rnd = (uint32_t)(w->id * 2654435761u) ^ (uint32_t)mono_ms() ^ 0x9e3779b9u;
+	w->log_seq = atomic_load(&w->l7->log_seq);
+	w->now_ms = mono_ms();
+	worker_sync_gen(w);
+	if (!w->cur) {
+		err = -ENOMEM;
+		goto err_bufs;
+	}
+	err = -pthread_create(&w->thread, NULL, worker_run, w);
+	if (err)
+		goto err_bufs;
+	return 0;
+
+err_bufs:
+	worker_destroy(w);
+	return err;
+err_ring:
+	io_uring_queue_exit(&w->ring);
+	return err;
+}
+
+/* worker_destroy() - after the thread ended (or never started): free everything. */
+void worker_destroy(struct worker *w)
+{
+	for (size_t i = 0; i < w->n_ls; i++) {
+		if (w->ls && w->ls[i].fd >= 0)
+			close(w->ls[i].fd);
+		if (w->logs) {
+			if (w->logs[i].fd >= 0)
+				close(w->logs[i].fd);
+			free(w->logs[i].buf[0]);
+			free(w->logs[i].buf[1]);
+		}
+	}
+	free(w->ls);
+	free(w->logs);
+	w->ls = NULL;
+	w->logs = NULL;
+	if (w->cur)
+		wgen_put(w, w->cur);
+	w->cur = NULL;
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		free(w->conns[i]->in.v);
+		free(w->conns[i]->out.s);
+		http_msg_free_head(&w->conns[i]->msg);
+		free(w->conns[i]->req.fwd_head);
+		free(w->conns[i]);
+	}
+	free(w->conns);
+	free(w->nobufs);
+	w->conns = NULL;
+	w->n_conns = 0;
+	bufring_free(&w->br, &w->ring);
+	io_uring_queue_exit(&w->ring);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The L7 worker: one thread, one io_uring, its own listeners, connections, pools and log buffers. */
+#ifndef SLUICE_WORKER_H
+#define SLUICE_WORKER_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "bufring.h"
+#include "config.h"
+#include "http_msg.h"
+#include "l7_int.h"
+#include "ud.h"
+
+#define WORKER_BUF_COUNT   1024           /* provided receive buffers per worker */
+#define WORKER_BUF_SIZE    16384
+#define OUT_HIGH           (256 * 1024)    /* stop reading the source side above this */
+#define OUT_LOW            (64 * 1024)     /* resume below this */
+#define SEND_IOV           64
+#define WHEEL_SLOTS        1024
+#define WHEEL_MS           16
+
+/* One piece of output: bytes inside a receive buffer, on the heap, static, or inline. */
+enum seg_kind { SEG_BUF = 0, SEG_HEAP, SEG_STATIC, SEG_INLINE, SEG_KEEP };
+struct seg {
+	const char *ptr;
+	uint32_t len;
+	uint16_t bid;
+	uint8_t kind;
+	uint8_t inl_len;
+	char inl[20];            /* chunk-size lines and CRLFs */
+};
+
+struct outq {
+	struct seg *s;
+	uint32_t head, tail, cap;
+	uint32_t off;            /* bytes of s[head] already sent */
+	uint64_t bytes;          /* queued, not yet sent */
+	uint32_t n_iov;          /* segments in the send in flight */
+	struct iovec iov[SEND_IOV];
+	struct msghdr msg;
+	bool inflight;
+};
+
+struct inbuf {
+	uint16_t bid;
+	uint32_t off, len;
+};
+
+struct inq {
+	struct inbuf *v;
+	uint32_t head, tail, cap;
+};
+
+/* Timer wheel entry, embedded in a connection: one deadline per connection. */
+enum timer_kind { TMR_NONE = 0, TMR_CLIENT_HEAD, TMR_CLIENT_IDLE, TMR_UP_CONNECT, TMR_UP_RESPONSE };
+
+enum conn_kind { CONN_CLIENT = 1, CONN_UPSTREAM };
+enum req_phase { PH_IDLE = 0, PH_HEAD, PH_PROXY, PH_TUNNEL, PH_CLOSING };
+
+struct wgen;
+struct wserver;
+
+/* Per request state of a client connection. */
+struct req {
+	enum req_phase phase;
+	bool head_pending;       /* on_head fired: route and forward before resuming */
+	bool req_done, resp_done, resp_head_sent, close_after, upgrade, is_head;
+	bool http10;
+	int status;
+	enum http_framing req_framing, resp_framing;
+	uint64_t body_in;        /* request body bytes so far (413 check) */
+	uint64_t bytes_in, bytes_out;
+	int64_t start_wall_ms;
+	uint64_t start_ms, up_start_ms, up_end_ms;
+	uint32_t tries;
+	int server;              /* index in upstream, -1: none */
+	int first_server;
+	struct wgen *wg;
+	size_t upstream;
+	char *fwd_head;          /* the head sent upstream, kept for a retry */
+	size_t fwd_len;
+	char rid[24];
+	const struct route *route;
+	struct wserver *last_srv;  /* for the access log */
+	int err_status;          /* set by a hook that rejected the message (413) */
+};
+
+struct conn {
+	uint32_t idx, gen;
+	uint8_t kind;
+	bool used;
+	struct worker *w;
+	int fd;
+	uint32_t inflight;       /* SQEs whose completion has not arrived */
+	bool recv_armed, recv_nobufs, eof, dead, connecting, paused;
+	struct inq in;
+	struct outq out;
+	struct conn *peer;
+	struct conn *t_next, **t_pprev;   /* timer wheel slot list */
+	uint64_t t_deadline;
+	uint8_t t_kind;
+	struct http_msg msg;
+	uint16_t cur_bid;        /* the buffer being parsed (body segments point into it) */
+	/* client */
+	uint32_t listener;
+	bool listener_counted;
+	char ip[48];
+	struct req req;
+	/* upstream */
+	struct wserver *srv;
+	struct conn *pool_next, **pool_pprev;
+	bool resp_started, pooled;
+	struct conn *free_next;
+};
+
+struct wlistener {
+	int fd;
+	bool armed;
+	struct sockaddr_storage ss;   /* unused: multishot accept without address */
+};
+
+/* A per-worker access log: lines are appended here and written in batches. */
+struct wlog {
+	char *path;
+	enum cfg_log_format format;
+	int fd;
+	char *buf[2];
+	size_t len;              /* bytes in buf[cur] */
+	int cur;
+	bool writing;
+	size_t write_len;
+};
+
+struct worker {
+	struct l7 *l7;
+	unsigned int id;
+	pthread_t thread;
+	struct io_uring ring;
+	struct bufring br;
+	struct wlistener *ls;
+	size_t n_ls;
+	struct conn **conns;     /* slabs of conn, by index */
+	uint32_t n_conns, cap_conns;
+	struct conn *free_conns;
+	uint32_t n_clients;
+	struct conn *wheel[WHEEL_SLOTS];
+	uint64_t wheel_now;      /* last slot processed, in WHEEL_MS units */
+	uint64_t now_ms;         /* monotonic, refreshed each loop iteration */
+	struct wgen *cur;
+	uint64_t gen_seq;
+	uint64_t weight_seq;
+	struct wlog *logs;       /* one per listener */
+	uint32_t log_seq;
+	uint64_t rid_next;
+	uint32_t rnd;
+	struct conn **nobufs;    /* connections whose recv stopped for lack of buffers */
+	uint32_t n_nobufs, cap_nobufs;
+	bool stopping;
+	uint64_t stop_deadline;
+	int start_err;
+};
+
+/* worker.c: the loop and its I/O primitives, used by proxy.c */
+struct io_uring_sqe *worker_sqe(struct worker *w);
+struct conn *conn_new(struct worker *w, uint8_t kind, int fd);
+void conn_close(struct worker *w, struct conn *c);
+void conn_recv(struct worker *w, struct conn *c);
+void conn_send(struct worker *w, struct conn *c);
+void conn_timer(struct worker *w, struct conn *c, uint8_t kind, uint32_t ms);
+int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint16_t bid);
+int outq_inline(struct outq *q, const char *text, uint32_t len);
+void worker_log(struct worker *w, uint32_t listener, const char *line, size_t len);
+int worker_main_start(struct worker *w);
+void worker_destroy(struct worker *w);
+
+/* proxy.c: the HTTP session */
+void proxy_accepted(struct worker *w, struct conn *c);
+void proxy_on_recv(struct worker *w, struct conn *c);      /* new input queued, or room on the other side */
+void proxy_on_eof(struct worker *w, struct conn *c, int err);
+void proxy_on_sent(struct worker *w, struct conn *c);      /* output drained (partially or fully) */
+void proxy_on_connect(struct worker *w, struct conn *c, int res);
+void proxy_on_timer(struct worker *w, struct conn *c, uint8_t kind);
+void proxy_conn_released(struct worker *w, struct conn *c);
+
+#endif
