@@ -9,11 +9,13 @@
 #include "config.h"
 
 struct l4;
+struct l7;
 struct admin;
 
 /* What the API reads and the one action it asks the daemon for. */
 struct admin_ctx {
 	struct l4 *l4;                    /* NULL: no L4 configured */
+	struct l7 *l7;                    /* for live L7 server weights */
 	const struct cfg *cfg;            /* the running config */
 	time_t started;
 	uint64_t reloads;                 /* successful reloads */

@@ -10,6 +10,7 @@
 
 #include "admin_int.h"
 #include "l4.h"
+#include "l7.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -251,6 +252,58 @@ static void api_backends(struct admin_ctx *ctx, const struct admin_req *req, str
 	sbuf_printf(&resp->body, "]}\n");
 }
 
+/*
+ * An L7 server named UPSTREAM/ADDRESS (as written in the config, e.g.
+ * app/127.0.0.1:9001): its weight is set live in the workers. Drain is weight
+ * 0, enable the config's weight. Returns true when @id named one (answered).
+ */
+static bool api_l7_server_action(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp,
+				 const char *id, const char *action)
+{
+	const char *slash = strchr(id, '/');
+	const struct cfg_l7 *l7 = &ctx->cfg->l7;
+
+	if (!slash || !ctx->l7)
+		return false;
+	for (size_t u = 0; u < l7->n_upstreams; u++) {
+		const struct cfg_upstream *up = &l7->upstreams[u];
+
+		if (strlen(up->name) != (size_t)(slash - id) || strncmp(up->name, id, slash - id))
+			continue;
+		for (size_t i = 0; i < up->n_servers; i++) {
+			const struct cfg_server *sv = &up->servers[i];
+			long w = sv->weight;
+			int err;
+
+			if (strcmp(sv->addr.text, slash + 1))
+				continue;
+			if (!strcmp(action, "weight")) {
+				if (api_body_weight(req->body, &w) || w < 0 || w > 1000) {
+					api_error(resp, 400, "body must be {\"weight\": N} with 0 <= N <= 1000");
+					return true;
+				}
+			} else if (!strcmp(action, "drain")) {
+				w = 0;
+			}
+			err = l7_set_server_weight(ctx->l7, up->name, sv->addr.text, (uint32_t)w);
+			if (err) {
+				api_error(resp, err == -ENOENT ? 404 : 500, strerror(-err));
+				return true;
+			}
+			sbuf_printf(&resp->body, "{\"tier\":\"l7\",\"name\":");
+			sbuf_json_str(&resp->body, id);
+			sbuf_printf(&resp->body, ",\"upstream\":");
+			sbuf_json_str(&resp->body, up->name);
+			sbuf_printf(&resp->body, ",\"server\":");
+			sbuf_json_str(&resp->body, sv->addr.text);
+			sbuf_printf(&resp->body, ",\"state\":\"%s\",\"weight\":%ld,\"config_weight\":%u}\n",
+				    w ? "up" : "drain", w, sv->weight);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* POST /backends/{id}/{weight|drain|enable}; {id} may itself hold a '/' (web/198.18.20.1). */
 static void api_backend_action(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp)
 {
@@ -270,9 +323,12 @@ static void api_backend_action(struct admin_ctx *ctx, const struct admin_req *re
 		return api_error(resp, 404, "unknown backend action (weight, drain, enable)");
 	if (strcmp(req->method, "POST"))
 		return api_error(resp, 405, "use POST");
-	be = l4_backend_find(ctx->l4, id);
+	be = ctx->l4 ? l4_backend_find(ctx->l4, id) : NULL;
+	if (!be && api_l7_server_action(ctx, req, resp, id, action))
+		return;
 	if (!be)
-		return api_error(resp, 404, "no such backend (use VIP/ADDRESS, e.g. web/198.18.20.1, or the numeric id)");
+		return api_error(resp, 404, "no such backend (use VIP/ADDRESS, e.g. web/198.18.20.1, the numeric id, "
+				 "or UPSTREAM/SERVER for an L7 server)");
 	if (!strcmp(action, "weight")) {
 		long w;
 
@@ -349,6 +405,8 @@ void admin_route(struct admin_ctx *ctx, const struct admin_req *req, struct admi
 		return api_error(resp, 501, "cache purge is not available in this build");
 	}
 	if (!strcmp(p, "/vips") || !strcmp(p, "/backends") || !strncmp(p, "/backends/", 10) || !strcmp(p, "/trace")) {
+		if (!ctx->l4 && !strncmp(p, "/backends/", 10))
+			return api_backend_action(ctx, req, resp);
 		if (!ctx->l4) {
 			if (get && strcmp(p, "/trace")) {
 				sbuf_printf(&resp->body, "{\"%s\":[]}\n", p[1] == 'v' ? "vips" : "backends");

@@ -124,6 +124,10 @@ static void daemon_on_signal(struct daemon *d)
 			log_info("SIGHUP: reloading %s", d->opts->config_path);
 			daemon_reload(d, NULL);
 			break;
+		case SIGUSR1:
+			log_info("SIGUSR1: reopening access logs");
+			l7_reopen_logs(d->l7);
+			break;
 		case SIGTERM:
 		case SIGINT:
 			log_info("%s: stopping", strsignal(si.ssi_signo));
@@ -168,6 +172,7 @@ int daemon_run(const struct daemon_opts *opts)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -203,7 +208,7 @@ int daemon_run(const struct daemon_opts *opts)
 		log_err("l7: start failed: %s", strerror(errno));
 		goto err_l4;
 	}
-	d.actx = (struct admin_ctx){ .l4 = d.l4, .cfg = d.cfg, .started = time(NULL),
+	d.actx = (struct admin_ctx){ .l4 = d.l4, .l7 = d.l7, .cfg = d.cfg, .started = time(NULL),
 				     .reload = daemon_admin_reload, .reload_arg = &d };
 	d.admin = admin_start(&d.cfg->admin, &d.actx);
 	if (!d.admin)
