@@ -2,6 +2,7 @@
 /* sl_lb forwarding: IPIP of every family mix, L2 DSR, TX vs redirect, Maglev slot choice, empty/missing tables, MTU. */
 #include <arpa/inet.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf/lb.skel.h"
@@ -114,6 +115,42 @@ static void test_ring_resize(struct lbt *t)
 	   !memcmp(out, want.b, len), "and a 65537-slot table after it");
 }
 
+/*
+ * Next hops are cached per backend and CPU (sl_nexthops): a neighbour change
+ * shows up once the entry is older than a second and the clock is read
+ * again (every 64th packet to that backend).
+ */
+static void test_nexthop_refresh(struct lbt *t)
+{
+	static const uint8_t new_mac[6] = { 2, 0, 0, 0, 0, 0x12 };
+	static struct pkt in, want;
+	static uint8_t out[PKT_MAX];
+	struct lbt_flow f = { F("198.18.100.1") };
+	uint32_t len;
+	int v = 0, moved = 0;
+
+	lbt_ring_all(t, 1, 7, BE2);
+	lbt_build(&in, &f);
+	len = sizeof(out);
+	lbt_run(t->prog_fd, t->if_lb, &in, out, &len);
+	if (system("ip neigh replace 198.18.0.11 lladdr 02:00:00:00:00:12 dev sl0 nud permanent"))
+		diag("ip neigh replace failed");
+	len = sizeof(out);
+	v = lbt_run(t->prog_fd, t->if_lb, &in, out, &len);
+	ok(v == XDP_TX && !memcmp(out, MAC_BE2, 6), "right after a neighbour change the cached MAC is used");
+	usleep(1100 * 1000);
+	lbt_build_encap(&want, &f, BE2_ADDR, new_mac, MAC_LB, 0);
+	for (int i = 0; i < 64 && !moved; i++) {
+		len = sizeof(out);
+		v = lbt_run(t->prog_fd, t->if_lb, &in, out, &len);
+		moved = v == XDP_TX && len == want.len && !memcmp(out, want.b, len);
+	}
+	ok(moved, "after a second and at most 64 packets the new neighbour MAC is used");
+	if (system("ip neigh replace 198.18.0.11 lladdr 02:00:00:00:00:11 dev sl0 nud permanent"))
+		diag("ip neigh replace failed");
+	lbt_ring_all(t, 1, 7, BE1);
+}
+
 static void test_redirect_missing(struct lbt *t)
 {
 	/* the tunnel is already written when the redirect fails: the dropped frame shows it */
@@ -171,5 +208,6 @@ int main(void)
 	test_maglev_slots(&t);
 	test_ring_resize(&t);
 	test_redirect_missing(&t);
+	test_nexthop_refresh(&t);
 	return done_testing();
 }
