@@ -112,17 +112,18 @@ EOF
 figure nft_dnat "$(gen nft_dnat "$NS_NET" "$IF_NET_UP")"
 ip netns exec "$NS_LB" nft delete table ip sl_bench
 
-# (4) Sluice: sluiced loads sl_lb on the lb's interfaces and fills the maps; ipip to 3 backends.
-sluice_pps=
-if [ -x "$BUILD/sluiced" ]; then
-	cat >"$OUT/l4-sluiced.yaml" <<EOF
+# (4) Sluice: sluiced loads sl_lb on the lb's interfaces and fills the maps: 1 VIP, 3 backends
+# (100/100/50), forwarding ipip, then L2 DSR. Nothing but the config differs between the two.
+sluice() {  # sluice FORWARDING: prints the figure's pps, or nothing if sluiced did not come up
+	local fwd=$1 ready=0 pps=
+	cat >"$OUT/l4-sluiced-$fwd.yaml" <<EOF
 workers: 1
 admin:
   listen: unix:$OUT/admin.sock
 l4:
   interfaces: [$IF_LB_IN, $IF_LB_OUT]
   xdp_mode: native
-  forwarding: ipip
+  forwarding: $fwd
   detach_on_exit: true
   vips:
     - name: bench
@@ -134,36 +135,43 @@ l4:
         - { address: $BE2_IP4, weight: 100 }
         - { address: $BE3_IP4, weight: 50 }
 EOF
-	nsenter --net="/run/netns/$NS_LB" taskset -c 0 "$BUILD/sluiced" -c "$OUT/l4-sluiced.yaml" \
-		--pin-dir "$PIN" >"$OUT/l4-sluiced.log" 2>&1 &
+	# Control plane on CPU 0, out of the measured core's way (it is idle during the run anyway).
+	nsenter --net="/run/netns/$NS_LB" taskset -c 0 "$BUILD/sluiced" -c "$OUT/l4-sluiced-$fwd.yaml" \
+		--pin-dir "$PIN" >"$OUT/l4-sluiced-$fwd.log" 2>&1 &
 	SLUICED_PID=$!
-	ready=0
 	for _ in $(seq 50); do
-		if ! kill -0 "$SLUICED_PID" 2>/dev/null; then break; fi
+		kill -0 "$SLUICED_PID" 2>/dev/null || break
 		if ip -n "$NS_LB" link show "$IF_LB_IN" | grep -q xdp && [ -e "$PIN/sl_lb" ]; then ready=1; break; fi
 		sleep 0.1
 	done
 	if [ $ready = 1 ]; then
-		sleep 0.5  # rings written after attach
-		sluice_pps=$(gen sluice_ipip "$NS_NET" "$IF_NET_UP")
+		sleep 0.5  # rings are written right after the attach
+		pps=$(gen "sluice_$fwd" "$NS_NET" "$IF_NET_UP")
 	else
-		progress "sluiced did not attach sl_lb (log: $OUT/l4-sluiced.log)"
-		sed 's/^/l4:   /' "$OUT/l4-sluiced.log" | tail -5 >&2
+		progress "sluiced ($fwd) did not attach sl_lb (log: $OUT/l4-sluiced-$fwd.log)"
+		sed 's/^/l4:   /' "$OUT/l4-sluiced-$fwd.log" | tail -5 >&2
 	fi
 	kill "$SLUICED_PID" 2>/dev/null || true
 	wait "$SLUICED_PID" 2>/dev/null || true
 	SLUICED_PID=
+	rm -rf "$PIN"   # the next run starts from empty maps
+	echo "$pps"
+}
+
+if [ -x "$BUILD/sluiced" ]; then
+	for fwd in ipip dsr; do
+		pps=$(sluice "$fwd")
+		[ -n "$pps" ] || continue
+		figure "sluice_$fwd" "$pps"
+		echo "ratio sluice_$fwd/xdp_fwd l4.sluice_$fwd l4.xdp_fwd >=0.90"
+		echo "ratio sluice_$fwd/xdp_tx l4.sluice_$fwd l4.xdp_tx >=0.90"
+		echo "ratio sluice_$fwd/nft_dnat l4.sluice_$fwd l4.nft_dnat >=5"
+		echo "ratio sluice_$fwd/xdp_drop l4.sluice_$fwd l4.xdp_drop -"
+		echo "ratio lb_ns:nft_dnat/sluice_$fwd l4.nft_dnat_ns l4.sluice_${fwd}_ns >=5"
+		echo "ratio lb_ns:sluice_$fwd/xdp_fwd l4.sluice_${fwd}_ns l4.xdp_fwd_ns -"
+	done
 else
 	progress "build/sluiced missing: Sluice not measured"
-fi
-if [ -n "$sluice_pps" ]; then
-	figure sluice_ipip "$sluice_pps"
-	echo "ratio sluice/xdp_fwd l4.sluice_ipip l4.xdp_fwd >=0.90"
-	echo "ratio sluice/xdp_tx l4.sluice_ipip l4.xdp_tx >=0.90"
-	echo "ratio sluice/nft_dnat l4.sluice_ipip l4.nft_dnat >=5"
-	echo "ratio sluice/xdp_drop l4.sluice_ipip l4.xdp_drop -"
-	echo "ratio lb_ns:nft_dnat/sluice l4.nft_dnat_ns l4.sluice_ipip_ns >=5"
-	echo "ratio lb_ns:sluice/xdp_fwd l4.sluice_ipip_ns l4.xdp_fwd_ns -"
 fi
 echo "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
 echo "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames, 60-byte TCP ACK frames = 64 on a wire, $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core; *_ns = 1e9/pps - 1e9/pps(xdp_drop), the lb's own cost; $DURATION s per figure"
