@@ -63,10 +63,17 @@ struct conn *conn_new(struct worker *w, uint8_t kind, int fd)
 		w->conns[w->n_conns++] = c;
 	}
 	uint32_t idx = c->idx, gen = c->gen + 1;
+	struct inq in = c->in;
+	struct outq out = c->out;
 
+	/* queue arrays are kept across reuse: no malloc per connection once warm */
 	memset(c, 0, sizeof(*c));
 	c->idx = idx;
 	c->gen = gen;
+	c->in.v = in.v;
+	c->in.cap = in.cap;
+	c->out.s = out.s;
+	c->out.cap = out.cap;
 	c->kind = kind;
 	c->fd = fd;
 	c->used = true;
@@ -107,8 +114,6 @@ static void conn_free(struct worker *w, struct conn *c)
 	proxy_conn_released(w, c);
 	inq_clear(w, &c->in);
 	outq_clear(w, &c->out);
-	free(c->in.v);
-	free(c->out.s);
 	http_msg_free_head(&c->msg);
 	if (c->kind == CONN_CLIENT)
 		w->n_clients--;

@@ -84,6 +84,9 @@ class Handler(socketserver.BaseRequestHandler):
         with lock:
             stats["requests"] += 1
         parts = path.split("?")[0].strip("/").split("/")
+        known = ("size", "chunked", "close", "echo", "delay", "status", "kill", "headers", "stats", "ws", "noreply")
+        while parts and parts[0] not in known and len(parts) > 1:
+            parts = parts[1:]   # a route prefix such as /api/size/10
         arg = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
         if hdrs.get("expect", "").lower() == "100-continue":
             self.request.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
