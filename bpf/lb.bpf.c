@@ -27,7 +27,9 @@
  *  5. Conntrack: a SYN (no ACK) always asks Maglev and overwrites the entry;
  *     other packets keep their tracked backend while it exists (UDP: within
  *     udp_timeout_ns), else Maglev + insert.
- *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; next hop by
+ *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; too big for the
+ *     path: dropped (SL_DROP_TOO_BIG), and answered with ICMP frag-needed
+ *     (IPv4 with DF) / ICMPv6 packet-too-big from the VIP; next hop by
  *     bpf_fib_lookup, cached per backend and CPU for a second (sl_nexthops); XDP_TX out of the ingress interface, else redirect.
  */
 SEC("xdp")
@@ -174,6 +176,18 @@ forward:
 		rc = fwd_dsr(ctx, &p, be_id, be, &nh);
 	else
 		rc = fwd_ipip(ctx, &p, be_id, be, cfg, hash, &nh);
+	if (rc == SL_DROP_TOO_BIG && nh && !ptb && p.frag == SL_FRAG_NONE) {
+		/* tell the client the path MTU: the packet itself is still dropped and counted */
+		__u32 mtu = nh->mtu;
+
+		if (!(vip_flags & SL_VIP_F_DSR))
+			mtu -= be->family == SL_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+		if (!icmp_too_big(ctx, &p, mtu)) {
+			stats_drop(SL_DROP_TOO_BIG);
+			action = XDP_TX;
+			goto out;
+		}
+	}
 	if (rc || !nh) {
 		reason = rc ? rc : SL_DROP_FIB;
 		goto drop;

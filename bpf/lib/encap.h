@@ -65,8 +65,8 @@ static __always_inline int fwd_resolve(struct xdp_md *ctx, const struct sl_backe
  * fwd_nexthop(): the next hop towards backend be_id for a packet of tot_len
  * L3 bytes, from this CPU's cache while valid (see sl_nexthops; the cache
  * ignores the ingress interface: one route per backend). Returns 0 with *out
- * set, SL_DROP_TOO_BIG over the route MTU, SL_DROP_FIB when unreachable
- * (failures are not cached).
+ * set, SL_DROP_TOO_BIG over the route MTU (*out set too), SL_DROP_FIB when
+ * unreachable (failures are not cached).
  */
 static __always_inline int fwd_nexthop(struct xdp_md *ctx, __u32 be_id, const struct sl_backend *be,
 				       __u32 tot_len, struct sl_nexthop **out)
@@ -89,9 +89,9 @@ static __always_inline int fwd_nexthop(struct xdp_md *ctx, __u32 be_id, const st
 		nh->expires_ns = now + SL_NH_TTL_NS;
 	}
 cached:
+	*out = nh;              /* also on SL_DROP_TOO_BIG: the caller reads the MTU */
 	if (tot_len > nh->mtu)
 		return SL_DROP_TOO_BIG;
-	*out = nh;
 	return 0;
 }
 

@@ -48,7 +48,39 @@ ENC(fits_out, BE1_ADDR, MAC_BE1, 0, F("198.18.100.11", .payload = 1480 - 40))
 IN(too_big, F("198.18.100.11", .payload = 1481 - 40))
 IN(too_big_dsr, F("198.18.100.2", .payload = 1501 - 40))
 
+/* the client's answer when its packet will not fit the tunnel: ICMP from the VIP quoting it */
+static void tb_reply(struct pkt *out, const struct lbt_flow *f, uint32_t mtu)
+{
+	static struct pkt in;
+	int fam = strchr(f->src, ':') ? 6 : 4;
+	struct ip_spec s = { .fam = fam, .src = f->dst, .dst = f->src, .ttl = 64 };
+
+	lbt_build(&in, f);
+	pkt_eth(out, MAC_PEER, MAC_LB, f->vlan);
+	pkt_ip(out, &s, fam == 4 ? 1 : 58);
+	if (fam == 4)
+		pkt_icmp(out, 3, 4, 0, mtu);
+	else
+		pkt_icmp(out, 2, 0, mtu >> 16, mtu & 0xffff);
+	pkt_bytes(out, in.b + in.l3, fam == 4 ? 28 : 48);
+	pkt_finish(out);
+}
+#define TB(fn, mtu, ...) IN(fn, __VA_ARGS__) \
+	static void fn##_out(struct pkt *p) { struct lbt_flow f = { __VA_ARGS__ }; tb_reply(p, &f, mtu); }
+TB(tb4, 1480, F("198.18.100.11", .payload = 1481 - 40, .frag = 0x4000))
+TB(tb4v, 1480, F("198.18.100.11", .payload = 1481 - 40, .frag = 0x4000, .vlan = 9))
+TB(tb6, 1480, .src = CLIENT6, .dst = "2001:2:100::4", .proto = 6, .sport = 40001, .dport = 80, .flags = TCP_ACK, .payload = 1441)
+TB(tb6v, 1480, .src = CLIENT6, .dst = "2001:2:100::4", .proto = 6, .sport = 40001, .dport = 80, .flags = TCP_ACK, .payload = 1441, .vlan = 3)
+TB(tbdsr, 1500, F("198.18.100.2", .payload = 1501 - 40, .frag = 0x4000))
+IN(tb4opt, F("198.18.100.11", .payload = 1481 - 44, .frag = 0x4000, .opts = 4))
+
 static const struct xdp_case cases[] = {
+	{ "too big with DF: ICMP frag-needed, mtu 1480",    tb4,        tb4_out,   XDP_TX, SL_DROP_TOO_BIG },
+	{ "too big with DF behind a vlan tag",              tb4v,       tb4v_out,  XDP_TX, SL_DROP_TOO_BIG },
+	{ "too big ipv6: ICMPv6 packet-too-big, mtu 1480",  tb6,        tb6_out,   XDP_TX, SL_DROP_TOO_BIG },
+	{ "too big ipv6 behind a vlan tag",                 tb6v,       tb6v_out,  XDP_TX, SL_DROP_TOO_BIG },
+	{ "too big for dsr: frag-needed, mtu 1500",         tbdsr,      tbdsr_out, XDP_TX, SL_DROP_TOO_BIG },
+	{ "too big with DF and ip options: dropped only",   tb4opt,     NULL, XDP_DROP, SL_DROP_TOO_BIG },
 	{ "ipv4 in ipv4 out of the ingress port",       ipip,       ipip_out,     XDP_TX, 0 },
 	{ "dsr rewrites only the MACs",                 dsr,        dsr_out,      XDP_TX, 0 },
 	{ "dsr keeps the vlan tag",                     dsr_vlan,   dsr_vlan_out, XDP_TX, 0 },
