@@ -46,6 +46,23 @@ static void daemon_log_lines(const char *prefix, char *buf)
 		log_err("%s%s", prefix, l);
 }
 
+/* Settings a reload cannot apply in place: say so rather than ignore them quietly. */
+static void daemon_warn_restart(const struct cfg *old, const struct cfg *cfg)
+{
+	bool ifaces = old->l4.n_interfaces != cfg->l4.n_interfaces;
+
+	for (size_t i = 0; !ifaces && i < cfg->l4.n_interfaces; i++)
+		ifaces = strcmp(old->l4.interfaces[i], cfg->l4.interfaces[i]) != 0;
+	if (strcmp(old->admin.text, cfg->admin.text))
+		log_warn("reload: admin.listen changed (%s -> %s): takes effect on restart", old->admin.text, cfg->admin.text);
+	if (old->l4.present && cfg->l4.present) {
+		if (ifaces || old->l4.xdp_mode != cfg->l4.xdp_mode)
+			log_warn("reload: l4.interfaces / l4.xdp_mode changed: take effect on restart");
+		if (old->l4.conntrack_entries != cfg->l4.conntrack_entries)
+			log_warn("reload: l4.conntrack_entries changed: takes effect on restart with the sl_conntrack pin removed");
+	}
+}
+
 /*
  * Reload: validate fully first, so a bad file never replaces a running config;
  * then L4 applies only the difference, then L7. @errors (if not NULL) gets
@@ -76,6 +93,7 @@ static int daemon_reload(struct daemon *d, char **errors)
 		return -EINVAL;
 	}
 	free(buf);
+	daemon_warn_restart(d->cfg, cfg);
 	if (cfg->l4.present && !d->l4) {
 		d->l4 = l4_start(cfg, d->health, d->pin_dir);
 		if (!d->l4)
