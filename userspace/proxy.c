@@ -170,11 +170,19 @@ static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
 	}
 	if (!u)
 		return;
-	/* A send in flight may still read the kept request head: hand it to the connection. */
+	/*
+	 * The kept request head (for retries) may still be queued on @u. With a send in
+	 * flight the kernel may read it: hand it to the connection, which frees it. Without,
+	 * the request keeps it (a retry sends it again) and the segment just forgets it.
+	 */
 	for (uint32_t i = u->out.head; i < u->out.tail; i++) {
-		if (u->out.s[i].kind == SEG_KEEP && u->out.s[i].ptr == c->req.fwd_head) {
+		if (u->out.s[i].kind != SEG_KEEP || u->out.s[i].ptr != c->req.fwd_head)
+			continue;
+		if (u->out.inflight) {
 			u->out.s[i].kind = SEG_HEAP;
 			c->req.fwd_head = NULL;
+		} else {
+			u->out.s[i].kind = SEG_STATIC;
 		}
 	}
 	c->peer = NULL;
@@ -215,7 +223,7 @@ static bool retryable(struct worker *w, struct conn *c)
 {
 	const struct cfg_upstream *uc = c->req.wg->up[c->req.upstream].cfg;
 
-	return !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
+	return c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
 	       !c->req.upgrade && http_idempotent((uint8_t)c->msg.p.method) &&
 	       c->req.tries <= uc->retries && !w->stopping;
 }
