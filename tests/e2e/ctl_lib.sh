@@ -72,3 +72,22 @@ ctl_be_restart() {
 
 # ctl_json EXPR: evaluates a python expression on the JSON document `d` read from stdin.
 ctl_json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# ctl_log_ms PATTERN AFTER_MS: epoch milliseconds of the first sluiced log line matching PATTERN
+# (an extended regex) stamped at or after AFTER_MS; empty if none. Timing from the log itself is
+# exact, where polling the API would add its own latency.
+ctl_log_ms() {
+	python3 - "$SL_TMP/sluiced.log" "$1" "$2" <<'PY'
+import re, sys, datetime
+path, pat, after = sys.argv[1], re.compile(sys.argv[2]), int(sys.argv[3])
+for line in open(path, errors="replace"):
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ", line)
+    if not m or not pat.search(line):
+        continue
+    t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+    ms = int(t.timestamp() * 1000)
+    if ms >= after:
+        print(ms)
+        break
+PY
+}
