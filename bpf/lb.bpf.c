@@ -30,7 +30,12 @@
  *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; too big for the
  *     path: dropped (SL_DROP_TOO_BIG), and answered with ICMP frag-needed
  *     (IPv4 with DF) / ICMPv6 packet-too-big from the VIP; next hop by
- *     bpf_fib_lookup, cached per backend and CPU for a second (sl_nexthops); XDP_TX out of the ingress interface, else redirect.
+ *     bpf_fib_lookup, cached per backend and CPU for about a second
+ *     (sl_nexthops); XDP_TX out of the ingress interface, else redirect
+ *     through sl_tx_ports.
+ * The flow hash and slot rule live in sluice/flow_hash.h so that userspace
+ * (sluicectl trace) computes the same backend; the IPIP outer source is
+ * sl_tunnel_src4() / sl_tunnel_src6_last() of the same hash.
  */
 SEC("xdp")
 int sl_lb(struct xdp_md *ctx)
