@@ -126,7 +126,8 @@ int sl_lb(struct xdp_md *ctx)
 		      (p.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
 		if (!syn) {
 			ct = ct_lookup(&fk);
-			if (ct_usable(ct, fk.proto, cfg)) {
+			/* an entry made for another VIP id (the config moved the flow) is stale */
+			if (ct_usable(ct, fk.proto, cfg) && ct->vip_id == vip->id) {
 				be_id = ct->backend_id;
 				be = bpf_map_lookup_elem(&sl_backends, &be_id);
 				if (be && be->family) {

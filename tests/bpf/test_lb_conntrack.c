@@ -148,6 +148,12 @@ static void test_tcp(struct lbt *t)
 	}
 	CHECK(t, "tracked backend slot cleared: flow re-picked (be1)", b_ack, b_ack_be1, XDP_TX);
 	lbt_backend(t, BE2, BE2_ADDR);
+
+	/* the VIP gets another id (a reload renumbered it): its old entries are not trusted */
+	lbt_ring_all(t, 9, 7, BE2);
+	lbt_vip(t, "198.18.100.1", 80, 6, 9, 0);
+	CHECK(t, "vip renumbered: B's entry (vip 1) ignored, picked from vip 9's table (be2)", b_ack, b_ack_be2, XDP_TX);
+	lbt_vip(t, "198.18.100.1", 80, 6, 1, 0);
 }
 
 static void test_udp(struct lbt *t)
