@@ -7,12 +7,14 @@
   /delay/MS    answer after MS ms               /status/C    status C
   /kill/N      announce 2N bytes, send N, close /headers     the request head as received
   /ws          101 then echo bytes              /stats       {"connections":..,"requests":..}
-  /noreply     read the request and close       anything else: "NAME PATH\\n"
+  /noreply     read the request and close       /healthz     200, or 503 after /sick (until /well)
+  anything else: "NAME PATH\\n"
 Every response carries X-Upstream: NAME and X-Conn: <connection serial>."""
 import argparse, json, socket, socketserver, sys, threading, time
 
 lock = threading.Lock()
 stats = {"connections": 0, "requests": 0}
+SICK = [False]   # /sick and /well flip what /healthz answers
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -84,7 +86,7 @@ class Handler(socketserver.BaseRequestHandler):
         with lock:
             stats["requests"] += 1
         parts = path.split("?")[0].strip("/").split("/")
-        known = ("size", "chunked", "close", "echo", "delay", "status", "kill", "headers", "stats", "ws", "noreply")
+        known = ("size", "chunked", "close", "echo", "delay", "status", "kill", "headers", "stats", "ws", "noreply", "healthz", "sick", "well")
         while parts and parts[0] not in known and len(parts) > 1:
             parts = parts[1:]   # a route prefix such as /api/size/10
         arg = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
@@ -122,6 +124,11 @@ class Handler(socketserver.BaseRequestHandler):
             return False
         elif p == "headers":
             self.send(200, head + b"BODY:" + body)
+        elif p == "healthz":
+            self.send(503 if SICK[0] else 200, b"health\n")
+        elif p in ("sick", "well"):
+            SICK[0] = p == "sick"
+            self.send(200, p.encode() + b"\n")
         elif p == "stats":
             with lock:
                 self.send(200, json.dumps(stats).encode())

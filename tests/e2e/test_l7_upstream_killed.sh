@@ -35,7 +35,7 @@ l7_upstream b || exit 1; B=$UP_PORT; BPID=$BG_PID
 sed -i "s/127.0.0.1:$A/127.0.0.1:$B/" "$SL_TMP/c.yaml"
 kill -HUP "$SLUICED_PID"; sleep 0.5
 ( sleep 0.3; kill -9 "$BPID" ) &
-curl -s -m 10 --limit-rate 1M -o "$SL_TMP/cut2" "$U/size/50000000"; rc=$?
+curl -s -m 15 --limit-rate 5M -o "$SL_TMP/cut2" "$U/size/50000000"; rc=$?
 [ $rc != 0 ] && [ $rc != 28 ]; ok $? "upstream process killed: client sees an error, not a timeout (curl exit $rc)"
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$U/again")
 [ "$code" = 502 ]; ok $? "dead upstream: 502 ($code)"
