@@ -44,8 +44,14 @@ for fam in sluice_vip_packets_total sluice_vip_bytes_total sluice_vip_new_flows_
 	grep -q "^# TYPE $fam " "$SL_TMP/m"
 	ok $? "family $fam"
 done
-grep -c '^sluice_xdp_drops_total{reason="' "$SL_TMP/m" | grep -q '^12$'
-ok $? "one drop counter per reason (12, from SL_DROP_NAMES)"
+python3 - "$SL_ROOT/include/sluice/drop.h" "$SL_TMP/m" <<'PY'
+import re, sys
+names = set(re.findall(r'\[SL_DROP_\w+\]\s*=\s*"(\w+)"', open(sys.argv[1]).read())) - {"none"}
+got = set(re.findall(r'^sluice_xdp_drops_total\{reason="(\w+)"\}', open(sys.argv[2]).read(), re.M))
+print("# %d reasons in drop.h, %d in /metrics" % (len(names), len(got)))
+sys.exit(0 if names and names == got else 1)
+PY
+ok $? "one drop counter per reason of SL_DROP_NAMES"
 grep -q 'sluice_vip_conntrack_total{.*result="miss",syn="true"}' "$SL_TMP/m" &&
 	grep -q 'sluice_vip_conntrack_total{.*result="hit",syn="false"}' "$SL_TMP/m"
 ok $? "conntrack hits and misses, SYN and non-SYN apart"
