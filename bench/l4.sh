@@ -15,8 +15,9 @@
 # under test at the lb (or the kernel's forwarding with nftables), the
 # counting sink behind it, and the generator itself all run on GEN_CPU, in
 # the generator's context. Each figure is packets counted at the sink per
-# CPU-second of that context (generator thread + GEN_CPU's ksoftirqd), so
-# other load on the machine slows the wall clock but not the figure.
+# CPU-second of the generator thread, taken per chunk of 65536 frames; the
+# figure is the chunks' 90th percentile (the least disturbed by other work on
+# the shared core), so other load slows the wall clock but hardly the figure.
 # The generator and the sink cost the same in every figure; the derived
 # "<name>_ns" figures subtract the XDP_DROP run (generator + a trivial
 # program) to give what the lb's own work costs per packet.
@@ -80,7 +81,7 @@ gen() {  # gen NAME COUNT_NS COUNT_DEV [l4_gen options...]: one measurement, pri
 		--duration "$DURATION" --count-ns "$cns" --count-dev "$cdev" "$@")
 	echo "$name $line" >>"$RAW"
 	progress "$name: $line"
-	sed -n 's/.*counted_per_cpu_s=\([0-9]*\).*/\1/p' <<<"$line"
+	sed -n 's/.*chunk_p90=\([0-9]*\).*/\1/p' <<<"$line"
 }
 
 declare -A PPS
@@ -174,4 +175,4 @@ else
 	progress "build/sluiced missing: Sluice not measured"
 fi
 echo "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
-echo "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames, 60-byte TCP ACK frames = 64 on a wire, $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core; *_ns = 1e9/pps - 1e9/pps(xdp_drop), the lb's own cost; $DURATION s per figure"
+echo "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames, 60-byte TCP ACK frames = 64 on a wire, $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop), the lb's own cost; $DURATION s per figure"
