@@ -2,9 +2,14 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Builds and removes the network-namespace topology shared by the e2e tests, the demo and the benches.
 #
-#   tools/topo.sh up PREFIX [--backends N] [--router] [--no-v6]
+#   tools/topo.sh up PREFIX [--backends N] [--router] [--v6 | --no-v6]
 #   tools/topo.sh down PREFIX
 #   tools/topo.sh env PREFIX        # shell assignments: eval "$(tools/topo.sh env PREFIX)"
+#
+# PREFIX: 1..11 characters of [a-zA-Z0-9_-], e.g. "sl$$-" (interface names are PREFIX + up
+# to 4 characters). --backends: 1..99, default 3. IPv6 is on by default (--v6 says so
+# explicitly); --no-v6 leaves it out. up first removes a topology of the same PREFIX;
+# down is idempotent; env fails when PREFIX is not up.
 #
 # Layout (every name starts with PREFIX, so two runs with different prefixes never meet):
 #
