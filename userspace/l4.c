@@ -602,6 +602,12 @@ static int l4_sync(struct l4 *l4, const struct cfg *cfg)
 	l4_on_event(l4);
 	l4_vips_write(l4, c);
 
+	/* Tables a previous run left for VIPs that are gone. */
+	if (l4->recovering)
+		for (uint32_t id = 0; id < SL_MAX_VIPS; id++)
+			if (!l4->vip_used[id])
+				l4_maps_del_ring(&l4->maps, id);
+
 	/* Slots a previous run left that no configured backend claimed. */
 	for (uint32_t id = 1; id < SL_MAX_BACKENDS; id++) {
 		struct sl_backend b;
