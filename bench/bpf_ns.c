@@ -167,9 +167,9 @@ static double low(const double *v, int n)
 }
 
 /* per-call paths, measured in interleaved batches; P_PASS first: the others are net of it */
-enum { P_PASS, P_SYN, P_CT, P_NV, P_MIN, P_MAX };
-static const char *const p_name[P_MAX] = { "xdp_pass", "lb_syn", "lb_ct_hit", "lb_non_vip", "min_tx" };
-static const double p_katran[P_MAX] = { 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, 0 };
+enum { P_PASS, P_SYN, P_CT, P_NV, P_NV0, P_MIN, P_MAX };
+static const char *const p_name[P_MAX] = { "xdp_pass", "lb_syn", "lb_ct_hit", "lb_non_vip", "lb_non_vip_no_port0", "min_tx" };
+static const double p_katran[P_MAX] = { 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP, 0 };
 enum { R_PASS, R_NV, R_DSR, R_MIN, R_MAX };
 static const char *const r_name[R_MAX] = { "xdp_pass", "lb_non_vip", "lb_ct_hit_dsr", "min_tx" };
 
@@ -182,6 +182,8 @@ int main(void)
 	struct xdp_pass *xp;
 	struct bpf_map *m;
 	uint8_t syn[64], ack[64], nonvip[64], minf[64], dsr[64];
+	struct sl_config cfg = { .udp_timeout_ns = SL_UDP_TIMEOUT_NS, .hash_seed = 1 };
+	__u32 zero = 0;
 	int lbfd, mtfd, xpfd, ringfd;
 
 	if (geteuid() != 0) {
@@ -211,12 +213,11 @@ int main(void)
 
 	/* one VIP, two backends, a production-size table (65537 slots) */
 	{
-		struct sl_config cfg = { .udp_timeout_ns = SL_UDP_TIMEOUT_NS, .hash_seed = 1 };
 		struct sl_vip_key vk = { .port = htons(80), .proto = 6, .family = SL_AF_INET };
 		struct sl_vip_meta vm = { .id = 1 };
 		struct sl_backend be = { .family = SL_AF_INET };
 		LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_INNER_MAP);
-		__u32 zero = 0, id, msize = SL_RING_DEFAULT, dst;
+		__u32 id, msize = SL_RING_DEFAULT, dst;
 
 		inet_pton(AF_INET, "198.18.0.64", &cfg.tunnel_src4);
 		cfg.tunnel_src4_mask = htonl(0x3f);
@@ -265,21 +266,27 @@ int main(void)
 	}
 
 	{
-		int fds[P_MAX] = { xpfd, lbfd, lbfd, lbfd, mtfd };
-		uint8_t *frames[P_MAX] = { nonvip, syn, ack, nonvip, minf };
-		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_PASS, XDP_TX };
+		int fds[P_MAX] = { xpfd, lbfd, lbfd, lbfd, lbfd, mtfd };
+		uint8_t *frames[P_MAX] = { nonvip, syn, ack, nonvip, nonvip, minf };
+		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_PASS, XDP_PASS, XDP_TX };
 		int rfds[R_MAX] = { xpfd, lbfd, lbfd, mtfd };
 		uint8_t *rframes[R_MAX] = { nonvip, nonvip, dsr, minf };
 		int rwant[R_MAX] = { XDP_PASS, XDP_PASS, XDP_TX, XDP_TX };
 		double d[BATCHES], base_w, base_k;
 
 		for (int b = 0; b < BATCHES; b++)
-			for (int p = 0; p < P_MAX; p++)
+			for (int p = 0; p < P_MAX; p++) {
+				/* lb_non_vip_no_port0: the control plane's SL_CFG_F_NO_PORT0 promise (true here) */
+				cfg.flags = p == P_NV0 ? SL_CFG_F_NO_PORT0 : 0;
+				bpf_map_update_elem(bpf_map__fd(lb->maps.sl_config), &zero, &cfg, 0);
 				if ((wall[p][b] = run_calls(fds[p], frames[p], want[p], p == P_SYN, BATCH,
 							    &kern[p][b])) < 0) {
 					fprintf(stderr, "bpf_ns: %s: run failed or unexpected verdict\n", p_name[p]);
 					return 1;
 				}
+			}
+		cfg.flags = 0;
+		bpf_map_update_elem(bpf_map__fd(lb->maps.sl_config), &zero, &cfg, 0);
 		for (int i = 0; i < ROUNDS; i++)
 			for (int p = 0; p < R_MAX; p++)
 				if ((rep[p][i] = run_repeat(rfds[p], rframes[p], rwant[p])) < 0) {
@@ -295,7 +302,7 @@ int main(void)
 		       "#   median = the same with medians of paired batch differences; kernel = kernel-timed\n"
 		       "#   ns per run, p10, minus XDP_PASS's (%.1f ns).\n", BATCHES, BATCH, base_w, base_k);
 		printf("# repeat: %d runs in one call, kernel average, median of %d (not net of anything)\n", REPEAT, ROUNDS);
-		printf("# %-22s %8s %9s %8s %8s %8s\n", "path", "ns/pkt", "median", "kernel", "katran", "ratio");
+		printf("# %-28s %8s %9s %8s %8s %8s\n", "path", "ns/pkt", "median", "kernel", "katran", "ratio");
 		for (int p = 1; p < P_MAX; p++) {
 			char name[64];
 			double v = low(wall[p], BATCHES) - base_w;
@@ -303,7 +310,7 @@ int main(void)
 			for (int b = 0; b < BATCHES; b++)
 				d[b] = wall[p][b] - wall[P_PASS][b];
 			snprintf(name, sizeof(name), "%s.per_call", p_name[p]);
-			printf("%-24s %8.1f ns %8.1f %8.1f", name, v, median(d, BATCHES), low(kern[p], BATCHES) - base_k);
+			printf("%-30s %8.1f ns %8.1f %8.1f", name, v, median(d, BATCHES), low(kern[p], BATCHES) - base_k);
 			if (p_katran[p] > 0)
 				printf(" %8.0f %8.2f\n", p_katran[p], v / p_katran[p]);
 			else
@@ -313,7 +320,7 @@ int main(void)
 			char name[64];
 
 			snprintf(name, sizeof(name), "%s.repeat", r_name[p]);
-			printf("%-24s %8.1f ns        -        -        -        -\n", name, median(rep[p], ROUNDS));
+			printf("%-30s %8.1f ns        -        -        -        -\n", name, median(rep[p], ROUNDS));
 		}
 	}
 	close(ringfd);

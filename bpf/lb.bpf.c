@@ -18,7 +18,9 @@
  *  2. ICMP: echo requests to an address marked in sl_vips (proto ICMP/ICMPv6,
  *     port 0) are answered here; frag-needed / packet-too-big quoting a VIP
  *     reply are steered to the backend of the client flow they quote.
- *  3. VIP lookup: exact port, then port 0. Not a VIP -> XDP_PASS untouched.
+ *  3. VIP lookup: exact port, then port 0 (skipped when the control plane
+ *     says no port-0 VIP exists: SL_CFG_F_NO_PORT0). Not a VIP -> XDP_PASS
+ *     untouched.
  *  4. Fragments (IPv4 MF/offset, IPv6 fragment header): non-first fragments
  *     have no ports, so only VIPs with SL_VIP_F_HASH_SRC take them: every
  *     fragment of a datagram (first included) is hashed on the source address,
@@ -93,19 +95,19 @@ int sl_lb(struct xdp_md *ctx)
 		ptb = true;
 	}
 
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	if (!cfg)
+		goto out;
 	__builtin_memcpy(vk.addr, fk.dst, sizeof(vk.addr));
 	vk.port = fk.dport;
 	vk.proto = fk.proto;
 	vk.family = fk.family;
 	vip = bpf_map_lookup_elem(&sl_vips, &vk);
-	if (!vip && vk.port) {
+	if (!vip && vk.port && !(cfg->flags & SL_CFG_F_NO_PORT0)) {
 		vk.port = 0;
 		vip = bpf_map_lookup_elem(&sl_vips, &vk);
 	}
 	if (!vip)
-		goto out;
-	cfg = bpf_map_lookup_elem(&sl_config, &zero);  /* after the VIP match: non-VIP traffic never needs it */
-	if (!cfg)
 		goto out;
 	vip_flags = vip->flags;
 	vs = stats_vip(vip->id);

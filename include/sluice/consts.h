@@ -24,6 +24,12 @@
 
 /* sl_config.flags */
 #define SL_CFG_F_ICMP_ECHO  (1U << 0)  /* answer echo requests to VIP addresses */
+/*
+ * No VIP has port 0: the balancer skips the second (port 0) sl_vips lookup,
+ * which halves the cost of traffic that is not for a VIP. Set it only while
+ * no port-0 VIP exists; clear it before adding one.
+ */
+#define SL_CFG_F_NO_PORT0   (1U << 1)
 
 #define SL_PIN_DIR          "/sys/fs/bpf/sluice"
 

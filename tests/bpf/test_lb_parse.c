@@ -96,6 +96,11 @@ static const struct xdp_case cases[] = {
 	{ "v6 tcp header cut short dropped",                 trunc_tcp6,    NULL, XDP_DROP, SL_DROP_TRUNC_L4 },
 };
 
+static const struct xdp_case no_port0_cases[] = {
+	{ "with SL_CFG_F_NO_PORT0 exact-port vips still match", syn4,    syn4_out, XDP_TX, 0 },
+	{ "with SL_CFG_F_NO_PORT0 the port-0 lookup is skipped", udp_any, NULL, XDP_PASS, 0 },
+};
+
 int main(void)
 {
 	struct lbt t;
@@ -109,5 +114,10 @@ int main(void)
 	lbt_ring_all(&t, 3, 7, BE6);
 
 	LBT_CHECK_ALL(&t, t.prog_fd, cases);
+
+	/* SL_CFG_F_NO_PORT0: the control plane promises no port-0 VIP; exact VIPs still match */
+	t.cfg.flags |= SL_CFG_F_NO_PORT0;
+	lbt_config(&t);
+	LBT_CHECK_ALL(&t, t.prog_fd, no_port0_cases);
 	return done_testing();
 }
