@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* l4_maps against real BPF maps of the balancer's layouts: ring swap and read-back, per-CPU sums, conntrack lookup and spread. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../tap.h"
+#include "l4_maps.h"
+#include "log.h"
+
+static int mk(enum bpf_map_type t, __u32 ks, __u32 vs, __u32 n, const struct bpf_map_create_opts *o)
+{
+	return bpf_map_create(t, NULL, ks, vs, n, o);
+}
+
+int main(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, inner_opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, outer_opts);
+	struct l4_maps m = { .tx_ports = -1 };
+	uint32_t ids7[7] = { 1, 2, 3, 1, 2, 3, 0 }, ids11[11], *got = NULL, size = 0;
+	int inner, nc;
+
+	log_set_level(LOG_LVL_ERR);
+	nc = m.ncpus = libbpf_num_possible_cpus();
+	inner = mk(BPF_MAP_TYPE_ARRAY, 4, 4, 8, &inner_opts);
+	if (inner < 0)
+		skip_all("cannot create BPF maps (needs root / CAP_BPF)");
+	outer_opts.inner_map_fd = inner;
+	m.rings = mk(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 16, &outer_opts);
+	close(inner);
+	m.vips = mk(BPF_MAP_TYPE_HASH, sizeof(struct sl_vip_key), sizeof(struct sl_vip_meta), 64, NULL);
+	m.backends = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_backend), 64, NULL);
+	m.conntrack = mk(BPF_MAP_TYPE_LRU_PERCPU_HASH, sizeof(struct sl_flow_key), sizeof(struct sl_ct_value), 1024, NULL);
+	m.config = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_config), 1, NULL);
+	m.vip_stats = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sl_vip_stats), 16, NULL);
+	m.be_stats = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sl_backend_stats), 64, NULL);
+	m.drops = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, SL_DROP_MAX, NULL);
+	ok(m.rings >= 0 && m.vips >= 0 && m.backends >= 0 && m.conntrack >= 0 && m.config >= 0 &&
+	   m.vip_stats >= 0 && m.be_stats >= 0 && m.drops >= 0, "maps of the balancer's layouts");
+
+	/* Rings: install, read back, swap for a bigger one. */
+	is_int(l4_maps_get_ring(&m, 3, &got, &size), -ENOENT, "no ring yet: -ENOENT");
+	is_int(l4_maps_set_ring(&m, 3, ids7, 7), 0, "install a 7-slot ring");
+	ok(!l4_maps_get_ring(&m, 3, &got, &size) && size == 7 && !memcmp(got, ids7, sizeof(ids7)),
+	   "read back: slot 0 holds M, slots 1..M the ids");
+	free(got);
+	for (int i = 0; i < 11; i++)
+		ids11[i] = 1 + i % 2;
+	is_int(l4_maps_set_ring(&m, 3, ids11, 11), 0, "swap in an 11-slot ring (inner maps of any size)");
+	ok(!l4_maps_get_ring(&m, 3, &got, &size) && size == 11 && !memcmp(got, ids11, sizeof(ids11)), "the new one is read");
+	free(got);
+	is_int(l4_maps_del_ring(&m, 3), 0, "delete");
+	is_int(l4_maps_del_ring(&m, 3), 0, "delete again: not an error");
+
+	/* Per-CPU counters are summed. */
+	{
+		struct sl_vip_stats *pc = calloc(nc, sizeof(*pc)), sum;
+		uint64_t *dr = calloc(nc, 8), drops[SL_DROP_MAX];
+		__u32 k = 2, r = SL_DROP_FIB;
+
+		for (int c = 0; c < nc; c++) {
+			pc[c].packets = 10 + c;
+			pc[c].ct_miss_syn = 1;
+			dr[c] = 5;
+		}
+		bpf_map_update_elem(m.vip_stats, &k, pc, BPF_ANY);
+		bpf_map_update_elem(m.drops, &r, dr, BPF_ANY);
+		ok(!l4_maps_vip_stats(&m, 2, &sum) && sum.packets == (uint64_t)(10 * nc + nc * (nc - 1) / 2) &&
+		   sum.ct_miss_syn == (uint64_t)nc, "VIP counters summed over %d CPUs", nc);
+		ok(!l4_maps_drops(&m, drops) && drops[SL_DROP_FIB] == (uint64_t)(5 * nc) && drops[SL_DROP_FRAG] == 0,
+		   "drop counters summed by reason");
+		is_int(l4_maps_zero_vip_stats(&m, 2), 0, "zero a VIP's counters");
+		ok(!l4_maps_vip_stats(&m, 2, &sum) && sum.packets == 0, "and they read 0");
+		free(pc);
+		free(dr);
+	}
+
+	/* sl_config from the config. */
+	{
+		struct cfg_l4 l4 = { .tunnel_src4_bits = 16, .udp_timeout_ms = 30000, .hash_seed = 7, .icmp_echo = true };
+		struct sl_config c;
+		__u32 k = 0;
+
+		inet_pton(AF_INET, "198.19.0.0", &l4.tunnel_src4.v4);
+		ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.config, &k, &c) &&
+		   c.tunnel_src4_mask == htonl(0xffff) && c.hash_seed == 7 && c.udp_timeout_ns == 30000000000ULL &&
+		   c.flags == SL_CFG_F_ICMP_ECHO && c.tunnel_src4 == l4.tunnel_src4.v4.s_addr,
+		   "sl_config: tunnel source and mask, seed, UDP timeout, echo flag");
+	}
+
+	/* Conntrack: a flow on one CPU only is found, and spread to all before a ring change. */
+	{
+		struct sl_flow_key a = { .proto = IPPROTO_TCP, .family = SL_AF_INET, .sport = htons(1000), .dport = htons(80) };
+		struct sl_flow_key b = a;
+		struct sl_ct_value *pc = calloc(nc, sizeof(*pc)), v;
+		int n;
+
+		b.sport = htons(1001);
+		pc[nc - 1] = (struct sl_ct_value){ .backend_id = 4, .vip_id = 3, .last_seen_ns = 100 };
+		bpf_map_update_elem(m.conntrack, &a, pc, BPF_ANY);
+		pc[nc - 1].vip_id = 5;   /* another VIP's flow: left alone */
+		bpf_map_update_elem(m.conntrack, &b, pc, BPF_ANY);
+		ok(!l4_maps_ct_lookup(&m, &a, &v) && v.backend_id == 4, "lookup finds the entry on the last CPU");
+		b.sport = htons(999);
+		is_int(l4_maps_ct_lookup(&m, &b, &v), -ENOENT, "untracked flow: -ENOENT");
+		b.sport = htons(1001);
+		n = l4_maps_ct_spread(&m, 3, 1000);
+		is_int(n, nc > 1 ? 1 : 0, "spread copies the VIP's one partial entry");
+		memset(pc, 0, sizeof(*pc) * nc);
+		bpf_map_lookup_elem(m.conntrack, &a, pc);
+		{
+			int all = 1;
+
+			for (int c = 0; c < nc; c++)
+				all &= pc[c].backend_id == 4 && pc[c].vip_id == 3;
+			ok(all, "every CPU now has it");
+		}
+		memset(pc, 0, sizeof(*pc) * nc);
+		bpf_map_lookup_elem(m.conntrack, &b, pc);
+		ok(nc == 1 || pc[0].backend_id == 0, "the other VIP's entry is untouched");
+		is_int(l4_maps_ct_spread(&m, 3, 1000), 0, "a second spread has nothing to do");
+		free(pc);
+	}
+
+	l4_maps_close(&m);
+	return done_testing();
+}
