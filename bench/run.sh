@@ -69,8 +69,14 @@ for s in "${list[@]}"; do
 		base=$DIR/raw/$s.rep$r
 		mkdir -p "$base.d"
 		start=$SECONDS
-		timeout -k 10 "$PER_RUN_LIMIT" "$script" --duration "$DURATION" --out "$base.d" >"$base.tsv" 2>"$base.log"
+		# In the background so an interrupt here reaches the scenario (timeout runs it in
+		# its own process group) and the scenario's own trap tears its setup down.
+		timeout -k 10 "$PER_RUN_LIMIT" "$script" --duration "$DURATION" --out "$base.d" >"$base.tsv" 2>"$base.log" &
+		child=$!
+		trap 'kill -TERM $child 2>/dev/null; wait $child; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+		wait $child
 		rc=$?
+		trap - INT TERM
 		case $rc in
 		0) what="done" ;;
 		77) what="skipped ($(tail -1 "$base.log"))"; echo "skip" >>"$base.tsv" ;;
