@@ -100,6 +100,11 @@ int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 	c.udp_timeout_ns = (uint64_t)l4->udp_timeout_ms * 1000000ULL;
 	c.hash_seed = l4->hash_seed;
 	c.flags = l4->icmp_echo ? SL_CFG_F_ICMP_ECHO : 0;
+	/* Written before the VIPs: a new port-0 VIP finds the flag already clear. */
+	c.flags |= SL_CFG_F_NO_PORT0;
+	for (size_t i = 0; i < l4->n_vips; i++)
+		if (!l4->vips[i].port)
+			c.flags &= ~SL_CFG_F_NO_PORT0;
 	return l4_update(m->config, &key, &c);
 }
 

@@ -32,7 +32,10 @@ void l4_maps_close(struct l4_maps *m);
 /* l4_ip_to_sl() - a config address as the maps store it (16 bytes, family SL_AF_*). */
 void l4_ip_to_sl(const struct cfg_ip *ip, __be32 addr[4], uint8_t *family);
 
-/* l4_maps_set_config() - write sl_config from @l4. 0 or -errno. */
+/*
+ * l4_maps_set_config() - write sl_config from @l4 (SL_CFG_F_NO_PORT0 when none
+ * of its VIPs has port 0). Call before writing the VIPs. 0 or -errno.
+ */
 int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4);
 
 /* l4_maps_set_vip() / l4_maps_del_vip() - one sl_vips entry. 0 or -errno (del: -ENOENT ignored). */

@@ -90,8 +90,16 @@ int main(void)
 		inet_pton(AF_INET, "198.19.0.0", &l4.tunnel_src4.v4);
 		ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.config, &k, &c) &&
 		   c.tunnel_src4_mask == htonl(0xffff) && c.hash_seed == 7 && c.udp_timeout_ns == 30000000000ULL &&
-		   c.flags == SL_CFG_F_ICMP_ECHO && c.tunnel_src4 == l4.tunnel_src4.v4.s_addr,
-		   "sl_config: tunnel source and mask, seed, UDP timeout, echo flag");
+		   c.flags == (SL_CFG_F_ICMP_ECHO | SL_CFG_F_NO_PORT0) && c.tunnel_src4 == l4.tunnel_src4.v4.s_addr,
+		   "sl_config: tunnel source and mask, seed, UDP timeout, echo and no-port-0 flags");
+		{
+			struct cfg_vip vips[2] = { { .port = 80 }, { .port = 0 } };
+
+			l4.vips = vips;
+			l4.n_vips = 2;
+			ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.config, &k, &c) &&
+			   !(c.flags & SL_CFG_F_NO_PORT0), "a port-0 VIP clears SL_CFG_F_NO_PORT0");
+		}
 	}
 
 	/* Conntrack: a flow on one CPU only is found, and spread to all before a ring change. */
