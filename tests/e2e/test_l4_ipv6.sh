@@ -11,15 +11,15 @@ l4_start "$SL_TMP/sluice.yaml"
 
 l4_up "$VIP6" "IPv6 VIP [$VIP6]:80 answers (IPv6-in-IPv6 to IPv6 backends)"
 
-counts=$(l4_tally "$VIP6" 400)
+counts=$(l4_tally "$VIP6" 800)
 diag "IPv6 answers: $counts"
-check "400 IPv6 connections spread 0.4/0.4/0.2 (+-0.06), none failed" -- \
+check "800 IPv6 connections spread 0.4/0.4/0.2 (+-0.06, >= 3.4 sigma), none failed" -- \
 	l4_check_spread "$counts" 0.06 be1:0.4 be2:0.4 be3:0.2 || l4_diag
-check "sl_lb's own counters saw those 400 IPv6 SYNs go through Maglev" -- l4_xdp_saw web 400
+check "sl_lb's own counters saw those 800 IPv6 SYNs go through Maglev" -- l4_xdp_saw web 800
 
-counts=$(l4_tally "$VIP4" 300)
+counts=$(l4_tally "$VIP4" 600)
 diag "IPv4 answers: $counts"
-check "300 IPv4 connections to the IPv4 VIP spread 1/3 each (+-0.07), none failed" -- \
+check "600 IPv4 connections to the IPv4 VIP spread 1/3 each (+-0.07, >= 3.6 sigma), none failed" -- \
 	l4_check_spread "$counts" 0.07 be1:0.3333 be2:0.3333 be3:0.3333 || l4_diag
-check "sl_lb's own counters saw those 300 IPv4 SYNs go through Maglev" -- l4_xdp_saw web4 300
+check "sl_lb's own counters saw those 600 IPv4 SYNs go through Maglev" -- l4_xdp_saw web4 600
 done_testing
