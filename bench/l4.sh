@@ -148,6 +148,11 @@ EOF
 	if [ $ready = 1 ]; then
 		sleep 0.5  # rings are written right after the attach
 		pps=$(gen "sluice_$fwd" "$NS_NET" "$IF_NET_UP")
+		# Cross-check: sl_lb's own per-VIP counter saw at least what the sink counted.
+		if [ -x "$BUILD/sluicectl" ]; then
+			"$BUILD/sluicectl" -s "unix:$OUT/admin.sock" --json stats >"$OUT/l4-sluiced-$fwd.stats.json" 2>/dev/null &&
+				progress "sluice_$fwd: sl_lb VIP packets $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vips"][0]["stats"]["packets"])' "$OUT/l4-sluiced-$fwd.stats.json" 2>/dev/null || echo '?') (warm-up included)"
+		fi
 	else
 		progress "sluiced ($fwd) did not attach sl_lb (log: $OUT/l4-sluiced-$fwd.log)"
 		sed 's/^/l4:   /' "$OUT/l4-sluiced-$fwd.log" | tail -5 >&2
