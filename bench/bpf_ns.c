@@ -17,6 +17,18 @@
 #include "bench/xdp_pass.skel.h"
 
 /*
+ * Run: `make build/bench/bpf_ns && sudo build/bench/bpf_ns` (root: it makes
+ * its own network namespace, gone when it exits; ~5 s; exit 77 when not
+ * root). SL_BENCH_CT_ENTRIES=N sizes the conntrack table (default: the
+ * production SL_CT_DEFAULT). Output: '#' comments, then one line per path,
+ * "NAME ns/pkt ns median kernel katran ratio".
+ *
+ * Paths: lb_syn (a new 5-tuple per call: Maglev + conntrack insert + IPIP),
+ * lb_ct_hit (a tracked flow: conntrack hit + IPIP), lb_non_vip (TCP to an
+ * address that is no VIP: both sl_vips lookups), lb_non_vip_no_port0 (the
+ * same with SL_CFG_F_NO_PORT0: one lookup), lb_ct_hit_dsr (tracked flow of
+ * a DSR VIP, repeat only), min_tx (parse + one hash lookup + XDP_TX).
+ *
  * Two methods:
  *  - repeat: one BPF_PROG_TEST_RUN with .repeat = REPEAT; the kernel's own
  *    average. Only for paths that leave the packet as it is (the kernel does
