@@ -45,6 +45,7 @@ OUT=${OUT:-$(mktemp -d /tmp/sluice-l4.XXXXXX)}
 mkdir -p "$OUT"
 RAW=$OUT/l4.raw
 : >"$RAW"
+: >"$OUT/l4.tsv"
 
 if [ "$(nproc)" -ge 2 ]; then GEN_CPU=1; else GEN_CPU=0; fi
 P=slb$$-
@@ -84,12 +85,18 @@ gen() {  # gen NAME COUNT_NS COUNT_DEV [l4_gen options...]: one measurement, pri
 	sed -n 's/.*chunk_p90=\([0-9]*\).*/\1/p' <<<"$line"
 }
 
+# out LINE: a result line, on stdout for run.sh and kept for the table printed at the end.
+out() {
+	echo "$*"
+	echo "$*" >>"$OUT/l4.tsv"
+}
+
 declare -A PPS
 figure() {  # figure NAME PPS: the pps figure, and the lb's own ns/packet once the XDP_DROP baseline is known
 	PPS[$1]=$2
-	echo "figure l4.$1 $2 pps"
+	out "figure l4.$1 $2 pps"
 	if [ "$1" != xdp_drop ] && [ -n "${PPS[xdp_drop]:-}" ] && [ "$2" -gt 0 ]; then
-		awk -v n="$1" -v x="$2" -v d="${PPS[xdp_drop]}" 'BEGIN { printf "figure l4.%s_ns %.1f ns/packet\n", n, 1e9 / x - 1e9 / d }'
+		out "$(awk -v n="$1" -v x="$2" -v d="${PPS[xdp_drop]}" 'BEGIN { printf "figure l4.%s_ns %.1f ns/packet", n, 1e9 / x - 1e9 / d }')"
 	fi
 }
 
@@ -169,15 +176,30 @@ if [ -x "$BUILD/sluiced" ]; then
 		pps=$(sluice "$fwd")
 		[ -n "$pps" ] || continue
 		figure "sluice_$fwd" "$pps"
-		echo "ratio sluice_$fwd/xdp_fwd l4.sluice_$fwd l4.xdp_fwd >=0.90"
-		echo "ratio sluice_$fwd/xdp_tx l4.sluice_$fwd l4.xdp_tx >=0.90"
-		echo "ratio sluice_$fwd/nft_dnat l4.sluice_$fwd l4.nft_dnat >=5"
-		echo "ratio sluice_$fwd/xdp_drop l4.sluice_$fwd l4.xdp_drop -"
-		echo "ratio lb_ns:nft_dnat/sluice_$fwd l4.nft_dnat_ns l4.sluice_${fwd}_ns >=5"
-		echo "ratio lb_ns:sluice_$fwd/xdp_fwd l4.sluice_${fwd}_ns l4.xdp_fwd_ns -"
+		out "ratio sluice_$fwd/xdp_fwd l4.sluice_$fwd l4.xdp_fwd >=0.90"
+		out "ratio sluice_$fwd/xdp_tx l4.sluice_$fwd l4.xdp_tx >=0.90"
+		out "ratio sluice_$fwd/nft_dnat l4.sluice_$fwd l4.nft_dnat >=5"
+		out "ratio sluice_$fwd/xdp_drop l4.sluice_$fwd l4.xdp_drop -"
+		out "ratio lb_ns:nft_dnat/sluice_$fwd l4.nft_dnat_ns l4.sluice_${fwd}_ns >=5"
+		out "ratio lb_ns:sluice_$fwd/xdp_fwd l4.sluice_${fwd}_ns l4.xdp_fwd_ns -"
 	done
 else
 	progress "build/sluiced missing: Sluice not measured"
 fi
-echo "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
-echo "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames, 60-byte TCP ACK frames = 64 on a wire, $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop), the lb's own cost; $DURATION s per figure"
+out "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
+out "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames, 60-byte TCP ACK frames = 64 on a wire, $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop), the lb's own cost; $DURATION s per figure"
+
+# The same as a table on stderr, ratios computed from this run's figures.
+awk '
+	$1 == "figure" { v[$2] = $3; u[$2] = $4; order[++n] = $2 }
+	$1 == "ratio" { r[++m] = $0 }
+	END {
+		printf "\n%-22s %14s  %s\n", "figure", "value", "unit"
+		for (i = 1; i <= n; i++) printf "%-22s %14.1f  %s\n", order[i], v[order[i]], u[order[i]]
+		printf "\n%-30s %8s  %s\n", "ratio", "value", "target"
+		for (i = 1; i <= m; i++) {
+			split(r[i], f, " ")
+			if ((f[3] in v) && (f[4] in v) && v[f[4]] > 0)
+				printf "%-30s %8.3f  %s\n", f[2], v[f[3]] / v[f[4]], f[5]
+		}
+	}' "$OUT/l4.tsv" >&2
