@@ -62,6 +62,8 @@ static bool l4_health_eq(const struct cfg_health *a, const struct cfg_health *b)
 	       !strcmp(a->host ? a->host : "", b->host ? b->host : "");
 }
 
+static uint64_t l4_now_ms(void);
+
 /* Called on the health thread: record, mark the VIP, wake the main thread. */
 static void l4_on_health(void *arg, bool up)
 {
@@ -69,6 +71,7 @@ static void l4_on_health(void *arg, bool up)
 	uint64_t one = 1;
 
 	atomic_store(&be->up, up);
+	atomic_store(&be->verdict, true);
 	atomic_store(&be->vip->dirty, true);
 	if (write(be->l4->efd, &one, sizeof(one)) < 0)
 		(void)0;
@@ -565,6 +568,10 @@ static int l4_sync(struct l4 *l4, const struct cfg *cfg)
 				l4_recover_ring(l4, v);
 			else
 				log_info("vip %s: added (id %u)", v->name, v->id);
+			/* No table to carry over (a new VIP, or a first start): wait for the verdicts. */
+			if (!vip_rings[v->id] && cv->health.type != CFG_HEALTH_NONE)
+				v->settle_until_ms = l4_now_ms() + (uint64_t)cv->health.rise * cv->health.interval_ms +
+						     cv->health.timeout_ms + cv->health.interval_ms / 10 + 100;
 			ring = true;
 			health_changed = false;
 			v->health = cv->health;
@@ -747,6 +754,30 @@ int l4_event_fd(const struct l4 *l4)
 	return l4->efd;
 }
 
+static uint64_t l4_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A new VIP's first table waits until every backend has its first health
+ * verdict (or the time that takes has passed), so it does not start as a
+ * table of whichever backend answered first.
+ */
+static bool l4_vip_settling(struct l4_vip *v)
+{
+	if (!v->settle_until_ms)
+		return false;
+	for (size_t i = 0; i < v->n_backends; i++)
+		if (!atomic_load(&v->backends[i]->verdict) && l4_now_ms() < v->settle_until_ms)
+			return true;
+	v->settle_until_ms = 0;
+	return false;
+}
+
 void l4_on_event(struct l4 *l4)
 {
 	uint64_t v;
@@ -754,14 +785,24 @@ void l4_on_event(struct l4 *l4)
 	if (read(l4->efd, &v, sizeof(v)) < 0)
 		(void)0;
 	/* Only the VIPs whose backends changed get a new table. */
-	for (size_t i = 0; i < l4->n_vips; i++)
-		if (atomic_exchange(&l4->vips[i]->dirty, false))
-			l4_ring_install(l4, l4->vips[i]);
+	for (size_t i = 0; i < l4->n_vips; i++) {
+		struct l4_vip *vip = l4->vips[i];
+
+		if (vip->ring_updates && l4_vip_settling(vip))
+			continue;
+		if (atomic_exchange(&vip->dirty, false))
+			l4_ring_install(l4, vip);
+	}
 }
 
 void l4_tick(struct l4 *l4)
 {
 	time_t now = time(NULL);
+
+	/* A VIP whose settling time ran out gets its table even if a verdict is missing. */
+	for (size_t i = 0; i < l4->n_vips; i++)
+		if (l4->vips[i]->settle_until_ms && atomic_load(&l4->vips[i]->dirty) && !l4_vip_settling(l4->vips[i]))
+			l4_on_event(l4);
 
 	if (now - l4->last_warm >= 30) {
 		l4->last_warm = now;

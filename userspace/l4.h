@@ -30,6 +30,7 @@ struct l4_backend {
 	uint32_t weight;              /* in effect: the admin API may change it */
 	bool drain;                   /* admin drain: out of the ring, tracked flows continue */
 	atomic_bool up;               /* written by the health thread */
+	atomic_bool verdict;          /* the checker has answered at least once */
 	bool has_health;              /* false: health type none, always up */
 	int health_id;
 	uint32_t slots;               /* ring slots it holds now */
@@ -50,6 +51,7 @@ struct l4_vip {
 	struct l4_backend **backends;
 	size_t n_backends;
 	atomic_bool dirty;            /* ring must be recomputed */
+	uint64_t settle_until_ms;     /* new VIP: wait for every first verdict (or this) before the first table */
 	bool icmp_key;                /* owns the address's echo entry in sl_vips */
 	bool mark;
 	uint64_t ring_updates;
