@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin_int.h"
@@ -17,9 +18,11 @@
 
 #define ADMIN_REQ_MAX   (64 * 1024)
 #define ADMIN_MAX_CONNS 64
+#define ADMIN_IDLE_S    5           /* a request must be complete within this */
 
 struct admin_conn {
 	int fd;
+	time_t opened;
 	char buf[ADMIN_REQ_MAX + 1];
 	size_t len;
 };
@@ -241,7 +244,7 @@ static const char *admin_reason(int status)
 }
 
 /* The answer goes out with a short blocking timeout: responses are small and the peer is local. */
-static void admin_send(int fd, struct admin_resp *r)
+static void admin_send(int fd, struct admin_resp *r, bool head_only)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	char head[256];
@@ -256,7 +259,7 @@ static void admin_send(int fd, struct admin_resp *r)
 		     r->status, admin_reason(r->status), r->type ? r->type : "application/json", r->body.len);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (size_t off = 0, total = n + r->body.len; off < total;) {
+	for (size_t off = 0, total = n + (head_only ? 0 : r->body.len); off < total;) {
 		const char *p = off < (size_t)n ? head + off : r->body.p + (off - n);
 		size_t len = off < (size_t)n ? n - off : total - off;
 		ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
@@ -321,7 +324,7 @@ static bool admin_try_request(struct admin *a, struct admin_conn *c)
 	c->buf[hlen + clen] = 0;
 	admin_route(a->ctx, &req, &resp);
 send:
-	admin_send(c->fd, &resp);
+	admin_send(c->fd, &resp, req.method && !strcmp(req.method, "HEAD"));
 	free(resp.body.p);
 	return true;
 }
@@ -349,6 +352,7 @@ void admin_on_event(struct admin *a)
 					continue;
 				}
 				a->conns[s]->fd = fd;
+				a->conns[s]->opened = time(NULL);
 				ev.data.u32 = s;
 				epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
 			}
@@ -373,6 +377,16 @@ void admin_on_event(struct admin *a)
 				admin_close(a, slot);
 		}
 	}
+}
+
+void admin_tick(struct admin *a)
+{
+	time_t now = time(NULL);
+
+	/* A client that connects and never finishes its request must not hold a slot. */
+	for (int s = 0; s < ADMIN_MAX_CONNS; s++)
+		if (a->conns[s] && now - a->conns[s]->opened > ADMIN_IDLE_S)
+			admin_close(a, s);
 }
 
 void admin_stop(struct admin *a)

@@ -37,6 +37,9 @@ int admin_fd(const struct admin *a);
 /* admin_on_event() - accept, read and answer whatever is ready; never blocks for long. */
 void admin_on_event(struct admin *a);
 
+/* admin_tick() - close connections whose request did not arrive in time; call about once a second. */
+void admin_tick(struct admin *a);
+
 /* admin_stop() - close the listener and every connection (and remove a unix socket file). */
 void admin_stop(struct admin *a);
 

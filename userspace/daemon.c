@@ -267,6 +267,7 @@ int daemon_run(const struct daemon_opts *opts)
 		}
 		if (admin)
 			admin_on_event(d.admin);
+		admin_tick(d.admin);
 		if (d.l4)
 			l4_tick(d.l4);
 	}
