@@ -70,19 +70,23 @@ progress() { echo "l4: $*" >&2; }
 eval "$("$ROOT/tools/topo.sh" env "$P")"
 
 # Backends are reached through permanent neighbour entries: the sink sits between
-# the lb and the backends, and a forwarder must never wait on ARP mid-measurement.
+# the lb and the backends, and a forwarder must never wait on ARP / ND mid-measurement.
 for i in 1 2 3; do
 	eval "ip -n $NS_LB neigh replace \$BE${i}_IP4 lladdr \$MAC_BE$i dev $IF_LB_OUT nud permanent"
+	eval "ip -n $NS_LB -6 neigh replace \$BE${i}_IP6 lladdr \$MAC_BE$i dev $IF_LB_OUT nud permanent"
 done
 
-gen() {  # gen NAME COUNT_NS COUNT_DEV [l4_gen options...]: one measurement, prints counted pps
-	local name=$1 cns=$2 cdev=$3 line; shift 3
+# gen NAME FAMILY COUNT_NS COUNT_DEV [l4_gen options...]: one measurement; sets GEN_PPS (empty on failure).
+gen() {
+	local name=$1 fam=$2 cns=$3 cdev=$4 src=$CLI4 dst=$VIP4 line; shift 4
+	[ "$fam" = 6 ] && src=$CLI6 dst=$VIP6
+	GEN_PPS=
 	line=$("$GEN" --gen-ns "$NS_CLI" --gen-dev "$IF_CLI" --src-mac "$MAC_CLI" --dst-mac "$MAC_LB_IN" \
-		--src "$CLI4" --dst "$VIP4" --dport 80 --flows "$FLOWS" --cpu "$GEN_CPU" \
-		--duration "$DURATION" --count-ns "$cns" --count-dev "$cdev" "$@")
+		--src "$src" --dst "$dst" --dport 80 --flows "$FLOWS" --cpu "$GEN_CPU" \
+		--duration "$DURATION" --count-ns "$cns" --count-dev "$cdev" "$@") || true
 	echo "$name $line" >>"$RAW"
-	progress "$name: $line"
-	sed -n 's/.*chunk_p90=\([0-9]*\).*/\1/p' <<<"$line"
+	progress "$name: ${line:-failed}"
+	GEN_PPS=$(sed -n 's/.*chunk_p90=\([0-9]*\).*/\1/p' <<<"$line")
 }
 
 # out LINE: a result line, on stdout for run.sh and kept for the table printed at the end.
@@ -91,23 +95,32 @@ out() {
 	echo "$*" >>"$OUT/l4.tsv"
 }
 
+# figure NAME BASELINE: GEN_PPS as figure NAME, and NAME_ns, the lb's own ns/packet over the
+# XDP_DROP figure BASELINE (xdp_drop or xdp_drop6) when there is one.
 declare -A PPS
-figure() {  # figure NAME PPS: the pps figure, and the lb's own ns/packet once the XDP_DROP baseline is known
-	PPS[$1]=$2
-	out "figure l4.$1 $2 pps"
-	if [ "$1" != xdp_drop ] && [ -n "${PPS[xdp_drop]:-}" ] && [ "$2" -gt 0 ]; then
-		out "$(awk -v n="$1" -v x="$2" -v d="${PPS[xdp_drop]}" 'BEGIN { printf "figure l4.%s_ns %.1f ns/packet", n, 1e9 / x - 1e9 / d }')"
+figure() {
+	local name=$1 base=${2:-}
+	[ -n "$GEN_PPS" ] && [ "$GEN_PPS" -gt 0 ] || return 0
+	PPS[$name]=$GEN_PPS
+	out "figure l4.$name $GEN_PPS pps"
+	if [ -n "$base" ] && [ -n "${PPS[$base]:-}" ]; then
+		out "$(awk -v n="$name" -v x="$GEN_PPS" -v d="${PPS[$base]}" \
+			'BEGIN { printf "figure l4.%s_ns %.1f ns/packet", n, 1e9 / x - 1e9 / d }')"
 	fi
 }
 
-# (1) XDP_DROP at the lb: the most any XDP program there can take from this generator.
-figure xdp_drop "$(gen xdp_drop "$NS_LB" "$IF_LB_IN")"
-# (2) The plain forwarders: new MACs + redirect to the backend side, and XDP_TX back to the client.
-figure xdp_fwd "$(gen xdp_fwd "$NS_NET" "$IF_NET_UP" --lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog fwd \
-	--fwd-dev "$IF_LB_OUT" --fwd-src "$MAC_LB_OUT" --fwd-dst "$MAC_BE1")"
-figure xdp_tx "$(gen xdp_tx "$NS_CLI" "$IF_CLI" --lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog reflect)"
+fwd_opts=(--lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog fwd --fwd-dev "$IF_LB_OUT" --fwd-src "$MAC_LB_OUT" --fwd-dst "$MAC_BE1")
 
-# (3) The kernel's own forwarding with nftables DNAT over the 3 backends.
+# (1) XDP_DROP at the lb: the most any XDP program there can take from this generator.
+gen xdp_drop 4 "$NS_LB" "$IF_LB_IN"; figure xdp_drop
+# (2) The plain forwarders: new MACs + redirect to the backend side, and XDP_TX back to the client.
+gen xdp_fwd 4 "$NS_NET" "$IF_NET_UP" "${fwd_opts[@]}"; figure xdp_fwd xdp_drop
+gen xdp_tx 4 "$NS_CLI" "$IF_CLI" --lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog reflect; figure xdp_tx xdp_drop
+# The same over IPv6 (74-byte frames).
+gen xdp_drop6 6 "$NS_LB" "$IF_LB_IN"; figure xdp_drop6
+gen xdp_fwd6 6 "$NS_NET" "$IF_NET_UP" "${fwd_opts[@]}"; figure xdp_fwd6 xdp_drop6
+
+# (3) The kernel's own forwarding with nftables DNAT over the 3 backends (IPv4, then IPv6).
 ip netns exec "$NS_LB" sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1 2>/dev/null || true
 ip netns exec "$NS_LB" nft -f - <<EOF
 table ip sl_bench {
@@ -116,14 +129,24 @@ table ip sl_bench {
 		ip daddr $VIP4 tcp dport 80 dnat to numgen inc mod 3 map { 0 : $BE1_IP4, 1 : $BE2_IP4, 2 : $BE3_IP4 }
 	}
 }
+table ip6 sl_bench6 {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip6 daddr $VIP6 tcp dport 80 dnat to numgen inc mod 3 map { 0 : $BE1_IP6, 1 : $BE2_IP6, 2 : $BE3_IP6 }
+	}
+}
 EOF
-figure nft_dnat "$(gen nft_dnat "$NS_NET" "$IF_NET_UP")"
+gen nft_dnat 4 "$NS_NET" "$IF_NET_UP"; figure nft_dnat xdp_drop
+gen nft_dnat6 6 "$NS_NET" "$IF_NET_UP"; figure nft_dnat6 xdp_drop6
 ip netns exec "$NS_LB" nft delete table ip sl_bench
+ip netns exec "$NS_LB" nft delete table ip6 sl_bench6
 
-# (4) Sluice: sluiced loads sl_lb on the lb's interfaces and fills the maps: 1 VIP, 3 backends
-# (100/100/50), forwarding ipip, then L2 DSR. Nothing but the config differs between the two.
-sluice() {  # sluice FORWARDING: prints the figure's pps, or nothing if sluiced did not come up
-	local fwd=$1 ready=0 pps=
+# (4) Sluice: sluiced loads sl_lb on the lb's interfaces and fills the maps: an IPv4 and an
+# IPv6 VIP, 3 backends each (100/100/50); forwarding ipip (IPv6-in-IPv6 for the IPv6 VIP),
+# then L2 DSR. Nothing but the config differs between the two.
+# sluice FORWARDING: starts sluiced (SLUICED_PID, for the EXIT trap); 0 once sl_lb is attached.
+sluice_start() {
+	local fwd=$1 _
 	cat >"$OUT/l4-sluiced-$fwd.yaml" <<EOF
 workers: 1
 admin:
@@ -142,6 +165,14 @@ l4:
         - { address: $BE1_IP4, weight: 100 }
         - { address: $BE2_IP4, weight: 100 }
         - { address: $BE3_IP4, weight: 50 }
+    - name: bench6
+      address: $VIP6
+      port: 80
+      protocol: tcp
+      backends:
+        - { address: $BE1_IP6, weight: 100 }
+        - { address: $BE2_IP6, weight: 100 }
+        - { address: $BE3_IP6, weight: 50 }
 EOF
 	# Control plane on CPU 0, out of the measured core's way (it is idle during the run anyway).
 	nsenter --net="/run/netns/$NS_LB" taskset -c 0 "$BUILD/sluiced" -c "$OUT/l4-sluiced-$fwd.yaml" \
@@ -149,45 +180,64 @@ EOF
 	SLUICED_PID=$!
 	for _ in $(seq 50); do
 		kill -0 "$SLUICED_PID" 2>/dev/null || break
-		if ip -n "$NS_LB" link show "$IF_LB_IN" | grep -q xdp && [ -e "$PIN/sl_lb" ]; then ready=1; break; fi
+		if ip -n "$NS_LB" link show "$IF_LB_IN" | grep -q xdp && [ -e "$PIN/sl_lb" ]; then
+			sleep 0.5  # rings are written right after the attach
+			return 0
+		fi
 		sleep 0.1
 	done
-	if [ $ready = 1 ]; then
-		sleep 0.5  # rings are written right after the attach
-		pps=$(gen "sluice_$fwd" "$NS_NET" "$IF_NET_UP")
-		# Cross-check: sl_lb's own per-VIP counter saw at least what the sink counted.
-		if [ -x "$BUILD/sluicectl" ]; then
-			"$BUILD/sluicectl" -s "unix:$OUT/admin.sock" --json stats >"$OUT/l4-sluiced-$fwd.stats.json" 2>/dev/null &&
-				progress "sluice_$fwd: sl_lb VIP packets $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vips"][0]["stats"]["packets"])' "$OUT/l4-sluiced-$fwd.stats.json" 2>/dev/null || echo '?') (warm-up included)"
-		fi
-	else
-		progress "sluiced ($fwd) did not attach sl_lb (log: $OUT/l4-sluiced-$fwd.log)"
-		sed 's/^/l4:   /' "$OUT/l4-sluiced-$fwd.log" | tail -5 >&2
+	progress "sluiced ($fwd) did not attach sl_lb (log: $OUT/l4-sluiced-$fwd.log)"
+	sed 's/^/l4:   /' "$OUT/l4-sluiced-$fwd.log" | tail -5 >&2
+	return 1
+}
+
+sluice_stop() {
+	local fwd=$1
+	# Cross-check: sl_lb's own per-VIP counters saw at least what the sink counted.
+	if [ -x "$BUILD/sluicectl" ] &&
+	   "$BUILD/sluicectl" -s "unix:$OUT/admin.sock" --json stats >"$OUT/l4-sluiced-$fwd.stats.json" 2>/dev/null; then
+		progress "sluice_$fwd: sl_lb VIP packets (warm-up included): $(/usr/bin/python3 - \
+			"$OUT/l4-sluiced-$fwd.stats.json" 2>/dev/null <<'PY' || echo '?'
+import json, sys
+print(", ".join("%s %d" % (v["name"], v["stats"]["packets"]) for v in json.load(open(sys.argv[1]))["vips"]))
+PY
+)"
 	fi
 	kill "$SLUICED_PID" 2>/dev/null || true
 	wait "$SLUICED_PID" 2>/dev/null || true
 	SLUICED_PID=
 	rm -rf "$PIN"   # the next run starts from empty maps
-	echo "$pps"
+}
+
+sluice_ratios() {  # sluice_ratios NAME PEER_SUFFIX
+	local n=$1 s=$2
+	[ -n "${PPS[$n]:-}" ] || return 0
+	out "ratio $n/xdp_fwd$s l4.$n l4.xdp_fwd$s >=0.90"
+	[ -z "$s" ] && out "ratio $n/xdp_tx l4.$n l4.xdp_tx >=0.90"
+	out "ratio $n/nft_dnat$s l4.$n l4.nft_dnat$s >=5"
+	out "ratio $n/xdp_drop$s l4.$n l4.xdp_drop$s -"
+	out "ratio lb_ns:nft_dnat$s/$n l4.nft_dnat${s}_ns l4.${n}_ns >=5"
+	out "ratio lb_ns:$n/xdp_fwd$s l4.${n}_ns l4.xdp_fwd${s}_ns -"
 }
 
 if [ -x "$BUILD/sluiced" ]; then
 	for fwd in ipip dsr; do
-		pps=$(sluice "$fwd")
-		[ -n "$pps" ] || continue
-		figure "sluice_$fwd" "$pps"
-		out "ratio sluice_$fwd/xdp_fwd l4.sluice_$fwd l4.xdp_fwd >=0.90"
-		out "ratio sluice_$fwd/xdp_tx l4.sluice_$fwd l4.xdp_tx >=0.90"
-		out "ratio sluice_$fwd/nft_dnat l4.sluice_$fwd l4.nft_dnat >=5"
-		out "ratio sluice_$fwd/xdp_drop l4.sluice_$fwd l4.xdp_drop -"
-		out "ratio lb_ns:nft_dnat/sluice_$fwd l4.nft_dnat_ns l4.sluice_${fwd}_ns >=5"
-		out "ratio lb_ns:sluice_$fwd/xdp_fwd l4.sluice_${fwd}_ns l4.xdp_fwd_ns -"
+		if sluice_start "$fwd"; then
+			gen "sluice_$fwd" 4 "$NS_NET" "$IF_NET_UP"; figure "sluice_$fwd" xdp_drop
+			if [ "$fwd" = ipip ]; then
+				gen sluice_ipip6 6 "$NS_NET" "$IF_NET_UP"; figure sluice_ipip6 xdp_drop6
+			fi
+		fi
+		sluice_stop "$fwd"
 	done
+	sluice_ratios sluice_ipip ""
+	sluice_ratios sluice_dsr ""
+	sluice_ratios sluice_ipip6 6
 else
 	progress "build/sluiced missing: Sluice not measured"
 fi
 out "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
-out "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames, 60-byte TCP ACK frames = 64 on a wire, $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop), the lb's own cost; $DURATION s per figure"
+out "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames: IPv4 60-byte TCP ACK frames = 64 on a wire, IPv6 74 bytes; $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop of the same family), the lb's own cost; $DURATION s per figure"
 
 # The same as a table on stderr, ratios computed from this run's figures.
 awk '
@@ -196,10 +246,10 @@ awk '
 	END {
 		printf "\n%-22s %14s  %s\n", "figure", "value", "unit"
 		for (i = 1; i <= n; i++) printf "%-22s %14.1f  %s\n", order[i], v[order[i]], u[order[i]]
-		printf "\n%-30s %8s  %s\n", "ratio", "value", "target"
+		printf "\n%-34s %8s  %s\n", "ratio", "value", "target"
 		for (i = 1; i <= m; i++) {
 			split(r[i], f, " ")
 			if ((f[3] in v) && (f[4] in v) && v[f[4]] > 0)
-				printf "%-30s %8.3f  %s\n", f[2], v[f[3]] / v[f[4]], f[5]
+				printf "%-34s %8.3f  %s\n", f[2], v[f[3]] / v[f[4]], f[5]
 		}
 	}' "$OUT/l4.tsv" >&2
