@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,24 @@ int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint1
 			memmove(q->s, q->s + q->head, (q->tail - q->head) * sizeof(*q->s));
 			q->tail -= q->head;
 			q->head = 0;
+		} else if (q->inflight) {
+			/*
+			 * The send in flight reads inline bytes out of the segments themselves:
+			 * the array it saw must outlive it. Copy instead of realloc, and free the
+			 * old array when the send completes.
+			 */
+			uint32_t cap = q->cap * 2;
+			struct seg *n = malloc(cap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			memcpy(n, q->s, q->tail * sizeof(*n));
+			if (q->old)
+				free(q->s);   /* an intermediate copy: the kernel never saw it */
+			else
+				q->old = q->s;
+			q->s = n;
+			q->cap = cap;
 		} else if (grow((void **)&q->s, &q->cap, sizeof(*q->s))) {
 			return -ENOMEM;
 		}
@@ -466,6 +485,8 @@ static void on_recv(struct worker *w, struct conn *c, const struct io_uring_cqe 
 static void on_send(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
 {
 	c->out.inflight = false;
+	free(c->out.old);
+	c->out.old = NULL;
 	if (c->dead)
 		return;
 	if (cqe->res < 0) {
@@ -718,6 +739,8 @@ static void *worker_run(void *arg)
 	for (uint32_t i = 0; i < w->n_conns; i++)
 		if (w->conns[i]->used && !w->conns[i]->dead)
 			conn_close(w, w->conns[i]);
+	wgen_put(w, w->cur);   /* closes pooled connections: on this thread, the ring's only submitter */
+	w->cur = NULL;
 	io_uring_submit(&w->ring);
 	for (int spins = 0; spins < 100; spins++) {
 		struct io_uring_cqe *cqe;
@@ -766,21 +789,27 @@ static int listen_socket(const struct cfg_sockaddr *a)
 	return fd;
 }
 
-/* worker_main_start() - ring, buffers, listeners and logs, then the thread. 0 or -errno (logged). */
-int worker_main_start(struct worker *w)
+/*
+ * worker_ring_init() - the ring is made by the thread that uses it: SINGLE_ISSUER
+ * and DEFER_TASKRUN tie it to its creator, and completion work then runs only
+ * when this thread waits for it (no interrupting task work). 0 or -errno (logged).
+ */
+static int worker_ring_init(struct worker *w)
 {
 	struct io_uring_params p;
 	int err;
 
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 		  IORING_SETUP_CQSIZE;
 	p.cq_entries = 16384;
 	err = io_uring_queue_init_params(2048, &w->ring, &p);
 	if (err) {
-		/* older kernels: plain ring */
+		/* older kernels: no DEFER_TASKRUN */
 		memset(&p, 0, sizeof(p));
-		err = io_uring_queue_init(2048, &w->ring, 0);
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = 16384;
+		err = io_uring_queue_init_params(2048, &w->ring, &p);
 		if (err) {
 			log_err("l7 worker %u: io_uring: %s", w->id, strerror(-err));
 			return err;
@@ -789,26 +818,47 @@ int worker_main_start(struct worker *w)
 	err = bufring_init(&w->br, &w->ring, 1, WORKER_BUF_COUNT, WORKER_BUF_SIZE);
 	if (err) {
 		log_err("l7 worker %u: buffer ring: %s", w->id, strerror(-err));
-		goto err_ring;
+		io_uring_queue_exit(&w->ring);
+		return err;
 	}
+	w->ring_ok = true;
+	return 0;
+}
+
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+
+	w->start_err = worker_ring_init(w);
+	sem_post(&w->started);
+	if (w->start_err)
+		return NULL;
+	return worker_run(w);
+}
+
+/* worker_main_start() - listeners and logs here, then the thread (which makes its ring). 0 or -errno (logged). */
+int worker_main_start(struct worker *w)
+{
+	int err;
+
 	w->n_ls = w->l7->n_ls;
 	w->ls = calloc(w->n_ls ? w->n_ls : 1, sizeof(*w->ls));
 	w->logs = calloc(w->n_ls ? w->n_ls : 1, sizeof(*w->logs));
 	if (!w->ls || !w->logs) {
 		err = -ENOMEM;
-		goto err_bufs;
+		goto err_destroy;
+	}
+	for (size_t i = 0; i < w->n_ls; i++) {
+		w->ls[i].fd = -1;
+		w->logs[i].fd = -1;
 	}
 	for (size_t i = 0; i < w->n_ls; i++) {
 		const struct cfg_listener *l = w->l7->ls[i].cfg;
 
-		w->ls[i].fd = -1;
-		w->logs[i].fd = -1;
-		if (l->mode != CFG_MODE_REVERSE)
-			continue;   /* forward proxy listeners are served elsewhere */
 		err = listen_socket(&l->listen);
 		if (err < 0) {
 			log_err("listener %s: %s: %s", l->name, l->listen.text, strerror(-err));
-			goto err_bufs;
+			goto err_destroy;
 		}
 		w->ls[i].fd = err;
 		if (l->access_log.path) {
@@ -821,7 +871,7 @@ int worker_main_start(struct worker *w)
 				err = w->logs[i].fd < 0 ? -errno : -ENOMEM;
 				log_err("listener %s: access log %s: %s", l->name, l->access_log.path,
 					strerror(-err));
-				goto err_bufs;
+				goto err_destroy;
 			}
 		}
 	}
@@ -831,18 +881,22 @@ int worker_main_start(struct worker *w)
 	worker_sync_gen(w);
 	if (!w->cur) {
 		err = -ENOMEM;
-		goto err_bufs;
+		goto err_destroy;
 	}
-	err = -pthread_create(&w->thread, NULL, worker_run, w);
+	sem_init(&w->started, 0, 0);
+	err = -pthread_create(&w->thread, NULL, worker_thread, w);
 	if (err)
-		goto err_bufs;
+		goto err_destroy;
+	sem_wait(&w->started);
+	if (w->start_err) {
+		err = w->start_err;
+		pthread_join(w->thread, NULL);
+		goto err_destroy;
+	}
 	return 0;
 
-err_bufs:
+err_destroy:
 	worker_destroy(w);
-	return err;
-err_ring:
-	io_uring_queue_exit(&w->ring);
 	return err;
 }
 
@@ -877,6 +931,9 @@ void worker_destroy(struct worker *w)
 	free(w->nobufs);
 	w->conns = NULL;
 	w->n_conns = 0;
-	bufring_free(&w->br, &w->ring);
-	io_uring_queue_exit(&w->ring);
+	if (w->ring_ok) {
+		bufring_free(&w->br, &w->ring);
+		io_uring_queue_exit(&w->ring);
+		w->ring_ok = false;
+	}
 }

@@ -5,6 +5,7 @@
 
 #include <liburing.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +45,7 @@ struct outq {
 	struct iovec iov[SEND_IOV];
 	struct msghdr msg;
 	bool inflight;
+	struct seg *old;         /* the array a send in flight saw, when it had to grow */
 };
 
 struct inbuf {
@@ -163,6 +165,8 @@ struct worker {
 	bool stopping;
 	uint64_t stop_deadline;
 	int start_err;
+	bool ring_ok;
+	sem_t started;
 };
 
 /* worker.c: the loop and its I/O primitives, used by proxy.c */
