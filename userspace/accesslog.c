@@ -69,16 +69,34 @@ static void w_str(struct w *w, const char *s, int json)
 		w_esc(w, s, strlen(s), json);
 }
 
+/* log_time() - the timestamp text of @sec; formatted once per second per thread (strftime is not cheap). */
+static const char *log_time(enum cfg_log_format fmt, time_t sec)
+{
+	static __thread time_t last[2] = { -1, -1 };
+	static __thread char text[2][64];
+	int i = fmt == CFG_LOG_JSON;
+	struct tm tm;
+
+	if (last[i] != sec) {
+		if (i) {
+			gmtime_r(&sec, &tm);
+			strftime(text[i], sizeof(text[i]), "%Y-%m-%dT%H:%M:%S", &tm);
+		} else {
+			localtime_r(&sec, &tm);
+			strftime(text[i], sizeof(text[i]), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		}
+		last[i] = sec;
+	}
+	return text[i];
+}
+
 size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, char *out, size_t cap)
 {
 	struct w w = { .p = out, .cap = cap };
 	time_t sec = (time_t)(r->start_ms / 1000);
-	struct tm tm;
-	char ts[64];
+	const char *ts = log_time(fmt, sec);
 
 	if (fmt == CFG_LOG_JSON) {
-		gmtime_r(&sec, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 		w_fmt(&w, "{\"time\":\"%s.%03dZ\",\"client\":\"", ts, (int)(r->start_ms % 1000));
 		w_str(&w, r->client_ip, 1);
 		w_fmt(&w, "\",\"method\":\"%s\",\"uri\":\"", r->method);
@@ -101,8 +119,6 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_str(&w, r->cache ? r->cache : "-", 1);
 		w_put(&w, "\"}\n", 3);
 	} else {
-		localtime_r(&sec, &tm);
-		strftime(ts, sizeof(ts), "%d/%b/%Y:%H:%M:%S %z", &tm);
 		w_str(&w, r->client_ip, 0);
 		w_fmt(&w, " - - [%s] \"%s ", ts, r->method);
 		w_esc(&w, r->target, r->target_len, 0);

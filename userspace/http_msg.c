@@ -252,22 +252,31 @@ void http_msg_free_head(struct http_msg *m)
  */
 static int head_scan(struct http_msg *m, const char *data, size_t len)
 {
-	for (size_t i = 0; i < len && !m->scan_done; i++) {
-		char c = data[i];
+	const char *p = data, *end = data + len;
 
-		if (c == '\n') {
-			if (m->prev != '\r')
-				return -1;
-			if (!m->line_len && m->seen_line)
-				m->scan_done = true;   /* the empty line ending the head */
-			m->seen_line |= m->line_len > 0;
-			m->line_len = 0;
-		} else if (c != '\r') {
-			if (!m->line_len && m->seen_line && (c == ' ' || c == '\t'))
+	/* memchr jumps line to line: only the bytes around each LF are looked at */
+	while (p < end && !m->scan_done) {
+		const char *lf = memchr(p, '\n', (size_t)(end - p));
+		size_t n;
+
+		if (!lf) {
+			if (!m->line_len && m->seen_line && (*p == ' ' || *p == '\t'))
 				return -1;   /* obs-fold */
-			m->line_len++;
+			m->line_len += (uint32_t)(end - p);
+			m->prev = end[-1];
+			return 0;
 		}
-		m->prev = c;
+		if (lf == p ? m->prev != '\r' : lf[-1] != '\r')
+			return -1;   /* bare LF */
+		n = (size_t)(lf - p) + m->line_len;   /* this line, CR included, 0 for an empty one */
+		if (n && !m->line_len && m->seen_line && (*p == ' ' || *p == '\t'))
+			return -1;   /* obs-fold */
+		if (n <= 1 && m->seen_line)
+			m->scan_done = true;   /* the empty line ending the head */
+		m->seen_line |= n > 1;
+		m->line_len = 0;
+		m->prev = '\n';
+		p = lf + 1;
 	}
 	return 0;
 }

@@ -202,6 +202,40 @@ static void test_smuggling(void)
 	http_msg_free_head(&m);
 }
 
+/* feed_bytewise() - one byte per call: every check must hold across buffer boundaries. */
+static long feed_bytewise(const char *text)
+{
+	struct http_msg m = { 0 };
+	struct sink s = { 0 };
+	long total = 0;
+
+	http_msg_init(&m, HTTP_REQUEST, 16384, &hooks, &s);
+	for (size_t i = 0; text[i]; i++) {
+		long n = http_msg_feed(&m, text + i, 1);
+
+		if (n < 0) {
+			total = n;
+			break;
+		}
+		total += n;
+		if (http_msg_paused(&m))
+			break;
+	}
+	http_msg_free_head(&m);
+	return total;
+}
+
+static void test_split(void)
+{
+	ok(feed_bytewise("\r\nGET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n\r\n") > 0, "byte-by-byte request accepted");
+	ok(feed_bytewise("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") > 0,
+	   "byte-by-byte chunked body accepted");
+	is_int(feed_bytewise("GET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n\tcont\r\n\r\n"), -EBADMSG, "byte-by-byte obs-fold rejected");
+	is_int(feed_bytewise("GET / HTTP/1.1\r\nHost: h\nX: 1\r\n\r\n"), -EBADMSG, "byte-by-byte bare LF rejected");
+	is_int(feed_bytewise("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"),
+	       -EBADMSG, "byte-by-byte bad chunk terminator rejected");
+}
+
 static void test_limits(void)
 {
 	struct http_msg m = { 0 };
@@ -234,6 +268,7 @@ int main(void)
 	test_parse_and_rewrite();
 	test_bodies();
 	test_smuggling();
+	test_split();
 	test_limits();
 	return done_testing();
 }
