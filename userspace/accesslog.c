@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "accesslog.h"
@@ -90,6 +91,47 @@ static const char *log_time(enum cfg_log_format fmt, time_t sec)
 	return text[i];
 }
 
+static bool redacted(const struct accesslog_rec *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->n_redact; i++)
+		if (strlen(r->redact[i]) == len && !strncasecmp(r->redact[i], name, len))
+			return true;
+	return false;
+}
+
+/* w_capture() - the captured headers and bodies of a sampled request. */
+static void w_capture(struct w *w, const struct accesslog_rec *r, int json)
+{
+	const struct http_msg *m = r->head;
+
+	w_put(w, json ? ",\"request_headers\":{" : " req_headers=\"", json ? 20 : 14);
+	for (int i = 0; m && i < m->n_hdr; i++) {
+		bool red = redacted(r, http_name(m, i), m->hdr[i].name_len);
+
+		if (json) {
+			w_put(w, i ? ",\"" : "\"", i ? 2 : 1);
+			w_esc(w, http_name(m, i), m->hdr[i].name_len, 1);
+			w_put(w, "\":\"", 3);
+		} else {
+			if (i)
+				w_put(w, "; ", 2);
+			w_esc(w, http_name(m, i), m->hdr[i].name_len, 0);
+			w_put(w, ": ", 2);
+		}
+		if (red)
+			w_put(w, "[redacted]", 10);
+		else
+			w_esc(w, http_value(m, i), m->hdr[i].value_len, json);
+		if (json)
+			w_put(w, "\"", 1);
+	}
+	w_put(w, json ? "},\"request_body\":\"" : "\" req_body=\"", json ? 18 : 12);
+	w_esc(w, r->req_body, r->req_body_len, json);
+	w_put(w, json ? "\",\"response_body\":\"" : "\" resp_body=\"", json ? 19 : 13);
+	w_esc(w, r->resp_body, r->resp_body_len, json);
+	w_put(w, "\"", 1);
+}
+
 size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, char *out, size_t cap)
 {
 	struct w w = { .p = out, .cap = cap };
@@ -117,7 +159,10 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_str(&w, r->request_id, 1);
 		w_put(&w, "\",\"cache\":\"", 11);
 		w_str(&w, r->cache ? r->cache : "-", 1);
-		w_put(&w, "\"}\n", 3);
+		w_put(&w, "\"", 1);
+		if (r->req_body)
+			w_capture(&w, r, 1);
+		w_put(&w, "}\n", 2);
 	} else {
 		w_str(&w, r->client_ip, 0);
 		w_fmt(&w, " - - [%s] \"%s ", ts, r->method);
@@ -138,6 +183,8 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_str(&w, r->request_id, 0);
 		w_put(&w, " cache=", 7);
 		w_str(&w, r->cache ? r->cache : "-", 0);
+		if (r->req_body)
+			w_capture(&w, r, 0);
 		w_put(&w, "\n", 1);
 	}
 	return w.full ? 0 : w.len;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "http_msg.h"
 
 struct accesslog_rec {
 	const char *client_ip;
@@ -25,6 +26,12 @@ struct accesslog_rec {
 	int64_t total_ms;
 	const char *request_id;
 	const char *cache;         /* "-" until a cache exists */
+	/* body capture (a sampled request only): NULL = not captured */
+	const struct http_msg *head;       /* request head: its headers are logged */
+	char *const *redact;               /* header names whose values are logged as "[redacted]" */
+	size_t n_redact;
+	const char *req_body, *resp_body;
+	size_t req_body_len, resp_body_len;
 };
 
 /*

@@ -125,12 +125,16 @@ static const char *hdr_or_null(const struct http_msg *m, const char *name)
 static void log_request(struct worker *w, struct conn *c)
 {
 	struct wlog *lg = &w->logs[c->listener];
+	const struct cfg_access_log *al = &lcfg(w, c)->access_log;
 	struct accesslog_rec r;
-	char line[4096];
-	size_t n;
+	char small[4096], *line = small;
+	size_t n, cap = sizeof(small);
 
-	if (lg->fd < 0 || !c->req.start_ms)
+	if (lg->fd < 0 || !c->req.start_ms) {
+		free(c->req.cap);
+		c->req.cap = NULL;
 		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.client_ip = c->ip;
 	r.start_ms = c->req.start_wall_ms;
@@ -150,9 +154,39 @@ static void log_request(struct worker *w, struct conn *c)
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
 	r.cache = "-";
-	n = accesslog_format(lg->format, &r, line, sizeof(line));
+	if (c->req.cap) {
+		r.head = c->msg.head_done ? &c->msg : NULL;
+		r.redact = al->redact;
+		r.n_redact = al->n_redact;
+		r.req_body = c->req.cap;
+		r.req_body_len = c->req.cap_req;
+		r.resp_body = c->req.cap + c->req.cap_max;
+		r.resp_body_len = c->req.cap_resp;
+		/* escaping may grow a byte to six; headers are bounded by the head size */
+		cap += (size_t)c->req.cap_max * 12 + c->msg.len * 6;
+		line = malloc(cap);
+		if (!line)
+			return;
+	}
+	n = accesslog_format(lg->format, &r, line, cap);
 	if (n)
 		worker_log(w, c->listener, line, n);
+	if (line != small)
+		free(line);
+	free(c->req.cap);
+	c->req.cap = NULL;
+}
+
+/* capture() - keep the first bytes of a sampled request's body (@resp: of its response) for the log. */
+static void capture(struct conn *c, bool resp, const char *at, size_t len)
+{
+	uint32_t *have = resp ? &c->req.cap_resp : &c->req.cap_req;
+	size_t room = c->req.cap_max - *have;
+
+	if (len > room)
+		len = room;
+	memcpy(c->req.cap + (resp ? c->req.cap_max : 0) + *have, at, len);
+	*have += (uint32_t)len;
 }
 
 /* ---- the upstream side of a request ---- */
@@ -371,6 +405,11 @@ static int start_request(struct worker *w, struct conn *c)
 		return -1;
 	}
 	c->req.upstream = route_upstream(c->req.route, rnd(w));
+	if (l->access_log.body_bytes && c->req.route->log_body_sample && w->logs[c->listener].fd >= 0 &&
+	    rnd(w) % c->req.route->log_body_sample == 0) {
+		c->req.cap = malloc((size_t)l->access_log.body_bytes * 2);
+		c->req.cap_max = c->req.cap ? l->access_log.body_bytes : 0;
+	}
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
@@ -438,6 +477,8 @@ static int req_on_body(void *arg, const char *at, size_t len)
 		c->req.err_status = 413;
 		return -1;
 	}
+	if (c->req.cap)
+		capture(c, false, at, len);
 	if (c->peer)
 		out_body(c->peer, c, at, len);
 	return 0;
@@ -547,6 +588,8 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
 	if (reframe)
 		out_chunk_size(c, len);
+	if (c->req.cap)
+		capture(c, true, at, len);
 	out_body(c, u, at, len);
 	if (reframe)
 		outq_inline(&c->out, "\r\n", 2);
@@ -586,6 +629,7 @@ static void begin_request(struct worker *w, struct conn *c)
 {
 	struct wgen *wg = w->cur;
 
+	free(c->req.cap);
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.server = -1;
 	c->req.phase = PH_HEAD;
@@ -938,6 +982,8 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		c->req.wg = NULL;
 		free(c->req.fwd_head);
 		c->req.fwd_head = NULL;
+		free(c->req.cap);
+		c->req.cap = NULL;
 	} else {
 		upstream_unpool(c);
 	}

@@ -90,6 +90,8 @@ struct req {
 	const struct route *route;
 	struct wserver *last_srv;  /* for the access log */
 	int err_status;          /* set by a hook that rejected the message (413) */
+	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
+	uint32_t cap_max, cap_req, cap_resp;
 };
 
 struct conn {

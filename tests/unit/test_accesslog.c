@@ -38,5 +38,30 @@ int main(void)
 	line[n] = 0;
 	ok(strstr(line, "\"upstream\":\"-\",\"upstream_time\":null") != NULL, "no upstream: null time");
 	is_int(accesslog_format(CFG_LOG_COMBINED, &r, line, 40), 0, "a line that does not fit is dropped whole");
+	{
+		static const struct http_msg_hooks none = { 0 };
+		static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\nCookie: s=1\r\nX-A: \"q\"\r\n\r\n";
+		char *redact[] = { "authorization", "cookie" };
+		struct http_msg m;
+
+		http_msg_init(&m, HTTP_REQUEST, 4096, &none, NULL);
+		http_msg_feed(&m, req, sizeof(req) - 1);
+		r.head = &m;
+		r.redact = redact;
+		r.n_redact = 2;
+		r.req_body = "in\nput";
+		r.req_body_len = 6;
+		r.resp_body = "out";
+		r.resp_body_len = 3;
+		n = accesslog_format(CFG_LOG_COMBINED, &r, line, sizeof(line));
+		line[n] = 0;
+		ok(strstr(line, " req_headers=\"Host: h; Cookie: [redacted]; X-A: \\\"q\\\"\" req_body=\"in\\x0Aput\" resp_body=\"out\"\n"),
+		   "combined capture: headers redacted and escaped, bodies escaped");
+		n = accesslog_format(CFG_LOG_JSON, &r, line, sizeof(line));
+		line[n] = 0;
+		ok(strstr(line, ",\"request_headers\":{\"Host\":\"h\",\"Cookie\":\"[redacted]\",\"X-A\":\"\\\"q\\\"\"},"
+			  "\"request_body\":\"in\\u000aput\",\"response_body\":\"out\"}\n"), "JSON capture");
+		http_msg_free_head(&m);
+	}
 	return done_testing();
 }
