@@ -492,6 +492,7 @@ static int req_on_done(void *arg, struct http_msg *m)
 	if (c->peer && c->req.req_framing == HTTP_FRAME_CHUNKED)
 		outq_inline(&c->peer->out, "0\r\n\r\n", 5);
 	c->req.req_done = true;
+	conn_timer(c->w, c, TMR_NONE, 0);
 	return HPE_PAUSED;
 }
 
@@ -670,6 +671,9 @@ static void pump_client(struct worker *w, struct conn *c)
 			return;
 		}
 		c->req.bytes_in += (uint64_t)n;
+		if (c->req.phase == PH_PROXY && !c->req.req_done && n)
+			/* a request body that stops flowing is a slow client, not a slow server */
+			conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);
 		e->off += (uint32_t)n;
 		if (e->off == e->len) {
 			bufring_unref(&w->br, e->bid);
@@ -840,6 +844,10 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 {
 	struct conn *src = x->peer;
 
+	/* the server's response clock runs from the last request byte it was given */
+	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
+		conn_timer(w, x, TMR_UP_RESPONSE, src->req.wg->up[src->req.upstream].cfg->response_timeout_ms);
+
 	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
 	    !x->out.inflight) {
 		conn_close(w, x);
@@ -948,7 +956,7 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 {
 	switch (kind) {
 	case TMR_CLIENT_HEAD:
-		if (x->req.phase == PH_HEAD)
+		if (x->req.phase == PH_HEAD || (x->req.phase == PH_PROXY && !x->req.req_done))
 			client_error(w, x, 408);
 		else if (x->req.phase == PH_IDLE)
 			conn_close(w, x);

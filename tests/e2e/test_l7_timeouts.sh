@@ -59,6 +59,17 @@ EOP
 read -r _ st el <"$SL_TMP/slow"
 [ "$st" = 408 ] && awk "BEGIN{exit !($el >= 0.9 && $el <= 2.5)}"; ok $? "unfinished head: 408 after request_timeout ($(cat "$SL_TMP/slow"))"
 
+python3 - "$P" >"$SL_TMP/body" <<'EOP'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+t = time.time()
+s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")   # body stalls
+d = s.recv(4096)
+print(d.split(b"\r\n")[0].decode(), round(time.time() - t, 1))
+EOP
+read -r _ st el <"$SL_TMP/body"
+[ "$st" = 408 ] && awk "BEGIN{exit !($el >= 0.9 && $el <= 2.5)}"; ok $? "stalled request body: 408 after request_timeout ($(cat "$SL_TMP/body"))"
+
 python3 - "$P" >"$SL_TMP/idle" <<'EOP'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
