@@ -361,10 +361,8 @@ static int connect_upstream(struct worker *w, struct conn *c, int exclude)
 	}
 	if (!c->req.up_start_ms)
 		c->req.up_start_ms = w->now_ms;
-	if (!u->connecting) {
-		conn_timer(w, u, TMR_UP_RESPONSE, up->cfg->response_timeout_ms);
-		conn_send(w, u);
-	}
+	if (!u->connecting)
+		conn_send(w, u);   /* the response timer starts once the request is out (proxy_on_sent) */
 	return 0;
 }
 
@@ -844,9 +842,10 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 {
 	struct conn *src = x->peer;
 
-	/* the server's response clock runs from the last request byte it was given */
+	/* the server's response clock starts when it has the whole request */
 	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
-		conn_timer(w, x, TMR_UP_RESPONSE, src->req.wg->up[src->req.upstream].cfg->response_timeout_ms);
+		conn_timer(w, x, src->req.req_done && x->out.head == x->out.tail ? TMR_UP_RESPONSE : TMR_NONE,
+			   src->req.wg->up[src->req.upstream].cfg->response_timeout_ms);
 
 	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
 	    !x->out.inflight) {
@@ -874,7 +873,7 @@ void proxy_on_connect(struct worker *w, struct conn *u, int res)
 		conn_close(w, u);
 		return;
 	}
-	conn_timer(w, u, TMR_UP_RESPONSE, c->req.wg->up[c->req.upstream].cfg->response_timeout_ms);
+	conn_timer(w, u, TMR_NONE, 0);   /* connected: the response timer starts once the request is out */
 	conn_recv(w, u);
 	conn_send(w, u);
 }
