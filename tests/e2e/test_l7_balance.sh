@@ -22,6 +22,7 @@ l7:
         - { match: { path_prefix: /w }, upstream: wt }
         - { match: { path_prefix: /h }, upstream: hs }
         - { match: { path_prefix: /lc }, upstream: lc }
+        - { match: { path_prefix: /p2c }, upstream: p2c }
   upstreams:
     - name: rr
       balance: round_robin
@@ -36,6 +37,9 @@ l7:
     - name: lc
       balance: least_conn
       servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$B } ]
+    - name: p2c
+      balance: p2c
+      servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$B }, { address: 127.0.0.1:$C } ]
 EOC
 l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
@@ -60,4 +64,10 @@ sed 's/^/# /' "$SL_TMP/lc"
 [ "$(count_of "200 a" "$SL_TMP/lc")" -gt 0 ] && [ "$(count_of "200 b" "$SL_TMP/lc")" -gt 0 ] &&
 	[ $(( $(count_of "200 a" "$SL_TMP/lc") + $(count_of "200 b" "$SL_TMP/lc") )) = 100 ]
 ok $? "least_conn: both servers used, every request answered"
+
+l7_load "http://127.0.0.1:$P/p2c" 300 3 >"$SL_TMP/p2c"
+sed 's/^/# /' "$SL_TMP/p2c"
+pa=$(count_of "200 a" "$SL_TMP/p2c"); pb=$(count_of "200 b" "$SL_TMP/p2c"); pc=$(count_of "200 c" "$SL_TMP/p2c")
+[ $((pa + pb + pc)) = 300 ] && [ "$pa" -ge 30 ] && [ "$pb" -ge 30 ] && [ "$pc" -ge 30 ]
+ok $? "p2c: every server gets a share ($pa/$pb/$pc)"
 done_testing

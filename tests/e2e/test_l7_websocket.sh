@@ -55,6 +55,24 @@ grep -q "status HTTP/1.1 101" "$SL_TMP/out"; ok $? "101 Switching Protocols pass
 grep -q "upgrade True" "$SL_TMP/out"; ok $? "Upgrade header kept on the 101"
 grep -q "echo True" "$SL_TMP/out"; ok $? "20 messages echoed through the tunnel"
 grep -q "big True" "$SL_TMP/out"; ok $? "2 MB echoed through the tunnel (bigger than the buffers)"
+# a tunnel outlives a reload
+python3 - "$P" "$SLUICED_PID" >"$SL_TMP/out2" 2>&1 <<'EOP'
+import os, signal, socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+os.kill(int(sys.argv[2]), signal.SIGHUP)
+time.sleep(0.5)
+s.sendall(b"after-reload")
+got = buf.split(b"\r\n\r\n", 1)[1]
+while len(got) < 12:
+    got += s.recv(4096)
+print("reload", got == b"after-reload")
+EOP
+sed 's/^/# /' "$SL_TMP/out2"
+grep -q "reload True" "$SL_TMP/out2"; ok $? "an open tunnel keeps working across a reload"
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/after")
 [ "$code" = 200 ]; ok $? "normal requests still served"
 wait_for 3 grep -q '"GET /ws HTTP/1.1" 101' "$SL_TMP/access.log"; ok $? "tunnel logged with status 101"
