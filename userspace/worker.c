@@ -375,10 +375,18 @@ static void on_accept(struct worker *w, uint32_t li, const struct io_uring_cqe *
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		l->armed = false;
 	if (cqe->res < 0) {
-		if (cqe->res != -ECANCELED && cqe->res != -EBADF)
+		if (cqe->res == -EMFILE || cqe->res == -ENFILE || cqe->res == -ENOMEM || cqe->res == -ENOBUFS) {
+			/* out of descriptors: re-arming at once would spin; try again shortly */
+			if (!l->backoff_until)
+				log_warn("listener %s: accept: %s: pausing accepts", w->l7->ls[li].cfg->name,
+					 strerror(-cqe->res));
+			l->backoff_until = w->now_ms + 100;
+		} else if (cqe->res != -ECANCELED && cqe->res != -EBADF) {
 			log_warn("listener %s: accept: %s", w->l7->ls[li].cfg->name, strerror(-cqe->res));
+		}
 		return;
 	}
+	l->backoff_until = 0;
 	if (w->stopping) {
 		close(cqe->res);
 		return;
@@ -396,7 +404,7 @@ static void arm_accept(struct worker *w, uint32_t li)
 {
 	struct io_uring_sqe *sqe;
 
-	if (w->ls[li].armed || w->ls[li].fd < 0)
+	if (w->ls[li].armed || w->ls[li].fd < 0 || w->now_ms < w->ls[li].backoff_until)
 		return;
 	sqe = worker_sqe(w);
 	io_uring_prep_multishot_accept(sqe, w->ls[li].fd, NULL, NULL, SOCK_CLOEXEC);

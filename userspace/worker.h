@@ -125,6 +125,7 @@ struct conn {
 struct wlistener {
 	int fd;
 	bool armed;
+	uint64_t backoff_until;  /* accept failed for lack of descriptors: not before this (ms) */
 	struct sockaddr_storage ss;   /* unused: multishot accept without address */
 };
 
