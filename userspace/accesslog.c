@@ -42,6 +42,38 @@ static void w_fmt(struct w *w, const char *fmt, ...)
 		w->len += (size_t)n;
 }
 
+/* w_u64() - a decimal number without printf (a log line has several). */
+static void w_u64(struct w *w, uint64_t v)
+{
+	char b[24];
+	int i = sizeof(b);
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	w_put(w, b + i, sizeof(b) - (size_t)i);
+}
+
+/* w_secs() - milliseconds as seconds with three decimals ("1.234"), as nginx prints times. */
+static void w_secs(struct w *w, int64_t ms)
+{
+	char frac[4] = { '.', 0, 0, 0 };
+
+	if (ms < 0)
+		ms = 0;
+	w_u64(w, (uint64_t)ms / 1000);
+	frac[1] = (char)('0' + ms / 100 % 10);
+	frac[2] = (char)('0' + ms / 10 % 10);
+	frac[3] = (char)('0' + ms % 10);
+	w_put(w, frac, 4);
+}
+
+static void w_s(struct w *w, const char *s)
+{
+	w_put(w, s, strlen(s));
+}
+
 /* w_esc() - client-controlled text: quotes, backslashes and control bytes become \xHH (nginx style) or JSON escapes. */
 static void w_esc(struct w *w, const char *s, size_t n, int json)
 {
@@ -139,23 +171,42 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 	const char *ts = log_time(fmt, sec);
 
 	if (fmt == CFG_LOG_JSON) {
-		w_fmt(&w, "{\"time\":\"%s.%03dZ\",\"client\":\"", ts, (int)(r->start_ms % 1000));
+		w_s(&w, "{\"time\":\"");
+		w_s(&w, ts);
+		{   /* milliseconds, then the zone */
+			char f[5] = { '.', (char)('0' + r->start_ms % 1000 / 100),
+				      (char)('0' + r->start_ms % 100 / 10), (char)('0' + r->start_ms % 10), 'Z' };
+			w_put(&w, f, 5);
+		}
+		w_s(&w, "\",\"client\":\"");
 		w_str(&w, r->client_ip, 1);
-		w_fmt(&w, "\",\"method\":\"%s\",\"uri\":\"", r->method);
+		w_s(&w, "\",\"method\":\"");
+		w_s(&w, r->method);
+		w_s(&w, "\",\"uri\":\"");
 		w_esc(&w, r->target, r->target_len, 1);
-		w_fmt(&w, "\",\"protocol\":\"HTTP/1.%d\",\"status\":%d,\"bytes_in\":%llu,"
-		      "\"bytes_out\":%llu,\"referer\":\"", r->http_minor, r->status,
-		      (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out);
+		w_s(&w, "\",\"protocol\":\"HTTP/1.");
+		w_u64(&w, (uint64_t)r->http_minor);
+		w_s(&w, "\",\"status\":");
+		w_u64(&w, (uint64_t)r->status);
+		w_s(&w, ",\"bytes_in\":");
+		w_u64(&w, r->bytes_in);
+		w_s(&w, ",\"bytes_out\":");
+		w_u64(&w, r->bytes_out);
+		w_s(&w, ",\"referer\":\"");
 		w_str(&w, r->referer, 1);
 		w_put(&w, "\",\"user_agent\":\"", 16);
 		w_str(&w, r->user_agent, 1);
 		w_put(&w, "\",\"upstream\":\"", 14);
 		w_str(&w, r->upstream, 1);
-		if (r->upstream_ms >= 0)
-			w_fmt(&w, "\",\"upstream_time\":%.3f", (double)r->upstream_ms / 1000);
-		else
+		if (r->upstream_ms >= 0) {
+			w_s(&w, "\",\"upstream_time\":");
+			w_secs(&w, r->upstream_ms);
+		} else {
 			w_put(&w, "\",\"upstream_time\":null", 22);
-		w_fmt(&w, ",\"request_time\":%.3f,\"request_id\":\"", (double)r->total_ms / 1000);
+		}
+		w_s(&w, ",\"request_time\":");
+		w_secs(&w, r->total_ms);
+		w_s(&w, ",\"request_id\":\"");
 		w_str(&w, r->request_id, 1);
 		w_put(&w, "\",\"cache\":\"", 11);
 		w_str(&w, r->cache ? r->cache : "-", 1);
@@ -165,21 +216,35 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_put(&w, "}\n", 2);
 	} else {
 		w_str(&w, r->client_ip, 0);
-		w_fmt(&w, " - - [%s] \"%s ", ts, r->method);
+		w_s(&w, " - - [");
+		w_s(&w, ts);
+		w_s(&w, "] \"");
+		w_s(&w, r->method);
+		w_put(&w, " ", 1);
 		w_esc(&w, r->target, r->target_len, 0);
-		w_fmt(&w, " HTTP/1.%d\" %d %llu \"", r->http_minor, r->status,
-		      (unsigned long long)r->bytes_out);
+		w_s(&w, " HTTP/1.");
+		w_u64(&w, (uint64_t)r->http_minor);
+		w_s(&w, "\" ");
+		w_u64(&w, (uint64_t)r->status);
+		w_put(&w, " ", 1);
+		w_u64(&w, r->bytes_out);
+		w_s(&w, " \"");
 		w_str(&w, r->referer, 0);
 		w_put(&w, "\" \"", 3);
 		w_str(&w, r->user_agent, 0);
 		w_put(&w, "\" upstream=", 11);
 		w_str(&w, r->upstream, 0);
-		if (r->upstream_ms >= 0)
-			w_fmt(&w, " urt=%.3f", (double)r->upstream_ms / 1000);
-		else
+		if (r->upstream_ms >= 0) {
+			w_s(&w, " urt=");
+			w_secs(&w, r->upstream_ms);
+		} else {
 			w_put(&w, " urt=-", 6);
-		w_fmt(&w, " rt=%.3f in=%llu rid=", (double)r->total_ms / 1000,
-		      (unsigned long long)r->bytes_in);
+		}
+		w_s(&w, " rt=");
+		w_secs(&w, r->total_ms);
+		w_s(&w, " in=");
+		w_u64(&w, r->bytes_in);
+		w_s(&w, " rid=");
 		w_str(&w, r->request_id, 0);
 		w_put(&w, " cache=", 7);
 		w_str(&w, r->cache ? r->cache : "-", 0);
