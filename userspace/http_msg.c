@@ -2,7 +2,6 @@
 /* llhttp glue: head collection, body streaming hooks, and head rewriting for both directions. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,21 +387,25 @@ static void out_str(struct out *o, const char *s)
 	out_put(o, s, strlen(s));
 }
 
-static void out_fmt(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_fmt(struct out *o, const char *fmt, ...)
+static void out_u64(struct out *o, uint64_t v)
 {
-	va_list ap;
-	int n;
+	char b[24];
+	int i = sizeof(b);
 
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->full = true;
-	else
-		o->len += (size_t)n;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_put(o, b + i, sizeof(b) - (size_t)i);
+}
+
+/* out_line() - "Name: value\r\n" without printf: heads are built on every request. */
+static void out_line(struct out *o, const char *name, const char *value)
+{
+	out_str(o, name);
+	out_put(o, ": ", 2);
+	out_str(o, value);
+	out_put(o, "\r\n", 2);
 }
 
 static void out_header(struct out *o, const struct http_msg *m, int i)
@@ -459,8 +462,11 @@ static void out_framing(struct out *o, const struct http_msg *m, enum http_frami
 {
 	if (f == HTTP_FRAME_CHUNKED)
 		out_str(o, "Transfer-Encoding: chunked\r\n");
-	else if (f == HTTP_FRAME_LENGTH)
-		out_fmt(o, "Content-Length: %llu\r\n", (unsigned long long)m->p.content_length);
+	else if (f == HTTP_FRAME_LENGTH) {
+		out_str(o, "Content-Length: ");
+		out_u64(o, m->p.content_length);
+		out_put(o, "\r\n", 2);
+	}
 }
 
 long http_build_request(const struct http_msg *m, const struct http_fwd *f, char *out, size_t cap)
@@ -480,7 +486,7 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 	else if (hi >= 0)
 		host = http_value(m, hi);
 	if (host)
-		out_fmt(&o, "Host: %s\r\n", host);
+		out_line(&o, "Host", host);
 	for (int i = 0; i < m->n_hdr; i++) {
 		if (name_is(m, i, "host") || name_is(m, i, "x-forwarded-for") ||
 		    name_is(m, i, "x-forwarded-proto") || name_is(m, i, "forwarded") ||
@@ -490,7 +496,7 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 			out_header(&o, m, i);
 	}
 	out_joined(&o, m, "X-Forwarded-For", f->client_ip);
-	out_fmt(&o, "X-Forwarded-Proto: %s\r\n", f->proto);
+	out_line(&o, "X-Forwarded-Proto", f->proto);
 	snprintf(fwd, sizeof(fwd), "for=%s%s%s;proto=%s", v6 ? "\"[" : "", f->client_ip,
 		 v6 ? "]\"" : "", f->proto);
 	if (hi >= 0 && !strpbrk(http_value(m, hi), "\";, ")) {
@@ -499,7 +505,7 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 	}
 	out_joined(&o, m, "Forwarded", fwd);
 	if (f->request_id && http_find(m, "x-request-id") < 0)
-		out_fmt(&o, "X-Request-Id: %s\r\n", f->request_id);
+		out_line(&o, "X-Request-Id", f->request_id);
 	if (f->via)
 		out_joined(&o, m, "Via", "1.1 sluice");
 	if (f->upgrade)
@@ -513,7 +519,15 @@ long http_build_response(const struct http_msg *m, const struct http_back *b, ch
 {
 	struct out o = { .p = out, .cap = cap };
 
-	out_fmt(&o, "HTTP/1.1 %03u ", m->p.status_code);
+	{
+		char st[13] = "HTTP/1.1 000 ";
+		unsigned int code = m->p.status_code % 1000;
+
+		st[9] = (char)('0' + code / 100);
+		st[10] = (char)('0' + code / 10 % 10);
+		st[11] = (char)('0' + code % 10);
+		out_put(&o, st, 13);
+	}
 	out_put(&o, http_target(m), m->target_len);
 	out_put(&o, "\r\n", 2);
 	for (int i = 0; i < m->n_hdr; i++) {
