@@ -327,17 +327,23 @@ int http_find(const struct http_msg *m, const char *name)
 
 bool http_is_hop(const char *name, size_t len)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
-		"content-length",   /* not hop-by-hop, but always re-written from the parsed framing */
-	};
-
-	if (len >= 6 && !strncasecmp(name, "proxy-", 6))
+	if (len > 6 && (name[0] | 0x20) == 'p' && !strncasecmp(name, "proxy-", 6))
 		return true;
-	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (strlen(hop[i]) == len && !strncasecmp(name, hop[i], len))
-			return true;
-	return false;
+	/* by length first: most headers are rejected without a compare */
+	switch (len) {
+	case 2:
+		return !strncasecmp(name, "te", 2);
+	case 7:
+		return !strncasecmp(name, "trailer", 7) || !strncasecmp(name, "upgrade", 7);
+	case 10:
+		return !strncasecmp(name, "connection", 10) || !strncasecmp(name, "keep-alive", 10);
+	case 14:   /* not hop-by-hop, but always re-written from the parsed framing */
+		return !strncasecmp(name, "content-length", 14);
+	case 17:
+		return !strncasecmp(name, "transfer-encoding", 17);
+	default:
+		return false;
+	}
 }
 
 /* named_by_connection() - does some Connection header list @name as a token? */
@@ -445,8 +451,8 @@ static bool name_is(const struct http_msg *m, int i, const char *name)
 	return m->hdr[i].name_len == n && !strncasecmp(http_name(m, i), name, n);
 }
 
-/* keep_header() - should header @i travel to the next hop? */
-static bool keep_header(const struct http_msg *m, int i, bool upgrade)
+/* keep_header() - should header @i travel to the next hop? @has_conn: the message has a Connection header. */
+static bool keep_header(const struct http_msg *m, int i, bool upgrade, bool has_conn)
 {
 	const char *name = http_name(m, i);
 	size_t n = m->hdr[i].name_len;
@@ -455,7 +461,7 @@ static bool keep_header(const struct http_msg *m, int i, bool upgrade)
 		return true;
 	if (http_is_hop(name, n))
 		return false;
-	return !named_by_connection(m, name, n);
+	return !has_conn || !named_by_connection(m, name, n);
 }
 
 static void out_framing(struct out *o, const struct http_msg *m, enum http_framing f)
@@ -469,13 +475,26 @@ static void out_framing(struct out *o, const struct http_msg *m, enum http_frami
 	}
 }
 
+static void fwd_add(char *buf, size_t *len, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n >= cap)
+		n = cap - *len - 1;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = 0;
+}
+
 long http_build_request(const struct http_msg *m, const struct http_fwd *f, char *out, size_t cap)
 {
 	struct out o = { .p = out, .cap = cap };
 	const char *host = NULL;
 	int hi = http_find(m, "host");
 	bool v6 = f->client_ip && strchr(f->client_ip, ':');
+	bool has_conn = http_find(m, "connection") >= 0;
 	char fwd[192];
+	size_t fl = 0;
 
 	out_str(&o, llhttp_method_name(m->p.method));
 	out_put(&o, " ", 1);
@@ -492,16 +511,21 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 		    name_is(m, i, "x-forwarded-proto") || name_is(m, i, "forwarded") ||
 		    (f->via && name_is(m, i, "via")))
 			continue;
-		if (keep_header(m, i, f->upgrade))
+		if (keep_header(m, i, f->upgrade, has_conn))
 			out_header(&o, m, i);
 	}
 	out_joined(&o, m, "X-Forwarded-For", f->client_ip);
 	out_line(&o, "X-Forwarded-Proto", f->proto);
-	snprintf(fwd, sizeof(fwd), "for=%s%s%s;proto=%s", v6 ? "\"[" : "", f->client_ip,
-		 v6 ? "]\"" : "", f->proto);
-	if (hi >= 0 && !strpbrk(http_value(m, hi), "\";, ")) {
-		size_t l = strlen(fwd);
-		snprintf(fwd + l, sizeof(fwd) - l, ";host=%s", http_value(m, hi));
+	/* for=IP;proto=P[;host=H]: pieces bounded so the buffer cannot overflow */
+	fwd_add(fwd, &fl, sizeof(fwd), "for=");
+	fwd_add(fwd, &fl, sizeof(fwd), v6 ? "\"[" : "");
+	fwd_add(fwd, &fl, sizeof(fwd), f->client_ip);
+	fwd_add(fwd, &fl, sizeof(fwd), v6 ? "]\"" : "");
+	fwd_add(fwd, &fl, sizeof(fwd), ";proto=");
+	fwd_add(fwd, &fl, sizeof(fwd), f->proto);
+	if (hi >= 0 && !strpbrk(http_value(m, hi), "\";, ") && m->hdr[hi].value_len < 100) {
+		fwd_add(fwd, &fl, sizeof(fwd), ";host=");
+		fwd_add(fwd, &fl, sizeof(fwd), http_value(m, hi));
 	}
 	out_joined(&o, m, "Forwarded", fwd);
 	if (f->request_id && http_find(m, "x-request-id") < 0)
@@ -518,6 +542,7 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 long http_build_response(const struct http_msg *m, const struct http_back *b, char *out, size_t cap)
 {
 	struct out o = { .p = out, .cap = cap };
+	bool has_conn = http_find(m, "connection") >= 0;
 
 	{
 		char st[13] = "HTTP/1.1 000 ";
@@ -533,7 +558,7 @@ long http_build_response(const struct http_msg *m, const struct http_back *b, ch
 	for (int i = 0; i < m->n_hdr; i++) {
 		if (b->via && name_is(m, i, "via"))
 			continue;
-		if (keep_header(m, i, b->upgrade))
+		if (keep_header(m, i, b->upgrade, has_conn))
 			out_header(&o, m, i);
 	}
 	if (b->via)

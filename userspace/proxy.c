@@ -111,8 +111,15 @@ static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
 
 static void make_request_id(struct worker *w, char *out, size_t cap)
 {
-	snprintf(out, cap, "%02x%06x%08llx", w->id & 0xff, rnd(w) & 0xffffff,
-		 (unsigned long long)(++w->rid_next));
+	static const char hex[] = "0123456789abcdef";
+	uint64_t v = (uint64_t)(w->id & 0xff) << 56 | (uint64_t)(rnd(w) & 0xffffff) << 32 | (++w->rid_next & 0xffffffff);
+
+	/* 16 hex digits: worker, random, sequence (unique per worker for 4 G requests) */
+	if (cap < 17)
+		return;
+	for (int i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
+	out[16] = 0;
 }
 
 static const char *hdr_or_null(const struct http_msg *m, const char *name)
