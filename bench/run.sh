@@ -77,9 +77,10 @@ for s in "${list[@]}"; do
 		wait $child
 		rc=$?
 		trap - INT TERM
+		skipwhy=$(grep -v "^[[:space:]]*$" "$base.log" | tail -1)
 		case $rc in
 		0) what="done" ;;
-		77) what="skipped ($(tail -1 "$base.log"))"; echo "skip" >>"$base.tsv" ;;
+		77) what="skipped${skipwhy:+ ($skipwhy)}"; echo "skip" >>"$base.tsv" ;;
 		*) what="FAILED rc=$rc (see ${base#"$ROOT"/}.log)"; status=1 ;;
 		esac
 		echo "[$i/${#list[@]}] $s rep $r/$REPS: $what in $((SECONDS - start)) s" >&2
