@@ -41,7 +41,29 @@ static void on_health(void *arg, bool up)
 	atomic_fetch_add(&gs->l7->weight_seq, 1);
 }
 
-static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg)
+/* prev_health() - the verdict the previous generation had for the same upstream and server address (true if none). */
+static bool prev_health(const struct l7_gen *old, const char *upstream, const char *server)
+{
+	if (!old)
+		return true;
+	for (size_t i = 0; i < old->cfg->l7.n_upstreams; i++) {
+		const struct cfg_upstream *up = &old->cfg->l7.upstreams[i];
+
+		if (strcmp(up->name, upstream))
+			continue;
+		for (size_t s = 0; s < up->n_servers; s++)
+			if (!strcmp(up->servers[s].addr.text, server))
+				return atomic_load(&old->srv[i][s].health_up);
+	}
+	return true;
+}
+
+/*
+ * gen_new() - a generation for @cfg. Health verdicts carry over from @old for
+ * servers that stay, so a reload does not send traffic to a server known down
+ * while its new checks warm up.
+ */
+static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct l7_gen *old)
 {
 	const struct cfg_l7 *c7 = &cfg->l7;
 	struct l7_gen *g = calloc(1, sizeof(*g));
@@ -73,7 +95,8 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg)
 			struct gen_server *gs = &g->srv[i][s];
 
 			atomic_init(&gs->weight, up->servers[s].weight);
-			atomic_init(&gs->health_up, true);   /* up until the checker says otherwise */
+			atomic_init(&gs->health_up, up->health.type == CFG_HEALTH_NONE ||
+				    prev_health(old, up->name, up->servers[s].addr.text));
 			gs->health_id = -1;
 			gs->l7 = l7;
 		}
@@ -125,7 +148,7 @@ struct l7 *l7_start(const struct cfg *cfg)
 	for (size_t i = 0; i < c7->n_upstreams && !l7->health; i++)
 		if (c7->upstreams[i].health.type != CFG_HEALTH_NONE)
 			l7->health = health_new();
-	g = gen_new(l7, cfg);
+	g = gen_new(l7, cfg, NULL);
 	if (!g)
 		goto err_free;
 	atomic_store(&l7->cur, g);
@@ -182,7 +205,7 @@ int l7_reload(struct l7 *l7, const struct cfg *cfg)
 			log_warn("reload: listener %s is new: it opens on restart", cfg->l7.listeners[j].name);
 	}
 	pthread_mutex_lock(&l7->lock);
-	g = gen_new(l7, cfg);
+	g = gen_new(l7, cfg, atomic_load(&l7->cur));
 	if (!g) {
 		pthread_mutex_unlock(&l7->lock);
 		return -ENOMEM;

@@ -50,6 +50,10 @@ sleep 1
 l7_load "$U/h" 100 2 >"$SL_TMP/h1"
 sed 's/^/# /' "$SL_TMP/h1"
 [ "$(count_of "200 a" "$SL_TMP/h1")" = 100 ]; ok $? "failing health check: server out of rotation"
+kill -HUP "$SLUICED_PID"; sleep 0.2
+l7_load "$U/h" 100 2 >"$SL_TMP/h1r"
+sed 's/^/# /' "$SL_TMP/h1r"
+[ "$(count_of "200 a" "$SL_TMP/h1r")" = 100 ]; ok $? "a reload keeps the down verdict while the new checks warm up"
 curl -s -m 2 "http://127.0.0.1:$B/well" >/dev/null
 sleep 1
 l7_load "$U/h" 100 2 >"$SL_TMP/h2"
