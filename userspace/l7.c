@@ -271,3 +271,23 @@ void l7_reopen_logs(struct l7 *l7)
 	if (l7)
 		atomic_fetch_add(&l7->log_seq, 1);
 }
+
+void l7_stats_get(struct l7 *l7, struct l7_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; l7 && i < l7->n_workers; i++) {
+		struct worker *w = &l7->w[i];
+
+		out->conns_accepted += atomic_load_explicit(&w->st_accepted, memory_order_relaxed);
+		out->requests += atomic_load_explicit(&w->st_requests, memory_order_relaxed);
+		for (int c = 0; c < 6; c++)
+			out->responses[c] += atomic_load_explicit(&w->st_resp[c], memory_order_relaxed);
+		out->bytes_in += atomic_load_explicit(&w->st_bytes_in, memory_order_relaxed);
+		out->bytes_out += atomic_load_explicit(&w->st_bytes_out, memory_order_relaxed);
+		out->upstream_connects += atomic_load_explicit(&w->st_up_connects, memory_order_relaxed);
+		out->upstream_reuses += atomic_load_explicit(&w->st_up_reuses, memory_order_relaxed);
+		out->retries += atomic_load_explicit(&w->st_retries, memory_order_relaxed);
+	}
+	for (size_t i = 0; l7 && i < l7->n_ls; i++)
+		out->conns_active += atomic_load_explicit(&l7->ls[i].n_conns, memory_order_relaxed);
+}

@@ -3,6 +3,8 @@
 #ifndef SLUICE_L7_H
 #define SLUICE_L7_H
 
+#include <stdint.h>
+
 #include "config.h"
 
 struct l7;
@@ -30,4 +32,19 @@ int l7_set_server_weight(struct l7 *l7, const char *upstream, const char *server
 
 /* l7_reopen_logs() - reopen every access log (after rotation, on SIGUSR1); workers do it within ~20 ms. */
 void l7_reopen_logs(struct l7 *l7);
+/* Counters of the whole tier since start (sum over workers; each read is a snapshot, not atomic as a whole). */
+struct l7_stats {
+	uint64_t conns_accepted;      /* client connections accepted */
+	uint64_t conns_active;        /* client connections open now */
+	uint64_t requests;            /* requests answered (one access log line each) */
+	uint64_t responses[6];        /* by class: [1] 1xx .. [5] 5xx; [0] cut or never answered */
+	uint64_t bytes_in;            /* request bytes read from clients */
+	uint64_t bytes_out;           /* response bytes queued to clients */
+	uint64_t upstream_connects;   /* new upstream connections */
+	uint64_t upstream_reuses;     /* requests sent on a pooled connection */
+	uint64_t retries;             /* requests sent again to another server */
+};
+
+/* l7_stats_get() - fill @out (zeroes for a tier without workers). */
+void l7_stats_get(struct l7 *l7, struct l7_stats *out);
 #endif

@@ -137,6 +137,14 @@ static void log_request(struct worker *w, struct conn *c)
 	char small[4096], *line = small;
 	size_t n, cap = sizeof(small);
 
+	if (c->req.start_ms) {
+		int cls = c->req.status >= 100 && c->req.status < 600 ? c->req.status / 100 : 0;
+
+		stat_add(w->st_requests, 1);
+		stat_add(w->st_resp[cls], 1);
+		stat_add(w->st_bytes_in, c->req.bytes_in);
+		stat_add(w->st_bytes_out, c->req.bytes_out);
+	}
 	if (lg->fd < 0 || !c->req.start_ms) {
 		free(c->req.cap);
 		c->req.cap = NULL;
@@ -347,7 +355,8 @@ static int connect_upstream(struct worker *w, struct conn *c, int exclude)
 	s = upstream_pick(w, c->req.wg, c->req.upstream, key, key_len, exclude);
 	if (s < 0)
 		return -EAGAIN;
-	c->req.tries++;
+	if (c->req.tries++)
+		stat_add(w->st_retries, 1);
 	c->req.last_srv = &up->srv[s];
 	u = upstream_get(w, &up->srv[s]);
 	if (!u) {
@@ -829,6 +838,7 @@ void proxy_accepted(struct worker *w, struct conn *c)
 		strcpy(c->ip, "unix");
 	http_msg_init(&c->msg, HTTP_REQUEST, ll->cfg->max_header_bytes, &req_hooks, c);
 	c->listener_counted = true;
+	stat_add(w->st_accepted, 1);
 	if (atomic_fetch_add(&ll->n_conns, 1) >= ll->cfg->max_connections) {
 		client_error(w, c, 503);
 		return;

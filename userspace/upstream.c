@@ -162,8 +162,10 @@ struct conn *upstream_get(struct worker *w, struct wserver *s)
 
 	while ((u = s->idle)) {
 		upstream_unpool(u);
-		if (!u->dead && !u->eof)
+		if (!u->dead && !u->eof) {
+			stat_add(w->st_up_reuses, 1);
 			return u;
+		}
 		conn_close(w, u);
 	}
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -179,6 +181,7 @@ struct conn *upstream_get(struct worker *w, struct wserver *s)
 	}
 	u->srv = s;
 	u->connecting = true;
+	stat_add(w->st_up_connects, 1);
 	sqe = worker_sqe(w);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&a->ss, a->len);
 	io_uring_sqe_set_data64(sqe, ud_pack(UD_CONNECT, u->idx, u->gen));

@@ -169,8 +169,15 @@ struct worker {
 	uint64_t stop_deadline;
 	int start_err;
 	bool ring_ok;
+	/* counters: written by this worker only, read by l7_stats_get (relaxed) */
+	_Atomic uint64_t st_accepted, st_requests, st_resp[6], st_bytes_in, st_bytes_out;
+	_Atomic uint64_t st_up_connects, st_up_reuses, st_retries;
 	sem_t started;
 };
+
+/* stat_add() - bump a counter only this worker writes: a plain add, no locked instruction. */
+#define stat_add(ctr, n) atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n), \
+					       memory_order_relaxed)
 
 /* worker.c: the loop and its I/O primitives, used by proxy.c */
 struct io_uring_sqe *worker_sqe(struct worker *w);
