@@ -21,7 +21,7 @@ static void gen_free(struct l7_gen *g)
 		free(g->srv[i]);
 	}
 	free(g->srv);
-	for (size_t i = 0; g->routes && i < g->l7->n_ls; i++)
+	for (size_t i = 0; g->routes && i < g->n_routes; i++)
 		route_table_free(&g->routes[i]);
 	free(g->routes);
 	free(g);
@@ -73,11 +73,12 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	g->l7 = l7;
 	g->cfg = cfg;
 	atomic_init(&g->refs, 1);
-	g->routes = calloc(l7->n_ls ? l7->n_ls : 1, sizeof(*g->routes));
+	g->n_routes = l7->n_ls;
+	g->routes = calloc(g->n_routes ? g->n_routes : 1, sizeof(*g->routes));
 	g->srv = calloc(c7->n_upstreams ? c7->n_upstreams : 1, sizeof(*g->srv));
 	if (!g->routes || !g->srv)
 		goto err_free;
-	for (size_t i = 0; i < l7->n_ls; i++) {
+	for (size_t i = 0; i < g->n_routes; i++) {
 		for (size_t j = 0; j < c7->n_listeners; j++) {
 			if (strcmp(c7->listeners[j].name, l7->ls[i].cfg->name))
 				continue;
@@ -126,21 +127,42 @@ err_free:
 	return NULL;
 }
 
+/* l7_start_workers() - cfg->workers threads (0: one per CPU). 0 or -errno (the started ones keep running). */
+static int l7_start_workers(struct l7 *l7, const struct cfg *cfg)
+{
+	unsigned int n = cfg->workers ? cfg->workers : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	int err;
+
+	if (!n)
+		n = 1;
+	l7->w = calloc(n, sizeof(*l7->w));
+	if (!l7->w)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		l7->w[i].l7 = l7;
+		l7->w[i].id = i;
+		err = worker_main_start(&l7->w[i]);
+		if (err)
+			return err;
+		l7->n_workers++;
+	}
+	return 0;
+}
+
 struct l7 *l7_start(const struct cfg *cfg)
 {
 	const struct cfg_l7 *c7 = &cfg->l7;
 	struct l7 *l7 = calloc(1, sizeof(*l7));
 	struct l7_gen *g;
-	unsigned int n;
 	int err = 0;
 
 	if (!l7)
 		return NULL;
 	pthread_mutex_init(&l7->lock, NULL);
-	l7->ls = calloc(c7->n_listeners ? c7->n_listeners : 1, sizeof(*l7->ls));
+	l7->ls = calloc(L7_MAX_LISTENERS, sizeof(*l7->ls));
 	if (!l7->ls)
 		goto err_free;
-	for (size_t i = 0; i < c7->n_listeners; i++) {
+	for (size_t i = 0; i < c7->n_listeners && l7->n_ls < L7_MAX_LISTENERS; i++) {
 		if (c7->listeners[i].mode != CFG_MODE_REVERSE)
 			continue;
 		l7->ls[l7->n_ls++].cfg = &c7->listeners[i];
@@ -157,20 +179,7 @@ struct l7 *l7_start(const struct cfg *cfg)
 		log_warn("l7: health checker did not start: %s", strerror(errno));
 	if (!l7->n_ls)
 		return l7;   /* nothing to serve: an idle tier */
-	n = cfg->workers ? cfg->workers : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (!n)
-		n = 1;
-	l7->w = calloc(n, sizeof(*l7->w));
-	if (!l7->w)
-		goto err_gen;
-	for (unsigned int i = 0; i < n; i++) {
-		l7->w[i].l7 = l7;
-		l7->w[i].id = i;
-		err = worker_main_start(&l7->w[i]);
-		if (err)
-			break;
-		l7->n_workers++;
-	}
+	err = l7_start_workers(l7, cfg);
 	if (err) {
 		l7_stop(l7, 0);
 		errno = -err;
@@ -179,8 +188,6 @@ struct l7 *l7_start(const struct cfg *cfg)
 	log_info("l7: %zu listener(s), %u worker(s)", l7->n_ls, l7->n_workers);
 	return l7;
 
-err_gen:
-	l7_gen_put(g);
 err_free:
 	if (l7->health)
 		health_free(l7->health);
@@ -190,20 +197,62 @@ err_free:
 	return NULL;
 }
 
+/*
+ * l7_listeners_update() - match @cfg's reverse listeners to slots by name: new
+ * names take free slots (workers open them), missing names are marked removed
+ * (workers close them), kept names point at their new settings. An address
+ * change needs a restart: the socket stays where it is.
+ */
+static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
+{
+	const struct cfg_l7 *c7 = &cfg->l7;
+	size_t n = l7->n_ls;
+
+	for (size_t i = 0; i < n; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < c7->n_listeners && !keep; j++)
+			keep = c7->listeners[j].mode == CFG_MODE_REVERSE &&
+			       !strcmp(c7->listeners[j].name, l7->ls[i].cfg->name);
+		if (!keep && !l7->ls[i].removed)
+			log_info("reload: listener %s removed", l7->ls[i].cfg->name);
+		l7->ls[i].removed = !keep;
+	}
+	for (size_t j = 0; j < c7->n_listeners; j++) {
+		const struct cfg_listener *l = &c7->listeners[j];
+		size_t i;
+
+		if (l->mode != CFG_MODE_REVERSE)
+			continue;
+		for (i = 0; i < n && strcmp(l->name, l7->ls[i].cfg->name); i++)
+			;
+		if (i < n) {
+			if (strcmp(l->listen.text, l7->ls[i].cfg->listen.text))
+				log_warn("reload: listener %s: the new address %s applies on restart",
+					 l->name, l->listen.text);
+			l7->ls[i].cfg = l;
+			continue;
+		}
+		if (n == L7_MAX_LISTENERS) {
+			log_warn("reload: listener %s: more than %d listeners", l->name, L7_MAX_LISTENERS);
+			continue;
+		}
+		l7->ls[n].cfg = l;
+		l7->ls[n].removed = false;
+		l7->n_ls = ++n;   /* published last: the slot is complete when workers see it */
+		log_info("reload: listener %s added on %s", l->name, l->listen.text);
+	}
+}
+
 int l7_reload(struct l7 *l7, const struct cfg *cfg)
 {
 	struct l7_gen *g, *old;
 
 	if (!l7)
 		return -EINVAL;
-	for (size_t j = 0; j < cfg->l7.n_listeners; j++) {
-		bool known = false;
-
-		for (size_t i = 0; i < l7->n_ls; i++)
-			known |= !strcmp(cfg->l7.listeners[j].name, l7->ls[i].cfg->name);
-		if (!known && cfg->l7.listeners[j].mode == CFG_MODE_REVERSE)
-			log_warn("reload: listener %s is new: it opens on restart", cfg->l7.listeners[j].name);
-	}
+	pthread_mutex_lock(&l7->lock);
+	l7_listeners_update(l7, cfg);
+	pthread_mutex_unlock(&l7->lock);
 	pthread_mutex_lock(&l7->lock);
 	g = gen_new(l7, cfg, atomic_load(&l7->cur));
 	if (!g) {
@@ -216,6 +265,13 @@ int l7_reload(struct l7 *l7, const struct cfg *cfg)
 	pthread_mutex_unlock(&l7->lock);
 	/* workers switch between requests; the old generation goes with its last user */
 	l7_gen_put(old);
+	if (!l7->n_workers && l7->n_ls) {
+		int err = l7_start_workers(l7, cfg);
+
+		if (err)
+			log_err("reload: l7 workers: %s", strerror(-err));
+		return err;
+	}
 	return 0;
 }
 

@@ -26,21 +26,25 @@ struct l7_gen {
 	_Atomic int refs;             /* one per worker using it, one while it is current */
 	uint64_t seq;
 	const struct cfg *cfg;        /* the daemon keeps every applied config alive */
-	struct route_table *routes;   /* per listener of the start config, matched by name */
+	struct route_table *routes;   /* per listener slot, matched by name */
+	size_t n_routes;              /* listener slots when this generation was made */
 	struct gen_server **srv;      /* [upstream][server] */
 	struct l7 *l7;
 };
 
+#define L7_MAX_LISTENERS 64   /* slots reserved at start: a reload may add listeners without moving any */
+
 struct l7_listener {
-	const struct cfg_listener *cfg;   /* from the start config: address and limits */
+	_Atomic(const struct cfg_listener *) cfg;   /* limits and log settings: the latest config naming it */
 	_Atomic uint32_t n_conns;
+	_Atomic bool removed;                       /* gone from the config: workers close their sockets */
 };
 
 struct l7 {
 	struct worker *w;
 	unsigned int n_workers;
-	struct l7_listener *ls;
-	size_t n_ls;
+	struct l7_listener *ls;           /* L7_MAX_LISTENERS slots */
+	_Atomic size_t n_ls;              /* slots in use; only grows */
 	_Atomic(struct l7_gen *) cur;
 	_Atomic uint64_t gen_seq;
 	_Atomic uint64_t weight_seq;      /* bumped on weight or health changes */

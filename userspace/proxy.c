@@ -413,7 +413,8 @@ static int start_request(struct worker *w, struct conn *c)
 		memcpy(c->req.rid, http_value(m, i), m->hdr[i].value_len + 1);
 	else
 		make_request_id(w, c->req.rid, sizeof(c->req.rid));
-	c->req.route = route_match(&c->req.wg->g->routes[c->listener], m);
+	c->req.route = c->listener < c->req.wg->g->n_routes ?
+		       route_match(&c->req.wg->g->routes[c->listener], m) : NULL;
 	if (!c->req.route || !c->req.route->n_splits) {
 		client_error(w, c, 404);
 		return -1;

@@ -677,6 +677,8 @@ static void worker_begin_stop(struct worker *w)
 	}
 }
 
+static int worker_listeners_sync(struct worker *w, bool at_start);
+
 static void worker_sync_gen(struct worker *w)
 {
 	uint64_t seq = atomic_load(&w->l7->gen_seq);
@@ -698,6 +700,8 @@ static void worker_sync_gen(struct worker *w)
 			wgen_put(w, w->cur);
 		w->cur = wg;
 		w->gen_seq = seq;
+		if (w->ring_ok)
+			worker_listeners_sync(w, false);   /* listeners a reload added or removed */
 	}
 	seq = atomic_load(&w->l7->weight_seq);
 	if (seq != w->weight_seq) {
@@ -797,6 +801,89 @@ static int listen_socket(const struct cfg_sockaddr *a)
 	return fd;
 }
 
+/* wlog_set() - point log @lg at @path (NULL: none), writing out what it holds for the old file first. 0 or -errno. */
+static int wlog_set(struct wlog *lg, const char *path, enum cfg_log_format format)
+{
+	int fd = -1;
+
+	lg->format = format;
+	if ((!path && !lg->path) || (path && lg->path && !strcmp(path, lg->path)))
+		return 0;
+	if (path) {
+		fd = log_open(path);
+		if (fd < 0)
+			return -errno;
+		if (!lg->buf[0])
+			lg->buf[0] = malloc(LOG_BUF);
+		if (!lg->buf[1])
+			lg->buf[1] = malloc(LOG_BUF);
+		if (!lg->buf[0] || !lg->buf[1]) {
+			close(fd);
+			return -ENOMEM;
+		}
+	}
+	if (lg->fd >= 0) {
+		/* a write in flight holds its own reference to the old file */
+		if (lg->len)
+			(void)!write(lg->fd, lg->buf[lg->cur], lg->len);
+		close(lg->fd);
+	}
+	lg->len = 0;
+	lg->fd = fd;
+	lg->path = (char *)path;
+	return 0;
+}
+
+/*
+ * worker_listeners_sync() - make this worker's sockets and logs match the tier's
+ * listener slots: open added ones, close removed ones, follow access log changes.
+ * @at_start: a listener that cannot open is fatal (-errno); later it is logged and skipped.
+ */
+static int worker_listeners_sync(struct worker *w, bool at_start)
+{
+	size_t n = w->l7->n_ls;
+
+	for (size_t i = w->n_ls; i < n; i++) {
+		w->ls[i].fd = -1;
+		w->logs[i].fd = -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct l7_listener *ll = &w->l7->ls[i];
+		const struct cfg_listener *l = ll->cfg;
+		struct wlistener *wl = &w->ls[i];
+		bool want = !ll->removed && !w->stopping;
+		int err;
+
+		if (want && wl->fd < 0 && !wl->failed) {
+			err = listen_socket(&l->listen);
+			if (err < 0) {
+				log_err("listener %s: %s: %s", l->name, l->listen.text, strerror(-err));
+				if (at_start)
+					return err;
+				wl->failed = true;
+			} else {
+				wl->fd = err;
+				wl->armed = false;
+			}
+		} else if (!want && wl->fd >= 0 && w->ring_ok) {
+			struct io_uring_sqe *sqe = worker_sqe(w);
+
+			io_uring_prep_cancel64(sqe, ud_pack(UD_ACCEPT, (uint32_t)i, 0), 0);
+			io_uring_sqe_set_data64(sqe, ud_pack(UD_NONE, 0, 0));
+			close(wl->fd);
+			wl->fd = -1;
+		}
+		err = wlog_set(&w->logs[i], want || wl->fd >= 0 ? l->access_log.path : NULL, l->access_log.format);
+		if (err) {
+			log_err("listener %s: access log %s: %s", l->name, l->access_log.path, strerror(-err));
+			if (at_start)
+				return err;
+		}
+	}
+	w->n_ls = n;
+	return 0;
+}
+
 /*
  * worker_ring_init() - the ring is made by the thread that uses it: SINGLE_ISSUER
  * and DEFER_TASKRUN tie it to its creator, and completion work then runs only
@@ -849,40 +936,15 @@ int worker_main_start(struct worker *w)
 {
 	int err;
 
-	w->n_ls = w->l7->n_ls;
-	w->ls = calloc(w->n_ls ? w->n_ls : 1, sizeof(*w->ls));
-	w->logs = calloc(w->n_ls ? w->n_ls : 1, sizeof(*w->logs));
+	w->ls = calloc(L7_MAX_LISTENERS, sizeof(*w->ls));
+	w->logs = calloc(L7_MAX_LISTENERS, sizeof(*w->logs));
 	if (!w->ls || !w->logs) {
 		err = -ENOMEM;
 		goto err_destroy;
 	}
-	for (size_t i = 0; i < w->n_ls; i++) {
-		w->ls[i].fd = -1;
-		w->logs[i].fd = -1;
-	}
-	for (size_t i = 0; i < w->n_ls; i++) {
-		const struct cfg_listener *l = w->l7->ls[i].cfg;
-
-		err = listen_socket(&l->listen);
-		if (err < 0) {
-			log_err("listener %s: %s: %s", l->name, l->listen.text, strerror(-err));
-			goto err_destroy;
-		}
-		w->ls[i].fd = err;
-		if (l->access_log.path) {
-			w->logs[i].path = l->access_log.path;
-			w->logs[i].format = l->access_log.format;
-			w->logs[i].fd = log_open(l->access_log.path);
-			w->logs[i].buf[0] = malloc(LOG_BUF);
-			w->logs[i].buf[1] = malloc(LOG_BUF);
-			if (w->logs[i].fd < 0 || !w->logs[i].buf[0] || !w->logs[i].buf[1]) {
-				err = w->logs[i].fd < 0 ? -errno : -ENOMEM;
-				log_err("listener %s: access log %s: %s", l->name, l->access_log.path,
-					strerror(-err));
-				goto err_destroy;
-			}
-		}
-	}
+	err = worker_listeners_sync(w, true);
+	if (err)
+		goto err_destroy;
 	w->rnd = (uint32_t)(w->id * 2654435761u) ^ (uint32_t)mono_ms() ^ 0x9e3779b9u;
 	w->log_seq = atomic_load(&w->l7->log_seq);
 	w->now_ms = mono_ms();

@@ -126,6 +126,7 @@ struct wlistener {
 	int fd;
 	bool armed;
 	uint64_t backoff_until;  /* accept failed for lack of descriptors: not before this (ms) */
+	bool failed;             /* could not be opened (after a reload): not retried */
 	struct sockaddr_storage ss;   /* unused: multishot accept without address */
 };
 

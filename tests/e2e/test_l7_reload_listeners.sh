@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# L7 reload of listeners: a reload opens added listeners (even when none existed), closes removed ones, follows access log changes.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/l7_lib.sh"
+[ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
+
+l7_upstream a || exit 1; A=$UP_PORT
+P1=$(free_port); P2=$(free_port)
+conf() {   # conf LISTENER_BLOCK...: writes the config with these listeners
+	{
+		echo "workers: 2"
+		echo "admin: { listen: $(l7_admin) }"
+		echo "l7:"
+		if [ $# -gt 0 ]; then
+			echo "  listeners:"
+			for l in "$@"; do echo "$l"; done
+		fi
+		echo "  upstreams:"
+		echo "    - { name: app, servers: [ { address: 127.0.0.1:$A } ] }"
+	} >"$SL_TMP/c.yaml.new"
+	mv "$SL_TMP/c.yaml.new" "$SL_TMP/c.yaml"
+}
+L1="    - { name: one, listen: 127.0.0.1:$P1, mode: reverse, access_log: { path: $SL_TMP/one.log }, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
+L1b="    - { name: one, listen: 127.0.0.1:$P1, mode: reverse, access_log: { path: $SL_TMP/one-b.log, format: json }, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
+L2="    - { name: two, listen: 127.0.0.1:$P2, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
+
+conf
+bg bash -c "exec '$SL_BUILD/sluiced' -c '$SL_TMP/c.yaml' >>'$SL_TMP/sluiced.log' 2>&1"
+SLUICED_PID=$BG_PID
+wait_for 5 test -S "$SL_TMP/admin.sock"; ok $? "sluiced up with no L7 listener"
+
+conf "$L1"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P1"; ok $? "reload added the first listener (workers started)"
+out=$(curl -s -m 5 "http://127.0.0.1:$P1/x"); [ "$out" = "a /x" ]; ok $? "it serves ($out)"
+
+conf "$L1" "$L2"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P2"; ok $? "reload added a second listener"
+out=$(curl -s -m 5 "http://127.0.0.1:$P2/y"); [ "$out" = "a /y" ]; ok $? "it serves ($out)"
+
+# a client connected to "one" before it goes away finishes its keep-alive request
+conf "$L2"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$P1) 2>/dev/null"; ok $? "reload removed the first listener: connections refused"
+out=$(curl -s -m 5 "http://127.0.0.1:$P2/z"); [ "$out" = "a /z" ]; ok $? "the other still serves"
+
+conf "$L1b" "$L2"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P1"; ok $? "a removed listener can come back"
+curl -s -m 5 -o /dev/null "http://127.0.0.1:$P1/json"
+wait_for 3 grep -q '"uri":"/json"' "$SL_TMP/one-b.log"; ok $? "its new access log path and format apply"
+grep -q '"GET /x HTTP/1.1" 200' "$SL_TMP/one.log"; ok $? "the old log kept its lines"
+kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
+[ $_tap_fail -gt 0 ] && sed "s/^/# /" "$SL_TMP/sluiced.log"
+done_testing
