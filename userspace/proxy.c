@@ -550,6 +550,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 			b.framing = c->req.http10 ? HTTP_FRAME_CLOSE : HTTP_FRAME_CHUNKED;
 		c->req.resp_framing = b.framing;
 		c->req.close_after |= !llhttp_should_keep_alive(&c->msg.p) || w_stopping(c->w) ||
+				      c->w->l7->ls[c->listener].removed ||
 				      b.framing == HTTP_FRAME_CLOSE || c->req.upgrade;
 		/* an early answer before the request body ended: the body cannot be drained safely */
 		c->req.close_after |= !c->req.req_done && c->req.req_framing != HTTP_FRAME_NONE;
@@ -672,7 +673,7 @@ static void pump_client(struct worker *w, struct conn *c)
 		if (c->peer && c->peer->out.bytes > OUT_HIGH)
 			break;
 		if (c->req.phase == PH_IDLE) {
-			if (w->stopping) {
+			if (w->stopping || w->l7->ls[c->listener].removed) {   /* no new request here */
 				conn_close(w, c);
 				return;
 			}
@@ -804,7 +805,8 @@ static void finish_request(struct worker *w, struct conn *c)
 	c->req.fwd_head = NULL;
 	wgen_put(w, c->req.wg);
 	c->req.wg = NULL;
-	if (c->req.close_after || !c->req.req_done || !llhttp_should_keep_alive(&c->msg.p) || w->stopping) {
+	if (c->req.close_after || !c->req.req_done || !llhttp_should_keep_alive(&c->msg.p) || w->stopping ||
+	    w->l7->ls[c->listener].removed) {
 		c->req.phase = PH_CLOSING;
 		if (c->out.head == c->out.tail && !c->out.inflight)
 			conn_close(w, c);
