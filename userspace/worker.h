@@ -81,7 +81,6 @@ struct req {
 	uint64_t start_ms, up_start_ms, up_end_ms;
 	uint32_t tries;
 	int server;              /* index in upstream, -1: none */
-	int first_server;
 	struct wgen *wg;
 	size_t upstream;
 	char *fwd_head;          /* the head sent upstream, kept for a retry */
@@ -127,7 +126,6 @@ struct wlistener {
 	bool armed;
 	uint64_t backoff_until;  /* accept failed for lack of descriptors: not before this (ms) */
 	bool failed;             /* could not be opened (after a reload): not retried */
-	struct sockaddr_storage ss;   /* unused: multishot accept without address */
 };
 
 /* A per-worker access log: lines are appended here and written in batches. */
