@@ -26,6 +26,7 @@
 #define WHEEL_MS           16
 
 /* One piece of output: bytes inside a receive buffer, on the heap, static, or inline. */
+/* SEG_KEEP: the request head a retry may resend; the request owns it, sending never frees it. */
 enum seg_kind { SEG_BUF = 0, SEG_HEAP, SEG_STATIC, SEG_INLINE, SEG_KEEP };
 struct seg {
 	const char *ptr;
