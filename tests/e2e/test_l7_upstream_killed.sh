@@ -37,6 +37,7 @@ kill -HUP "$SLUICED_PID"; sleep 0.5
 ( sleep 0.3; kill -9 "$BPID" ) &
 curl -s -m 15 --limit-rate 5M -o "$SL_TMP/cut2" "$U/size/50000000"; rc=$?
 [ $rc != 0 ] && [ $rc != 28 ]; ok $? "upstream process killed: client sees an error, not a timeout (curl exit $rc)"
+wait "$BPID" 2>/dev/null   # reap it quietly (bash would report "Killed")
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$U/again")
 [ "$code" = 502 ]; ok $? "dead upstream: 502 ($code)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
