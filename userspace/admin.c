@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct admin {
 	struct admin_ctx *ctx;
 	struct admin_conn *conns[ADMIN_MAX_CONNS];
 	char unix_path[108];
+	ino_t unix_ino;               /* the socket file we bound: unlinked at stop only if still ours */
 };
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
@@ -156,7 +158,7 @@ bool admin_query_get(const char *query, const char *key, char *out, size_t outle
 	return false;
 }
 
-static int admin_listen(const struct cfg_sockaddr *addr, char *unix_path)
+static int admin_listen(const struct cfg_sockaddr *addr, char *unix_path, ino_t *unix_ino)
 {
 	int one = 1, fd;
 
@@ -171,12 +173,19 @@ static int admin_listen(const struct cfg_sockaddr *addr, char *unix_path)
 		snprintf(unix_path, 108, "%s", sun->sun_path);
 	} else {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* A new binary starts beside the old one (upgrade) and must bind the same port. */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	}
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) || listen(fd, 64)) {
 		int err = -errno;
 
 		close(fd);
 		return err;
+	}
+	if (unix_path[0]) {
+		struct stat st;
+
+		*unix_ino = stat(unix_path, &st) ? 0 : st.st_ino;
 	}
 	return fd;
 }
@@ -190,7 +199,7 @@ struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx
 	if (!a)
 		return NULL;
 	a->ctx = ctx;
-	a->lfd = admin_listen(addr, a->unix_path);
+	a->lfd = admin_listen(addr, a->unix_path, &a->unix_ino);
 	if (a->lfd < 0) {
 		err = -a->lfd;
 		log_err("admin: listen on %s: %s", addr->text, strerror(err));
@@ -398,7 +407,12 @@ void admin_stop(struct admin *a)
 			admin_close(a, s);
 	close(a->lfd);
 	close(a->epfd);
-	if (a->unix_path[0])
-		unlink(a->unix_path);
+	if (a->unix_path[0]) {
+		struct stat st;
+
+		/* After an upgrade the path belongs to the new process: leave its socket alone. */
+		if (!stat(a->unix_path, &st) && st.st_ino == a->unix_ino)
+			unlink(a->unix_path);
+	}
 	free(a);
 }

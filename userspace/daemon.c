@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The daemon's main thread: starts the tiers, then waits on signals, health events and admin requests. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include "sluice/consts.h"
 
 enum { EV_SIGNAL = 1, EV_L4, EV_ADMIN };
+
+static void daemon_enable_migrate_req(const struct cfg *cfg);
 
 struct daemon {
 	const struct daemon_opts *opts;
@@ -108,6 +111,7 @@ static int daemon_reload(struct daemon *d, char **errors)
 	} else if (d->l4) {
 		log_warn("reload: the l4 section was removed: restart sluiced to unload XDP; keeping the running VIPs");
 	}
+	daemon_enable_migrate_req(cfg);
 	err = l7_reload(d->l7, cfg);
 	if (err)
 		log_err("reload: l7: %s", strerror(-err));
@@ -160,6 +164,33 @@ static void daemon_epoll_add(struct daemon *d, int fd, uint64_t tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/*
+ * An upgrade starts the new binary beside the old one (both SO_REUSEPORT), then
+ * stops the old one. Without tcp_migrate_req the connections still in the old
+ * listeners' accept queues are reset when it closes them; with it the kernel
+ * hands them to a listener that stays. The knob is per network namespace and
+ * only touches reuseport groups, so turning it on costs other sockets nothing.
+ */
+static void daemon_enable_migrate_req(const struct cfg *cfg)
+{
+	const char *knob = "/proc/sys/net/ipv4/tcp_migrate_req";
+	char cur = '0';
+	int fd;
+
+	if (!cfg->l7.n_listeners)
+		return;
+	fd = open(knob, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || pread(fd, &cur, 1, 0) != 1 || cur == '1' || pwrite(fd, "1", 1, 0) != 1) {
+		if (cur != '1')
+			log_warn("%s: cannot turn on (%s): an upgrade may reset connections queued "
+				 "on the old process's listeners", knob, fd < 0 ? strerror(errno) : "write failed");
+	} else {
+		log_info("%s: on, so an upgrade hands queued connections to the new process", knob);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Health verdicts are applied this long after the first one of a burst. */
@@ -221,6 +252,7 @@ int daemon_run(const struct daemon_opts *opts)
 		}
 		daemon_epoll_add(&d, l4_event_fd(d.l4), EV_L4);
 	}
+	daemon_enable_migrate_req(d.cfg);
 	d.l7 = l7_start(d.cfg);
 	if (!d.l7) {
 		log_err("l7: start failed: %s", strerror(errno));

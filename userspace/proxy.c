@@ -672,13 +672,9 @@ static void pump_client(struct worker *w, struct conn *c)
 			break;   /* pipelined requests wait for the current response */
 		if (c->peer && c->peer->out.bytes > OUT_HIGH)
 			break;
-		if (c->req.phase == PH_IDLE) {
-			if (w->stopping || w->l7->ls[c->listener].removed) {   /* no new request here */
-				conn_close(w, c);
-				return;
-			}
+		if (c->req.phase == PH_IDLE)
+			/* while stopping (or the listener is gone) it is served with Connection: close */
 			begin_request(w, c);
-		}
 		e = &c->in.v[c->in.head];
 		c->cur_bid = e->bid;
 		n = http_msg_feed(&c->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);

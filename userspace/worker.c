@@ -387,10 +387,11 @@ static void on_accept(struct worker *w, uint32_t li, const struct io_uring_cqe *
 		return;
 	}
 	l->backoff_until = 0;
-	if (w->stopping) {
-		close(cqe->res);
-		return;
-	}
+	/*
+	 * Accepted while stopping (the accept completed before its cancel): the
+	 * client has connected and may already have sent its request, so it is
+	 * served once, with Connection: close, like any request in flight.
+	 */
 	c = conn_new(w, CONN_CLIENT, cqe->res);
 	if (!c) {
 		close(cqe->res);
@@ -667,13 +668,23 @@ static void worker_begin_stop(struct worker *w)
 			w->ls[i].fd = -1;
 		}
 	}
-	/* idle keep-alive clients go now; busy ones close after their response */
+	/*
+	 * Idle keep-alive clients go now (a client whose next request crosses the
+	 * close retries it, RFC 9112 9.3.1); busy ones close after their response.
+	 * A client that connected but has not sent its first request yet is not
+	 * idle: it cannot know to retry, so it keeps until its request is served
+	 * or the request timeout or the drain deadline ends it.
+	 */
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = w->conns[i];
 
-		if (c->used && !c->dead && c->kind == CONN_CLIENT && c->req.phase == PH_IDLE &&
-		    c->in.head == c->in.tail)
+		if (!c->used || c->dead || c->kind != CONN_CLIENT || c->req.phase != PH_IDLE ||
+		    c->in.head != c->in.tail || c->t_kind != TMR_CLIENT_IDLE)
+			continue;
+		if (c->out.head == c->out.tail && !c->out.inflight)
 			conn_close(w, c);
+		else
+			c->req.phase = PH_CLOSING;   /* the last response is still being sent: close after it */
 	}
 }
 
@@ -710,6 +721,14 @@ static void worker_sync_gen(struct worker *w)
 	}
 }
 
+static bool worker_accepting(const struct worker *w)
+{
+	for (size_t i = 0; i < w->n_ls; i++)
+		if (w->ls[i].armed)
+			return true;
+	return false;
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -724,7 +743,8 @@ static void *worker_run(void *arg)
 
 		if (!w->stopping && atomic_load(&w->l7->stopping))
 			worker_begin_stop(w);
-		if (w->stopping && (!w->n_clients || w->now_ms >= w->stop_deadline))
+		/* An accept cancelled at the stop may still post a connection: wait for its last CQE. */
+		if (w->stopping && ((!w->n_clients && !worker_accepting(w)) || w->now_ms >= w->stop_deadline))
 			break;
 		if (!w->stopping)
 			for (size_t i = 0; i < w->n_ls; i++)
