@@ -540,6 +540,8 @@ static int resp_on_head(void *arg, struct http_msg *m)
 	if (st == 101 && c->req.upgrade) {
 		b.upgrade = true;
 	} else if (st < 200) {
+		if (c->req.http10)
+			return 0;   /* an HTTP/1.0 client cannot parse interim responses (RFC 9110 15.2) */
 		b.framing = HTTP_FRAME_NONE;   /* 100 Continue and friends pass through */
 	} else {
 		if (c->req.is_head || st == 204 || st == 304)
