@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 
 #include "accesslog.h"
@@ -68,7 +70,17 @@ static void update_pause(struct worker *w, struct conn *x)
 	} else if (!want && x->paused) {
 		x->paused = false;
 		conn_recv(w, x);
+		if (x->kind == CONN_UPSTREAM && x->peer && x->resp_started && x->t_kind == TMR_NONE)
+			conn_timer(w, x, TMR_UP_RESPONSE,
+				   x->peer->req.wg->up[x->peer->req.upstream].cfg->response_timeout_ms);
 	}
+	/*
+	 * The response timeout measures the server's silence: while we do not
+	 * read it (its client is slow), it is not silent, just waiting for us.
+	 * The client's own stall is TMR_CLIENT_SEND's business.
+	 */
+	if (x->paused && x->kind == CONN_UPSTREAM && x->t_kind == TMR_UP_RESPONSE)
+		conn_timer(w, x, TMR_NONE, 0);
 }
 
 /* ---- output helpers ---- */
@@ -570,6 +582,10 @@ static int resp_on_head(void *arg, struct http_msg *m)
 	c->req.bytes_out += (uint64_t)n;
 	if (st >= 200 || b.upgrade) {
 		c->req.resp_head_sent = true;
+		if (!b.upgrade && c->t_kind == TMR_NONE) {   /* see proxy_on_sent */
+			c->sndq_seen = UINT32_MAX;
+			conn_timer(c->w, c, TMR_CLIENT_SEND, lcfg(c->w, c)->client_idle_ms);
+		}
 		if (b.upgrade)
 			c->req.status = 101;
 	}
@@ -870,6 +886,13 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 		conn_close(w, x);
 		return;
 	}
+	/* a client that takes some of its response has client_idle more for the rest */
+	if (x->kind == CONN_CLIENT && x->req.phase == PH_PROXY && x->req.resp_head_sent &&
+	    (x->t_kind == TMR_NONE || x->t_kind == TMR_CLIENT_SEND)) {
+		x->sndq_seen = UINT32_MAX;
+		conn_timer(w, x, x->out.head != x->out.tail || x->out.inflight ? TMR_CLIENT_SEND : TMR_NONE,
+			   lcfg(w, x)->client_idle_ms);
+	}
 	if (src && x->out.bytes < OUT_LOW) {
 		/* room again: parse what waited, and read again */
 		if (src->in.head < src->in.tail)
@@ -982,6 +1005,28 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 		if (x->req.phase == PH_IDLE || x->req.phase == PH_CLOSING)
 			conn_close(w, x);
 		break;
+	case TMR_CLIENT_SEND: {
+		int q = 0;
+
+		if (x->req.phase != PH_PROXY || (x->out.head == x->out.tail && !x->out.inflight))
+			break;
+		/*
+		 * Our sends complete only when the socket has room, which a slow
+		 * reader behind a full send buffer gives back seldom: ask the
+		 * socket whether the client took anything since the last look
+		 * (once per client_idle, not per send).
+		 */
+		if (ioctl(x->fd, SIOCOUTQ, &q) == 0 && (uint32_t)q < x->sndq_seen) {
+			x->sndq_seen = (uint32_t)q;
+			conn_timer(w, x, TMR_CLIENT_SEND, lcfg(w, x)->client_idle_ms);
+			break;
+		}
+		/* it stopped reading: without this, it would hold an upstream connection forever */
+		log_info("client %s: took none of its response for %u ms: closing", x->ip,
+			 lcfg(w, x)->client_idle_ms);
+		proxy_on_eof(w, x, -ETIMEDOUT);
+		break;
+	}
 	case TMR_UP_CONNECT:
 		upstream_fail(w, x, -ETIMEDOUT, true);
 		break;

@@ -60,7 +60,8 @@ struct inq {
 };
 
 /* Timer wheel entry, embedded in a connection: one deadline per connection. */
-enum timer_kind { TMR_NONE = 0, TMR_CLIENT_HEAD, TMR_CLIENT_IDLE, TMR_UP_CONNECT, TMR_UP_RESPONSE };
+/* TMR_CLIENT_SEND: a response is queued for a client that takes none of it (client_idle). */
+enum timer_kind { TMR_NONE = 0, TMR_CLIENT_HEAD, TMR_CLIENT_IDLE, TMR_UP_CONNECT, TMR_UP_RESPONSE, TMR_CLIENT_SEND };
 
 enum conn_kind { CONN_CLIENT = 1, CONN_UPSTREAM };
 enum req_phase { PH_IDLE = 0, PH_HEAD, PH_PROXY, PH_TUNNEL, PH_CLOSING };
@@ -115,6 +116,7 @@ struct conn {
 	bool listener_counted;
 	char ip[48];
 	struct req req;
+	uint32_t sndq_seen;      /* TMR_CLIENT_SEND: bytes in the socket's send queue at the last check */
 	/* upstream */
 	struct wserver *srv;
 	struct conn *pool_next, **pool_pprev;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# L7 timeouts: upstream response (504), upstream connect (504), client request head (408), keep-alive idle (close).
+# L7 timeouts: upstream response (504), upstream connect (504), client request head (408), keep-alive idle (close), client stops reading (close).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
@@ -90,5 +90,35 @@ print("closed" if d == b"" else "data", round(time.time() - t, 1))
 EOP
 read -r what el <"$SL_TMP/silent"
 [ "$what" = closed ]; ok $? "silent new connection closed without an answer ($(cat "$SL_TMP/silent"))"
+# A client that stops reading a big response is closed after client_idle without progress;
+# one that reads slowly (but reads) is not.
+python3 - "$P" >"$SL_TMP/stall" <<'EOP'
+import socket, sys, time
+def get(pace):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+    s.settimeout(10)
+    s.sendall(b"GET /size/20000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    got, t = 0, time.time()
+    while time.time() - t < 4:          # 4 s > client_idle: reading 16 KiB per 0.3 s, or nothing
+        if pace:
+            got += len(s.recv(16384))
+        time.sleep(0.3)
+    try:
+        while True:
+            d = s.recv(1 << 20)
+            if not d:
+                break
+            got += len(d)
+            if got > 20000000:
+                break
+    except OSError:
+        pass
+    return got
+print(get(False) < 20000000, get(True) > 20000000)
+EOP
+[ "$(cat "$SL_TMP/stall")" = "True True" ] && grep -q 'took none of its response' "$SL_TMP/sluiced.log"
+ok $? "a client that stops reading is closed after client_idle, a slow reader is not ($(cat "$SL_TMP/stall"))"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
