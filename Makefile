@@ -26,6 +26,8 @@ CLANG   ?= clang
 BPFTOOL ?= bpftool
 LLHTTP_SRC ?= /usr/share/llhttp
 LLHTTP_INC ?= /usr/share/include/llhttp
+# Strict mode: the parser refuses what a lenient one would guess at (smuggling material).
+LLHTTP_CFLAGS := -DLLHTTP_STRICT_MODE=1
 ARCH_INC   := /usr/include/$(shell $(CC) -dumpmachine)
 
 CFLAGS   ?= -O2 -g
@@ -81,12 +83,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(LLHTTP_CFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
 
 $(BUILD)/san/llhttp/%.o: $(LLHTTP_SRC)/%.c
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -I$(LLHTTP_INC) -w -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(LLHTTP_CFLAGS) -I$(LLHTTP_INC) -w -c $< -o $@
 
 $(BUILD)/san/%.o: %.c | $(SKELS)
 	$(call msg,CC-SAN,$@)

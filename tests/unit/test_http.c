@@ -178,6 +178,11 @@ static const struct {
 	{ "invalid header name", "GET / HTTP/1.1\r\nHost: h\r\nX(y): 1\r\n\r\n" },
 	{ "bad chunk terminator", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n" },
 	{ "bad version", "GET / HTTP/1.x\r\nHost: h\r\n\r\n" },
+	/* refused twice over: by the glue and by llhttp built in strict mode (the Makefile) */
+	{ "control character in the target", "GET /a\x01b HTTP/1.1\r\nHost: h\r\n\r\n" },
+	{ "bare LF after a chunk size",
+	  "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n" },
+	{ "bare LF ending the head", "GET / HTTP/1.1\r\nHost: h\r\n\n" },
 };
 
 static void test_smuggling(void)
