@@ -7,6 +7,7 @@
 
 #include "admin_int.h"
 #include "l4.h"
+#include "l7.h"
 #include "sluice/drop.h"
 
 static const char *const drop_names[SL_DROP_MAX] = SL_DROP_NAMES;
@@ -27,6 +28,41 @@ static void m_be_labels(struct sbuf *b, const struct l4_backend *be)
 	sbuf_printf(b, "{vip=\"%s\",backend=\"%s\",id=\"%u\"", be->vip->name, be->addr_text, be->id);
 }
 
+/* The L7 tier's counters, summed over workers (each worker writes only its own). */
+static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
+{
+	static const char *const cls[6] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	struct l7_stats st;
+
+	if (!ctx->l7)
+		return;
+	l7_stats_get(ctx->l7, &st);
+#define L7_METRIC(name, type, help, v)                                      \
+	do {                                                                 \
+		m_head(b, name, type, help);                                 \
+		sbuf_printf(b, "%s %llu\n", name, (unsigned long long)(v)); \
+	} while (0)
+	L7_METRIC("sluice_http_connections_accepted_total", "counter", "Client connections accepted.",
+		  st.conns_accepted);
+	L7_METRIC("sluice_http_connections_active", "gauge", "Client connections open now.", st.conns_active);
+	L7_METRIC("sluice_http_requests_total", "counter", "Requests answered (one access log line each).",
+		  st.requests);
+	m_head(b, "sluice_http_responses_total", "counter",
+	       "Responses by status class; none: the exchange was cut before a status.");
+	for (int i = 0; i < 6; i++)
+		sbuf_printf(b, "sluice_http_responses_total{class=\"%s\"} %llu\n", cls[i],
+			    (unsigned long long)st.responses[i]);
+	L7_METRIC("sluice_http_request_bytes_total", "counter", "Request bytes read from clients.", st.bytes_in);
+	L7_METRIC("sluice_http_response_bytes_total", "counter", "Response bytes queued to clients.",
+		  st.bytes_out);
+	L7_METRIC("sluice_http_upstream_connects_total", "counter", "New upstream connections.",
+		  st.upstream_connects);
+	L7_METRIC("sluice_http_upstream_reuses_total", "counter", "Requests sent on a pooled upstream connection.",
+		  st.upstream_reuses);
+	L7_METRIC("sluice_http_retries_total", "counter", "Requests sent again to another server.", st.retries);
+#undef L7_METRIC
+}
+
 void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
 {
 	struct l4 *l4 = ctx->l4;
@@ -40,6 +76,7 @@ void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
 	m_head(b, "sluice_reloads_total", "counter", "Configuration reloads, by result.");
 	sbuf_printf(b, "sluice_reloads_total{result=\"ok\"} %llu\nsluice_reloads_total{result=\"failed\"} %llu\n",
 		    (unsigned long long)ctx->reloads, (unsigned long long)ctx->reload_failures);
+	m_l7(ctx, b);
 	if (!l4)
 		return;
 

@@ -29,4 +29,11 @@ used=$((after - before - 1))   # minus the /stats connection itself
 diag "upstream connections used: $used for 500 requests ($reqs requests seen)"
 [ "$(count_of "200 a" "$SL_TMP/l")" = 400 ]; ok $? "400 keep-alive requests answered"
 [ "$used" -ge 1 ] && [ "$used" -le 4 ]; ok $? "upstream connections reused ($used for 500 requests)"
+m=$(curl -s -m 5 --unix-socket "$SL_TMP/admin.sock" http://x/metrics)
+metric() { echo "$m" | awk -v k="$1" '$1 == k {print $2}'; }
+[ "$(metric sluice_http_requests_total)" = 500 ] && [ "$(metric 'sluice_http_responses_total{class="2xx"}')" = 500 ] &&
+	[ "$(metric sluice_http_connections_accepted_total)" = 105 ]   # 100 curl, 4 load, 1 readiness probe
+ok $? "/metrics counts the requests, 2xx responses and client connections ($(metric sluice_http_requests_total), $(metric 'sluice_http_responses_total{class="2xx"}'), $(metric sluice_http_connections_accepted_total))"
+c=$(metric sluice_http_upstream_connects_total); r=$(metric sluice_http_upstream_reuses_total)
+[ "$c" = "$used" ] && [ $((c + r)) = 500 ]; ok $? "/metrics: upstream connects and reuses add up to the requests ($c + $r)"
 done_testing
