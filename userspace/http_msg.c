@@ -245,7 +245,7 @@ void http_msg_free_head(struct http_msg *m)
 }
 
 /*
- * head_scan() - reject what llhttp's default (non-strict) build lets through in a
+ * head_scan() - reject what llhttp's default (non-strict) build would let through in a
  * head: a bare LF as line end and obs-fold continuation lines. Runs over head
  * bytes only, once each, before llhttp sees them. 0 or -1.
  */

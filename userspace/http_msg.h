@@ -48,7 +48,7 @@ struct http_msg {
 	bool too_big;            /* head exceeded cap or HTTP_MAX_HEADERS */
 	bool head_done;
 	bool in_chunk;
-	/* Strictness llhttp 8.1 only has in its compile-time strict build, checked here instead. */
+	/* Strictness llhttp 8.1 has only in its strict build (which the Makefile uses), checked here too: the glue must not depend on how llhttp was built. */
 	bool scan_done;          /* the head's line endings were checked */
 	bool seen_line;          /* a non-empty head line went by */
 	char prev;               /* last head byte scanned */

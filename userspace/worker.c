@@ -930,6 +930,9 @@ static int worker_ring_init(struct worker *w)
 			return err;
 		}
 	}
+	/* The loop enters the ring once per turn: a registered ring fd spares each enter an fdget. */
+	if (io_uring_register_ring_fd(&w->ring) < 0)
+		log_debug("l7 worker %u: io_uring_register_ring_fd failed: entering by fd", w->id);
 	err = bufring_init(&w->br, &w->ring, 1, WORKER_BUF_COUNT, WORKER_BUF_SIZE);
 	if (err) {
 		log_err("l7 worker %u: buffer ring: %s", w->id, strerror(-err));
