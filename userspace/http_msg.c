@@ -23,12 +23,22 @@ static int msg_append(struct http_msg *m, const char *at, size_t len)
 		m->too_big = true;
 		return -1;
 	}
-	if (!m->buf) {
-		m->buf = malloc(m->cap);
-		if (!m->buf) {
+	if (m->len + len + 1 > m->buf_cap) {
+		/* elements are kept as offsets, so the buffer may move */
+		uint32_t n = m->buf_cap ? m->buf_cap : HTTP_HEAD_BUF_MIN;
+		char *b;
+
+		while (n < m->len + len + 1)
+			n *= 2;
+		if (n > m->cap)
+			n = m->cap;
+		b = realloc(m->buf, n);
+		if (!b) {
 			m->too_big = true;
 			return -1;
 		}
+		m->buf = b;
+		m->buf_cap = n;
 	}
 	memcpy(m->buf + m->len, at, len);
 	m->len += len;
@@ -83,9 +93,23 @@ static int on_field(llhttp_t *p, const char *at, size_t len)
 	struct http_msg *m = msg_of(p);
 
 	if (m->last != LAST_FIELD) {
-		if (m->n_hdr == HTTP_MAX_HEADERS) {
-			m->too_big = true;
-			return -1;
+		if (m->n_hdr == m->hdr_cap) {
+			uint16_t n = m->hdr_cap ? m->hdr_cap * 2 : HTTP_HDR_MIN;
+			struct http_hdr *h;
+
+			if (m->hdr_cap >= HTTP_MAX_HEADERS) {
+				m->too_big = true;
+				return -1;
+			}
+			if (n > HTTP_MAX_HEADERS)
+				n = HTTP_MAX_HEADERS;
+			h = realloc(m->hdr, n * sizeof(*h));
+			if (!h) {
+				m->too_big = true;
+				return -1;
+			}
+			m->hdr = h;
+			m->hdr_cap = n;
 		}
 		m->last = LAST_FIELD;
 		m->hdr[m->n_hdr].name = m->len;
@@ -230,7 +254,7 @@ void http_msg_init(struct http_msg *m, llhttp_type_t type, uint32_t head_limit,
 		   const struct http_msg_hooks *hooks, void *arg)
 {
 	pthread_once(&settings_once, settings_init);
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, sizeof(*m));   /* the caller freed any head it had (http_msg_free_head) */
 	llhttp_init(&m->p, type, type == HTTP_REQUEST ? &settings_req : &settings_resp);
 	m->hooks = hooks;
 	m->arg = arg;
@@ -240,8 +264,13 @@ void http_msg_init(struct http_msg *m, llhttp_type_t type, uint32_t head_limit,
 void http_msg_free_head(struct http_msg *m)
 {
 	free(m->buf);
+	free(m->hdr);
 	m->buf = NULL;
+	m->hdr = NULL;
+	m->buf_cap = 0;
+	m->hdr_cap = 0;
 	m->len = 0;
+	m->n_hdr = 0;
 }
 
 /*

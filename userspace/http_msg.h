@@ -10,6 +10,8 @@
 #include "llhttp.h"
 
 #define HTTP_MAX_HEADERS 128
+#define HTTP_HDR_MIN     16     /* header slots at first; doubled up to HTTP_MAX_HEADERS */
+#define HTTP_HEAD_BUF_MIN 1024  /* head bytes at first; doubled up to the head limit */
 
 /* One header: offsets into http_msg.buf (the head is copied out of the receive buffers). */
 struct http_hdr {
@@ -41,8 +43,14 @@ struct http_msg {
 	char *buf;               /* head text: target or reason, then names and values */
 	uint32_t len;
 	uint32_t cap;            /* the head size limit; exceeding it is a 431 */
+	uint32_t buf_cap;        /* bytes allocated at buf: grows by doubling up to cap */
 	uint32_t target, target_len;  /* request target, or response reason phrase */
-	struct http_hdr hdr[HTTP_MAX_HEADERS];
+	/*
+	 * buf and hdr exist only while a head is parsed or used, and start small:
+	 * an idle keep-alive connection holds neither (memory per idle client).
+	 */
+	struct http_hdr *hdr;
+	uint16_t hdr_cap;
 	uint16_t n_hdr;
 	uint8_t last;            /* previous span callback: lets split fragments concatenate */
 	bool too_big;            /* head exceeded cap or HTTP_MAX_HEADERS */

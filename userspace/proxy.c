@@ -831,8 +831,10 @@ static void finish_request(struct worker *w, struct conn *c)
 	c->req.phase = PH_IDLE;
 	c->req.req_done = c->req.resp_done = false;
 	http_msg_resume(&c->msg);
-	if (c->in.head == c->in.tail)
+	if (c->in.head == c->in.tail) {
 		http_msg_free_head(&c->msg);   /* idle connections hold no head buffer */
+		conn_trim(c);                  /* nor queue arrays */
+	}
 	conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
 	pump_client(w, c);
 }

@@ -23,12 +23,20 @@ static uint64_t mono_ms(void)
 }
 
 /* worker_sqe() - a free SQE; when the SQ is full, submit what is queued first (rare: it is sized for a burst). */
+/* submitted() - after a submit: the send arena is free again once the kernel took every SQE. */
+static void submitted(struct worker *w)
+{
+	if (!io_uring_sq_ready(&w->ring))
+		w->n_sendv = 0;
+}
+
 struct io_uring_sqe *worker_sqe(struct worker *w)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
 	while (!sqe) {
 		io_uring_submit(&w->ring);
+		submitted(w);
 		sqe = io_uring_get_sqe(&w->ring);
 	}
 	return sqe;
@@ -193,6 +201,75 @@ static int grow(void **v, uint32_t *cap, size_t elem)
 	return 0;
 }
 
+/*
+ * Queue arrays of connections that went idle, kept on this worker's thread for
+ * the next busy one: an idle keep-alive client holds no queue memory, and a
+ * request does not pay a malloc for it either.
+ */
+#define QCAP0    8
+#define QPOOL_MAX 1024
+struct qpool {
+	void *head;
+	uint32_t n;
+};
+static __thread struct qpool qpool_in, qpool_out;
+
+static int qgrow(struct qpool *p, void **v, uint32_t *cap, size_t elem)
+{
+	void *n;
+
+	if (*cap)
+		return grow(v, cap, elem);
+	n = p->head;
+	if (n) {
+		p->head = *(void **)n;
+		p->n--;
+	} else if (!(n = malloc(QCAP0 * elem))) {
+		return -ENOMEM;
+	}
+	free(*v);
+	*v = n;
+	*cap = QCAP0;
+	return 0;
+}
+
+static void qpool_give(struct qpool *p, void *v, uint32_t cap)
+{
+	if (cap != QCAP0 || p->n >= QPOOL_MAX) {
+		free(v);
+		return;
+	}
+	*(void **)v = p->head;
+	p->head = v;
+	p->n++;
+}
+
+static void qpool_drain(struct qpool *p)
+{
+	while (p->head) {
+		void *v = p->head;
+
+		p->head = *(void **)v;
+		free(v);
+	}
+	p->n = 0;
+}
+
+void conn_trim(struct conn *c)
+{
+	if (c->in.head == c->in.tail && c->in.v) {
+		qpool_give(&qpool_in, c->in.v, c->in.cap);
+		c->in.v = NULL;
+		c->in.cap = c->in.head = c->in.tail = 0;
+	}
+	if (c->out.head == c->out.tail && !c->out.inflight && !c->out.old && c->out.s) {
+		qpool_give(&qpool_out, c->out.s, c->out.cap);
+		c->out.s = NULL;
+		c->out.cap = c->out.head = c->out.tail = c->out.off = 0;
+		c->out.bytes = 0;
+	}
+}
+
 /* outq_push() - append a segment. Segments are never moved while a send holds iovecs to them: those point at data, not at segments. */
 int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint16_t bid)
 {
@@ -223,7 +300,7 @@ int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint1
 				q->old = q->s;
 			q->s = n;
 			q->cap = cap;
-		} else if (grow((void **)&q->s, &q->cap, sizeof(*q->s))) {
+		} else if (qgrow(&qpool_out, (void **)&q->s, &q->cap, sizeof(*q->s))) {
 			return -ENOMEM;
 		}
 	}
@@ -256,7 +333,7 @@ static int inq_push(struct inq *q, uint16_t bid, uint32_t len)
 			memmove(q->v, q->v + q->head, (q->tail - q->head) * sizeof(*q->v));
 			q->tail -= q->head;
 			q->head = 0;
-		} else if (grow((void **)&q->v, &q->cap, sizeof(*q->v))) {
+		} else if (qgrow(&qpool_in, (void **)&q->v, &q->cap, sizeof(*q->v))) {
 			return -ENOMEM;
 		}
 	}
@@ -286,24 +363,29 @@ void conn_send(struct worker *w, struct conn *c)
 {
 	struct outq *q = &c->out;
 	struct io_uring_sqe *sqe;
+	struct send_slot *sl;
 	uint32_t n = 0;
 
 	if (q->inflight || q->head == q->tail || c->dead || c->connecting)
 		return;
+	while (w->n_sendv == SEND_ARENA) {
+		io_uring_submit(&w->ring);
+		submitted(w);
+	}
+	sqe = worker_sqe(w);   /* before taking a slot: a submit in here may recycle the arena */
+	sl = &w->sendv[w->n_sendv++];
 	for (uint32_t i = q->head; i < q->tail && n < SEND_IOV; i++, n++) {
 		struct seg *s = &q->s[i];
 		const char *p = s->kind == SEG_INLINE ? s->inl : s->ptr;
 		uint32_t off = i == q->head ? q->off : 0;
 
-		q->iov[n].iov_base = (void *)(p + off);
-		q->iov[n].iov_len = s->len - off;
+		sl->iov[n].iov_base = (void *)(p + off);
+		sl->iov[n].iov_len = s->len - off;
 	}
-	memset(&q->msg, 0, sizeof(q->msg));
-	q->msg.msg_iov = q->iov;
-	q->msg.msg_iovlen = n;
-	q->n_iov = n;
-	sqe = worker_sqe(w);
-	io_uring_prep_sendmsg(sqe, c->fd, &q->msg, MSG_NOSIGNAL);
+	memset(&sl->msg, 0, sizeof(sl->msg));
+	sl->msg.msg_iov = sl->iov;
+	sl->msg.msg_iovlen = n;
+	io_uring_prep_sendmsg(sqe, c->fd, &sl->msg, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ud_pack(UD_SEND, c->idx, c->gen));
 	q->inflight = true;
 	c->inflight++;
@@ -505,6 +587,8 @@ static void on_send(struct worker *w, struct conn *c, const struct io_uring_cqe 
 	outq_consume(w, &c->out, (uint32_t)cqe->res);
 	conn_send(w, c);
 	proxy_on_sent(w, c);
+	if (!c->dead && c->kind == CONN_CLIENT && c->req.phase == PH_IDLE)
+		conn_trim(c);   /* the last bytes of a response went out after it went idle */
 }
 
 static void on_connect(struct worker *w, struct conn *c, const struct io_uring_cqe *cqe)
@@ -751,6 +835,7 @@ static void *worker_run(void *arg)
 				arm_accept(w, (uint32_t)i);
 		/* One syscall per iteration: submit everything queued and wait for work. */
 		io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+		submitted(w);
 		w->now_ms = mono_ms();
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			dispatch(w, cqe);
@@ -774,6 +859,7 @@ static void *worker_run(void *arg)
 	wgen_put(w, w->cur);   /* closes pooled connections: on this thread, the ring's only submitter */
 	w->cur = NULL;
 	io_uring_submit(&w->ring);
+	submitted(w);
 	for (int spins = 0; spins < 100; spins++) {
 		struct io_uring_cqe *cqe;
 		unsigned int head, n = 0;
@@ -787,6 +873,7 @@ static void *worker_run(void *arg)
 			break;
 		struct __kernel_timespec t = { .tv_nsec = 10 * 1000000 };
 		io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &t, NULL);
+		submitted(w);
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			dispatch(w, cqe);
 			n++;
@@ -796,6 +883,8 @@ static void *worker_run(void *arg)
 	atomic_store(&w->l7->log_seq, atomic_load(&w->l7->log_seq));
 	w->log_seq = atomic_load(&w->l7->log_seq);
 	logs_tick(w, true);
+	qpool_drain(&qpool_in);
+	qpool_drain(&qpool_out);
 	return NULL;
 }
 
@@ -930,12 +1019,25 @@ static int worker_ring_init(struct worker *w)
 			return err;
 		}
 	}
+	if (!(p.features & IORING_FEAT_SUBMIT_STABLE)) {   /* the send arena relies on it (5.5+) */
+		log_err("l7 worker %u: io_uring without IORING_FEAT_SUBMIT_STABLE", w->id);
+		io_uring_queue_exit(&w->ring);
+		return -EOPNOTSUPP;
+	}
+	w->sendv = malloc(SEND_ARENA * sizeof(*w->sendv));
+	if (!w->sendv) {
+		io_uring_queue_exit(&w->ring);
+		return -ENOMEM;
+	}
+	w->n_sendv = 0;
 	/* The loop enters the ring once per turn: a registered ring fd spares each enter an fdget. */
 	if (io_uring_register_ring_fd(&w->ring) < 0)
 		log_debug("l7 worker %u: io_uring_register_ring_fd failed: entering by fd", w->id);
 	err = bufring_init(&w->br, &w->ring, 1, WORKER_BUF_COUNT, WORKER_BUF_SIZE);
 	if (err) {
 		log_err("l7 worker %u: buffer ring: %s", w->id, strerror(-err));
+		free(w->sendv);
+		w->sendv = NULL;
 		io_uring_queue_exit(&w->ring);
 		return err;
 	}
@@ -1029,4 +1131,6 @@ void worker_destroy(struct worker *w)
 		io_uring_queue_exit(&w->ring);
 		w->ring_ok = false;
 	}
+	free(w->sendv);
+	w->sendv = NULL;
 }

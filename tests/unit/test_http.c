@@ -262,6 +262,30 @@ static void test_limits(void)
 		ok(t && !strncmp(t, "HTTP/1.1 431 ", 13) && strstr(t, "Connection: close"), "431 response text");
 		ok(len == strlen(t), "error response length");
 	}
+	/* The head buffer and header slots start small and grow: a big head survives the moves. */
+	n = snprintf(big, sizeof(big), "GET /%0900d HTTP/1.1\r\nHost: h\r\n", 7);
+	for (int i = 0; i < HTTP_MAX_HEADERS - 1; i++)
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "X-H%d: value-%d-%060d\r\n", i, i, i);
+	strcpy(big + n, "\r\n");
+	memset(&s, 0, sizeof(s));
+	http_msg_init(&m, HTTP_REQUEST, 16384, &hooks, &s);
+	is_int(http_msg_feed(&m, big, strlen(big)), (long)strlen(big), "%d headers in a %zu-byte head parse",
+	       HTTP_MAX_HEADERS, strlen(big));
+	{
+		int i = http_find(&m, "X-H126");
+		char want[100];
+
+		snprintf(want, sizeof(want), "value-126-%060d", 126);
+		ok(m.n_hdr == HTTP_MAX_HEADERS && i == HTTP_MAX_HEADERS - 1 && !strcmp(http_value(&m, i), want) &&
+		   !strcmp(http_value(&m, 0), "h") && m.target_len == 901,
+		   "every header and the target read back after the buffers grew");
+	}
+	http_msg_free_head(&m);
+	ok(!m.buf && !m.hdr && !m.n_hdr, "an idle message holds no head buffer nor header slots");
+	strcpy(big + n, "X-One-Too-Many: 1\r\n\r\n");
+	http_msg_init(&m, HTTP_REQUEST, 16384, &hooks, &s);
+	is_int(http_msg_feed(&m, big, strlen(big)), -E2BIG, "one header over HTTP_MAX_HEADERS is -E2BIG (431)");
+	http_msg_free_head(&m);
 	ok(http_idempotent(HTTP_GET) && http_idempotent(HTTP_PUT) && !http_idempotent(HTTP_POST) &&
 	   !http_idempotent(HTTP_PATCH), "idempotent methods");
 	ok(http_is_hop("Transfer-Encoding", 17) && http_is_hop("proxy-anything", 14) &&
