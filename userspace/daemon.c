@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -225,6 +226,15 @@ int daemon_run(const struct daemon_opts *opts)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	{
+		/* Each client and upstream connection is a descriptor: take all the system allows, as nginx's worker_rlimit_nofile would. */
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	d.cfg = cfg_load(opts->config_path, stderr);
 	if (!d.cfg) {
 		if (errno != EINVAL)
