@@ -10,6 +10,7 @@
 #include "lib/conntrack.h"
 #include "lib/encap.h"
 #include "lib/icmp.h"
+#include "lib/vip.h"
 
 /*
  * Packet walk:
@@ -18,9 +19,10 @@
  *  2. ICMP: echo requests to an address marked in sl_vips (proto ICMP/ICMPv6,
  *     port 0) are answered here; frag-needed / packet-too-big quoting a VIP
  *     reply are steered to the backend of the client flow they quote.
- *  3. VIP lookup: exact port, then port 0 (skipped when the control plane
- *     says no port-0 VIP exists: SL_CFG_F_NO_PORT0). Not a VIP -> XDP_PASS
- *     untouched.
+ *  3. VIP lookup (lib/vip.h): the destination's slot in sl_vip_addrs
+ *     (an address no VIP has ends here), exact port, then port 0 (skipped
+ *     when the slot counts no port-0 entry, or SL_CFG_F_NO_PORT0). Not a
+ *     VIP -> XDP_PASS untouched.
  *  4. Fragments (IPv4 MF/offset, IPv6 fragment header): non-first fragments
  *     have no ports, so only VIPs with SL_VIP_F_HASH_SRC take them: every
  *     fragment of a datagram (first included) is hashed on the source address,
@@ -45,7 +47,6 @@ int sl_lb(struct xdp_md *ctx)
 	struct sl_nexthop *nh = NULL;
 	struct sl_pkt p = {};
 	struct sl_flow_key fk;          /* the flow balanced: the packet's, or the one a PTB quotes */
-	struct sl_vip_key vk = {};
 	struct sl_vip_meta *vip;
 	struct sl_vip_stats *vs;
 	struct sl_ct_value *ct;
@@ -64,16 +65,15 @@ int sl_lb(struct xdp_md *ctx)
 		reason = rc;
 		goto drop;
 	}
+	cfg = bpf_map_lookup_elem(&sl_config, &zero);
+	if (!cfg)
+		goto out;
 	fk = p.key;
 	if (fk.proto == IPPROTO_ICMP || fk.proto == IPPROTO_ICMPV6) {
 		if (icmp_is_echo(&p)) {
-			cfg = bpf_map_lookup_elem(&sl_config, &zero);
-			if (!cfg || !(cfg->flags & SL_CFG_F_ICMP_ECHO))
+			if (!(cfg->flags & SL_CFG_F_ICMP_ECHO))
 				goto out;
-			__builtin_memcpy(vk.addr, fk.dst, sizeof(vk.addr));
-			vk.proto = fk.proto;
-			vk.family = fk.family;
-			vip = bpf_map_lookup_elem(&sl_vips, &vk);
+			vip = vip_match(cfg, fk.dst, 0, fk.proto, fk.family);
 			if (!vip)
 				goto out;
 			rc = icmp_echo_reply(ctx, &p);
@@ -95,18 +95,7 @@ int sl_lb(struct xdp_md *ctx)
 		ptb = true;
 	}
 
-	cfg = bpf_map_lookup_elem(&sl_config, &zero);
-	if (!cfg)
-		goto out;
-	__builtin_memcpy(vk.addr, fk.dst, sizeof(vk.addr));
-	vk.port = fk.dport;
-	vk.proto = fk.proto;
-	vk.family = fk.family;
-	vip = bpf_map_lookup_elem(&sl_vips, &vk);
-	if (!vip && vk.port && !(cfg->flags & SL_CFG_F_NO_PORT0)) {
-		vk.port = 0;
-		vip = bpf_map_lookup_elem(&sl_vips, &vk);
-	}
+	vip = vip_match(cfg, fk.dst, fk.dport, fk.proto, fk.family);
 	if (!vip)
 		goto out;
 	vip_flags = vip->flags;

@@ -354,7 +354,7 @@ struct l4_loader *l4_loader_start(const struct cfg_l4 *l4, const char *pin_dir, 
 	maps->ncpus = libbpf_num_possible_cpus();
 	if (maps->ncpus < 1)
 		maps->ncpus = 1;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < L4_N_MAPS; i++) {
 		struct bpf_map *mm = bpf_object__find_map_by_name(ld->skel->obj, l4_map_names[i]);
 
 		*l4_maps_fd(maps, i) = mm ? bpf_map__fd(mm) : -1;

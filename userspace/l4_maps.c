@@ -13,16 +13,17 @@
 
 #include "l4_maps.h"
 #include "sluice/consts.h"
+#include "sluice/flow_hash.h"
 
-const char *const l4_map_names[9] = {
+const char *const l4_map_names[L4_N_MAPS] = {
 	"sl_vips", "sl_rings", "sl_backends", "sl_conntrack", "sl_config",
-	"sl_vip_stats", "sl_be_stats", "sl_drops", "sl_tx_ports",
+	"sl_vip_stats", "sl_be_stats", "sl_drops", "sl_tx_ports", "sl_vip_addrs",
 };
 
 int *l4_maps_fd(struct l4_maps *m, int idx)
 {
-	int *fds[9] = { &m->vips, &m->rings, &m->backends, &m->conntrack, &m->config,
-			&m->vip_stats, &m->be_stats, &m->drops, &m->tx_ports };
+	int *fds[L4_N_MAPS] = { &m->vips, &m->rings, &m->backends, &m->conntrack, &m->config,
+				&m->vip_stats, &m->be_stats, &m->drops, &m->tx_ports, &m->vip_addrs };
 
 	return fds[idx];
 }
@@ -40,9 +41,9 @@ int l4_maps_open_pinned(struct l4_maps *m, const char *dir)
 	int err = 0;
 
 	m->ncpus = l4_maps_ncpus();
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < L4_N_MAPS; i++)
 		*l4_maps_fd(m, i) = -1;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < L4_N_MAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, l4_map_names[i]);
 		*l4_maps_fd(m, i) = bpf_obj_get(path);
 		if (*l4_maps_fd(m, i) < 0) {
@@ -63,7 +64,7 @@ int l4_maps_open_pinned(struct l4_maps *m, const char *dir)
 
 void l4_maps_close(struct l4_maps *m)
 {
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < L4_N_MAPS; i++) {
 		int *fd = l4_maps_fd(m, i);
 
 		if (*fd >= 0)
@@ -89,10 +90,60 @@ static int l4_update(int fd, const void *k, const void *v)
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * Recount sl_vip_addrs from sl_vips: after a restart the pinned counts may
+ * come from a build that kept none, or be missing. Slots whose count does
+ * not change are not written, so a consistent table stays untouched.
+ */
+static int l4_vip_addrs_rebuild(struct l4_maps *m)
+{
+	const __u32 n = 1U << SL_VIP_ADDR_BITS;
+	struct sl_vip_addr_count *want = calloc(n, sizeof(*want));
+	struct sl_vip_key k, prev;
+	bool first = true;
+	int err = 0;
+
+	if (!want)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(m->vips, first ? NULL : &prev, &k)) {
+		__u32 slot = sl_vip_addr_slot(k.addr);
+
+		first = false;
+		prev = k;
+		want[slot].all++;
+		want[slot].port0 += sl_vip_counts_port0(&k);
+	}
+	for (__u32 slot = 0; slot < n && !err; slot++) {
+		struct sl_vip_addr_count have;
+
+		if (bpf_map_lookup_elem(m->vip_addrs, &slot, &have))
+			err = -errno;
+		else if (memcmp(&have, &want[slot], sizeof(have)))
+			err = l4_update(m->vip_addrs, &slot, &want[slot]);
+	}
+	free(want);
+	return err;
+}
+
+/* Add @delta to the sl_vip_addrs counts of @k's slot. */
+static int l4_vip_addr_count(struct l4_maps *m, const struct sl_vip_key *k, int delta)
+{
+	__u32 slot = sl_vip_addr_slot(k->addr);
+	struct sl_vip_addr_count c;
+
+	if (bpf_map_lookup_elem(m->vip_addrs, &slot, &c))
+		return -errno;
+	c.all += delta;
+	if (sl_vip_counts_port0(k))
+		c.port0 += delta;
+	return l4_update(m->vip_addrs, &slot, &c);
+}
+
 int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 {
 	struct sl_config c = { 0 };
 	__u32 key = 0;
+	int err;
 
 	c.tunnel_src4 = l4->tunnel_src4.v4.s_addr;
 	c.tunnel_src4_mask = htonl(l4->tunnel_src4_bits >= 32 ? 0xffffffffU : ((1U << l4->tunnel_src4_bits) - 1));
@@ -105,19 +156,34 @@ int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 	for (size_t i = 0; i < l4->n_vips; i++)
 		if (!l4->vips[i].port)
 			c.flags &= ~SL_CFG_F_NO_PORT0;
+	err = l4_vip_addrs_rebuild(m);
+	if (!err)
+		c.flags |= SL_CFG_F_VIP_ADDRS;
 	return l4_update(m->config, &key, &c);
 }
 
 int l4_maps_set_vip(struct l4_maps *m, const struct sl_vip_key *k, const struct sl_vip_meta *v)
 {
-	return l4_update(m->vips, k, v);
+	struct sl_vip_meta old;
+	bool fresh = bpf_map_lookup_elem(m->vips, k, &old) != 0;
+	int err;
+
+	if (fresh) {
+		err = l4_vip_addr_count(m, k, 1);
+		if (err)
+			return err;
+	}
+	err = l4_update(m->vips, k, v);
+	if (err && fresh)
+		l4_vip_addr_count(m, k, -1);
+	return err;
 }
 
 int l4_maps_del_vip(struct l4_maps *m, const struct sl_vip_key *k)
 {
-	if (bpf_map_delete_elem(m->vips, k) && errno != ENOENT)
-		return -errno;
-	return 0;
+	if (bpf_map_delete_elem(m->vips, k))
+		return errno == ENOENT ? 0 : -errno;
+	return l4_vip_addr_count(m, k, -1);
 }
 
 int l4_maps_set_backend(struct l4_maps *m, uint32_t id, const struct sl_backend *b)

@@ -12,15 +12,17 @@
 
 /* The balancer's map fds (-1 when absent); owned by whoever filled it in. */
 struct l4_maps {
-	int vips, rings, backends, conntrack, config, vip_stats, be_stats, drops, tx_ports;
+	int vips, rings, backends, conntrack, config, vip_stats, be_stats, drops, tx_ports, vip_addrs;
 	int ncpus;                    /* possible CPUs: per-CPU values come as this many copies */
 	uint32_t ct_max;              /* sl_conntrack max_entries */
 };
 
-/* The map names, in struct l4_maps order, for pinning and lookups. */
-extern const char *const l4_map_names[9];
+#define L4_N_MAPS 10
 
-/* l4_maps_fds() - a pointer to the idx-th fd field of @m (idx < 9). */
+/* The map names, in struct l4_maps order, for pinning and lookups. */
+extern const char *const l4_map_names[L4_N_MAPS];
+
+/* l4_maps_fds() - a pointer to the idx-th fd field of @m (idx < L4_N_MAPS). */
 int *l4_maps_fd(struct l4_maps *m, int idx);
 
 /* l4_maps_open_pinned() - open every map pinned in @dir. 0 or -errno (-ENOENT: not pinned). */
@@ -34,11 +36,18 @@ void l4_ip_to_sl(const struct cfg_ip *ip, __be32 addr[4], uint8_t *family);
 
 /*
  * l4_maps_set_config() - write sl_config from @l4 (SL_CFG_F_NO_PORT0 when none
- * of its VIPs has port 0). Call before writing the VIPs. 0 or -errno.
+ * of its VIPs has port 0), after recounting sl_vip_addrs from what sl_vips
+ * holds (SL_CFG_F_VIP_ADDRS: the balancer trusts the counts from then on).
+ * Call before writing the VIPs. 0 or -errno.
  */
 int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4);
 
-/* l4_maps_set_vip() / l4_maps_del_vip() - one sl_vips entry. 0 or -errno (del: -ENOENT ignored). */
+/*
+ * l4_maps_set_vip() / l4_maps_del_vip() - one sl_vips entry, and its count in
+ * sl_vip_addrs: counted before a new entry goes in, uncounted after it is
+ * gone, so the balancer never finds a VIP's slot empty. 0 or -errno (del:
+ * -ENOENT ignored).
+ */
 int l4_maps_set_vip(struct l4_maps *m, const struct sl_vip_key *k, const struct sl_vip_meta *v);
 int l4_maps_del_vip(struct l4_maps *m, const struct sl_vip_key *k);
 

@@ -25,6 +25,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_vips SEC(".maps");
 
+/* sl_vip_addrs: per address slot, how many sl_vips entries (and port-0 ones) it holds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << SL_VIP_ADDR_BITS);
+	__type(key, __u32);
+	__type(value, struct sl_vip_addr_count);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_vip_addrs SEC(".maps");
+
 /*
  * The inner map template of sl_rings. BPF_F_INNER_MAP lets userspace install
  * inner arrays of any size (up to SL_RING_MAX + 1 entries): slot 0 = M,

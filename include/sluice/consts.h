@@ -9,6 +9,7 @@
 #define SL_RING_MAX         1048573    /* largest prime below 2^20 */
 #define SL_CT_DEFAULT       1000000
 #define SL_UDP_TIMEOUT_NS   (30ULL * 1000000000ULL)
+#define SL_VIP_ADDR_BITS    12         /* sl_vip_addrs has 1 << SL_VIP_ADDR_BITS slots */
 
 /* Families as stored in maps: fixed values, independent of the libc's AF_*. */
 #define SL_AF_INET          4
@@ -30,6 +31,15 @@
  * no port-0 VIP exists; clear it before adding one.
  */
 #define SL_CFG_F_NO_PORT0   (1U << 1)
+/*
+ * sl_vip_addrs holds the count of every sl_vips entry: a packet whose
+ * destination's slot counts none is no VIP's, and one whose slot counts no
+ * port-0 entry skips the port-0 lookup. Set only after the counts were
+ * rebuilt from sl_vips (l4_maps_set_config does both); without it the
+ * balancer ignores sl_vip_addrs, so a pinned sl_vips from a build without the
+ * counts keeps working until then.
+ */
+#define SL_CFG_F_VIP_ADDRS  (1U << 2)
 
 #define SL_PIN_DIR          "/sys/fs/bpf/sluice"
 

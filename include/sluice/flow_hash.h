@@ -102,6 +102,24 @@ static inline __attribute__((always_inline)) __u32 sl_ring_slot(__u32 hash, __u3
 	return 1 + hash % m;
 }
 
+/*
+ * sl_vip_addr_slot(): the sl_vip_addrs slot of an address (16 bytes, an IPv4
+ * address in addr[0] and zeros after it): a multiplicative hash of the xor of
+ * its words. Returns a slot < 1 << SL_VIP_ADDR_BITS.
+ */
+static inline __attribute__((always_inline)) __u32 sl_vip_addr_slot(const __be32 addr[4])
+{
+	__u32 w = (__u32)addr[0] ^ (__u32)addr[1] ^ (__u32)addr[2] ^ (__u32)addr[3];
+
+	return (w * 0x9e3779b1U) >> (32 - SL_VIP_ADDR_BITS);
+}
+
+/* sl_vip_counts_port0(): whether an sl_vips key counts as port 0 in sl_vip_addrs (TCP/UDP only). */
+static inline __attribute__((always_inline)) int sl_vip_counts_port0(const struct sl_vip_key *k)
+{
+	return k->port == 0 && (k->proto == 6 || k->proto == 17);   /* IPPROTO_TCP, IPPROTO_UDP */
+}
+
 /* sl_hash_be32(): htonl() without libc or bpf_endian.h. */
 static inline __attribute__((always_inline)) __be32 sl_hash_be32(__u32 v)
 {

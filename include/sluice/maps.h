@@ -27,6 +27,21 @@ struct sl_vip_meta {
 _Static_assert(sizeof(struct sl_vip_meta) == 8, "sl_vip_meta layout");
 
 /*
+ * sl_vip_addrs: ARRAY of 1 << SL_VIP_ADDR_BITS counts indexed by
+ * sl_vip_addr_slot() of an address (sluice/flow_hash.h): how many sl_vips
+ * entries have an address in that slot, and how many of those are TCP/UDP
+ * port 0 (every port). The balancer reads it before sl_vips, so traffic to
+ * an address that is no VIP's costs one inlined array read, not one or two
+ * hash lookups. Userspace counts an entry in before adding it to sl_vips and
+ * out after deleting it, so a count is never short.
+ */
+struct sl_vip_addr_count {
+	__u16 all;          /* sl_vips entries (any port, any protocol) whose address has this slot */
+	__u16 port0;        /* of which TCP/UDP with port 0 */
+};
+_Static_assert(sizeof(struct sl_vip_addr_count) == 4, "sl_vip_addr_count layout");
+
+/*
  * sl_rings: array of maps, index = VIP id, inner = array of __u32.
  * Inner slot 0 holds the table size M (a prime); slots 1..M hold backend ids.
  * Userspace fills a fresh inner map and swaps the outer slot in one update,

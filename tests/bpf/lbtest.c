@@ -94,7 +94,7 @@ void lbt_setup(struct lbt *t)
 	inet_pton(AF_INET6, TUN_SRC6, t->cfg.tunnel_src6);
 	t->cfg.udp_timeout_ns = SL_UDP_TIMEOUT_NS;
 	t->cfg.hash_seed = HASH_SEED;
-	t->cfg.flags = SL_CFG_F_ICMP_ECHO;
+	t->cfg.flags = SL_CFG_F_ICMP_ECHO | SL_CFG_F_VIP_ADDRS;   /* lbt_vip() keeps sl_vip_addrs counted */
 	lbt_config(t);
 
 	lbt_backend(t, BE1, BE1_ADDR);
@@ -125,6 +125,24 @@ void lbt_backend(struct lbt *t, uint32_t id, const char *addr)
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_backends), &id, &b, 0);
 }
 
+void lbt_vip_count(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, int delta)
+{
+	struct sl_vip_key k = {};
+	struct sl_vip_addr_count c = {};
+	__u32 slot;
+	int fd = bpf_map__fd(t->skel->maps.sl_vip_addrs);
+
+	addr16(addr, k.addr, &k.family);
+	k.port = htons(port);
+	k.proto = proto;
+	slot = sl_vip_addr_slot(k.addr);
+	bpf_map_lookup_elem(fd, &slot, &c);
+	c.all += delta;
+	if (sl_vip_counts_port0(&k))
+		c.port0 += delta;
+	bpf_map_update_elem(fd, &slot, &c, 0);
+}
+
 void lbt_vip(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, uint32_t id, uint32_t flags)
 {
 	struct sl_vip_key k = {};
@@ -133,6 +151,10 @@ void lbt_vip(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, uint
 	addr16(addr, k.addr, &k.family);
 	k.port = htons(port);
 	k.proto = proto;
+	/* counted in sl_vip_addrs once, before it exists, as the control plane does */
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.sl_vips), &k, &m))
+		lbt_vip_count(t, addr, port, proto, 1);
+	m = (struct sl_vip_meta){ .id = id, .flags = flags };
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_vips), &k, &m, 0);
 }
 

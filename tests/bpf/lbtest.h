@@ -43,7 +43,9 @@ struct lbt {
 void lbt_setup(struct lbt *t);
 void lbt_netns(void);
 void lbt_backend(struct lbt *t, uint32_t id, const char *addr);
+/* lbt_vip(): an sl_vips entry, counted in sl_vip_addrs when new; lbt_vip_count() moves the count alone. */
 void lbt_vip(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, uint32_t id, uint32_t flags);
+void lbt_vip_count(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, int delta);
 void lbt_ring(struct lbt *t, uint32_t vip_id, const uint32_t *slots, uint32_t m);
 void lbt_ring_all(struct lbt *t, uint32_t vip_id, uint32_t m, uint32_t be);
 void lbt_ring_del(struct lbt *t, uint32_t vip_id);

@@ -130,14 +130,14 @@ int main(void)
 	lbt_ring_all(&t, 2, 7, BE6);
 
 	LBT_CHECK_ALL(&t, t.prog_fd, echo_cases);
-	t.cfg.flags = 0;
+	t.cfg.flags &= ~SL_CFG_F_ICMP_ECHO;
 	lbt_config(&t);
 	{
 		static const struct xdp_case off = { "echo with SL_CFG_F_ICMP_ECHO off passes", e4, NULL, XDP_PASS, 0 };
 
 		ok(lbt_check(&t, t.prog_fd, &off), "%s", off.name);
 	}
-	t.cfg.flags = SL_CFG_F_ICMP_ECHO;
+	t.cfg.flags |= SL_CFG_F_ICMP_ECHO;
 	lbt_config(&t);
 
 	LBT_CHECK_ALL(&t, t.prog_fd, ptb_setup);

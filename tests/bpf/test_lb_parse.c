@@ -101,6 +101,19 @@ static const struct xdp_case no_port0_cases[] = {
 	{ "with SL_CFG_F_NO_PORT0 the port-0 lookup is skipped", udp_any, NULL, XDP_PASS, 0 },
 };
 
+static const struct xdp_case uncounted_cases[] = {
+	{ "vip missing from sl_vip_addrs (SL_CFG_F_VIP_ADDRS) passes", syn4, NULL, XDP_PASS, 0 },
+};
+
+static const struct xdp_case counts_off_cases[] = {
+	{ "without SL_CFG_F_VIP_ADDRS the counts are ignored: vip matches", syn4, syn4_out, XDP_TX, 0 },
+};
+
+static const struct xdp_case port0_uncounted_cases[] = {
+	{ "slot counts no port-0 entry: port-0 vip not looked up",  udp_any,  NULL, XDP_PASS, 0 },
+	{ "an exact vip of that address still matches",             udp_zero, udp_zero_out, XDP_TX, 0 },
+};
+
 int main(void)
 {
 	struct lbt t;
@@ -114,6 +127,23 @@ int main(void)
 	lbt_ring_all(&t, 3, 7, BE6);
 
 	LBT_CHECK_ALL(&t, t.prog_fd, cases);
+
+	/* sl_vip_addrs is what decides first: an uncounted VIP is not seen, unless the counts are off */
+	lbt_vip_count(&t, VIP4, 80, 6, -1);
+	LBT_CHECK_ALL(&t, t.prog_fd, uncounted_cases);
+	t.cfg.flags &= ~SL_CFG_F_VIP_ADDRS;
+	lbt_config(&t);
+	LBT_CHECK_ALL(&t, t.prog_fd, counts_off_cases);
+	t.cfg.flags |= SL_CFG_F_VIP_ADDRS;
+	lbt_config(&t);
+	lbt_vip_count(&t, VIP4, 80, 6, 1);
+	/* a port-0 VIP whose port-0 count is missing is not looked up; the exact one still is */
+	lbt_vip(&t, VIP4ANY, 53, 17, 2, 0);
+	lbt_vip_count(&t, VIP4ANY, 0, 17, -1);
+	lbt_vip_count(&t, VIP4ANY, 0, 1, 1);    /* keeps the address counted, as an echo entry would */
+	LBT_CHECK_ALL(&t, t.prog_fd, port0_uncounted_cases);
+	lbt_vip_count(&t, VIP4ANY, 0, 1, -1);
+	lbt_vip_count(&t, VIP4ANY, 0, 17, 1);
 
 	/* SL_CFG_F_NO_PORT0: the control plane promises no port-0 VIP; exact VIPs still match */
 	t.cfg.flags |= SL_CFG_F_NO_PORT0;

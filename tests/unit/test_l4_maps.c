@@ -11,6 +11,7 @@
 
 #include "../tap.h"
 #include "l4_maps.h"
+#include "sluice/flow_hash.h"
 #include "log.h"
 
 static int mk(enum bpf_map_type t, __u32 ks, __u32 vs, __u32 n, const struct bpf_map_create_opts *o)
@@ -41,8 +42,9 @@ int main(void)
 	m.vip_stats = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sl_vip_stats), 16, NULL);
 	m.be_stats = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sl_backend_stats), 64, NULL);
 	m.drops = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, SL_DROP_MAX, NULL);
+	m.vip_addrs = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_vip_addr_count), 1U << SL_VIP_ADDR_BITS, NULL);
 	ok(m.rings >= 0 && m.vips >= 0 && m.backends >= 0 && m.conntrack >= 0 && m.config >= 0 &&
-	   m.vip_stats >= 0 && m.be_stats >= 0 && m.drops >= 0, "maps of the balancer's layouts");
+	   m.vip_stats >= 0 && m.be_stats >= 0 && m.drops >= 0 && m.vip_addrs >= 0, "maps of the balancer's layouts");
 
 	/* Rings: install, read back, swap for a bigger one. */
 	is_int(l4_maps_get_ring(&m, 3, &got, &size), -ENOENT, "no ring yet: -ENOENT");
@@ -90,8 +92,9 @@ int main(void)
 		inet_pton(AF_INET, "198.19.0.0", &l4.tunnel_src4.v4);
 		ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.config, &k, &c) &&
 		   c.tunnel_src4_mask == htonl(0xffff) && c.hash_seed == 7 && c.udp_timeout_ns == 30000000000ULL &&
-		   c.flags == (SL_CFG_F_ICMP_ECHO | SL_CFG_F_NO_PORT0) && c.tunnel_src4 == l4.tunnel_src4.v4.s_addr,
-		   "sl_config: tunnel source and mask, seed, UDP timeout, echo and no-port-0 flags");
+		   c.flags == (SL_CFG_F_ICMP_ECHO | SL_CFG_F_NO_PORT0 | SL_CFG_F_VIP_ADDRS) &&
+		   c.tunnel_src4 == l4.tunnel_src4.v4.s_addr,
+		   "sl_config: tunnel source and mask, seed, UDP timeout, echo, no-port-0 and vip-addrs flags");
 		{
 			struct cfg_vip vips[2] = { { .port = 80 }, { .port = 0 } };
 
@@ -100,6 +103,37 @@ int main(void)
 			ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.config, &k, &c) &&
 			   !(c.flags & SL_CFG_F_NO_PORT0), "a port-0 VIP clears SL_CFG_F_NO_PORT0");
 		}
+	}
+
+	/* sl_vip_addrs counts every sl_vips entry by address slot; set_config recounts from sl_vips. */
+	{
+		struct sl_vip_key a = { .port = htons(80), .proto = IPPROTO_TCP, .family = SL_AF_INET };
+		struct sl_vip_key a0 = a, b = a;
+		struct sl_vip_meta meta = { .id = 1 };
+		struct sl_vip_addr_count c, zero = { 0 }, junk = { .all = 5, .port0 = 1 };
+		struct cfg_l4 l4 = { .tunnel_src4_bits = 8 };
+		__u32 sa, sb;
+
+		inet_pton(AF_INET, "198.18.100.1", a.addr);
+		inet_pton(AF_INET, "198.18.100.1", a0.addr);
+		a0.port = 0;
+		inet_pton(AF_INET, "198.18.100.77", b.addr);
+		sa = sl_vip_addr_slot(a.addr);
+		sb = sl_vip_addr_slot(b.addr);
+		ok(!l4_maps_set_vip(&m, &a, &meta) && !l4_maps_set_vip(&m, &a, &meta) &&
+		   !l4_maps_set_vip(&m, &a0, &meta) && !bpf_map_lookup_elem(m.vip_addrs, &sa, &c) &&
+		   c.all == 2 && c.port0 == 1, "two entries of one address: counted once each, port 0 apart");
+		ok(!l4_maps_del_vip(&m, &a0) && !l4_maps_del_vip(&m, &a0) && !bpf_map_lookup_elem(m.vip_addrs, &sa, &c) &&
+		   c.all == 1 && c.port0 == 0, "deleting (twice) uncounts once");
+		/* counts lost (a pin from a build without them): set_config recounts */
+		bpf_map_update_elem(m.vip_addrs, &sa, &zero, BPF_ANY);
+		if (sa != sb)
+			bpf_map_update_elem(m.vip_addrs, &sb, &junk, BPF_ANY);
+		ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.vip_addrs, &sa, &c) && c.all == 1 &&
+		   (sa == sb || (!bpf_map_lookup_elem(m.vip_addrs, &sb, &c) && c.all == 0)),
+		   "set_config rebuilds the counts from sl_vips");
+		l4_maps_del_vip(&m, &a);
+		ok(!bpf_map_lookup_elem(m.vip_addrs, &sa, &c) && c.all == 0, "and the last delete empties the slot");
 	}
 
 	/* Conntrack: a flow on one CPU only is found, and spread to all before a ring change. */
