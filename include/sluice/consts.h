@@ -10,6 +10,7 @@
 #define SL_CT_DEFAULT       1000000
 #define SL_UDP_TIMEOUT_NS   (30ULL * 1000000000ULL)
 #define SL_VIP_ADDR_BITS    12         /* sl_vip_addrs has 1 << SL_VIP_ADDR_BITS slots */
+#define SL_DECAP_DSTS_MAX   16         /* sl_decap_dsts: addresses a backend accepts tunnels for */
 
 /* Families as stored in maps: fixed values, independent of the libc's AF_*. */
 #define SL_AF_INET          4

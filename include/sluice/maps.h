@@ -116,4 +116,25 @@ _Static_assert(sizeof(struct sl_backend_stats) == 24, "sl_backend_stats layout")
 
 /* sl_tx_ports: DEVMAP_HASH keyed by ifindex, for XDP_REDIRECT to another interface. */
 
+/*
+ * sl_decap_dsts (bpf/decap.bpf.c, on backends): ARRAY of SL_DECAP_DSTS_MAX
+ * addresses of the backend itself. A tunnel whose outer destination is none
+ * of them is left to the stack untouched; while every slot is unused (family
+ * 0, the default) every tunnel is accepted.
+ */
+struct sl_decap_dst {
+	__be32 addr[4];     /* IPv4 in addr[0], the rest zero */
+	__u8   family;      /* SL_AF_INET or SL_AF_INET6; 0 = unused slot */
+	__u8   pad[3];
+};
+_Static_assert(sizeof(struct sl_decap_dst) == 20, "sl_decap_dst layout");
+
+/* sl_decap_pkts (bpf/decap.bpf.c): PERCPU_ARRAY of __u64 indexed by what sl_decap did with a tunnel. */
+enum sl_decap_ctr {
+	SL_DECAP_V4 = 0,        /* outer IPv4, protocol 4 (IPv4) or 41 (IPv6) */
+	SL_DECAP_V6,            /* outer IPv6, next header 41 or 4 */
+	SL_DECAP_FOREIGN,       /* a tunnel to an address not in sl_decap_dsts: left to the stack */
+	SL_DECAP_MAX,
+};
+
 #endif

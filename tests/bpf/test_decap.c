@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* sl_decap: each tunnel kind stripped to the inner packet with the right ethertype; everything else untouched. */
+/* sl_decap: each tunnel kind stripped to the inner packet with the right ethertype; everything else (and tunnels to unlisted addresses) untouched. */
+#include <arpa/inet.h>
 #include <string.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
@@ -80,6 +81,17 @@ static const struct xdp_case cases[] = {
 	{ "arp untouched",                            arp,     NULL, XDP_PASS, 0 },
 };
 
+/* with sl_decap_dsts = { BED_ADDR, BE6_ADDR }: BE1's tunnels are someone else's */
+static const struct xdp_case listed_cases[] = {
+	{ "listed: ipv6 tunnel to BE6 stripped",      t66,     i6,  XDP_PASS, 0 },
+	{ "unlisted: ipv4 tunnel to BE1 untouched",   t44,     NULL, XDP_PASS, 0 },
+	{ "unlisted: ipv6-in-ipv4 to BE1 untouched",  t64,     NULL, XDP_PASS, 0 },
+};
+/* and BE1_ADDR added in the last slot */
+static const struct xdp_case listed_cases2[] = {
+	{ "listed in the last slot: ipv4 tunnel to BE1 stripped", t44, i4, XDP_PASS, 0 },
+};
+
 int main(void)
 {
 	struct lbt t = { 0 };
@@ -99,13 +111,40 @@ int main(void)
 	t.if_lb = if_nametoindex("sl0");
 
 	LBT_CHECK_ALL(&t, bpf_program__fd(d->progs.sl_decap), cases);
+	/* sl_decap_dsts filled: only tunnels to a listed address are stripped */
+	{
+		struct sl_decap_dst d4 = { .family = SL_AF_INET }, d6 = { .family = SL_AF_INET6 };
+		int fd = bpf_map__fd(d->maps.sl_decap_dsts);
+
+		inet_pton(AF_INET, BED_ADDR, d4.addr);      /* another address of this host first */
+		inet_pton(AF_INET6, BE6_ADDR, d6.addr);
+		k = 3;
+		bpf_map_update_elem(fd, &k, &d4, 0);
+		k = 7;
+		bpf_map_update_elem(fd, &k, &d6, 0);
+		LBT_CHECK_ALL(&t, bpf_program__fd(d->progs.sl_decap), listed_cases);
+		inet_pton(AF_INET, BE1_ADDR, d4.addr);
+		k = 15;
+		bpf_map_update_elem(fd, &k, &d4, 0);
+		LBT_CHECK_ALL(&t, bpf_program__fd(d->progs.sl_decap), listed_cases2);
+	}
+	{
+		__u32 f = SL_DECAP_FOREIGN;
+
+		sum = 0;
+		if (!bpf_map_lookup_elem(bpf_map__fd(d->maps.sl_decap_pkts), &f, cnt))
+			for (int i = 0; i < libbpf_num_possible_cpus(); i++)
+				sum += cnt[i];
+		is_int(sum, 2, "tunnels to unlisted addresses counted apart (SL_DECAP_FOREIGN)");
+		sum = 0;
+	}
 	for (k = 0; k < 2; k++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(d->maps.sl_decap_pkts), &k, cnt))
 			continue;
 		for (int i = 0; i < libbpf_num_possible_cpus(); i++)
 			sum += cnt[i];
 	}
-	is_int(sum, 6, "sl_decap_pkts counts the 6 decapsulated packets");
+	is_int(sum, 6 + 2, "sl_decap_pkts counts the 8 decapsulated packets");
 	decap__destroy(d);
 	return done_testing();
 }
