@@ -106,7 +106,11 @@ static int l4_check_pin(struct bpf_map *map, const char *dir, bool is_ct)
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map) || info.max_entries != bpf_map__max_entries(map) ||
 	    info.map_flags != bpf_map__map_flags(map)) {
-		log_warn("l4: %s: pinned map does not match this program's layout: replacing it", path);
+		log_warn("l4: %s: pinned map does not match this program's layout (type %u, key %u, value %u, "
+			 "flags 0x%x; want %u, %u, %u, 0x%x): replacing it%s", path, info.type, info.key_size,
+			 info.value_size, info.map_flags, bpf_map__type(map), bpf_map__key_size(map),
+			 bpf_map__value_size(map), bpf_map__map_flags(map),
+			 is_ct ? " (its flows are picked by Maglev again, once)" : "");
 		if (unlink(path))
 			return -errno;
 	}

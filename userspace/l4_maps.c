@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -366,25 +365,9 @@ int l4_maps_zero_be_stats(struct l4_maps *m, uint32_t be_id)
 
 int l4_maps_ct_lookup(struct l4_maps *m, const struct sl_flow_key *k, struct sl_ct_value *out)
 {
-	struct sl_ct_value *vals = calloc(m->ncpus, sizeof(*vals));
-	int err = -ENOENT;
-
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->conntrack, k, vals)) {
-		err = -errno;
-		goto out;
-	}
-	/* Each CPU that saw the flow has its own copy; the freshest one is what XDP uses there. */
-	for (int c = 0; c < m->ncpus; c++) {
-		if (vals[c].backend_id && (err || vals[c].last_seen_ns > out->last_seen_ns)) {
-			*out = vals[c];
-			err = 0;
-		}
-	}
-out:
-	free(vals);
-	return err;
+	if (bpf_map_lookup_elem(m->conntrack, k, out))
+		return -errno;
+	return out->backend_id ? 0 : -ENOENT;
 }
 
 int l4_maps_add_tx_port(struct l4_maps *m, uint32_t ifindex)
@@ -392,65 +375,11 @@ int l4_maps_add_tx_port(struct l4_maps *m, uint32_t ifindex)
 	return l4_update(m->tx_ports, &ifindex, &ifindex);
 }
 
-static uint64_t l4_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int l4_maps_ct_spread(struct l4_maps *m, uint32_t vip_id, unsigned int budget_ms)
 {
-	enum { BATCH = 256 };
-	const int nc = m->ncpus;
-	struct sl_flow_key *keys = calloc(BATCH, sizeof(*keys));
-	struct sl_ct_value *vals = calloc((size_t)BATCH * nc, sizeof(*vals));
-	struct sl_ct_value *full = calloc(nc, sizeof(*full));
-	struct sl_flow_key in, out;
-	uint64_t end = l4_now_ms() + budget_ms;
-	bool first = true;
-	int copied = 0, err = 0;
-
-	if (!keys || !vals || !full) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		__u32 count = BATCH;
-		int rc = bpf_map_lookup_batch(m->conntrack, first ? NULL : &in, &out, keys, vals, &count, NULL);
-		bool last = rc && errno == ENOENT;
-
-		if (rc && !last) {
-			err = -errno;
-			break;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			struct sl_ct_value *v = &vals[(size_t)i * nc], *best = NULL;
-			bool missing = false;
-
-			for (int c = 0; c < nc; c++) {
-				if (!v[c].backend_id)
-					missing = true;
-				else if (!best || v[c].last_seen_ns > best->last_seen_ns)
-					best = &v[c];
-			}
-			if (!missing || !best || best->vip_id != vip_id)
-				continue;
-			for (int c = 0; c < nc; c++)
-				full[c] = *best;
-			/* BPF_EXIST: a flow the LRU evicted meanwhile stays gone. */
-			if (!bpf_map_update_elem(m->conntrack, &keys[i], full, BPF_EXIST))
-				copied++;
-		}
-		if (last || l4_now_ms() >= end)
-			break;
-		in = out;
-		first = false;
-	}
-out:
-	free(keys);
-	free(vals);
-	free(full);
-	return err ? err : copied;
+	/* One table for every CPU: each flow is already visible to all. */
+	(void)m;
+	(void)vip_id;
+	(void)budget_ms;
+	return 0;
 }

@@ -83,8 +83,8 @@ int l4_maps_zero_vip_stats(struct l4_maps *m, uint32_t vip_id);
 int l4_maps_zero_be_stats(struct l4_maps *m, uint32_t be_id);
 
 /*
- * l4_maps_ct_lookup() - the conntrack entry of @k on any CPU (the most
- * recently seen one). 0 with *@out filled, -ENOENT when untracked, or -errno.
+ * l4_maps_ct_lookup() - the conntrack entry of @k. 0 with *@out filled,
+ * -ENOENT when untracked, or -errno.
  */
 int l4_maps_ct_lookup(struct l4_maps *m, const struct sl_flow_key *k, struct sl_ct_value *out);
 
@@ -92,11 +92,11 @@ int l4_maps_ct_lookup(struct l4_maps *m, const struct sl_flow_key *k, struct sl_
 int l4_maps_add_tx_port(struct l4_maps *m, uint32_t ifindex);
 
 /*
- * l4_maps_ct_spread() - copy each conntrack entry of VIP @vip_id to every CPU
- * that lacks it. sl_conntrack is per-CPU: a flow seen so far only on one CPU
- * would, on another, miss and be hashed into the (new) ring. Run just before
- * a VIP's ring changes, this keeps such flows on their backend. Gives up after
- * @budget_ms. Returns the number of entries copied, or -errno.
+ * l4_maps_ct_spread() - make VIP @vip_id's tracked flows visible on every CPU
+ * before its ring changes, so none meets the new table. sl_conntrack is one
+ * table shared by all CPUs (it was per-CPU before, and this copied entries
+ * across within @budget_ms), so there is nothing left to do. Returns the
+ * number of entries copied: 0.
  */
 int l4_maps_ct_spread(struct l4_maps *m, uint32_t vip_id, unsigned int budget_ms);
 

@@ -15,9 +15,9 @@ static __always_inline struct sl_ct_value *ct_lookup(const struct sl_flow_key *k
 }
 
 /*
- * ct_usable(): true when the entry names a backend on this CPU (per-CPU
- * values of other CPUs start zeroed) and, for UDP, was seen within the
- * timeout. A fresh UDP entry older than SL_CT_REFRESH_NS gets last_seen = now.
+ * ct_usable(): true when the entry names a backend and, for UDP, was seen
+ * within the timeout. A fresh UDP entry older than SL_CT_REFRESH_NS gets
+ * last_seen = now (CPUs sharing the flow may both write it: same value).
  */
 static __always_inline bool ct_usable(struct sl_ct_value *v, __u8 proto, const struct sl_config *cfg)
 {

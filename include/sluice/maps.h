@@ -59,7 +59,7 @@ struct sl_backend {
 };
 _Static_assert(sizeof(struct sl_backend) == 24, "sl_backend layout");
 
-/* sl_conntrack: LRU_PERCPU_HASH from flow 5-tuple to the backend it was given. */
+/* sl_conntrack: LRU_HASH (one table, an LRU list per CPU) from flow 5-tuple to the backend it was given. */
 struct sl_flow_key {
 	__be32 src[4];
 	__be32 dst[4];
@@ -72,7 +72,7 @@ struct sl_flow_key {
 _Static_assert(sizeof(struct sl_flow_key) == 40, "sl_flow_key layout");
 
 struct sl_ct_value {
-	__u32 backend_id;   /* 0 = no entry on this CPU (per-CPU values start zeroed) */
+	__u32 backend_id;   /* 0 = no backend: the entry is not used */
 	__u32 vip_id;
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE, jiffy steps): UDP entries older than the timeout are stale */
 };

@@ -17,7 +17,7 @@
  *       neighbours 198.18.0.10 + 2001:2::10 -> MAC_BE1, 198.18.0.11 -> MAC_BE2
  *   sl2 (veth to sl3, 02:..:03) 198.18.1.1/24, 2001:2:1::1/64
  *       neighbours 198.18.1.10 + 2001:2:1::10 -> MAC_BE_DUMMY
- * Forwarding on for both families, the process pinned to CPU 0 (per-CPU conntrack).
+ * Forwarding on for both families, the process pinned to CPU 0 (per-CPU counters and next-hop cache).
  */
 #define BE1_ADDR  "198.18.0.10"
 #define BE2_ADDR  "198.18.0.11"

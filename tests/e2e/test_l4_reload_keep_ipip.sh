@@ -13,8 +13,8 @@ l4_up "$VIP4" "VIP $VIP4:80 answers with 2 backends ($FWD)"
 # 30 long-lived connections: with a third backend Maglev moves about a third of
 # all flows, so only conntrack keeps these on their first backend. No CPU pinning:
 # a veth has no RSS and runs XDP on whichever CPU sent the packet, so one flow's
-# packets reach the per-CPU conntrack on both CPUs (sluiced copies a VIP's entries
-# to every CPU before changing its ring; without that about 1 run in 7 reset flows).
+# packets reach XDP on both CPUs (the conntrack is one table for all CPUs; when it
+# was per-CPU, flows seen on one CPU only reset in about 1 run in 7).
 ip netns exec "$NS_CLI" "$L4_PY" "$L4_TOOL" hold "$VIP4" -n 30 --seconds 6 --interval 0.2 \
 	--ready "$SL_TMP/held" >"$SL_TMP/hold.json" 2>&1 &
 hold=$!
