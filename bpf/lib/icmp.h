@@ -167,30 +167,36 @@ static __always_inline int icmp_l2_reply(void *data, void *data_end, __u32 l3, _
 }
 
 /*
- * icmp4_too_big_at(): turns the client's IPv4 packet (IHL 5) into an ICMP
- * frag-needed from the VIP quoting its IP header and 8 bytes, advertising
- * mtu. l3 is a constant (14 or 18) so every offset is. Returns 0 or -1.
+ * icmp4_too_big_at(): turns the client's IPv4 packet into an ICMP
+ * frag-needed from the VIP quoting its IP header (options included: hlen
+ * bytes, 20..60) and 8 bytes, advertising mtu. l3 is a constant (14 or 18).
+ * Returns 0 or -1.
  */
-static __always_inline int icmp4_too_big_at(struct xdp_md *ctx, const __u32 l3, __u16 mtu)
+static __always_inline int icmp4_too_big_at(struct xdp_md *ctx, const __u32 l3, __u32 hlen, __u16 mtu)
 {
-	const __u32 grow = sizeof(struct iphdr) + 8, quote = sizeof(struct iphdr) + 8;
+	const __u32 grow = sizeof(struct iphdr) + 8;
+	__u32 quote = (hlen & 0x3c) + 8, words;
 	void *data, *data_end;
 	struct iphdr *nip, *oip;
+	__u16 *w;
 	__u8 *ic;
 	__u32 sum = 0;
 
+	if (quote < sizeof(struct iphdr) + 8)
+		return -1;
 	if (bpf_xdp_adjust_head(ctx, -(int)grow))
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	if (data + l3 + grow + quote > data_end)
+	/* the longest quote (60 + 8) must be there: every offset below is then a constant */
+	if (data + l3 + grow + 68 > data_end)
 		return -1;
 	if (icmp_l2_reply(data, data_end, l3, grow, ETH_P_IP))
 		return -1;
 	nip = data + l3;
 	oip = data + l3 + grow;
-	nip->saddr = oip->daddr;        /* before the new header's tail covers nothing of oip: */
-	nip->daddr = oip->saddr;        /* nip is [l3, l3+20), oip [l3+28, l3+48) */
+	nip->saddr = oip->daddr;        /* nip is [l3, l3+20), oip [l3+28, ...): no overlap */
+	nip->daddr = oip->saddr;
 	nip->version = 4;
 	nip->ihl = 5;
 	nip->tos = 0;
@@ -207,7 +213,13 @@ static __always_inline int icmp4_too_big_at(struct xdp_md *ctx, const __u32 l3, 
 	*(__u16 *)(ic + 2) = 0;
 	*(__u16 *)(ic + 4) = 0;
 	*(__be16 *)(ic + 6) = bpf_htons(mtu);
-	ICMP_SUM_WORDS(sum, ic, (8 + quote) / 2);
+	/* ICMP header and quote: 18 (no options) to 38 (40 bytes of options) words */
+	words = (8 + quote) / 2;
+	w = (void *)ic;
+#pragma unroll
+	for (__u32 i = 0; i < 38; i++)
+		if (i < words)
+			sum += w[i];
 	*(__u16 *)(ic + 2) = csum_fold(sum);
 	return bpf_xdp_adjust_tail(ctx, (int)(l3 + sizeof(*nip) + 8 + quote) - (int)(data_end - data)) ? -1 : 0;
 }
@@ -255,17 +267,19 @@ static __always_inline int icmp6_too_big_at(struct xdp_md *ctx, const __u32 l3, 
 
 /*
  * icmp_too_big(): answers a client packet that would not fit the path to
- * the backend once encapsulated: ICMP frag-needed (IPv4 with DF and no
- * options) or ICMPv6 packet-too-big, from the VIP, advertising mtu (the
+ * the backend once encapsulated: ICMP frag-needed (IPv4 with DF; the quote
+ * keeps any IP options) or ICMPv6 packet-too-big, from the VIP, advertising mtu (the
  * route MTU minus the tunnel header). Returns 0 when the frame now holds the
  * reply (send it with XDP_TX), -1 when no reply is due or possible.
  */
 static __always_inline int icmp_too_big(struct xdp_md *ctx, const struct sl_pkt *p, __u32 mtu)
 {
 	if (p->key.family == SL_AF_INET) {
-		if (!p->df || p->l4_off != p->l3_off + sizeof(struct iphdr) || mtu < 68)
+		__u32 hlen = p->l4_off - p->l3_off;
+
+		if (!p->df || mtu < 68)
 			return -1;
-		return p->l3_off == 14 ? icmp4_too_big_at(ctx, 14, mtu) : icmp4_too_big_at(ctx, 18, mtu);
+		return p->l3_off == 14 ? icmp4_too_big_at(ctx, 14, hlen, mtu) : icmp4_too_big_at(ctx, 18, hlen, mtu);
 	}
 	if (mtu < 1280)
 		mtu = 1280;

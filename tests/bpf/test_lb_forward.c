@@ -62,7 +62,8 @@ static void tb_reply(struct pkt *out, const struct lbt_flow *f, uint32_t mtu)
 		pkt_icmp(out, 3, 4, 0, mtu);
 	else
 		pkt_icmp(out, 2, 0, mtu >> 16, mtu & 0xffff);
-	pkt_bytes(out, in.b + in.l3, fam == 4 ? 28 : 48);
+	/* the client's IP header (options and all) and 8 bytes of what follows */
+	pkt_bytes(out, in.b + in.l3, fam == 4 ? (in.b[in.l3] & 0xf) * 4 + 8 : 48);
 	pkt_finish(out);
 }
 #define TB(fn, mtu, ...) IN(fn, __VA_ARGS__) \
@@ -72,7 +73,8 @@ TB(tb4v, 1480, F("198.18.100.11", .payload = 1481 - 40, .frag = 0x4000, .vlan = 
 TB(tb6, 1480, .src = CLIENT6, .dst = "2001:2:100::4", .proto = 6, .sport = 40001, .dport = 80, .flags = TCP_ACK, .payload = 1441)
 TB(tb6v, 1480, .src = CLIENT6, .dst = "2001:2:100::4", .proto = 6, .sport = 40001, .dport = 80, .flags = TCP_ACK, .payload = 1441, .vlan = 3)
 TB(tbdsr, 1500, F("198.18.100.2", .payload = 1501 - 40, .frag = 0x4000))
-IN(tb4opt, F("198.18.100.11", .payload = 1481 - 44, .frag = 0x4000, .opts = 4))
+TB(tb4opt, 1480, F("198.18.100.11", .payload = 1481 - 44, .frag = 0x4000, .opts = 4))
+TB(tb4opt40, 1480, F("198.18.100.11", .payload = 1481 - 80, .frag = 0x4000, .opts = 40, .vlan = 9))
 
 static const struct xdp_case cases[] = {
 	{ "too big with DF: ICMP frag-needed, mtu 1480",    tb4,        tb4_out,   XDP_TX, SL_DROP_TOO_BIG },
@@ -80,7 +82,8 @@ static const struct xdp_case cases[] = {
 	{ "too big ipv6: ICMPv6 packet-too-big, mtu 1480",  tb6,        tb6_out,   XDP_TX, SL_DROP_TOO_BIG },
 	{ "too big ipv6 behind a vlan tag",                 tb6v,       tb6v_out,  XDP_TX, SL_DROP_TOO_BIG },
 	{ "too big for dsr: frag-needed, mtu 1500",         tbdsr,      tbdsr_out, XDP_TX, SL_DROP_TOO_BIG },
-	{ "too big with DF and ip options: dropped only",   tb4opt,     NULL, XDP_DROP, SL_DROP_TOO_BIG },
+	{ "too big with DF and ip options: frag-needed quotes them", tb4opt, tb4opt_out, XDP_TX, SL_DROP_TOO_BIG },
+	{ "40 bytes of ip options behind a vlan tag",       tb4opt40,   tb4opt40_out, XDP_TX, SL_DROP_TOO_BIG },
 	{ "ipv4 in ipv4 out of the ingress port",       ipip,       ipip_out,     XDP_TX, 0 },
 	{ "dsr rewrites only the MACs",                 dsr,        dsr_out,      XDP_TX, 0 },
 	{ "dsr keeps the vlan tag",                     dsr_vlan,   dsr_vlan_out, XDP_TX, 0 },
