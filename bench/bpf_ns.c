@@ -33,9 +33,10 @@
  * Paths: lb_syn (a new 5-tuple per call, never seen before: Maglev +
  * conntrack insert + IPIP),
  * lb_ct_hit (a tracked flow: conntrack hit + IPIP), lb_non_vip (TCP to an
- * address that is no VIP: both sl_vips lookups), lb_non_vip_no_port0 (the
- * same with SL_CFG_F_NO_PORT0: one lookup), lb_ct_hit_dsr (tracked flow of
- * a DSR VIP, repeat only), min_tx (parse + one hash lookup + XDP_TX).
+ * address that is no VIP: one sl_vip_addrs read; a build without that map
+ * does both sl_vips lookups), lb_non_vip_no_port0 (the same with
+ * SL_CFG_F_NO_PORT0), lb_ct_hit_dsr (tracked flow of a DSR VIP, repeat
+ * only), min_tx (parse + one hash lookup + XDP_TX).
  *
  * Two methods:
  *  - repeat: one BPF_PROG_TEST_RUN with .repeat = REPEAT; the kernel's own

@@ -46,7 +46,7 @@ int sl_lb(struct xdp_md *ctx)
 {
 	struct sl_nexthop *nh = NULL;
 	struct sl_pkt p = {};
-	struct sl_flow_key fk;          /* the flow balanced: the packet's, or the one a PTB quotes */
+	struct sl_flow_key ptb_key, *fk = &p.key;   /* the flow balanced: the packet's, or the one a PTB quotes */
 	struct sl_vip_meta *vip;
 	struct sl_vip_stats *vs;
 	struct sl_ct_value *ct;
@@ -68,12 +68,11 @@ int sl_lb(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&sl_config, &zero);
 	if (!cfg)
 		goto out;
-	fk = p.key;
-	if (fk.proto == IPPROTO_ICMP || fk.proto == IPPROTO_ICMPV6) {
+	if (fk->proto == IPPROTO_ICMP || fk->proto == IPPROTO_ICMPV6) {
 		if (icmp_is_echo(&p)) {
 			if (!(cfg->flags & SL_CFG_F_ICMP_ECHO))
 				goto out;
-			vip = vip_match(cfg, fk.dst, 0, fk.proto, fk.family);
+			vip = vip_match(cfg, fk->dst, 0, fk->proto, fk->family);
 			if (!vip)
 				goto out;
 			rc = icmp_echo_reply(ctx, &p);
@@ -90,12 +89,13 @@ int sl_lb(struct xdp_md *ctx)
 			action = XDP_TX;
 			goto out;
 		}
-		if (!icmp_is_ptb(&p) || icmp_ptb_flow(ctx, &p, &fk))
+		if (!icmp_is_ptb(&p) || icmp_ptb_flow(ctx, &p, &ptb_key))
 			goto out;
+		fk = &ptb_key;
 		ptb = true;
 	}
 
-	vip = vip_match(cfg, fk.dst, fk.dport, fk.proto, fk.family);
+	vip = vip_match(cfg, fk->dst, fk->dport, fk->proto, fk->family);
 	if (!vip)
 		goto out;
 	vip_flags = vip->flags;
@@ -109,16 +109,16 @@ int sl_lb(struct xdp_md *ctx)
 		reason = SL_DROP_FRAG;
 		goto drop;
 	}
-	hash = sl_vip_flow_hash(&fk, vip_flags, cfg->hash_seed);
+	hash = sl_vip_flow_hash(fk, vip_flags, cfg->hash_seed);
 
 	ct = NULL;
 	if (p.frag == SL_FRAG_NONE) {
-		syn = !ptb && fk.proto == IPPROTO_TCP &&
+		syn = !ptb && fk->proto == IPPROTO_TCP &&
 		      (p.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
 		if (!syn) {
-			ct = ct_lookup(&fk);
+			ct = ct_lookup(fk);
 			/* an entry made for another VIP id (the config moved the flow) is stale */
-			if (ct_usable(ct, fk.proto, cfg) && ct->vip_id == vip->id) {
+			if (ct_usable(ct, fk->proto, cfg) && ct->vip_id == vip->id) {
 				be_id = ct->backend_id;
 				be = bpf_map_lookup_elem(&sl_backends, &be_id);
 				if (be && be->family) {
@@ -156,16 +156,16 @@ int sl_lb(struct xdp_md *ctx)
 		vs->new_flows += 1;
 	if (syn) {
 		/* insert without looking first: a SYN almost always opens a new flow */
-		if (ct_insert(&fk, be_id, vip->id) == -SL_EEXIST) {
-			ct = ct_lookup(&fk);
-			ct_store(&fk, ct, be_id, vip->id);
+		if (ct_insert(fk, be_id, vip->id) == -SL_EEXIST) {
+			ct = ct_lookup(fk);
+			ct_store(fk, ct, be_id, vip->id);
 			if (vs)
 				vs->ct_hit_syn += 1;
 		} else if (vs) {
 			vs->ct_miss_syn += 1;
 		}
 	} else if (p.frag == SL_FRAG_NONE && !ptb) {
-		ct_store(&fk, ct, be_id, vip->id);
+		ct_store(fk, ct, be_id, vip->id);
 	}
 
 forward:

@@ -36,6 +36,12 @@ static __always_inline bool ct_usable(struct sl_ct_value *v, __u8 proto, const s
 	return true;
 }
 
+/* ct_now(): last_seen for a new entry: only UDP entries age (a helper call saved per TCP flow). */
+static __always_inline __u64 ct_now(__u8 proto)
+{
+	return proto == IPPROTO_UDP ? bpf_ktime_get_coarse_ns() : 0;
+}
+
 /*
  * ct_insert(): records a new flow's pick without looking first (the SYN
  * path). Returns 0, or -EEXIST when the 5-tuple is already tracked: the
@@ -46,7 +52,7 @@ static __always_inline long ct_insert(const struct sl_flow_key *k, __u32 be_id, 
 	struct sl_ct_value nv = {
 		.backend_id = be_id,
 		.vip_id = vip_id,
-		.last_seen_ns = bpf_ktime_get_coarse_ns(),
+		.last_seen_ns = ct_now(k->proto),
 	};
 
 	return bpf_map_update_elem(&sl_conntrack, k, &nv, BPF_NOEXIST);
@@ -59,7 +65,7 @@ static __always_inline void ct_store(const struct sl_flow_key *k, struct sl_ct_v
 	struct sl_ct_value nv = {
 		.backend_id = be_id,
 		.vip_id = vip_id,
-		.last_seen_ns = bpf_ktime_get_coarse_ns(),
+		.last_seen_ns = ct_now(k->proto),
 	};
 
 	if (v) {

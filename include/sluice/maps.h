@@ -74,7 +74,7 @@ _Static_assert(sizeof(struct sl_flow_key) == 40, "sl_flow_key layout");
 struct sl_ct_value {
 	__u32 backend_id;   /* 0 = no backend: the entry is not used */
 	__u32 vip_id;
-	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE, jiffy steps): UDP entries older than the timeout are stale */
+	__u64 last_seen_ns; /* UDP: bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE, jiffy steps), entries older than the timeout are stale; TCP: 0 */
 };
 _Static_assert(sizeof(struct sl_ct_value) == 16, "sl_ct_value layout");
 
