@@ -15,6 +15,10 @@ for i in 1 2; do
 	echo "s$i" >"$SL_TMP/www$i/index.html"
 	bg sh -c 'exec "$@" >/dev/null 2>&1' _ ip netns exec "$NS" python3 -m http.server "900$i" --bind 127.0.0.1 --directory "$SL_TMP/www$i"
 done
+# Both servers must answer before sluiced starts: one still starting would be ejected (connect refused).
+for i in 1 2; do
+	wait_for 10 ip netns exec "$NS" curl -s -m 1 -o /dev/null "http://127.0.0.1:900$i/" || diag "server $i did not start"
+done
 cat >"$SL_TMP/sluice.yaml" <<EOF
 workers: 1
 admin:
