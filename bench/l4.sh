@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # L4 scenario: packets/s through Sluice's XDP balancer and its peers, measured one after another on one topology.
 #
-#   bench/l4.sh [--duration S] [--out DIR] [--flows N]
+#   bench/l4.sh [--duration S] [--out DIR] [--flows N]     (SL_BENCH_QUICK=1: 0.3 s per figure)
 #
 # One rep. Prints result lines on stdout (bench/run.sh aggregates them):
 #   figure NAME VALUE UNIT
@@ -48,8 +48,11 @@ RAW=$OUT/l4.raw
 : >"$OUT/l4.tsv"
 
 if [ "$(nproc)" -ge 2 ]; then GEN_CPU=1; else GEN_CPU=0; fi
-P=slb$$-
-PIN=/sys/fs/bpf/sluice-bench-$$
+# Names carry run.sh's per-run prefix (so it can find leftovers of this run only).
+P=${SL_BENCH_PREFIX:-sb$$}l-
+PIN=/sys/fs/bpf/sluice-bench-${P%-}
+GEN_SECONDS=$DURATION GEN_WARMUP=0.3
+if [ "${SL_BENCH_QUICK:-0}" = 1 ]; then GEN_SECONDS=0.3 GEN_WARMUP=0.1; fi
 SLUICED_PID=
 
 cleanup() {
@@ -83,7 +86,7 @@ gen() {
 	GEN_PPS=
 	line=$("$GEN" --gen-ns "$NS_CLI" --gen-dev "$IF_CLI" --src-mac "$MAC_CLI" --dst-mac "$MAC_LB_IN" \
 		--src "$src" --dst "$dst" --dport 80 --flows "$FLOWS" --cpu "$GEN_CPU" \
-		--duration "$DURATION" --count-ns "$cns" --count-dev "$cdev" "$@") || true
+		--duration "$GEN_SECONDS" --warmup "$GEN_WARMUP" --count-ns "$cns" --count-dev "$cdev" "$@") || true
 	echo "$name $line" >>"$RAW"
 	progress "$name: ${line:-failed}"
 	GEN_PPS=$(sed -n 's/.*chunk_p90=\([0-9]*\).*/\1/p' <<<"$line")
@@ -138,9 +141,20 @@ gen xdp_tx 4 "$NS_CLI" "$IF_CLI" --lb-ns "$NS_LB" --lb-dev "$IF_LB_IN" --lb-prog
 gen xdp_drop6 6 "$NS_LB" "$IF_LB_IN"; figure xdp_drop6
 gen xdp_fwd6 6 "$NS_NET" "$IF_NET_UP" "${fwd_opts[@]}"; figure xdp_fwd6 xdp_drop6
 
-# (3) The kernel's own forwarding with nftables DNAT over the 3 backends (IPv4, then IPv6).
-ip netns exec "$NS_LB" sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1 2>/dev/null || true
-ip netns exec "$NS_LB" nft -f - <<EOF
+# (3) The kernel's own forwarding, no XDP: plain routing of the VIP to backend 1 (no
+# netfilter rule, so no conntrack in the lb's namespace), then nftables DNAT over the 3
+# backends (IPv4, then IPv6).
+ip -n "$NS_LB" route replace "$VIP4/32" via "$BE1_IP4" dev "$IF_LB_OUT"
+ip -n "$NS_LB" -6 route replace "$VIP6/128" via "$BE1_IP6" dev "$IF_LB_OUT"
+gen kernel_fwd 4 "$NS_NET" "$IF_NET_UP"; figure kernel_fwd xdp_drop
+gen kernel_fwd6 6 "$NS_NET" "$IF_NET_UP"; figure kernel_fwd6 xdp_drop6
+ip -n "$NS_LB" route del "$VIP4/32"
+ip -n "$NS_LB" -6 route del "$VIP6/128"
+
+# nft_figures: the kernel forwarding with nftables DNAT (numgen inc mod 3) to the 3 backends.
+nft_figures() {
+	ip netns exec "$NS_LB" sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1 2>/dev/null || true
+	ip netns exec "$NS_LB" nft -f - <<EOF
 table ip sl_bench {
 	chain pre {
 		type nat hook prerouting priority dstnat; policy accept;
@@ -154,10 +168,16 @@ table ip6 sl_bench6 {
 	}
 }
 EOF
-gen nft_dnat 4 "$NS_NET" "$IF_NET_UP"; figure nft_dnat xdp_drop
-gen nft_dnat6 6 "$NS_NET" "$IF_NET_UP"; figure nft_dnat6 xdp_drop6
-ip netns exec "$NS_LB" nft delete table ip sl_bench
-ip netns exec "$NS_LB" nft delete table ip6 sl_bench6
+	gen nft_dnat 4 "$NS_NET" "$IF_NET_UP"; figure nft_dnat xdp_drop
+	gen nft_dnat6 6 "$NS_NET" "$IF_NET_UP"; figure nft_dnat6 xdp_drop6
+	ip netns exec "$NS_LB" nft delete table ip sl_bench
+	ip netns exec "$NS_LB" nft delete table ip6 sl_bench6
+}
+if command -v nft >/dev/null; then
+	nft_figures
+else
+	out "skipped nft_dnat nft not installed (nftables: BENCH=1 tools/deps.sh)"
+fi
 
 # (4) Sluice: sluiced loads sl_lb on the lb's interfaces and fills the maps: an IPv4 and an
 # IPv6 VIP, 3 backends each (100/100/50); forwarding ipip (IPv6-in-IPv6 for the IPv6 VIP),
@@ -233,6 +253,7 @@ sluice_ratios() {  # sluice_ratios NAME PEER_SUFFIX
 	out "ratio $n/xdp_fwd$s l4.$n l4.xdp_fwd$s >=0.90"
 	[ -z "$s" ] && out "ratio $n/xdp_tx l4.$n l4.xdp_tx >=0.90"
 	out "ratio $n/nft_dnat$s l4.$n l4.nft_dnat$s >=5"
+	out "ratio $n/kernel_fwd$s l4.$n l4.kernel_fwd$s -"
 	out "ratio $n/xdp_drop$s l4.$n l4.xdp_drop$s -"
 	out "ratio lb_ns:nft_dnat$s/$n l4.nft_dnat${s}_ns l4.${n}_ns >=5"
 	out "ratio lb_ns:$n/xdp_fwd$s l4.${n}_ns l4.xdp_fwd${s}_ns -"
@@ -259,7 +280,10 @@ gen xdp_drop 4 "$NS_LB" "$IF_LB_IN"; baseline xdp_drop
 gen xdp_drop6 6 "$NS_LB" "$IF_LB_IN"; baseline xdp_drop6
 ns_figures
 out "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
-out "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames: IPv4 60-byte TCP ACK frames = 64 on a wire, IPv6 74 bytes; $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop of the same family), the lb's own cost; $DURATION s per figure"
+out "ratio xdp_fwd/kernel_fwd l4.xdp_fwd l4.kernel_fwd -"
+out "ratio kernel_fwd/nft_dnat l4.kernel_fwd l4.nft_dnat -"
+out "cores l4. generator, the lb's XDP program or kernel forwarding, and the sink: cpu$GEN_CPU (one core, softirq in the generator's context); sluiced's control plane idle on cpu0"
+out "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames: IPv4 60-byte TCP ACK frames = 64 on a wire, IPv6 74 bytes; $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop of the same family), the lb's own cost; kernel_fwd = plain routing to one backend, no netfilter; $GEN_SECONDS s per figure"
 
 # The same as a table on stderr, ratios computed from this run's figures.
 awk '

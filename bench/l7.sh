@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# L7 reverse proxy: sluiced vs nginx vs haproxy, each one worker on core 0; wrk and the origin on core 1; 100 B and 10 KiB responses.
+# L7 reverse proxy: sluiced vs nginx vs haproxy (one worker each on core 0; wrk and the origin on core 1) and wrk straight at the origin.
 #
-#   bench/l7.sh [--duration S] [--out DIR]       (called by bench/run.sh; skipped by --quick)
+#   bench/l7.sh [--duration S] [--out DIR]      (SL_BENCH_QUICK=1: a smoke run, 1 s per figure, fewer points)
 #
-# Per proxy and size: requests/s, requests per proxy core-second (the proxy's own
-# utime+stime from /proc/PID/stat over the run), p50 and p99 latency from wrk.
-# The origin is nginx (return/static file, keep-alive), so the python test upstream
-# is never the bottleneck. Loopback only.
+# Per proxy, for 100 B and 10 KiB responses with 32 connections: requests/s,
+# requests per proxy core-second (the proxy's own utime+stime from /proc/PID/stat
+# over the run), p50 and p99, and the latency distribution (DIR/cdf-SIZE-PROXY.tsv,
+# from bench/wrk_cdf.lua). Then requests/s for 1, 10, 100 and 1000 connections
+# (100 B). "direct" is wrk straight at the origin with the same core split: the
+# ceiling of the client and origin side. The origin is nginx (static files, keep-alive),
+# or the python test upstream when nginx is missing (then a note says so).
+# A peer that is not installed or does not start is skipped with its reason; the rest run.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${SL_BUILD:-$ROOT/build}
 DURATION=2
-OUT=$(mktemp -d /tmp/sl-l7bench.XXXXXX)
+OUT=
+QUICK=${SL_BENCH_QUICK:-0}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) DURATION=$2; shift 2 ;;
@@ -19,41 +25,51 @@ while [ $# -gt 0 ]; do
 	*) echo "usage: $0 [--duration S] [--out DIR]" >&2; exit 2 ;;
 	esac
 done
-if awk -v d="$DURATION" 'BEGIN { exit !(d < 2) }'; then
-	echo "note l7 skipped under --quick (needs >= 2 s per figure; make test never runs it)"
-	exit 77
-fi
-for t in wrk nginx haproxy taskset; do
-	command -v "$t" >/dev/null || { echo "l7.sh: $t missing (BENCH=1 tools/deps.sh)" >&2; exit 77; }
-done
-[ -x "$ROOT/build/sluiced" ] || { echo "l7.sh: build/sluiced missing" >&2; exit 77; }
-[ "$(nproc)" -ge 2 ] || { echo "note l7 needs 2 cores"; exit 77; }
+OUT=${OUT:-$(mktemp -d /tmp/sl-l7bench.XXXXXX)}
+command -v wrk >/dev/null || { echo "wrk not installed (BENCH=1 tools/deps.sh): no load generator" >&2; exit 77; }
+command -v taskset >/dev/null || { echo "taskset missing (util-linux)" >&2; exit 77; }
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (proxy on one, client and origin on the other)" >&2; exit 77; }
+# 1000 client connections: wrk holds 1000 descriptors, a proxy 2000 and more.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+PROXY_CPU=0 CLIENT_CPU=1
 
 W=$OUT/work
-mkdir -p "$W"
+mkdir -p "$W/size"
 pids=()
 cleanup() {
+	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.3
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		local alive=0
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.2
+	done
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+log() { echo "l7: $*" >&2; }
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# skip NAME REASON: the peer is left out of this rep, said on stdout (results.md) and stderr.
+skip() { echo "skipped $1 $2"; log "skipping $1: $2"; }
 
-ORIGIN=$(port); PS=$(port); PN=$(port); PH=$(port)
-head -c 100 /dev/zero | tr '\0' a >"$W/100"
-head -c 10240 /dev/zero | tr '\0' b >"$W/10k"
+ORIGIN=$(port)
+head -c 100 /dev/zero | tr '\0' a >"$W/size/100"
+head -c 10240 /dev/zero | tr '\0' b >"$W/size/10240"
 
-# The origin: nginx, one worker on core 1, answering from memory and page cache.
-cat >"$W/origin.conf" <<EOC
+# The origin on the client's core, answering from memory / page cache.
+if command -v nginx >/dev/null; then
+	cat >"$W/origin.conf" <<EOC
 worker_processes 1;
 daemon off;
 pid $W/origin.pid;
 error_log $W/origin.err;
-events { worker_connections 4096; }
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; }
 http {
     access_log off;
     keepalive_requests 1000000;
@@ -64,38 +80,68 @@ http {
     }
 }
 EOC
-taskset -c 1 nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
-pids+=($!)
+	taskset -c $CLIENT_CPU nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
+	pids+=($!)
+	ORIGIN_WHAT="nginx (1 worker, static files)"
+else
+	taskset -c $CLIENT_CPU /usr/bin/python3 "$ROOT/tests/e2e/l7_upstream.py" --port "$ORIGIN" --name origin \
+		>"$W/origin.log" 2>&1 &
+	pids+=($!)
+	ORIGIN_WHAT="the python test upstream (nginx not installed: figures not comparable with an nginx origin)"
+	echo "note origin is $ORIGIN_WHAT"
+fi
+wait_port "$ORIGIN" || { log "origin on port $ORIGIN never opened:"; tail -5 "$W/origin.log" >&2; exit 1; }
 
-# sluiced: one worker on core 0, no access log (nor for the peers).
-cat >"$W/sluiced.yaml" <<EOC
+# Every proxy: one worker or thread pinned to PROXY_CPU, no access log, keep-alive to the
+# client and a keep-alive pool to the origin. PROXIES lists the ones that started.
+declare -A PORT PID
+PROXIES=()
+started() {  # started NAME PORT PID LOG
+	if wait_port "$2" && kill -0 "$3" 2>/dev/null; then
+		PORT[$1]=$2 PID[$1]=$3
+		PROXIES+=("$1")
+	else
+		skip "$1" "did not start (log: $(tail -2 "$4" 2>/dev/null | tr '\n' ' '))"
+	fi
+}
+
+if [ -x "$BUILD/sluiced" ]; then
+	p=$(port)
+	cat >"$W/sluiced.yaml" <<EOC
 workers: 1
-admin: { listen: unix:$W/admin.sock }
+admin: { listen: "unix:$W/admin.sock" }
 l7:
   listeners:
     - name: bench
-      listen: 127.0.0.1:$PS
+      listen: 127.0.0.1:$p
       mode: reverse
+      max_connections: 20000
       routes: [ { match: { path_prefix: / }, upstream: origin } ]
   upstreams:
     - { name: origin, keepalive: 64, servers: [ { address: 127.0.0.1:$ORIGIN } ] }
 EOC
-taskset -c 0 "$ROOT/build/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
-SPID=$!
-pids+=($SPID)
+	taskset -c $PROXY_CPU "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
+	pids+=($!)
+	started sluiced "$p" $! "$W/sluiced.log"
+else
+	skip sluiced "build/sluiced not built (make)"
+fi
 
-cat >"$W/nginx.conf" <<EOC
+if command -v nginx >/dev/null; then
+	p=$(port)
+	cat >"$W/nginx.conf" <<EOC
 worker_processes 1;
 daemon off;
 pid $W/nginx.pid;
 error_log $W/nginx.err;
-events { worker_connections 4096; }
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; }
 http {
     access_log off;
     keepalive_requests 1000000;
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
     server {
-        listen 127.0.0.1:$PN;
+        listen 127.0.0.1:$p;
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -104,14 +150,19 @@ http {
     }
 }
 EOC
-taskset -c 0 nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
-NPID=$!
-pids+=($NPID)
+	taskset -c $PROXY_CPU nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
+	pids+=($!)
+	started nginx "$p" $! "$W/nginx.log"
+else
+	skip nginx "not installed (BENCH=1 tools/deps.sh)"
+fi
 
-cat >"$W/haproxy.cfg" <<EOC
+if command -v haproxy >/dev/null; then
+	p=$(port)
+	cat >"$W/haproxy.cfg" <<EOC
 global
     nbthread 1
-    maxconn 4096
+    maxconn 8000
 defaults
     mode http
     timeout connect 2s
@@ -120,61 +171,110 @@ defaults
     option http-keep-alive
     http-reuse always
 frontend fe
-    bind 127.0.0.1:$PH
+    bind 127.0.0.1:$p
     default_backend be
 backend be
     server o 127.0.0.1:$ORIGIN
 EOC
-taskset -c 0 haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
-HPID=$!
-pids+=($HPID)
+	taskset -c $PROXY_CPU haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
+	pids+=($!)
+	started haproxy "$p" $! "$W/haproxy.log"
+else
+	skip haproxy "not installed (BENCH=1 tools/deps.sh)"
+fi
 
-for p in $ORIGIN $PS $PN $PH; do wait_port "$p" || { echo "l7.sh: port $p never opened" >&2; exit 1; }; done
-
-# cpu_ticks PID...: utime+stime of the processes and their children threads (fields 14, 15).
+# cpu_ticks PID: utime+stime of the process (all its threads) and of its children (nginx's worker).
 cpu_ticks() {
-	local t=0 p
-	for p in "$@"; do
-		for q in $p $(pgrep -P "$p"); do
-			[ -r /proc/$q/stat ] && t=$((t + $(awk '{print $14 + $15}' /proc/$q/stat)))
-		done
+	local t=0 q
+	for q in $1 $(pgrep -P "$1"); do
+		[ -r "/proc/$q/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$q/stat")))
 	done
 	echo $t
 }
 HZ=$(getconf CLK_TCK)
 
-# to_ms VALUE: wrk latency ("512.00us", "1.20ms", "1.1s") in ms.
-to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
-
-run() {
-	local name=$1 port=$2 pid=$3 size=$4 label=$5
-	taskset -c 1 wrk -t1 -c32 -d1s "http://127.0.0.1:$port/$size" >/dev/null 2>&1   # warm pools
-	local c0 c1 out rps p50 p99
-	c0=$(cpu_ticks "$pid")
-	out=$(taskset -c 1 wrk -t1 -c32 -d"${DURATION}s" --latency "http://127.0.0.1:$port/$size" 2>&1)
-	c1=$(cpu_ticks "$pid")
-	echo "$out" >"$OUT/wrk-$name-$size.txt"
-	rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-	p50=$(to_ms "$(echo "$out" | awk '$1 == "50%" {print $2}')")
-	p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" {print $2}')")
-	local errs
-	errs=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
-	[ -n "$errs" ] && echo "l7.sh: $name $size: $errs" >&2
-	local cpu
-	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')
-	echo "figure ${name}_${label}_rps $rps req/s"
-	echo "figure ${name}_${label}_rps_per_core $(awk -v r="$rps" -v d="$DURATION" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", r * d / c; else print 0 }') req/core-s"
-	echo "figure ${name}_${label}_p50 $p50 ms"
-	echo "figure ${name}_${label}_p99 $p99 ms"
-	echo "l7.sh: $name $label: $rps req/s, proxy cpu ${cpu}s over ${DURATION}s, p50 ${p50}ms p99 ${p99}ms" >&2
+# wrk_run NAME PORT SIZE CONNS SECONDS: one wrk run on the client core; its output in $W/wrk-NAME-SIZE-cCONNS.txt.
+wrk_run() {
+	local f=$W/wrk-$1-$3-c$4.txt
+	taskset -c $CLIENT_CPU timeout -k 5 $((${5} + 30)) wrk -t1 -c"$4" -d"${5}s" --timeout 5s \
+		-s "$ROOT/bench/wrk_cdf.lua" "http://127.0.0.1:$2/size/$3" >"$f" 2>&1
+	echo "$f"
 }
 
-for size in 100 10k; do
-	label=$([ $size = 100 ] && echo 100b || echo 10k)
-	run sluiced "$PS" "$SPID" "$size" "$label"
-	run nginx "$PN" "$NPID" "$size" "$label"
-	run haproxy "$PH" "$HPID" "$size" "$label"
-	echo "ratio sluiced_vs_nginx_${label}_per_core sluiced_${label}_rps_per_core nginx_${label}_rps_per_core >=1"
-	echo "ratio sluiced_vs_haproxy_${label}_per_core sluiced_${label}_rps_per_core haproxy_${label}_rps_per_core >=1"
+# rps FILE: requests/s from wrk's summary line; 0 when there is none.
+rps() { awk '/^Requests\/sec/ { r = $2 } END { print r + 0 }' "$1"; }
+# errors FILE: wrk's error counts (connect, read, write, non-2xx, timeouts) summed.
+errors() { awk '/^sl_summary/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } } END { print n + 0 }' "$1"; }
+
+SIZES=(100 10240)
+CONNS=(1 10 100 1000)
+WARM=1
+if [ "$QUICK" = 1 ]; then CONNS=(1 1000); WARM=0; fi
+ALL=(direct "${PROXIES[@]}")
+PORT[direct]=$ORIGIN
+
+# (1) Per size, 32 connections: requests/s, per proxy core-second, p50/p99, the CDF.
+for size in "${SIZES[@]}"; do
+	label=$([ "$size" = 100 ] && echo 100b || echo 10k)
+	for name in "${ALL[@]}"; do
+		[ $WARM = 1 ] && wrk_run "$name" "${PORT[$name]}" "$size" 32 1 >/dev/null   # fill the pools
+		c0=0
+		[ "$name" != direct ] && c0=$(cpu_ticks "${PID[$name]}")
+		f=$(wrk_run "$name" "${PORT[$name]}" "$size" 32 "$DURATION")
+		r=$(rps "$f")
+		e=$(errors "$f")
+		if [ "$(awk -v r="$r" 'BEGIN { print (r > 0) }')" != 1 ]; then
+			skip "$name-$label" "wrk measured nothing ($(tail -1 "$f"))"
+			continue
+		fi
+		[ "$e" -gt 0 ] && echo "note $name $label: $e wrk errors (connect/read/write/non-2xx/timeout) in the measured run"
+		awk '$1 == "sl_cdf" { printf "%s\t%.4f\n", $2, $3 / 1000 }' "$f" >"$OUT/cdf-$label-$name.tsv"
+		p50=$(awk '$1 == "sl_cdf" && $2 == 50 { printf "%.4f", $3 / 1000 }' "$f")
+		p99=$(awk '$1 == "sl_cdf" && $2 == 99 { printf "%.4f", $3 / 1000 }' "$f")
+		echo "figure l7.${name}_${label}_rps $r req/s"
+		echo "figure l7.${name}_${label}_p50 $p50 ms"
+		echo "figure l7.${name}_${label}_p99 $p99 ms"
+		msg="$name $label: $r req/s, p50 ${p50} ms, p99 ${p99} ms"
+		if [ "$name" != direct ]; then
+			c1=$(cpu_ticks "${PID[$name]}")
+			cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')
+			# wrk's own rate times its own duration: the requests served while the CPU was counted.
+			per=$(awk -v r="$r" -v d="$DURATION" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", r * d / c; else print 0 }')
+			[ "$per" -gt 0 ] && echo "figure l7.${name}_${label}_rps_per_core $per req/core-s"
+			msg+=", proxy CPU ${cpu} s in ${DURATION} s"
+		fi
+		log "$msg"
+	done
+	for peer in nginx haproxy; do
+		echo "ratio sluiced/${peer}_${label}_per_core l7.sluiced_${label}_rps_per_core l7.${peer}_${label}_rps_per_core >=1.5"
+		echo "ratio sluiced/${peer}_${label}_rps l7.sluiced_${label}_rps l7.${peer}_${label}_rps -"
+		echo "ratio p99:sluiced/${peer}_${label} l7.sluiced_${label}_p99 l7.${peer}_${label}_p99 <=1"
+	done
+	for name in "${PROXIES[@]}"; do
+		echo "ratio ${name}/direct_${label} l7.${name}_${label}_rps l7.direct_${label}_rps -"
+	done
 done
-echo "note each proxy: 1 worker/thread pinned to core 0, no access log, upstream keep-alive; origin nginx and wrk (-t1 -c32) on core 1"
+
+# (2) Requests/s against concurrent connections, 100 B.
+for c in "${CONNS[@]}"; do
+	for name in "${ALL[@]}"; do
+		f=$(wrk_run "$name" "${PORT[$name]}" 100 "$c" "$DURATION")
+		r=$(rps "$f")
+		e=$(errors "$f")
+		if [ "$(awk -v r="$r" 'BEGIN { print (r > 0) }')" != 1 ]; then
+			skip "$name-c$c" "wrk measured nothing ($(tail -1 "$f"))"
+			continue
+		fi
+		[ "$e" -gt 0 ] && echo "note $name c$c: $e wrk errors (connect/read/write/non-2xx/timeout) in the measured run"
+		echo "figure l7.${name}_c${c}_rps $r req/s"
+		log "$name, $c connections: $r req/s"
+	done
+	for peer in nginx haproxy; do
+		echo "ratio sluiced/${peer}_c${c} l7.sluiced_c${c}_rps l7.${peer}_c${c}_rps -"
+	done
+done
+
+echo "cores l7. proxy: cpu$PROXY_CPU (1 worker/thread); wrk (-t1) and origin (1 worker): cpu$CLIENT_CPU"
+echo "cores l7.direct wrk (-t1) and origin (1 worker): cpu$CLIENT_CPU; no proxy"
+echo "note each proxy: 1 worker/thread pinned to cpu$PROXY_CPU, no access log, client and upstream keep-alive (pool 64); origin $ORIGIN_WHAT and wrk -t1 on cpu$CLIENT_CPU; 32 connections unless c<N>; paths /size/100 and /size/10240; $DURATION s per figure$([ $WARM = 1 ] && echo ' after a 1 s warm-up')"
+exit 0

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Benchmark entry point (`make bench`): runs each scenario script N times and writes raw data plus a Markdown table.
+# Benchmark entry point (`make bench`): runs each scenario script N times, then writes raw data, a Markdown table and plots.
 #
-#   bench/run.sh [--quick] [--scenarios l4,bpf_ns,...] [--duration S] [--reps N]
+#   bench/run.sh [--quick] [--scenarios l4,l7,...] [--duration S] [--reps N] [--deps | --no-deps] [--publish]
 #
-# A scenario is bench/<name>.sh. run.sh calls it as
+#   --quick      1 rep, 1 s per figure, SL_BENCH_QUICK=1 (smaller matrices): checks the harness, not speed
+#   --deps       install the peers first (BENCH=1 tools/deps.sh); the default except under --quick
+#   --publish    after a full run, copy the report to bench/results/latest/ and into README.md
+#
+# A scenario is an executable bench/<name>.sh (not run, plot*, lib*, publish*). run.sh calls it as
 #   bench/<name>.sh --duration S --out DIR
-# once per rep; the script prints on stdout, one per line:
-#   figure NAME VALUE UNIT                 a measured number
+# once per rep, with SL_BENCH_QUICK (0/1) and SL_BENCH_PREFIX (unique per run: name every
+# namespace and BPF pin with it) in the environment. It prints on stdout, one per line:
+#   figure NAME VALUE UNIT                     a measured number
 #   ratio NAME NUM_FIGURE DEN_FIGURE TARGET    computed here, within each rep; TARGET like >=0.9 or -
-#   note TEXT                              shown under the scenario's table
-# and progress/diagnostics on stderr. Exit 0 ok, 77 skipped, anything else failed.
-# Results: bench/results/<UTC date-time>/{results.md,results.tsv,raw/}.
+#   cores PREFIX TEXT                          which cores did what for the figures named PREFIX*
+#   skipped WHAT REASON                        a peer or figure left out, and why
+#   note TEXT                                  shown under the scenario's table
+# and progress/diagnostics on stderr. Exit 0 ok, 77 skipped (last stderr line: why), else failed.
+# Results: bench/results/<UTC date-time>/{results.md,results.tsv,summary.tsv,env.txt,*.png,raw/}.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,161 +26,182 @@ DURATION=2
 REPS=3
 SCENARIOS=
 QUICK=0
+DEPS=
+PUBLISH=0
+usage() { echo "usage: $0 [--quick] [--scenarios a,b] [--duration S] [--reps N] [--deps|--no-deps] [--publish]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1; shift ;;
-	--scenarios) SCENARIOS=$2; shift 2 ;;
-	--duration) DURATION=$2; shift 2 ;;
-	--reps) REPS=$2; shift 2 ;;
-	-h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: $0 [--quick] [--scenarios a,b] [--duration S] [--reps N]" >&2; exit 2 ;;
+	--scenarios) [ $# -ge 2 ] || usage; SCENARIOS=$2; shift 2 ;;
+	--duration) [ $# -ge 2 ] || usage; DURATION=$2; shift 2 ;;
+	--reps) [ $# -ge 2 ] || usage; REPS=$2; shift 2 ;;
+	--deps) DEPS=1; shift ;;
+	--no-deps) DEPS=0; shift ;;
+	--publish) PUBLISH=1; shift ;;
+	-h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) usage ;;
 	esac
 done
 if [ $QUICK = 1 ]; then DURATION=1 REPS=1; fi
 [[ $REPS =~ ^[0-9]+$ ]] && [ "$REPS" -ge 1 ] && [ "$REPS" -le 20 ] || { echo "run.sh: --reps 1..20" >&2; exit 2; }
-[[ $DURATION =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: --duration S" >&2; exit 2; }
+[[ $DURATION =~ ^[0-9]+$ ]] && [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 600 ] ||
+	{ echo "run.sh: --duration 1..600 (whole seconds: wrk counts in seconds)" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (namespaces, XDP)" >&2; exit 1; }
 
-if [ -z "$SCENARIOS" ]; then
-	# Every executable bench/*.sh but this one; helpers sourced by scenarios stay non-executable.
-	SCENARIOS=$(cd "$ROOT/bench" && for f in ./*.sh; do [ -x "$f" ] && echo "$f"; done |
-		sed 's|^\./||; s|\.sh$||' | grep -vx run | paste -sd, -)
+ALL=$(cd "$ROOT/bench" && for f in ./*.sh; do [ -x "$f" ] && echo "$f"; done |
+	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|plot.*|lib.*|publish.*)$' | paste -sd, -)
+FULL=0
+if [ -z "$SCENARIOS" ]; then SCENARIOS=$ALL; FULL=1; fi
+
+# make test's quick run installs nothing: a missing peer is skipped with its reason
+# (CI runs tools/deps.sh without BENCH=1); `make bench` installs the peers first.
+[ -z "$DEPS" ] && DEPS=$((1 - QUICK))
+if [ "$DEPS" = 1 ]; then
+	BENCH=1 "$ROOT/tools/deps.sh" || { echo "run.sh: BENCH=1 tools/deps.sh failed" >&2; exit 1; }
 fi
-
-BENCH=1 "$ROOT/tools/deps.sh" || { echo "run.sh: tools/deps.sh failed" >&2; exit 1; }
 
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 DIR=${SL_BENCH_RESULTS:-$ROOT/bench/results}/$STAMP
-mkdir -p "$DIR/raw"
+# A second run started in the same second gets its own directory.
+[ -e "$DIR" ] && DIR=$DIR-$$
+mkdir -p "$DIR/raw" || exit 1
+# Namespaces, pins and the like carry this prefix (topo.sh allows 11 characters; a
+# scenario appends at most 2), so leftovers of this run, and only of this run, can be found.
+export SL_BENCH_PREFIX=sb$$
+export SL_BENCH_QUICK=$QUICK
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-	echo "kernel: $(uname -r)"
+	echo "host: $(uname -n), kernel $(uname -r)"
 	echo "cpus: $(nproc) ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
-	echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-	echo "args: duration=$DURATION reps=$REPS scenarios=$SCENARIOS"
+	echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+	echo "args: duration=$DURATION reps=$REPS quick=$QUICK scenarios=$SCENARIOS"
+	echo "prefix: $SL_BENCH_PREFIX"
 } >"$DIR/env.txt"
 
-# Scenarios clean up after themselves; a hung one is stopped after this long.
-PER_RUN_LIMIT=$(awk -v d="$DURATION" 'BEGIN { printf "%d", 120 + 20 * d }')
-status=0
 IFS=, read -ra list <<<"$SCENARIOS"
+n_runs=$((${#list[@]} * REPS))
+T0=$SECONDS
+declare -A rep_time     # scenario -> seconds of its last rep
+done_runs=0 done_secs=0
+LEFT=$DIR/leftovers.txt
+: >"$LEFT"
+
+mmss() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
+
+# eta I R: a guess of the seconds left before scenario I, rep R starts its run: this
+# scenario's last rep time for its remaining reps, the mean rep time for the others.
+eta() {
+	local i=$1 r=$2 mean t=0 k s
+	[ $done_runs -gt 0 ] || { echo "?"; return; }
+	mean=$((done_secs / done_runs))
+	for ((k = i; k <= ${#list[@]}; k++)); do
+		s=${list[$((k - 1))]}
+		local reps_left=$REPS
+		[ "$k" = "$i" ] && reps_left=$((REPS - r + 1))
+		t=$((t + reps_left * ${rep_time[$s]:-$mean}))
+	done
+	mmss $t
+}
+
+# reap PGID WHAT: processes still in a finished scenario's process group are leftovers:
+# listed, then stopped by PID (TERM, then KILL).
+reap() {
+	local pg=$1 what=$2 pids p
+	pids=$(pgrep -g "$pg" 2>/dev/null | grep -vx "$$" || true)
+	[ -n "$pids" ] || return 0
+	for p in $pids; do
+		echo "process $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-120)) left by $what" >>"$LEFT"
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 1
+	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+}
+
+status=0
+child=
+trap '[ -n "$child" ] && kill -TERM $child 2>/dev/null; [ -n "$child" ] && wait $child; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+# Scenarios clean up after themselves; a hung one is stopped after this long.
+PER_RUN_LIMIT=$((180 + 40 * DURATION))
 i=0
 for s in "${list[@]}"; do
 	i=$((i + 1))
 	script=$ROOT/bench/$s.sh
 	if [ ! -x "$script" ]; then
 		echo "[$i/${#list[@]}] $s: no executable bench/$s.sh" >&2
+		echo "scenario $s: no executable bench/$s.sh" >"$DIR/raw/$s.missing"
 		status=1
 		continue
 	fi
 	for ((r = 1; r <= REPS; r++)); do
 		base=$DIR/raw/$s.rep$r
 		mkdir -p "$base.d"
+		echo "[$i/${#list[@]}] $s rep $r/$REPS: running (run $((done_runs + 1)) of $n_runs, elapsed $(mmss $((SECONDS - T0))), ~$(eta "$i" "$r") left)" >&2
 		start=$SECONDS
-		# In the background so an interrupt here reaches the scenario (timeout runs it in
-		# its own process group) and the scenario's own trap tears its setup down.
+		# In the background so an interrupt here reaches the scenario; timeout puts it in
+		# its own process group, which is how its leftovers are found afterwards.
 		timeout -k 10 "$PER_RUN_LIMIT" "$script" --duration "$DURATION" --out "$base.d" >"$base.tsv" 2>"$base.log" &
 		child=$!
-		trap 'kill -TERM $child 2>/dev/null; wait $child; echo "run.sh: interrupted" >&2; exit 130' INT TERM
 		wait $child
 		rc=$?
-		trap - INT TERM
+		reap "$child" "$s rep $r"
+		child=
+		took=$((SECONDS - start))
+		rep_time[$s]=$took
+		done_runs=$((done_runs + 1)) done_secs=$((done_secs + took))
 		skipwhy=$(grep -v "^[[:space:]]*$" "$base.log" | tail -1)
 		case $rc in
 		0) what="done" ;;
-		77) what="skipped${skipwhy:+ ($skipwhy)}"; echo "skip" >>"$base.tsv" ;;
-		*) what="FAILED rc=$rc (see ${base#"$ROOT"/}.log)"; status=1 ;;
+		77) what="skipped${skipwhy:+ ($skipwhy)}"; echo "skip $skipwhy" >>"$base.tsv" ;;
+		124|137) what="FAILED: stopped after ${PER_RUN_LIMIT} s (see ${base#"$ROOT"/}.log)"; status=1
+		    echo "failed stopped after $PER_RUN_LIMIT s" >>"$base.tsv" ;;
+		*) what="FAILED rc=$rc (see ${base#"$ROOT"/}.log)"; status=1
+		   echo "failed rc=$rc: $skipwhy" >>"$base.tsv" ;;
 		esac
-		echo "[$i/${#list[@]}] $s rep $r/$REPS: $what in $((SECONDS - start)) s" >&2
+		echo "[$i/${#list[@]}] $s rep $r/$REPS: $what in $took s (elapsed $(mmss $((SECONDS - T0))), ~$(eta "$i" $((r + 1))) left)" >&2
 	done
 done
 
-/usr/bin/python3 - "$DIR" "$SCENARIOS" "$REPS" <<'PY'
-import glob, os, statistics, sys
+# Leftovers of the whole run: anything still naming this run's results directory (configs live
+# there, so even a daemon that left its process group is found), this run's namespaces and pins.
+for p in $(pgrep -f "$DIR/" 2>/dev/null); do
+	[ "$p" = $$ ] && continue
+	echo "process $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-120)) still running" >>"$LEFT"
+	kill -KILL "$p" 2>/dev/null
+done
+for ns in $(ip netns list 2>/dev/null | awk -v p="$SL_BENCH_PREFIX" 'index($1, p) == 1 { print $1 }'); do
+	echo "network namespace $ns" >>"$LEFT"
+	ip netns del "$ns" 2>/dev/null
+done
+for pin in /sys/fs/bpf/*"$SL_BENCH_PREFIX"*; do
+	[ -e "$pin" ] || continue
+	echo "BPF pin $pin" >>"$LEFT"
+	rm -rf "$pin"
+done
+if [ -s "$LEFT" ]; then
+	status=1
+	echo "run.sh: LEFTOVERS (removed now; a scenario does not clean up):" >&2
+	sed 's/^/run.sh:   /' "$LEFT" >&2
+else
+	echo "run.sh: nothing left running (processes, namespaces $SL_BENCH_PREFIX*, pins)" >&2
+fi
 
-out, scenarios, reps = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+/usr/bin/python3 "$ROOT/bench/report.py" "$DIR" "$SCENARIOS" "$REPS" || status=1
+if command -v gnuplot >/dev/null; then
+	"$ROOT/bench/plot.sh" "$DIR" >"$DIR/plot.log" 2>&1 || { echo "run.sh: plot.sh failed (see $DIR/plot.log)" >&2; status=1; }
+else
+	echo "gnuplot not installed (BENCH=1 tools/deps.sh): no plots" >"$DIR/plot.log"
+fi
+# Again, now that the plots exist, so results.md links them.
+/usr/bin/python3 "$ROOT/bench/report.py" "$DIR" "$SCENARIOS" "$REPS" || status=1
 
-def fmt(v):
-    if v is None:
-        return "-"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    if abs(v) >= 10:
-        return f"{v:.1f}"
-    return f"{v:.3f}"
-
-def target_met(target, v):
-    if target in ("-", ""):
-        return "-"
-    for op in (">=", "<=", ">", "<"):
-        if target.startswith(op):
-            t = float(target[len(op):])
-            ok = {">=": v >= t, "<=": v <= t, ">": v > t, "<": v < t}[op]
-            return "yes" if ok else "NO"
-    return "?"
-
-md = ["# Sluice benchmark results", ""]
-md += ["```"] + open(os.path.join(out, "env.txt")).read().splitlines() + ["```", ""]
-tsv = ["scenario\trep\tkind\tname\tvalue\tunit"]
-for s in scenarios:
-    figures, units, ratios, notes, skipped = {}, {}, {}, [], False
-    for r in range(1, reps + 1):
-        path = os.path.join(out, "raw", f"{s}.rep{r}.tsv")
-        if not os.path.exists(path):
-            continue
-        rep_fig = {}
-        rep_ratios = []
-        for line in open(path):
-            f = line.split()
-            if not f:
-                continue
-            if f[0] == "skip":
-                skipped = True
-            elif f[0] == "figure" and len(f) >= 3:
-                try:
-                    rep_fig[f[1]] = float(f[2])
-                except ValueError:
-                    continue
-                units[f[1]] = f[3] if len(f) > 3 else ""
-                tsv.append(f"{s}\t{r}\tfigure\t{f[1]}\t{f[2]}\t{units[f[1]]}")
-            elif f[0] == "ratio" and len(f) >= 4:
-                rep_ratios.append((f[1], f[2], f[3], f[4] if len(f) > 4 else "-"))
-            elif f[0] == "note":
-                n = line.split(None, 1)[1].strip()
-                if n not in notes:
-                    notes.append(n)
-        for k, v in rep_fig.items():
-            figures.setdefault(k, []).append(v)
-        # Ratios within one rep: both numbers measured back to back on one setup.
-        for name, num, den, target in rep_ratios:
-            if num in rep_fig and den in rep_fig and rep_fig[den] > 0:
-                v = rep_fig[num] / rep_fig[den]
-                ratios.setdefault(name, (target, []))[1].append(v)
-                tsv.append(f"{s}\t{r}\tratio\t{name}\t{v:.4f}\t")
-    md.append(f"## {s}")
-    md.append("")
-    if not figures:
-        md.append("skipped (see raw/*.log)" if skipped else "no figures (failed? see raw/*.log)")
-        md.append("")
-        continue
-    md.append("| figure | unit | min | median | max | reps |")
-    md.append("| --- | --- | ---: | ---: | ---: | ---: |")
-    for k, v in figures.items():
-        md.append(f"| {k} | {units[k]} | {fmt(min(v))} | {fmt(statistics.median(v))} | {fmt(max(v))} | {len(v)} |")
-    if ratios:
-        md.append("")
-        md.append("| ratio (within each rep) | target | min | median | max | median meets target |")
-        md.append("| --- | --- | ---: | ---: | ---: | --- |")
-        for k, (target, v) in ratios.items():
-            med = statistics.median(v)
-            md.append(f"| {k} | {target} | {fmt(min(v))} | {fmt(med)} | {fmt(max(v))} | {target_met(target, med)} |")
-    for n in notes:
-        md.append("")
-        md.append(f"_{n}_")
-    md.append("")
-open(os.path.join(out, "results.md"), "w").write("\n".join(md) + "\n")
-open(os.path.join(out, "results.tsv"), "w").write("\n".join(tsv) + "\n")
-PY
-[ $? -eq 0 ] || status=1
-echo "results: ${DIR#"$ROOT"/}/results.md" >&2
+if [ $PUBLISH = 1 ]; then
+	if [ $FULL = 1 ] && [ $QUICK = 0 ]; then
+		/usr/bin/python3 "$ROOT/bench/report.py" --publish "$DIR" "$ROOT" || status=1
+	else
+		echo "run.sh: --publish needs a full run (all scenarios, not --quick); not published" >&2
+	fi
+fi
+echo "results: $DIR/results.md (total $(mmss $((SECONDS - T0))))" >&2
 cat "$DIR/results.md"
 exit $status
