@@ -282,7 +282,7 @@ ns_figures
 out "ratio xdp_fwd/nft_dnat l4.xdp_fwd l4.nft_dnat -"
 out "ratio xdp_fwd/kernel_fwd l4.xdp_fwd l4.kernel_fwd -"
 out "ratio kernel_fwd/nft_dnat l4.kernel_fwd l4.nft_dnat -"
-out "cores l4. generator, the lb's XDP program or kernel forwarding, and the sink: cpu$GEN_CPU (one core, softirq in the generator's context); sluiced's control plane idle on cpu0"
+out "cores l4. generator, lb (XDP or kernel forwarding) and sink: cpu$GEN_CPU (softirq in the generator's context); sluiced (idle control plane): cpu0"
 out "note one core (CPU $GEN_CPU) does everything: generator (BPF_PROG_RUN live frames: IPv4 60-byte TCP ACK frames = 64 on a wire, IPv6 74 bytes; $FLOWS flows), the lb's XDP or kernel forwarding, the sink; pps = packets counted per CPU-second of that core, p90 over 65536-frame chunks; *_ns = 1e9/pps - 1e9/pps(xdp_drop of the same family), the lb's own cost; kernel_fwd = plain routing to one backend, no netfilter; $GEN_SECONDS s per figure"
 
 # The same as a table on stderr, ratios computed from this run's figures.

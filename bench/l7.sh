@@ -31,166 +31,18 @@ command -v taskset >/dev/null || { echo "taskset missing (util-linux)" >&2; exit
 [ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (proxy on one, client and origin on the other)" >&2; exit 77; }
 # 1000 client connections: wrk holds 1000 descriptors, a proxy 2000 and more.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-PROXY_CPU=0 CLIENT_CPU=1
+. "$ROOT/bench/lib_l7.sh"
 
 W=$OUT/work
-mkdir -p "$W/size"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		local alive=0
-		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.2
-	done
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-}
-trap cleanup EXIT
+mkdir -p "$W"
+trap l7_cleanup EXIT
 trap 'exit 130' INT TERM
+log() { l7_log "$@"; }
+skip() { l7_skip "$@"; }
 
-log() { echo "l7: $*" >&2; }
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-# skip NAME REASON: the peer is left out of this rep, said on stdout (results.md) and stderr.
-skip() { echo "skipped $1 $2"; log "skipping $1: $2"; }
-
-ORIGIN=$(port)
-head -c 100 /dev/zero | tr '\0' a >"$W/size/100"
-head -c 10240 /dev/zero | tr '\0' b >"$W/size/10240"
-
-# The origin on the client's core, answering from memory / page cache.
-if command -v nginx >/dev/null; then
-	cat >"$W/origin.conf" <<EOC
-worker_processes 1;
-daemon off;
-pid $W/origin.pid;
-error_log $W/origin.err;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$ORIGIN reuseport;
-        root $W;
-        location / { }
-    }
-}
-EOC
-	taskset -c $CLIENT_CPU nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
-	pids+=($!)
-	ORIGIN_WHAT="nginx (1 worker, static files)"
-else
-	taskset -c $CLIENT_CPU /usr/bin/python3 "$ROOT/tests/e2e/l7_upstream.py" --port "$ORIGIN" --name origin \
-		>"$W/origin.log" 2>&1 &
-	pids+=($!)
-	ORIGIN_WHAT="the python test upstream (nginx not installed: figures not comparable with an nginx origin)"
-	echo "note origin is $ORIGIN_WHAT"
-fi
-wait_port "$ORIGIN" || { log "origin on port $ORIGIN never opened:"; tail -5 "$W/origin.log" >&2; exit 1; }
-
-# Every proxy: one worker or thread pinned to PROXY_CPU, no access log, keep-alive to the
-# client and a keep-alive pool to the origin. PROXIES lists the ones that started.
-declare -A PORT PID
-PROXIES=()
-started() {  # started NAME PORT PID LOG
-	if wait_port "$2" && kill -0 "$3" 2>/dev/null; then
-		PORT[$1]=$2 PID[$1]=$3
-		PROXIES+=("$1")
-	else
-		skip "$1" "did not start (log: $(tail -2 "$4" 2>/dev/null | tr '\n' ' '))"
-	fi
-}
-
-if [ -x "$BUILD/sluiced" ]; then
-	p=$(port)
-	cat >"$W/sluiced.yaml" <<EOC
-workers: 1
-admin: { listen: "unix:$W/admin.sock" }
-l7:
-  listeners:
-    - name: bench
-      listen: 127.0.0.1:$p
-      mode: reverse
-      max_connections: 20000
-      routes: [ { match: { path_prefix: / }, upstream: origin } ]
-  upstreams:
-    - { name: origin, keepalive: 64, servers: [ { address: 127.0.0.1:$ORIGIN } ] }
-EOC
-	taskset -c $PROXY_CPU "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
-	pids+=($!)
-	started sluiced "$p" $! "$W/sluiced.log"
-else
-	skip sluiced "build/sluiced not built (make)"
-fi
-
-if command -v nginx >/dev/null; then
-	p=$(port)
-	cat >"$W/nginx.conf" <<EOC
-worker_processes 1;
-daemon off;
-pid $W/nginx.pid;
-error_log $W/nginx.err;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
-    server {
-        listen 127.0.0.1:$p;
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-EOC
-	taskset -c $PROXY_CPU nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
-	pids+=($!)
-	started nginx "$p" $! "$W/nginx.log"
-else
-	skip nginx "not installed (BENCH=1 tools/deps.sh)"
-fi
-
-if command -v haproxy >/dev/null; then
-	p=$(port)
-	cat >"$W/haproxy.cfg" <<EOC
-global
-    nbthread 1
-    maxconn 8000
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    option http-keep-alive
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:$p
-    default_backend be
-backend be
-    server o 127.0.0.1:$ORIGIN
-EOC
-	taskset -c $PROXY_CPU haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
-	pids+=($!)
-	started haproxy "$p" $! "$W/haproxy.log"
-else
-	skip haproxy "not installed (BENCH=1 tools/deps.sh)"
-fi
-
-# cpu_ticks PID: utime+stime of the process (all its threads) and of its children (nginx's worker).
-cpu_ticks() {
-	local t=0 q
-	for q in $1 $(pgrep -P "$1"); do
-		[ -r "/proc/$q/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$q/stat")))
-	done
-	echo $t
-}
+l7_origin_start || exit 1
+for name in sluiced nginx haproxy; do l7_proxy_start "$name"; done
+cpu_ticks() { l7_cpu_ticks "$@"; }
 HZ=$(getconf CLK_TCK)
 
 # wrk_run NAME PORT SIZE CONNS SECONDS: one wrk run on the client core; its output in $W/wrk-NAME-SIZE-cCONNS.txt.
@@ -203,13 +55,18 @@ wrk_run() {
 
 # rps FILE: requests/s from wrk's summary line; 0 when there is none.
 rps() { awk '/^Requests\/sec/ { r = $2 } END { print r + 0 }' "$1"; }
-# errors FILE: wrk's error counts (connect, read, write, non-2xx, timeouts) summed.
-errors() { awk '/^sl_summary/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } } END { print n + 0 }' "$1"; }
+# errors FILE: wrk's socket error counts (connect, read, write, timeouts) summed.
+errors() { awk '/^sl_summary/ { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] != "status") n += kv[2] } } END { print n + 0 }' "$1"; }
+# bad FILE: why the run measured nothing worth a figure (no requests, or any non-2xx/3xx answer), or nothing.
+bad() {
+	awk '/^Requests\/sec/ { r = $2 } /^sl_summary/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "status") s = kv[2] } }
+		END { if (r + 0 <= 0) print "no requests answered"; else if (s + 0 > 0) printf "%d non-2xx/3xx responses\n", s }' "$1"
+}
 
 SIZES=(100 10240)
 CONNS=(1 10 100 1000)
 WARM=1
-if [ "$QUICK" = 1 ]; then CONNS=(1 1000); WARM=0; fi
+if [ "$QUICK" = 1 ]; then CONNS=(1000); WARM=0; fi
 ALL=(direct "${PROXIES[@]}")
 PORT[direct]=$ORIGIN
 
@@ -223,11 +80,12 @@ for size in "${SIZES[@]}"; do
 		f=$(wrk_run "$name" "${PORT[$name]}" "$size" 32 "$DURATION")
 		r=$(rps "$f")
 		e=$(errors "$f")
-		if [ "$(awk -v r="$r" 'BEGIN { print (r > 0) }')" != 1 ]; then
-			skip "$name-$label" "wrk measured nothing ($(tail -1 "$f"))"
+		why=$(bad "$f")
+		if [ -n "$why" ]; then
+			skip "$name-$label" "$why (wrk output: $f)"
 			continue
 		fi
-		[ "$e" -gt 0 ] && echo "note $name $label: $e wrk errors (connect/read/write/non-2xx/timeout) in the measured run"
+		[ "$e" -gt 0 ] && echo "note $name $label: $e wrk socket errors (connect/read/write/timeout) in the measured run"
 		awk '$1 == "sl_cdf" { printf "%s\t%.4f\n", $2, $3 / 1000 }' "$f" >"$OUT/cdf-$label-$name.tsv"
 		p50=$(awk '$1 == "sl_cdf" && $2 == 50 { printf "%.4f", $3 / 1000 }' "$f")
 		p99=$(awk '$1 == "sl_cdf" && $2 == 99 { printf "%.4f", $3 / 1000 }' "$f")
@@ -261,11 +119,12 @@ for c in "${CONNS[@]}"; do
 		f=$(wrk_run "$name" "${PORT[$name]}" 100 "$c" "$DURATION")
 		r=$(rps "$f")
 		e=$(errors "$f")
-		if [ "$(awk -v r="$r" 'BEGIN { print (r > 0) }')" != 1 ]; then
-			skip "$name-c$c" "wrk measured nothing ($(tail -1 "$f"))"
+		why=$(bad "$f")
+		if [ -n "$why" ]; then
+			skip "$name-c$c" "$why (wrk output: $f)"
 			continue
 		fi
-		[ "$e" -gt 0 ] && echo "note $name c$c: $e wrk errors (connect/read/write/non-2xx/timeout) in the measured run"
+		[ "$e" -gt 0 ] && echo "note $name c$c: $e wrk socket errors (connect/read/write/timeout) in the measured run"
 		echo "figure l7.${name}_c${c}_rps $r req/s"
 		log "$name, $c connections: $r req/s"
 	done

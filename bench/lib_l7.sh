@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Shared by the L7 scenarios (sourced, not run): the origin and each proxy started with the same fair settings, pinned, and stopped by PID.
+#
+# nginx workers run as the invoking user (root: the benches need it anyway), so that the
+# origin can read its files in a work directory private to the run (mktemp -d is 0700).
+#
+# Fair settings, identical for every proxy: one worker process or thread pinned to
+# $PROXY_CPU, no access log, keep-alive towards the client, a keep-alive pool of 64
+# towards the origin, descriptors up to the hard limit. The origin and the client
+# share $CLIENT_CPU. Callers set W (a work directory) and ROOT/BUILD, then:
+#   l7_origin_start                 ORIGIN (port), ORIGIN_WHAT (what serves it)
+#   l7_proxy_start NAME [EXTRA]     NAME in sluiced|nginx|haproxy; on success PORT[NAME],
+#                                   PID[NAME] and NAME appended to PROXIES; otherwise a
+#                                   "skipped NAME REASON" line on stdout and return 1
+#   l7_proxy_stop NAME              stops it (TERM, then KILL) and forgets it
+# Every process started is in L7_PIDS; l7_cleanup (set as the EXIT trap) stops them all.
+# Origin paths: /size/100 and /size/10240 (static files, or the python test upstream).
+
+PROXY_CPU=${PROXY_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+L7_PIDS=()
+declare -A PORT PID
+PROXIES=()
+
+l7_log() { echo "$(basename "$0" .sh): $*" >&2; }
+l7_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+l7_wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# l7_skip NAME REASON: said on stdout (the report lists it) and on stderr.
+l7_skip() { echo "skipped $1 $2"; l7_log "skipping $1: $2"; }
+
+l7_kill() {  # l7_kill PID...: TERM, up to 2 s, then KILL
+	local p alive
+	for p in "$@"; do kill "$p" 2>/dev/null; done
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		alive=0
+		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.2
+	done
+	for p in "$@"; do kill -9 "$p" 2>/dev/null; done
+	for p in "$@"; do wait "$p" 2>/dev/null; done
+	return 0
+}
+
+l7_cleanup() {
+	[ ${#L7_PIDS[@]} -gt 0 ] && l7_kill "${L7_PIDS[@]}"
+	return 0
+}
+
+l7_origin_start() {
+	ORIGIN=$(l7_port)
+	mkdir -p "$W/size"
+	head -c 100 /dev/zero | tr '\0' a >"$W/size/100"
+	head -c 10240 /dev/zero | tr '\0' b >"$W/size/10240"
+	if command -v nginx >/dev/null; then
+		cat >"$W/origin.conf" <<EOC
+user root;
+worker_processes 1;
+daemon off;
+pid $W/origin.pid;
+error_log $W/origin.err;
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    server {
+        listen 127.0.0.1:$ORIGIN reuseport;
+        root $W;
+        location / { }
+    }
+}
+EOC
+		taskset -c "$CLIENT_CPU" nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
+		ORIGIN_WHAT="nginx (1 worker, static files)"
+	else
+		taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/tests/e2e/l7_upstream.py" --port "$ORIGIN" --name origin \
+			>"$W/origin.log" 2>&1 &
+		ORIGIN_WHAT="the python test upstream (nginx not installed: figures not comparable with an nginx origin)"
+		echo "note origin is $ORIGIN_WHAT"
+	fi
+	L7_PIDS+=($!)
+	l7_wait_port "$ORIGIN" || { l7_log "origin on port $ORIGIN never opened:"; tail -5 "$W/origin.log" >&2; return 1; }
+}
+
+# l7_proxy_start NAME [MAXCONN]: MAXCONN (default 8000) bounds client connections where a proxy needs it said.
+l7_proxy_start() {
+	local name=$1 max=${2:-8000} p pid
+	p=$(l7_port)
+	case $name in
+	sluiced)
+		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
+		cat >"$W/sluiced.yaml" <<EOC
+workers: 1
+admin: { listen: "unix:$W/admin.sock" }
+l7:
+  listeners:
+    - name: bench
+      listen: 127.0.0.1:$p
+      mode: reverse
+      max_connections: $((max + 100))
+      client_idle: 300s
+      routes: [ { match: { path_prefix: / }, upstream: origin } ]
+  upstreams:
+    - { name: origin, keepalive: 64, servers: [ { address: 127.0.0.1:$ORIGIN } ] }
+EOC
+		taskset -c "$PROXY_CPU" "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
+		;;
+	nginx)
+		command -v nginx >/dev/null || { l7_skip nginx "not installed (BENCH=1 tools/deps.sh)"; return 1; }
+		cat >"$W/nginx.conf" <<EOC
+user root;
+worker_processes 1;
+daemon off;
+pid $W/nginx.pid;
+error_log $W/nginx.err;
+worker_rlimit_nofile 20000;
+events { worker_connections $((max * 3 / 2 + 200)); }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+    server {
+        listen 127.0.0.1:$p;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOC
+		taskset -c "$PROXY_CPU" nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
+		;;
+	haproxy)
+		command -v haproxy >/dev/null || { l7_skip haproxy "not installed (BENCH=1 tools/deps.sh)"; return 1; }
+		cat >"$W/haproxy.cfg" <<EOC
+global
+    nbthread 1
+    maxconn $((max + 100))
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 300s
+    timeout server 30s
+    timeout http-keep-alive 300s
+    option http-keep-alive
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$p
+    default_backend be
+backend be
+    server o 127.0.0.1:$ORIGIN
+EOC
+		taskset -c "$PROXY_CPU" haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
+		;;
+	*) l7_log "unknown proxy $name"; return 1 ;;
+	esac
+	pid=$!
+	L7_PIDS+=($pid)
+	if l7_wait_port "$p" && kill -0 "$pid" 2>/dev/null; then
+		PORT[$name]=$p PID[$name]=$pid
+		PROXIES+=("$name")
+		return 0
+	fi
+	l7_skip "$name" "did not start (log: $(tail -2 "$W/$name.log" 2>/dev/null | tr '\n' ' '))"
+	l7_kill "$pid"
+	return 1
+}
+
+l7_proxy_stop() {
+	local name=$1 keep=() n
+	[ -n "${PID[$name]:-}" ] && l7_kill "${PID[$name]}"
+	unset "PID[$name]" "PORT[$name]"
+	for n in "${PROXIES[@]}"; do [ "$n" = "$name" ] || keep+=("$n"); done
+	PROXIES=("${keep[@]}")
+}
+
+# l7_cpu_ticks PID: utime+stime of the process (all its threads) and its children (nginx's worker).
+l7_cpu_ticks() {
+	local t=0 q
+	for q in $1 $(pgrep -P "$1"); do
+		[ -r "/proc/$q/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$q/stat")))
+	done
+	echo $t
+}
