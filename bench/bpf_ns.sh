@@ -43,4 +43,5 @@ awk '
 			}
 		}
 	}' "$OUT/bpf_ns.out"
+echo "cores bpf_ns. one thread pinned to cpu$([ "$(nproc)" -gt 1 ] && echo 1 || echo 0): BPF_PROG_RUN runs the program in the caller's context"
 echo "note build/bench/bpf_ns output verbatim in raw/bpf_ns.rep*.d/bpf_ns.out"
