@@ -164,8 +164,13 @@ done
 
 # Leftovers of the whole run: anything still naming this run's results directory (configs live
 # there, so even a daemon that left its process group is found), this run's namespaces and pins.
-for p in $(pgrep -f "$DIR/" 2>/dev/null); do
+# A daemon that made itself a session leader takes its whole session with it.
+stray=$(for p in $(pgrep -f "$DIR/" 2>/dev/null); do
 	[ "$p" = $$ ] && continue
+	echo "$p"
+	[ "$(ps -o sid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ] && pgrep -s "$p"
+done | sort -un)
+for p in $stray; do
 	echo "process $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-120)) still running" >>"$LEFT"
 	kill -KILL "$p" 2>/dev/null
 done
