@@ -5,11 +5,14 @@
 #   bench/idle_mem.sh [--duration S] [--out DIR]     (SL_BENCH_QUICK=1: 1,000 connections)
 #
 # Per proxy, one at a time (settings of bench/lib_l7.sh, one worker pinned to cpu0):
-# a few warm-up requests, the proxy's RSS and PSS (VmRSS of /proc/PID/status,
-# Pss of /proc/PID/smaps_rollup, summed over the process and its children), then
-# bench/idle_client.py (cpu1) opens N connections, makes one request on each and
-# holds them idle; after a second the memory is read again. The figure is
-# (after - before) / N in bytes. Kernel socket memory is the same for every proxy
+# the proxy set up for 64 connections, a few warm-up requests, its RSS and PSS
+# (VmRSS of /proc/PID/status, Pss of /proc/PID/smaps_rollup, summed over the
+# process and its children): the baseline. Then the same proxy set up for N, warm-up,
+# memory, and bench/idle_client.py (cpu1) opens N connections, makes one request
+# on each and holds them idle; after a second the memory is read again. The
+# figure is (holding - baseline) / N in bytes, so what a proxy allocates at start
+# for its connection limit (nginx's worker_connections arrays) counts; the growth
+# alone is kept as *_growth_per_conn. Kernel socket memory is the same for every proxy
 # and is noted apart from /proc/net/sockstat. The namespace gives the run its
 # own port range and its own TCP socket count; it is named $SL_BENCH_PREFIX"m".
 set -uo pipefail
@@ -71,33 +74,55 @@ client() {  # client PORT COUNT HOLD: the idle client on the client core
 	taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/bench/idle_client.py" --port "$1" --count "$2" --hold "$3" --deadline 90
 }
 
+# warm NAME: 16 requests on 16 connections, closed again: the upstream pool and the
+# per-request buffers exist before memory is read. 0 when they were answered.
+warm() {
+	local w
+	w=$(client "${PORT[$1]}" 16 0 </dev/null)
+	[ "$w" = "ready 16" ] && sleep 0.5 && return 0
+	l7_skip "$1" "warm-up failed: $w"
+	l7_proxy_stop "$1"
+	return 1
+}
+
 l7_origin_start || exit 1
 measured=()
+hard=$(ulimit -Hn)
 for name in sluiced nginx haproxy; do
-	l7_proxy_start "$name" "$N" || continue
+	n=$N
+	# haproxy reserves two descriptors per connection (maxsock = 2 x maxconn + a few): 10,000
+	# do not fit a 20,000 limit, so it holds as many as fit; per connection it compares the same.
+	if [ "$name" = haproxy ] && [ "$hard" != unlimited ] && [ $((2 * (N + 100) + 300)) -gt "$hard" ]; then
+		n=$(((hard - 300) / 2 - 100))
+	fi
+	# A proxy that sizes tables by its connection limit at start (nginx's worker_connections)
+	# must be charged for them: the baseline is the same proxy started for 64 connections.
+	l7_proxy_start "$name" 64 || continue
+	warm "$name" || continue
+	read -r rssb pssb <<<"$(mem "${PID[$name]}")"
+	l7_proxy_stop "$name"
+	l7_proxy_start "$name" "$n" || continue
+	warm "$name" || continue
 	port=${PORT[$name]} pid=${PID[$name]}
-	# Warm-up: the upstream pool and the proxy's per-request buffers exist before "before".
-	w=$(client "$port" 16 0 </dev/null)
-	[ "$w" = "ready 16" ] || { l7_skip "$name" "warm-up failed: $w"; l7_proxy_stop "$name"; continue; }
-	sleep 0.5
 	read -r rss0 pss0 <<<"$(mem "$pid")"
 	read -r sk0 pg0 <<<"$(tcp_stat)"
 	t0=$SECONDS
 	coproc CL { exec taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/bench/idle_client.py" \
-		--port "$port" --count "$N" --hold 180 --deadline 90 2>"$W/client-$name.err"; }
+		--port "$port" --count "$n" --hold 180 --deadline 90 2>"$W/client-$name.err"; }
 	client_pid=$CL_PID
 	line=
 	[ -n "${CL[0]:-}" ] && read -r -t 120 line <&"${CL[0]}"
-	if [ "$line" != "ready $N" ]; then
-		l7_skip "$name" "the client did not get $N idle connections: ${line:-no answer} $(head -c 200 "$W/client-$name.err")"
+	if [ "$line" != "ready $n" ]; then
+		l7_skip "$name" "the client did not get $n idle connections: ${line:-no answer} $(head -c 200 "$W/client-$name.err")"
 	else
 		sleep 1   # lazily freed or deferred work settles
 		read -r rss1 pss1 <<<"$(mem "$pid")"
 		read -r sk1 pg1 <<<"$(tcp_stat)"
-		echo "figure idle_mem.${name}_rss_per_conn $(( (rss1 - rss0) * 1024 / N )) bytes"
-		echo "figure idle_mem.${name}_pss_per_conn $(( (pss1 - pss0) * 1024 / N )) bytes"
-		echo "note $name: RSS ${rss0} -> ${rss1} KiB, PSS ${pss0} -> ${pss1} KiB with $N idle connections (opened in $((SECONDS - t0)) s); kernel: TCP sockets in use +$((sk1 - sk0)) (both ends), TCP buffer pages +$((pg1 - pg0)) (machine-wide counter)"
-		l7_log "$name: RSS ${rss0} -> ${rss1} KiB, PSS ${pss0} -> ${pss1} KiB for $N idle connections"
+		echo "figure idle_mem.${name}_rss_per_conn $(( (rss1 - rssb) * 1024 / n )) bytes"
+		echo "figure idle_mem.${name}_pss_per_conn $(( (pss1 - pssb) * 1024 / n )) bytes"
+		echo "figure idle_mem.${name}_rss_growth_per_conn $(( (rss1 - rss0) * 1024 / n )) bytes"
+		echo "note $name: RSS ${rssb} KiB set up for 64 connections, ${rss0} KiB set up for $n, ${rss1} KiB holding $n idle (PSS ${pssb}, ${pss0}, ${pss1} KiB; opened in $((SECONDS - t0)) s); kernel: TCP sockets in use +$((sk1 - sk0)) (both ends), TCP buffer pages +$((pg1 - pg0)) (machine-wide counter)"
+		l7_log "$name: RSS ${rssb} (64) / ${rss0} (set up for $n) -> ${rss1} KiB holding $n idle connections"
 		measured+=("$name")
 	fi
 	[ -n "${CL[1]:-}" ] && eval "exec ${CL[1]}>&-"   # end of stdin: the client closes its connections and exits
@@ -110,5 +135,5 @@ echo "ratio sluiced/nginx_rss idle_mem.sluiced_rss_per_conn idle_mem.nginx_rss_p
 echo "ratio sluiced/nginx_pss idle_mem.sluiced_pss_per_conn idle_mem.nginx_pss_per_conn <=1"
 echo "ratio sluiced/haproxy_rss idle_mem.sluiced_rss_per_conn idle_mem.haproxy_rss_per_conn -"
 echo "cores idle_mem. proxy: cpu$PROXY_CPU (1 worker/thread); idle client and origin: cpu$CLIENT_CPU"
-echo "note $N idle keep-alive client connections per proxy, each after one 100-byte request; bytes = (after - before) / $N of the proxy's own memory, kernel socket memory apart; in a private network namespace"
+echo "note $N idle keep-alive client connections per proxy (haproxy: as many as fit its descriptor rule), each after one 100-byte request; *_per_conn = (memory holding them - memory of the same proxy set up for 64 connections) / connections, so tables sized at start count; *_growth_per_conn = growth while opening them only; the proxy's own memory, kernel socket memory apart; in a private network namespace"
 exit 0
