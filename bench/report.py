@@ -136,7 +136,10 @@ def aggregate(out, scenarios, reps):
     md += ["```"] + open(os.path.join(out, "env.txt")).read().splitlines() + ["```", ""]
     md += ["Figures: minimum / median / maximum over the reps. Ratios: computed inside each rep "
            "from two figures of that rep, then minimum / median / maximum of those ratios.", ""]
-    pngs = sorted(os.path.basename(p) for p in glob.glob(os.path.join(out, "*.png")))
+    first = ["l4_pps", "l7_rps", "l7_rps_per_core", "l7_p99", "l7_latency_cdf_100b", "l7_latency_cdf_10k",
+             "l7_conns", "idle_mem"]
+    pngs = sorted((os.path.basename(p) for p in glob.glob(os.path.join(out, "*.png"))),
+                  key=lambda n: (first.index(n[:-4]) if n[:-4] in first else len(first), n))
     if pngs:
         md += ["## Plots", ""]
         for p in pngs:
@@ -161,12 +164,20 @@ def aggregate(out, scenarios, reps):
             md.append("no figures: " + ("; ".join(bad) if bad else "see raw/*.log"))
             md.append("")
             continue
+        # Which cores did what: one line when every figure shares it, else a key per figure.
+        splits = list(dict.fromkeys(sc.cores_of(k) for k in sc.figures))
+        keys = {c: chr(ord("A") + i) for i, c in enumerate(splits)}
+        if len(splits) == 1:
+            md.append(f"Cores, every figure: {splits[0]}.")
+        else:
+            md += [f"Cores {keys[c]}: {c}." for c in splits]
+        md.append("")
         md.append("| figure | unit | min | median | max | reps | cores |")
         md.append("| --- | --- | ---: | ---: | ---: | ---: | --- |")
         for k, v in sc.figures.items():
             cores = sc.cores_of(k)
             md.append(f"| {k} | {sc.units[k]} | {fmt(min(v))} | {fmt(statistics.median(v))} | "
-                      f"{fmt(max(v))} | {len(v)} | {cores} |")
+                      f"{fmt(max(v))} | {len(v)} | {keys[cores]} |")
             summary.append(f"{s}\t{k}\t{sc.units[k]}\t{min(v):.6g}\t{statistics.median(v):.6g}\t"
                            f"{max(v):.6g}\t{len(v)}\t{cores}")
         if sc.ratios:
@@ -202,6 +213,12 @@ def aggregate(out, scenarios, reps):
     open(os.path.join(out, "summary.tsv"), "w").write("\n".join(summary) + "\n")
 
 
+# The figures the README shows (those present), in this order; every other one is in results.md.
+HEADLINE = ["l4.xdp_drop", "l4.xdp_tx", "l4.xdp_fwd", "l4.sluice_ipip", "l4.sluice_dsr", "l4.kernel_fwd",
+            "l4.nft_dnat", "l7.direct_100b_rps"] + \
+    [f"l7.{p}_100b_{m}" for p in ("sluiced", "nginx", "haproxy") for m in ("rps", "rps_per_core", "p99")] + \
+    [f"idle_mem.{p}_rss_per_conn" for p in ("sluiced", "nginx", "haproxy")]
+
 BEGIN, END = "<!-- bench:begin (bench/report.py --publish writes this block) -->", "<!-- bench:end -->"
 
 
@@ -230,9 +247,25 @@ def publish(out, root):
              f"{env.get('args', '')}; load before the run {env.get('load before the run', '?')}.",
              "The machine's two cores were shared with other work while it ran: read ratios "
              "(measured side by side inside each rep), not absolute numbers.", ""]
-    for png in ("l4_pps.png", "l7_rps.png", "l7_latency_cdf.png", "l7_conns.png"):
+    for png in ("l4_pps.png", "l7_rps_per_core.png", "l7_latency_cdf_100b.png", "l7_conns.png", "idle_mem.png"):
         if os.path.exists(os.path.join(latest, png)):
             block += [f"![{png[:-4]}](bench/results/latest/{png})", ""]
+    figs = {}
+    for line in open(os.path.join(out, "summary.tsv")).read().splitlines()[1:]:
+        f = line.split("\t")
+        if len(f) >= 8:
+            figs[f[1]] = f
+    head = [k for k in HEADLINE if k in figs]
+    if head:
+        splits = list(dict.fromkeys(figs[k][7] for k in head))
+        keys = {c: chr(ord("A") + i) for i, c in enumerate(splits)}
+        block += ["| figure | unit | median | min .. max | reps | cores |",
+                  "| --- | --- | ---: | ---: | ---: | --- |"]
+        for k in head:
+            f = figs[k]
+            block.append(f"| {k} | {f[2]} | {fmt(float(f[4]))} | {fmt(float(f[3]))} .. {fmt(float(f[5]))} | "
+                         f"{f[6]} | {keys[f[7]]} |")
+        block += [""] + [f"Cores {keys[c]}: {c}." for c in splits] + [""]
     if rows:
         block += ["| scenario | ratio (within each rep) | target | median | min .. max | meets target |",
                   "| --- | --- | --- | ---: | ---: | --- |"] + rows + [""]
