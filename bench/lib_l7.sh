@@ -24,7 +24,15 @@ PROXIES=()
 
 l7_log() { echo "$(basename "$0" .sh): $*" >&2; }
 l7_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-l7_wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# l7_wait_port PORT [PID]: up to 10 s for PORT to accept; gives up early once PID has exited.
+l7_wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		[ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 1
+}
 # l7_skip NAME REASON: said on stdout (the report lists it) and on stderr.
 l7_skip() { echo "skipped $1 $2"; l7_log "skipping $1: $2"; }
 
@@ -47,7 +55,17 @@ l7_cleanup() {
 	return 0
 }
 
+# l7_origin_start: the origin on CLIENT_CPU (three tries on fresh ports, as for the proxies).
 l7_origin_start() {
+	local try
+	for try in 1 2 3; do
+		l7_origin_once && return 0
+		l7_log "origin did not start (try $try): $(tail -2 "$W/origin.log" "$W/origin.err" 2>/dev/null | tr '\n' ' ')"
+	done
+	return 1
+}
+
+l7_origin_once() {
 	ORIGIN=$(l7_port)
 	mkdir -p "$W/size"
 	head -c 100 /dev/zero | tr '\0' a >"$W/size/100"
@@ -80,12 +98,30 @@ EOC
 		ORIGIN_WHAT="the python test upstream (nginx not installed: figures not comparable with an nginx origin)"
 		echo "note origin is $ORIGIN_WHAT"
 	fi
-	L7_PIDS+=($!)
-	l7_wait_port "$ORIGIN" || { l7_log "origin on port $ORIGIN never opened:"; tail -5 "$W/origin.log" >&2; return 1; }
+	local pid=$!
+	L7_PIDS+=($pid)
+	l7_wait_port "$ORIGIN" "$pid" && return 0
+	l7_kill "$pid"
+	return 1
 }
 
-# l7_proxy_start NAME [MAXCONN]: MAXCONN (default 8000) bounds client connections where a proxy needs it said.
+# l7_proxy_start NAME [MAXCONN]: MAXCONN (default 8000) bounds client connections where a proxy
+# needs it said. A free port is only free until someone takes it (other tests on the machine open
+# connections all the time), so a proxy that does not start gets two more tries on fresh ports.
 l7_proxy_start() {
+	local try rc
+	for try in 1 2 3; do
+		l7_proxy_once "$@"
+		rc=$?
+		[ $rc = 3 ] || return $rc
+		l7_log "$1 did not start (try $try): $(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' ')"
+	done
+	l7_skip "$1" "did not start (log: $(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' '))"
+	return 1
+}
+
+# l7_proxy_once NAME [MAXCONN]: 0 started, 1 not available (said), 3 did not start.
+l7_proxy_once() {
 	local name=$1 max=${2:-8000} p pid
 	p=$(l7_port)
 	case $name in
@@ -160,14 +196,13 @@ EOC
 	esac
 	pid=$!
 	L7_PIDS+=($pid)
-	if l7_wait_port "$p" && kill -0 "$pid" 2>/dev/null; then
+	if l7_wait_port "$p" "$pid" && kill -0 "$pid" 2>/dev/null; then
 		PORT[$name]=$p PID[$name]=$pid
 		PROXIES+=("$name")
 		return 0
 	fi
-	l7_skip "$name" "did not start (log: $(tail -2 "$W/$name.log" 2>/dev/null | tr '\n' ' '))"
 	l7_kill "$pid"
-	return 1
+	return 3
 }
 
 l7_proxy_stop() {
