@@ -5,8 +5,8 @@
 #   bench/l7.sh [--duration S] [--out DIR]      (SL_BENCH_QUICK=1: a smoke run, 1 s per figure, fewer points)
 #
 # Per proxy, for 100 B and 10 KiB responses with 32 connections: requests/s,
-# requests per proxy core-second (the proxy's own utime+stime from /proc/PID/stat
-# over the run), p50 and p99, and the latency distribution (DIR/cdf-SIZE-PROXY.tsv,
+# requests per proxy core-second (the proxy's own CPU time over the run, from
+# /proc/PID/task/*/schedstat), p50 and p99, and the latency distribution (DIR/cdf-SIZE-PROXY.tsv,
 # from bench/wrk_cdf.lua). Then requests/s for 1, 10, 100 and 1000 connections
 # (100 B). "direct" is wrk straight at the origin with the same core split: the
 # ceiling of the client and origin side. The origin is nginx (static files, keep-alive),
@@ -42,8 +42,6 @@ skip() { l7_skip "$@"; }
 
 l7_origin_start || exit 1
 for name in sluiced nginx haproxy; do l7_proxy_start "$name"; done
-cpu_ticks() { l7_cpu_ticks "$@"; }
-HZ=$(getconf CLK_TCK)
 
 # wrk_run NAME PORT SIZE CONNS SECONDS: one wrk run on the client core; its output in $W/wrk-NAME-SIZE-cCONNS.txt.
 wrk_run() {
@@ -76,7 +74,7 @@ for size in "${SIZES[@]}"; do
 	for name in "${ALL[@]}"; do
 		[ $WARM = 1 ] && wrk_run "$name" "${PORT[$name]}" "$size" 32 1 >/dev/null   # fill the pools
 		c0=0
-		[ "$name" != direct ] && c0=$(cpu_ticks "${PID[$name]}")
+		[ "$name" != direct ] && c0=$(l7_cpu_s "${PID[$name]}")
 		f=$(wrk_run "$name" "${PORT[$name]}" "$size" 32 "$DURATION")
 		r=$(rps "$f")
 		e=$(errors "$f")
@@ -94,10 +92,11 @@ for size in "${SIZES[@]}"; do
 		echo "figure l7.${name}_${label}_p99 $p99 ms"
 		msg="$name $label: $r req/s, p50 ${p50} ms, p99 ${p99} ms"
 		if [ "$name" != direct ]; then
-			c1=$(cpu_ticks "${PID[$name]}")
-			cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')
-			# wrk's own rate times its own duration: the requests served while the CPU was counted.
-			per=$(awk -v r="$r" -v d="$DURATION" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", r * d / c; else print 0 }')
+			c1=$(l7_cpu_s "${PID[$name]}")
+			cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')
+			# The requests wrk completed, all of them served while the proxy's CPU was counted.
+			n=$(awk '/^sl_summary/ { split($2, kv, "="); print kv[2] + 0 }' "$f")
+			per=$(awk -v n="$n" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }')
 			[ "$per" -gt 0 ] && echo "figure l7.${name}_${label}_rps_per_core $per req/core-s"
 			msg+=", proxy CPU ${cpu} s in ${DURATION} s"
 		fi

@@ -213,11 +213,16 @@ l7_proxy_stop() {
 	PROXIES=("${keep[@]}")
 }
 
-# l7_cpu_ticks PID: utime+stime of the process (all its threads) and its children (nginx's worker).
-l7_cpu_ticks() {
-	local t=0 q
-	for q in $1 $(pgrep -P "$1"); do
-		[ -r "/proc/$q/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$q/stat")))
-	done
-	echo $t
+# l7_cpu_s PID: CPU seconds so far of the process (all its threads) and its children (nginx's
+# worker): sum_exec_runtime from /proc/*/task/*/schedstat, in ns (utime+stime from
+# /proc/PID/stat, in 10 ms ticks, when schedstat is missing).
+l7_cpu_s() {
+	local q
+	if [ -r "/proc/$1/schedstat" ]; then
+		for q in $1 $(pgrep -P "$1"); do cat "/proc/$q/task/"*/schedstat 2>/dev/null; done |
+			awk '{ t += $1 } END { printf "%.6f", t / 1e9 }'
+	else
+		for q in $1 $(pgrep -P "$1"); do cat "/proc/$q/stat" 2>/dev/null; done |
+			awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.6f", t / hz }'
+	fi
 }

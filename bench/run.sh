@@ -10,8 +10,8 @@
 #
 # A scenario is an executable bench/<name>.sh (not run, plot*, lib*, publish*). run.sh calls it as
 #   bench/<name>.sh --duration S --out DIR
-# once per rep, with SL_BENCH_QUICK (0/1) and SL_BENCH_PREFIX (unique per run: name every
-# namespace and BPF pin with it) in the environment. It prints on stdout, one per line:
+# once per rep, with SL_BENCH_QUICK (0/1) and SL_BENCH_PREFIX (sb<pid>, unique per run: name
+# every namespace and BPF pin with it plus a lowercase letter of the scenario's own) in the environment. It prints on stdout, one per line:
 #   figure NAME VALUE UNIT                     a measured number
 #   ratio NAME NUM_FIGURE DEN_FIGURE TARGET    computed here, within each rep; TARGET like >=0.9 or -
 #   cores PREFIX TEXT                          which cores did what for the figures named PREFIX*
@@ -118,9 +118,54 @@ reap() {
 	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
 }
 
+# Leftovers of the whole run: anything still naming this run's results directory (configs live
+# there, so even a daemon that left its process group is found), this run's namespaces and pins.
+# A daemon that made itself a session leader takes its whole session with it.
+sweep() {
+	stray=$(for p in $(pgrep -f "$DIR/" 2>/dev/null); do
+		[ "$p" = $$ ] && continue
+		echo "$p"
+		[ "$(ps -o sid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ] && pgrep -s "$p"
+	done | sort -un)
+	for p in $stray; do
+		echo "process $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-120)) still running" >>"$LEFT"
+		kill -KILL "$p" 2>/dev/null
+	done
+	# The prefix is followed by the scenario's letter: sb12 must not take sb123's namespaces.
+	for ns in $(ip netns list 2>/dev/null | awk -v p="^$SL_BENCH_PREFIX[a-z]" '$1 ~ p { print $1 }'); do
+		echo "network namespace $ns" >>"$LEFT"
+		ip netns del "$ns" 2>/dev/null
+	done
+	for pin in /sys/fs/bpf/*"$SL_BENCH_PREFIX"[a-z]*; do
+		[ -e "$pin" ] || continue
+		echo "BPF pin $pin" >>"$LEFT"
+		rm -rf "$pin"
+	done
+	if [ -s "$LEFT" ]; then
+		status=1
+		echo "run.sh: LEFTOVERS (removed now; a scenario does not clean up):" >&2
+		sed 's/^/run.sh:   /' "$LEFT" >&2
+	else
+		echo "run.sh: nothing left running (processes, namespaces and pins named $SL_BENCH_PREFIX<letter>)" >&2
+	fi
+}
+
 status=0
 child=
-trap '[ -n "$child" ] && kill -TERM $child 2>/dev/null; [ -n "$child" ] && wait $child; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+# Interrupted: the running scenario gets TERM (its trap tears its setup down), then
+# the same search for leftovers as at the end; no report.
+on_interrupt() {
+	trap '' INT TERM
+	echo "run.sh: interrupted; stopping the running scenario" >&2
+	if [ -n "$child" ]; then
+		kill -TERM "$child" 2>/dev/null
+		wait "$child"
+		reap "$child" "the interrupted scenario"
+	fi
+	sweep
+	exit 130
+}
+trap on_interrupt INT TERM
 # Scenarios clean up after themselves; a hung one is stopped after this long.
 PER_RUN_LIMIT=$((180 + 40 * DURATION))
 i=0
@@ -162,34 +207,7 @@ for s in "${list[@]}"; do
 	done
 done
 
-# Leftovers of the whole run: anything still naming this run's results directory (configs live
-# there, so even a daemon that left its process group is found), this run's namespaces and pins.
-# A daemon that made itself a session leader takes its whole session with it.
-stray=$(for p in $(pgrep -f "$DIR/" 2>/dev/null); do
-	[ "$p" = $$ ] && continue
-	echo "$p"
-	[ "$(ps -o sid= -p "$p" 2>/dev/null | tr -d ' ')" = "$p" ] && pgrep -s "$p"
-done | sort -un)
-for p in $stray; do
-	echo "process $p ($(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-120)) still running" >>"$LEFT"
-	kill -KILL "$p" 2>/dev/null
-done
-for ns in $(ip netns list 2>/dev/null | awk -v p="$SL_BENCH_PREFIX" 'index($1, p) == 1 { print $1 }'); do
-	echo "network namespace $ns" >>"$LEFT"
-	ip netns del "$ns" 2>/dev/null
-done
-for pin in /sys/fs/bpf/*"$SL_BENCH_PREFIX"*; do
-	[ -e "$pin" ] || continue
-	echo "BPF pin $pin" >>"$LEFT"
-	rm -rf "$pin"
-done
-if [ -s "$LEFT" ]; then
-	status=1
-	echo "run.sh: LEFTOVERS (removed now; a scenario does not clean up):" >&2
-	sed 's/^/run.sh:   /' "$LEFT" >&2
-else
-	echo "run.sh: nothing left running (processes, namespaces $SL_BENCH_PREFIX*, pins)" >&2
-fi
+sweep
 
 /usr/bin/python3 "$ROOT/bench/report.py" "$DIR" "$SCENARIOS" "$REPS" || status=1
 if command -v gnuplot >/dev/null; then

@@ -112,9 +112,9 @@ fi
 # Nothing of this run is left: run.sh says so, and we look for ourselves.
 check "run.sh reports nothing left running" -- grep -q '^run.sh: nothing left running' "$SL_TMP/run.err"
 check "results.md reports no leftovers" -- grep -q '^none: no process, namespace or BPF pin of this run' "$md"
-check "no namespace of this run is left" -- sh -c "! ip netns list | grep -q '^$prefix'"
+check "no namespace of this run is left" -- sh -c "! ip netns list | grep -q '^$prefix[a-z]'"
 # "[/]tmp/...": the pattern does not match the command line of the shell that runs pgrep.
 check "no process of this run is left (none names its results directory)" -- \
 	bash -c '! pgrep -f "$1"' _ "[/]${SL_BENCH_RESULTS#/}/"
-check "no BPF pin of this run is left" -- sh -c "! ls -d /sys/fs/bpf/*$prefix* 2>/dev/null"
+check "no BPF pin of this run is left" -- sh -c "! ls -d /sys/fs/bpf/*$prefix[a-z]* 2>/dev/null"
 done_testing
