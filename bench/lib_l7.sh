@@ -6,10 +6,12 @@
 #
 # Fair settings, identical for every proxy: one worker process or thread pinned to
 # $PROXY_CPU, no access log, keep-alive towards the client, a keep-alive pool of 64
-# towards the origin, descriptors up to the hard limit. The origin and the client
-# share $CLIENT_CPU. Callers set W (a work directory) and ROOT/BUILD, then:
+# towards the origin, descriptors up to the hard limit, listen backlogs of 4096 (sluiced's
+# own; nginx backlog=4096; haproxy: maxconn, capped by somaxconn) so 1000 connections
+# arriving at once are queued, not dropped and retried a second later. The origin and
+# the client share $CLIENT_CPU. Callers set W (a work directory) and ROOT/BUILD, then:
 #   l7_origin_start                 ORIGIN (port), ORIGIN_WHAT (what serves it)
-#   l7_proxy_start NAME [EXTRA]     NAME in sluiced|nginx|haproxy; on success PORT[NAME],
+#   l7_proxy_start NAME [MAXCONN]   NAME in sluiced|nginx|haproxy; on success PORT[NAME],
 #                                   PID[NAME] and NAME appended to PROXIES; otherwise a
 #                                   "skipped NAME REASON" line on stdout and return 1
 #   l7_proxy_stop NAME              stops it (TERM, then KILL) and forgets it
@@ -84,7 +86,7 @@ http {
     keepalive_requests 1000000;
     keepalive_timeout 300s;
     server {
-        listen 127.0.0.1:$ORIGIN reuseport;
+        listen 127.0.0.1:$ORIGIN reuseport backlog=4096;
         root $W;
         location / { }
     }
@@ -159,7 +161,7 @@ http {
     keepalive_timeout 300s;
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
     server {
-        listen 127.0.0.1:$p;
+        listen 127.0.0.1:$p backlog=4096;
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;

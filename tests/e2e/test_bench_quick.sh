@@ -50,7 +50,8 @@ done
 
 # L4: every figure is positive, the kernel's own forwarding and the ceilings are there.
 check "results.md has the L4 table with min/median/max and cores" -- \
-	sh -c "grep -q '^| l4.xdp_fwd | pps | [0-9,]* | [0-9,]* | [0-9,]* | 1 | .*cpu' '$md' &&
+	sh -c "grep -q '^| l4.xdp_fwd | pps | [0-9,]* | [0-9,]* | [0-9,]* | 1 | [A-Z] |' '$md' &&
+	       sed -n '/^## l4/,/^## /p' '$md' | grep -q '^Cores.*: .*cpu[0-9]' &&
 	       grep -q '^| l4.xdp_drop | pps |' '$md' && grep -q '^| l4.xdp_tx | pps |' '$md' &&
 	       grep -q '^| l4.kernel_fwd | pps |' '$md'"
 if command -v nft >/dev/null; then
@@ -74,6 +75,7 @@ installed() {
 if command -v wrk >/dev/null; then
 	for p in direct sluiced nginx haproxy; do
 		if installed "$p"; then
+			grep -q "^- skipped $p" "$md" && diag "$(grep "^- skipped $p" "$md")"
 			check "l7: $p measured (100 B, 10 KiB, 1000 connections), with its latency CDF" -- \
 				sh -c "grep -q '^| l7.${p}_100b_rps | req/s |' '$md' && grep -q '^| l7.${p}_10k_p99 | ms |' '$md' &&
 				       grep -q '^| l7.${p}_c1000_rps | req/s |' '$md' && test -s '$dir/raw/l7.rep1.d/cdf-100b-$p.tsv'"
