@@ -247,7 +247,9 @@ def publish(out, root):
              f"{env.get('args', '')}; load before the run {env.get('load before the run', '?')}.",
              "The machine's two cores were shared with other work while it ran: read ratios "
              "(measured side by side inside each rep), not absolute numbers.", ""]
-    for png in ("l4_pps.png", "l7_rps_per_core.png", "l7_latency_cdf_100b.png", "l7_conns.png", "idle_mem.png"):
+    shown = ["l4_pps.png", "l7_rps_per_core.png", "l7_latency_cdf_100b.png", "l7_conns.png", "idle_mem.png"]
+    shown += sorted(os.path.basename(p) for p in glob.glob(os.path.join(latest, "cache_*.png")))
+    for png in shown:
         if os.path.exists(os.path.join(latest, png)):
             block += [f"![{png[:-4]}](bench/results/latest/{png})", ""]
     figs = {}
