@@ -5,7 +5,7 @@
 #   bench/idle_mem.sh [--duration S] [--out DIR]     (SL_BENCH_QUICK=1: 1,000 connections)
 #
 # Per proxy, one at a time (settings of bench/lib_l7.sh, one worker pinned to cpu0):
-# the proxy set up for 64 connections, a few warm-up requests, its RSS and PSS
+# the proxy set up for 64 connections, 4096 warm-up requests, its RSS and PSS
 # (VmRSS of /proc/PID/status, Pss of /proc/PID/smaps_rollup, summed over the
 # process and its children): the baseline. Then the same proxy set up for N, warm-up,
 # memory, and bench/idle_client.py (cpu1) opens N connections, makes one request
@@ -70,15 +70,20 @@ mem() {
 # tcp_stat: "SOCKETS_IN_USE MEM_PAGES" from /proc/net/sockstat (in use: this namespace; mem: machine-wide).
 tcp_stat() { awk '$1 == "TCP:" { for (i = 2; i < NF; i += 2) v[$i] = $(i + 1); print v["inuse"] + 0, v["mem"] + 0 }' /proc/net/sockstat; }
 
-client() {  # client PORT COUNT HOLD: the idle client on the client core
-	taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/bench/idle_client.py" --port "$1" --count "$2" --hold "$3" --deadline 90
+client() {  # client PORT COUNT HOLD [idle_client.py options]: the idle client on the client core
+	local port=$1 count=$2 hold=$3
+	shift 3
+	taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/bench/idle_client.py" --port "$port" --count "$count" \
+		--hold "$hold" --deadline 90 "$@"
 }
 
-# warm NAME: 16 requests on 16 connections, closed again: the upstream pool and the
-# per-request buffers exist before memory is read. 0 when they were answered.
+# warm NAME: 4096 requests on 16 connections, closed again, so that what a proxy sizes
+# once and fills as it goes (the upstream pool, per-request buffers and pools, sluiced's
+# ring of 1024 receive buffers) is in place before memory is read: the figure is then
+# what one more idle connection costs. 0 when they were all answered.
 warm() {
 	local w
-	w=$(client "${PORT[$1]}" 16 0 </dev/null)
+	w=$(client "${PORT[$1]}" 16 0 --requests 256 </dev/null)
 	[ "$w" = "ready 16" ] && sleep 0.5 && return 0
 	l7_skip "$1" "warm-up failed: $w"
 	l7_proxy_stop "$1"
@@ -133,6 +138,7 @@ done
 [ ${#measured[@]} -gt 0 ] || { echo "no proxy measured" >&2; exit 1; }
 echo "ratio sluiced/nginx_rss idle_mem.sluiced_rss_per_conn idle_mem.nginx_rss_per_conn <=1"
 echo "ratio sluiced/nginx_pss idle_mem.sluiced_pss_per_conn idle_mem.nginx_pss_per_conn <=1"
+echo "ratio sluiced/nginx_rss_growth idle_mem.sluiced_rss_growth_per_conn idle_mem.nginx_rss_growth_per_conn -"
 echo "ratio sluiced/haproxy_rss idle_mem.sluiced_rss_per_conn idle_mem.haproxy_rss_per_conn -"
 echo "cores idle_mem. proxy: cpu$PROXY_CPU (1 worker/thread); idle client and origin: cpu$CLIENT_CPU"
 echo "note $N idle keep-alive client connections per proxy (haproxy: as many as fit its descriptor rule), each after one 100-byte request; *_per_conn = (memory holding them - memory of the same proxy set up for 64 connections) / connections, so tables sized at start count; *_growth_per_conn = growth while opening them only; the proxy's own memory, kernel socket memory apart; in a private network namespace"
