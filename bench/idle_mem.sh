@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Memory per idle keep-alive client connection: sluiced vs nginx (and haproxy), 10,000 idle connections each, in a private network namespace.
 #
-#   bench/idle_mem.sh [--duration S] [--out DIR]     (SL_BENCH_QUICK=1: 1,000 connections)
+#   bench/idle_mem.sh [--duration S] [--out DIR]     (SL_BENCH_QUICK=1: 1,000 connections, 1024 warm-up requests)
 #
 # Per proxy, one at a time (settings of bench/lib_l7.sh, one worker pinned to cpu0):
 # the proxy set up for 64 connections, 4096 warm-up requests, its RSS and PSS
@@ -29,8 +29,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 OUT=${OUT:-$(mktemp -d /tmp/sl-idlemem.XXXXXX)}
-N=10000
-[ "${SL_BENCH_QUICK:-0}" = 1 ] && N=1000
+N=10000 WARM_PER_CONN=256
+[ "${SL_BENCH_QUICK:-0}" = 1 ] && N=1000 WARM_PER_CONN=64
 
 if [ $INNER = 0 ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "needs root (a network namespace)" >&2; exit 77; }
@@ -83,7 +83,7 @@ client() {  # client PORT COUNT HOLD [idle_client.py options]: the idle client o
 # what one more idle connection costs. 0 when they were all answered.
 warm() {
 	local w
-	w=$(client "${PORT[$1]}" 16 0 --requests 256 </dev/null)
+	w=$(client "${PORT[$1]}" 16 0 --requests "$WARM_PER_CONN" </dev/null)
 	[ "$w" = "ready 16" ] && sleep 0.5 && return 0
 	l7_skip "$1" "warm-up failed: $w"
 	l7_proxy_stop "$1"
