@@ -10,8 +10,9 @@
 #
 # A scenario is an executable bench/<name>.sh (not run, plot*, lib*, publish*). run.sh calls it as
 #   bench/<name>.sh --duration S --out DIR
-# once per rep, with SL_BENCH_QUICK (0/1) and SL_BENCH_PREFIX (sb<pid>, unique per run: name
-# every namespace and BPF pin with it plus a lowercase letter of the scenario's own) in the environment. It prints on stdout, one per line:
+# once per rep, with SL_BENCH_QUICK (0/1), SL_BENCH_REP (1..N: e.g. to rotate the order of
+# peers) and SL_BENCH_PREFIX (sb<pid>, unique per run: name every namespace and BPF pin with
+# it plus a lowercase letter of the scenario's own) in the environment. It prints on stdout, one per line:
 #   figure NAME VALUE UNIT                     a measured number
 #   ratio NAME NUM_FIGURE DEN_FIGURE TARGET    computed here, within each rep; TARGET like >=0.9 or -
 #   cores PREFIX TEXT                          which cores did what for the figures named PREFIX*
@@ -185,7 +186,7 @@ for s in "${list[@]}"; do
 		start=$SECONDS
 		# In the background so an interrupt here reaches the scenario; timeout puts it in
 		# its own process group, which is how its leftovers are found afterwards.
-		timeout -k 10 "$PER_RUN_LIMIT" "$script" --duration "$DURATION" --out "$base.d" >"$base.tsv" 2>"$base.log" &
+		SL_BENCH_REP=$r timeout -k 10 "$PER_RUN_LIMIT" "$script" --duration "$DURATION" --out "$base.d" >"$base.tsv" 2>"$base.log" &
 		child=$!
 		wait $child
 		rc=$?
