@@ -242,11 +242,19 @@ def publish(out, root):
         f = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| ") and len(f) == 6 and f[1] not in ("target", "-", "---") and f[0] != "---":
             rows.append(f"| {scen} | {f[0]} | {f[1]} | {f[3]} | {f[2]} .. {f[4]} | {f[5]} |")
+    load = env.get("load before the run", "?")
+    try:
+        busy = float(load.split()[0]) >= 0.5
+    except (ValueError, IndexError):
+        busy = True
     block = [BEGIN, "",
-             f"Latest full run: {env.get('date', '?')} on {env.get('host', '?')}, {env.get('cpus', '?')}; "
-             f"{env.get('args', '')}; load before the run {env.get('load before the run', '?')}.",
-             "The machine's two cores were shared with other work while it ran: read ratios "
-             "(measured side by side inside each rep), not absolute numbers.", ""]
+             f"Latest full run: {env.get('date', '?')} on {env.get('host', '?')}, "
+             f"{env.get('cpus', '?').replace(' (', ' CPUs (', 1)}; "
+             f"{env.get('args', '')}; load before the run {load}."]
+    if busy:
+        block.append("The machine was shared with other work while it ran (a loaded 2-core VM): "
+                     "read the ratios, measured side by side inside each rep, more than absolute numbers.")
+    block.append("")
     shown = ["l4_pps.png", "l7_rps_per_core.png", "l7_latency_cdf_100b.png", "l7_conns.png", "idle_mem.png"]
     shown += sorted(os.path.basename(p) for p in glob.glob(os.path.join(latest, "cache_*.png")))
     for png in shown:
