@@ -303,7 +303,7 @@ size_t cache_validators(const struct cache_obj *o, char *out, size_t cap);
 struct cache_obj *cache_update(struct cache_shard *s, struct cache_obj *o, const struct http_msg *resp304,
 			       int64_t request_time, int64_t response_time);
 
-/* cache_invalidate() - drop every variant stored for @k (after an unsafe request). Returns how many. */
+/* cache_invalidate() - drop every variant stored for @k in every shard of @s's cache (after an unsafe request). Returns how many. */
 int cache_invalidate(struct cache_shard *s, const struct cache_key *k);
 
 /*

@@ -592,6 +592,8 @@ long http_build_response(const struct http_msg *m, const struct http_back *b, ch
 	}
 	if (b->via)
 		out_joined(&o, m, "Via", "1.1 sluice");
+	if (b->extra_len)
+		out_put(&o, b->extra, b->extra_len);
 	if (b->upgrade)
 		out_str(&o, "Connection: upgrade\r\n");
 	else if (b->close)

@@ -129,6 +129,8 @@ struct http_back {
 	bool client_http10;         /* an HTTP/1.0 client: say keep-alive explicitly */
 	bool via;
 	bool upgrade;               /* 101: keep Upgrade, send Connection: upgrade */
+	const char *extra;          /* whole header lines added as is (Cache-Status), or NULL */
+	size_t extra_len;
 };
 
 /* http_build_response() - the response head for the client. Returns its length or -ENOSPC. */

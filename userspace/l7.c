@@ -170,6 +170,9 @@ struct l7 *l7_start(const struct cfg *cfg)
 	for (size_t i = 0; i < c7->n_upstreams && !l7->health; i++)
 		if (c7->upstreams[i].health.type != CFG_HEALTH_NONE)
 			l7->health = health_new();
+	l7->n_cache_shards = cfg->workers ? cfg->workers : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (l7_caches_sync(l7, cfg))
+		goto err_free;
 	g = gen_new(l7, cfg, NULL);
 	if (!g)
 		goto err_free;
@@ -191,6 +194,7 @@ struct l7 *l7_start(const struct cfg *cfg)
 err_free:
 	if (l7->health)
 		health_free(l7->health);
+	l7_caches_free(l7);
 	free(l7->ls);
 	free(l7);
 	errno = ENOMEM;
@@ -252,6 +256,8 @@ int l7_reload(struct l7 *l7, const struct cfg *cfg)
 		return -EINVAL;
 	pthread_mutex_lock(&l7->lock);
 	l7_listeners_update(l7, cfg);
+	if (l7_caches_sync(l7, cfg))
+		log_warn("reload: caches: %s", strerror(ENOMEM));
 	pthread_mutex_unlock(&l7->lock);
 	pthread_mutex_lock(&l7->lock);
 	g = gen_new(l7, cfg, atomic_load(&l7->cur));
@@ -290,6 +296,7 @@ void l7_stop(struct l7 *l7, unsigned int drain_ms)
 		health_free(l7->health);
 	l7->health = NULL;   /* gen_free must not call into a freed checker */
 	l7_gen_put(atomic_load(&l7->cur));
+	l7_caches_free(l7);
 	free(l7->ls);
 	pthread_mutex_destroy(&l7->lock);
 	free(l7);

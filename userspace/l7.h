@@ -3,6 +3,8 @@
 #ifndef SLUICE_L7_H
 #define SLUICE_L7_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -47,4 +49,16 @@ struct l7_stats {
 
 /* l7_stats_get() - fill @out (zeroes for a tier without workers). */
 void l7_stats_get(struct l7 *l7, struct l7_stats *out);
+
+struct cache_stats;
+
+/*
+ * l7_cache_purge() - drop @url's cached responses (@prefix: every URL starting
+ * with it; a URL starting with "/" matches that path on any host) from every
+ * cache. Returns how many, or -ENOENT when no cache is configured, -EINVAL.
+ */
+int l7_cache_purge(struct l7 *l7, const char *url, bool prefix);
+
+/* l7_cache_stats() - the name and counters of cache @i; false past the last one. */
+bool l7_cache_stats(struct l7 *l7, size_t i, char *name, size_t name_cap, struct cache_stats *out);
 #endif

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "route.h"
 
+struct cache;
 struct health;
 struct worker;
 
@@ -38,6 +39,7 @@ struct l7_listener {
 	_Atomic(const struct cfg_listener *) cfg;   /* limits and log settings: the latest config naming it */
 	_Atomic uint32_t n_conns;
 	_Atomic bool removed;                       /* gone from the config: workers close their sockets */
+	_Atomic(struct cache *) cache;              /* its `cache:`, NULL for none (cache_l7.c) */
 };
 
 struct l7 {
@@ -53,7 +55,14 @@ struct l7 {
 	_Atomic uint64_t drain_ms;
 	struct health *health;
 	pthread_mutex_t lock;             /* reload/stop/weight against each other */
+	struct cache **caches;            /* by name, kept across reloads (cache_l7.c; under lock) */
+	size_t n_caches;
+	unsigned int n_cache_shards;      /* one per worker */
 };
+
+/* cache_l7.c: create or resize the configured caches and point listener slots at them (lock held). */
+int l7_caches_sync(struct l7 *l7, const struct cfg *cfg);
+void l7_caches_free(struct l7 *l7);
 
 /* Per worker, per generation: balancers and connection pools. */
 struct wserver {

@@ -180,7 +180,7 @@ static void log_request(struct worker *w, struct conn *c)
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
-	r.cache = "-";
+	r.cache = c->req.cache.log ? c->req.cache.log : "-";
 	if (c->req.cap) {
 		r.head = c->msg.head_done ? &c->msg : NULL;
 		r.redact = al->redact;
@@ -260,6 +260,9 @@ static void client_error(struct worker *w, struct conn *c, int status)
 	size_t len;
 	const char *text;
 
+	/* cache: a stale answer instead of an upstream error, or a background refresh that just ends */
+	if (c->req.cache.sh && c->req.req_done && cache_proxy_error(w, c, status))
+		return;
 	detach_upstream(w, c, false);
 	if (c->req.resp_head_sent || c->req.phase == PH_CLOSING) {
 		log_request(w, c);
@@ -402,7 +405,7 @@ static int start_request(struct worker *w, struct conn *c)
 	struct http_fwd f;
 	size_t cap;
 	long n;
-	int i;
+	int i, cached;
 
 	conn_timer(w, c, TMR_NONE, 0);
 	c->req.http10 = m->p.http_major == 1 && m->p.http_minor == 0;
@@ -437,6 +440,12 @@ static int start_request(struct worker *w, struct conn *c)
 		c->req.cap = malloc((size_t)l->access_log.body_bytes * 2);
 		c->req.cap_max = c->req.cap ? l->access_log.body_bytes : 0;
 	}
+	c->req.phase = PH_PROXY;
+	cached = cache_proxy_request(w, c);
+	if (cached < 0)
+		return -1;
+	if (cached && c->req.resp_done)
+		return 0;   /* answered from the cache */
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
@@ -457,8 +466,12 @@ static int start_request(struct worker *w, struct conn *c)
 		return -1;
 	}
 	c->req.fwd_len = (size_t)n;
-	c->req.phase = PH_PROXY;
+	if (cached)
+		return 0;   /* collapsed: waits for another request's fill */
+	cache_proxy_prepare(c);
 	if (connect_upstream(w, c, -1)) {
+		if (cache_proxy_error(w, c, 503))
+			return 0;
 		client_error(w, c, 503);
 		return -1;
 	}
@@ -519,7 +532,8 @@ static int req_on_done(void *arg, struct http_msg *m)
 	if (c->peer && c->req.req_framing == HTTP_FRAME_CHUNKED)
 		outq_inline(&c->peer->out, "0\r\n\r\n", 5);
 	c->req.req_done = true;
-	conn_timer(c->w, c, TMR_NONE, 0);
+	if (!c->req.cache.waiting)
+		conn_timer(c->w, c, TMR_NONE, 0);
 	return HPE_PAUSED;
 }
 
@@ -545,10 +559,16 @@ static int resp_on_head(void *arg, struct http_msg *m)
 
 	if (!c)
 		return -1;
+	if (cache_proxy_resp_head(c->w, c, m))
+		return c->req.is_head && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
 	uc = c->req.wg->up[c->req.upstream].cfg;
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
 	b.via = uc->via;
+	if (c->req.cache.sh && st >= 200) {
+		b.extra = c->req.cache.hdr;
+		b.extra_len = strlen(c->req.cache.hdr);
+	}
 	if (st == 101 && c->req.upgrade) {
 		b.upgrade = true;
 	} else if (st < 200) {
@@ -619,6 +639,11 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 
 	if (!c)
 		return -1;
+	if (c->req.cache.sh) {
+		cache_proxy_resp_body(c, at, len);
+		if (c->req.cache.sink)
+			return 0;
+	}
 	/* a close-delimited body sent on as chunked: every piece is a chunk */
 	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
 	if (reframe)
@@ -640,6 +665,8 @@ static int resp_on_done(void *arg, struct http_msg *m)
 		return -1;
 	if (m->p.status_code < 200 && !(m->p.status_code == 101 && c->req.upgrade))
 		return 0;   /* an interim response: the final one follows */
+	if (c->req.cache.sh)
+		cache_proxy_resp_done(c);
 	if (c->req.resp_framing == HTTP_FRAME_CHUNKED) {
 		outq_inline(&c->out, "0\r\n\r\n", 5);
 		c->req.bytes_out += 5;
@@ -665,6 +692,7 @@ static void begin_request(struct worker *w, struct conn *c)
 	struct wgen *wg = w->cur;
 
 	free(c->req.cap);
+	cache_proxy_release(w, c);
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.server = -1;
 	c->req.phase = PH_HEAD;
@@ -808,6 +836,7 @@ static void finish_request(struct worker *w, struct conn *c)
 
 	log_request(w, c);
 	c->req.start_ms = 0;
+	cache_proxy_release(w, c);
 	if (u) {
 		conn_timer(w, u, TMR_NONE, 0);
 		upstream_result(w, u->srv, c->req.status < 500);
@@ -1032,6 +1061,9 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 	case TMR_UP_CONNECT:
 		upstream_fail(w, x, -ETIMEDOUT, true);
 		break;
+	case TMR_CACHE_WAIT:
+		cache_proxy_wait_timeout(w, x);
+		break;
 	case TMR_UP_RESPONSE:
 		if (!x->peer)
 			break;
@@ -1056,7 +1088,30 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		c->req.fwd_head = NULL;
 		free(c->req.cap);
 		c->req.cap = NULL;
+		cache_proxy_release(w, c);
 	} else {
 		upstream_unpool(c);
 	}
+}
+
+/* ---- for cache_proxy.c ---- */
+
+int proxy_connect(struct worker *w, struct conn *c)
+{
+	return connect_upstream(w, c, -1);
+}
+
+void proxy_fail(struct worker *w, struct conn *c, int status)
+{
+	client_error(w, c, status);
+}
+
+void proxy_finish(struct worker *w, struct conn *c)
+{
+	finish_request(w, c);
+}
+
+void proxy_drop_upstream(struct worker *w, struct conn *c)
+{
+	detach_upstream(w, c, false);
 }

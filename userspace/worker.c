@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "log.h"
 #include "worker.h"
 
@@ -106,6 +107,8 @@ static void seg_release(struct worker *w, struct seg *s)
 		bufring_unref(&w->br, s->bid);
 	else if (s->kind == SEG_HEAP)
 		free((void *)s->ptr);
+	else if (s->kind == SEG_CACHE)
+		cache_obj_put((struct cache_obj *)s->ptr);
 }
 
 static void outq_clear(struct worker *w, struct outq *q)
@@ -275,7 +278,7 @@ int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint1
 {
 	struct seg *s;
 
-	if (!len && kind != SEG_HEAP)
+	if (!len && kind != SEG_HEAP && kind != SEG_CACHE)
 		return 0;
 	if (q->tail == q->cap) {
 		if (q->head && !q->inflight) {
@@ -842,6 +845,8 @@ static void *worker_run(void *arg)
 			n++;
 		}
 		io_uring_cq_advance(&w->ring, n);
+		if (w->cache_wake)
+			cache_proxy_run(w);
 		bufring_flush(&w->br);
 		nobufs_retry(w);
 		if (w->now_ms - last_tick >= WHEEL_MS) {

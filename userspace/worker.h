@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include "bufring.h"
+#include "cache_proxy.h"
 #include "config.h"
 #include "http_msg.h"
 #include "l7_int.h"
@@ -27,7 +28,8 @@
 
 /* One piece of output: bytes inside a receive buffer, on the heap, static, or inline. */
 /* SEG_KEEP: the request head a retry may resend; the request owns it, sending never frees it. */
-enum seg_kind { SEG_BUF = 0, SEG_HEAP, SEG_STATIC, SEG_INLINE, SEG_KEEP };
+/* SEG_CACHE: no bytes; holds a reference on a cache object (ptr) whose head and body segments precede it. */
+enum seg_kind { SEG_BUF = 0, SEG_HEAP, SEG_STATIC, SEG_INLINE, SEG_KEEP, SEG_CACHE };
 struct seg {
 	const char *ptr;
 	uint32_t len;
@@ -58,7 +60,9 @@ struct inq {
 
 /* Timer wheel entry, embedded in a connection: one deadline per connection. */
 /* TMR_CLIENT_SEND: a response is queued for a client that takes none of it (client_idle). */
-enum timer_kind { TMR_NONE = 0, TMR_CLIENT_HEAD, TMR_CLIENT_IDLE, TMR_UP_CONNECT, TMR_UP_RESPONSE, TMR_CLIENT_SEND };
+/* TMR_CACHE_WAIT: a request collapsed behind another one's fetch waits at most CACHE_WAIT_MS. */
+enum timer_kind { TMR_NONE = 0, TMR_CLIENT_HEAD, TMR_CLIENT_IDLE, TMR_UP_CONNECT, TMR_UP_RESPONSE, TMR_CLIENT_SEND,
+		  TMR_CACHE_WAIT };
 
 enum conn_kind { CONN_CLIENT = 1, CONN_UPSTREAM };
 enum req_phase { PH_IDLE = 0, PH_HEAD, PH_PROXY, PH_TUNNEL, PH_CLOSING };
@@ -90,6 +94,7 @@ struct req {
 	int err_status;          /* set by a hook that rejected the message (413) */
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
+	struct req_cache cache;  /* the listener's cache: lookup, fill, revalidation (cache_proxy.c) */
 };
 
 struct conn {
@@ -178,6 +183,7 @@ struct worker {
 	uint32_t n_nobufs, cap_nobufs;
 	bool stopping;
 	uint64_t stop_deadline;
+	struct conn *cache_wake;  /* requests whose collapsed fill ended: looked up again after the CQEs */
 	int start_err;
 	bool ring_ok;
 	struct send_slot *sendv; /* SEND_ARENA slots; the first n_sendv wait for the next submit */
@@ -215,5 +221,10 @@ void proxy_on_sent(struct worker *w, struct conn *c);      /* output drained (pa
 void proxy_on_connect(struct worker *w, struct conn *c, int res);
 void proxy_on_timer(struct worker *w, struct conn *c, uint8_t kind);
 void proxy_conn_released(struct worker *w, struct conn *c);
+/* proxy.c, for cache_proxy.c: forward the request, answer an error, end the request, drop its upstream */
+int proxy_connect(struct worker *w, struct conn *c);
+void proxy_fail(struct worker *w, struct conn *c, int status);
+void proxy_finish(struct worker *w, struct conn *c);
+void proxy_drop_upstream(struct worker *w, struct conn *c);
 
 #endif

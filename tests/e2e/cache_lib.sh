@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Helpers for the cache e2e tests (test_cache_*.sh): a counting origin and a sluiced with a cache. Source after l7_lib.sh.
+
+# cache_origin: starts tests/e2e/cache_origin.py on a free port, left in $OR_PORT.
+cache_origin() {
+	OR_PORT=$(free_port)
+	bg bash -c "exec python3 '$SL_ROOT/tests/e2e/cache_origin.py' --port $OR_PORT >>'$SL_TMP/origin.log' 2>&1"
+	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$OR_PORT" || { diag "origin did not start"; return 1; }
+}
+
+# cache_sluiced [MEMORY] [MAX_OBJECT] [WORKERS]: sluiced with one cache in front of the origin; base URL in $B.
+cache_sluiced() {
+	P=$(free_port)
+	cat >"$SL_TMP/c.yaml" <<EOC
+workers: ${3:-1}
+admin: { listen: $(l7_admin) }
+l7:
+  listeners:
+    - name: pub
+      listen: 127.0.0.1:$P
+      mode: reverse
+      cache: main
+      access_log: { path: $SL_TMP/access.log, format: combined }
+      routes:
+        - match: { path_prefix: / }
+          upstream: origin
+  upstreams:
+    - name: origin
+      retries: 0
+      servers:
+        - { address: 127.0.0.1:$OR_PORT }
+  caches:
+    - name: main
+      memory: ${1:-64MiB}
+      max_object_bytes: ${2:-1MiB}
+EOC
+	l7_sluiced "$SL_TMP/c.yaml" "$P" || return 1
+	B=http://127.0.0.1:$P
+}
+
+# origin_count URL_PATH: how many requests for it reached the origin.
+origin_count() {
+	curl -s -G "http://127.0.0.1:$OR_PORT/_count" --data-urlencode "u=$1"
+}
+
+# hdr FILE NAME: a header's value from a curl -D dump (last response in the file).
+hdr() { tr -d '\r' <"$1" | awk -v n="$(echo "$2" | tr A-Z a-z)" 'BEGIN{FS=": "} {k=tolower($1)} k==n {v=substr($0, length($1)+3)} END {print v}'; }
+
+# get URL [CURL ARGS...]: GET through the proxy; headers in $SL_TMP/h, body in $SL_TMP/b; prints the status.
+get() {
+	local u=$1; shift
+	curl -s -m 10 -D "$SL_TMP/h" -o "$SL_TMP/b" -w '%{http_code}' "$@" "$B$u"
+}

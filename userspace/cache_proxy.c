@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The reverse proxy's cache glue: serve hits, collapse misses, revalidate, fill while streaming, invalidate. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cache_proxy.h"
+#include "log.h"
+#include "worker.h"
+
+static int64_t wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static void set_status(struct req_cache *rc, const char *log, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* set_status() - the access log token and the Cache-Status value ("sluice; " + @fmt). */
+static void set_status(struct req_cache *rc, const char *log, const char *fmt, ...)
+{
+	va_list ap;
+
+	rc->log = log;
+	memcpy(rc->status, "sluice; ", 8);
+	va_start(ap, fmt);
+	vsnprintf(rc->status + 8, sizeof(rc->status) - 8, fmt, ap);
+	va_end(ap);
+}
+
+static void end_pending(struct req_cache *rc, bool stored)
+{
+	if (!rc->leader)
+		return;
+	rc->leader = false;
+	cache_pending_end(rc->sh, &rc->key, stored);
+}
+
+static bool client_close(struct worker *w, struct conn *c)
+{
+	return !llhttp_should_keep_alive(&c->msg.p) || w->stopping || w->l7->ls[c->listener].removed ||
+	       c->req.close_after;
+}
+
+/*
+ * serve() - answer from @o: its prebuilt head, an Age / Cache-Status tail and
+ * its body chunks, all by reference (one SEG_CACHE segment holds the object
+ * until the send is done). A matching conditional request gets a 304.
+ * @done: nothing more comes from upstream for this request (else its end does).
+ */
+static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool done)
+{
+	struct req_cache *rc = &c->req.cache;
+	bool close = client_close(w, c);
+	int64_t now = wall_s();
+	struct outq *q = &c->out;
+	char *head;
+	long n;
+
+	head = malloc(o->head_len + 512);
+	if (!head)
+		return -ENOMEM;
+	if ((rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq)) {
+		n = cache_304_head(o, now, rc->status, close, c->req.http10, head, o->head_len + 512);
+		if (n < 0 || outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
+			goto err_free;
+		c->req.status = 304;
+		c->req.bytes_out += (uint64_t)n;
+	} else {
+		n = cache_hit_tail(o, now, rc->status, close, c->req.http10, head, 512);
+		if (n < 0 || outq_push(q, SEG_STATIC, o->head, o->head_len, 0))
+			goto err_free;
+		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0)) {
+			free(head);
+			return -ENOMEM;   /* the head segment is queued: the connection is cut by the caller */
+		}
+		c->req.status = o->status;
+		c->req.bytes_out += o->head_len + (uint64_t)n;
+		if (!rc->rq.is_head) {
+			for (struct cache_chunk *ch = o->body->first; ch; ch = ch->next)
+				if (outq_push(q, SEG_STATIC, ch->data, ch->len, 0))
+					return -ENOMEM;
+			c->req.bytes_out += o->body->len;
+		}
+	}
+	cache_obj_get(o);
+	if (outq_push(q, SEG_CACHE, (const char *)o, 0, 0)) {
+		cache_obj_put(o);
+		return -ENOMEM;
+	}
+	c->req.close_after |= close;
+	c->req.resp_head_sent = true;
+	c->req.resp_done |= done;
+	conn_send(w, c);
+	return 0;
+
+err_free:
+	free(head);
+	return -ENOMEM;
+}
+
+/* ---- the upstream request head ---- */
+
+/* fwd_strip() - drop the client's If-None-Match / If-Modified-Since lines from the head sent upstream. */
+static void fwd_strip(struct conn *c)
+{
+	char *h = c->req.fwd_head, *p, *end = h + c->req.fwd_len;
+
+	p = memchr(h, '\n', c->req.fwd_len);
+	while (p && ++p < end) {
+		char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (!eol)
+			break;
+		if (!strncasecmp(p, "if-none-match:", 14) || !strncasecmp(p, "if-modified-since:", 18)) {
+			memmove(p, eol + 1, (size_t)(end - eol - 1));
+			end -= eol + 1 - p;
+			c->req.fwd_len -= (size_t)(eol + 1 - p);
+			p--;
+			continue;
+		}
+		p = eol;
+	}
+}
+
+/* fwd_add() - insert header lines before the head's final CRLF. 0 or -ENOMEM. */
+static int fwd_add(struct conn *c, const char *lines, size_t n)
+{
+	char *h = realloc(c->req.fwd_head, c->req.fwd_len + n);
+
+	if (!h)
+		return -ENOMEM;
+	c->req.fwd_head = h;
+	memmove(h + c->req.fwd_len - 2 + n, h + c->req.fwd_len - 2, 2);
+	memcpy(h + c->req.fwd_len - 2, lines, n);
+	c->req.fwd_len += n;
+	return 0;
+}
+
+/* cache_proxy_prepare() - revalidation asks with our validators; a leading miss asks for the whole response. */
+void cache_proxy_prepare(struct conn *c)
+{
+	struct req_cache *rc = &c->req.cache;
+	char v[1024];
+	size_t n;
+
+	if (rc->obj) {
+		n = cache_validators(rc->obj, v, sizeof(v));
+		if (n) {
+			fwd_strip(c);
+			fwd_add(c, v, n);
+		}
+	} else if (rc->leader && (rc->rq.inm || rc->rq.ims >= 0)) {
+		fwd_strip(c);
+	}
+}
+
+/* ---- request ---- */
+
+static void on_wake(struct cache_waiter *wt, bool stored)
+{
+	struct req_cache *rc = (struct req_cache *)((char *)wt - offsetof(struct req_cache, wt));
+	struct conn *c = (struct conn *)((char *)rc - offsetof(struct conn, req.cache));
+
+	rc->waiting = false;
+	rc->woken = true;
+	rc->no_collapse = !stored;
+	rc->queued = true;
+	rc->wake_next = c->w->cache_wake;
+	c->w->cache_wake = c;
+}
+
+/* decide() - look the request up and act. Same returns as cache_proxy_request(). */
+static int decide(struct worker *w, struct conn *c)
+{
+	struct req_cache *rc = &c->req.cache;
+	int64_t now = wall_s();
+	struct cache_obj *o;
+	enum cache_verdict v;
+	int64_t ttl;
+
+	v = cache_lookup(rc->sh, &rc->key, &c->msg, &rc->rq, now, &o);
+	ttl = o ? o->lifetime - cache_current_age(o, now) : 0;
+	switch (v) {
+	case CACHE_HIT:
+	case CACHE_HIT_STALE:
+		if (rc->woken)
+			set_status(rc, v == CACHE_HIT ? "HIT" : "STALE", "hit; ttl=%lld; collapsed", (long long)ttl);
+		else
+			set_status(rc, v == CACHE_HIT ? "HIT" : "STALE", "hit; ttl=%lld", (long long)ttl);
+		if (serve(w, c, o, true)) {
+			cache_obj_put(o);
+			proxy_fail(w, c, 500);
+			return -1;
+		}
+		cache_obj_put(o);
+		return 1;
+	case CACHE_STALE_SWR:
+		set_status(rc, "UPDATING", "hit; ttl=%lld; detail=stale-while-revalidate", (long long)ttl);
+		if (cache_pending_begin(rc->sh, &rc->key, NULL)) {
+			/* a refresh is already under way */
+			if (serve(w, c, o, true)) {
+				cache_obj_put(o);
+				proxy_fail(w, c, 500);
+				return -1;
+			}
+			cache_obj_put(o);
+			return 1;
+		}
+		rc->leader = true;
+		if (serve(w, c, o, false)) {
+			cache_obj_put(o);
+			proxy_fail(w, c, 500);
+			return -1;
+		}
+		/* refresh in the background: the rest of this request only feeds the cache */
+		rc->sink = true;
+		rc->obj = o;
+		return 0;
+	case CACHE_STALE:
+		if (rc->rq.cc.flags & CC_ONLY_IF_CACHED) {
+			cache_obj_put(o);
+			break;
+		}
+		rc->obj = o;
+		set_status(rc, "EXPIRED", "fwd=stale");
+		goto forward;
+	default:
+		if (rc->rq.cc.flags & CC_ONLY_IF_CACHED)
+			break;
+		set_status(rc, "MISS", v == CACHE_VARY_MISS ? "fwd=vary-miss" : "fwd=miss");
+		goto forward;
+	}
+	set_status(rc, "MISS", "fwd=miss; detail=only-if-cached");
+	proxy_fail(w, c, 504);
+	return -1;
+
+forward:
+	/* collapse concurrent fetches of one key; a HEAD or a no-cache request goes on its own */
+	if (!rc->no_collapse && !rc->rq.is_head && !(rc->rq.cc.flags & CC_NO_CACHE)) {
+		rc->wt.wake = on_wake;
+		int err = cache_pending_begin(rc->sh, &rc->key, &rc->wt);
+
+		if (err == -EBUSY) {
+			rc->waiting = true;
+			cache_obj_put(rc->obj);
+			rc->obj = NULL;
+			conn_timer(w, c, TMR_CACHE_WAIT, CACHE_WAIT_MS);
+			return 1;
+		}
+		rc->leader = !err;
+	}
+	return 0;
+}
+
+int cache_proxy_request(struct worker *w, struct conn *c)
+{
+	struct cache *cache = atomic_load_explicit(&w->l7->ls[c->listener].cache, memory_order_acquire);
+	struct req_cache *rc = &c->req.cache;
+	struct http_msg *m = &c->msg;
+	int hi;
+
+	if (!cache || c->req.upgrade)
+		return 0;
+	hi = http_find(m, "host");
+	if (cache_key_make(&rc->key, "http", hi >= 0 ? http_value(m, hi) : NULL, hi >= 0 ? m->hdr[hi].value_len : 0,
+			   http_target(m), m->target_len))
+		return 0;   /* no host, or "*": not cacheable, not an error */
+	rc->sh = cache_shard(cache, w->id);
+	cache_req_init(&rc->rq, m, c->req.req_framing != HTTP_FRAME_NONE);
+	rc->req_time = wall_s();
+	if (cache_unsafe_method((uint8_t)m->p.method)) {
+		rc->unsafe = true;
+		set_status(rc, "BYPASS", "fwd=method");
+		return 0;
+	}
+	if (!rc->rq.method_ok) {
+		set_status(rc, "BYPASS", "fwd=method");
+		return 0;
+	}
+	return decide(w, c);
+}
+
+/* forward() - send a request that was waiting upstream now; errors are answered. */
+static void forward(struct worker *w, struct conn *c)
+{
+	if (proxy_connect(w, c) && !cache_proxy_error(w, c, 503))
+		proxy_fail(w, c, 503);
+}
+
+void cache_proxy_run(struct worker *w)
+{
+	while (w->cache_wake) {
+		struct conn *c = w->cache_wake;
+		struct req_cache *rc = &c->req.cache;
+		int r;
+
+		w->cache_wake = rc->wake_next;
+		rc->wake_next = NULL;
+		rc->queued = false;
+		if (c->dead)
+			continue;
+		conn_timer(w, c, TMR_NONE, 0);
+		r = decide(w, c);
+		if (r == 0) {
+			cache_proxy_prepare(c);
+			forward(w, c);
+		}
+		else if (r == 1 && c->req.resp_done && c->req.req_done)
+			proxy_finish(w, c);
+	}
+}
+
+void cache_proxy_wait_timeout(struct worker *w, struct conn *c)
+{
+	struct req_cache *rc = &c->req.cache;
+
+	if (!rc->waiting)
+		return;
+	cache_pending_leave(rc->sh, &rc->wt);
+	rc->waiting = false;
+	rc->no_collapse = true;
+	set_status(rc, "MISS", "fwd=miss; detail=collapse-timeout");
+	cache_proxy_prepare(c);
+	forward(w, c);
+}
+
+/* ---- response ---- */
+
+/* invalidate_uri() - after a successful unsafe request: @uri (absolute or a path) on the request's host only. */
+static void invalidate_uri(struct req_cache *rc, const char *uri, size_t len)
+{
+	const char *host = strstr(rc->key.buf, "://") + 3, *hend = strchr(host, '/');
+	struct cache_key k;
+
+	if (!len)
+		return;
+	if (uri[0] == '/') {
+		if (cache_key_make(&k, "http", host, (size_t)(hend - host), uri, len))
+			return;
+	} else {
+		if (cache_key_make(&k, "http", "x", 1, uri, len))
+			return;
+		/* another host: RFC 9111 4.4 forbids invalidating it (a denial-of-service vector) */
+		if (strncmp(k.buf, rc->key.buf, (size_t)(hend - rc->key.buf)) ||
+		    k.buf[hend - rc->key.buf] != '/') {
+			cache_key_free(&k);
+			return;
+		}
+	}
+	cache_invalidate(rc->sh, &k);
+	cache_key_free(&k);
+}
+
+bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_msg *m)
+{
+	struct req_cache *rc = &c->req.cache;
+	int st = m->p.status_code;
+	int64_t now = wall_s();
+	const char *why;
+
+	if (!rc->sh)
+		return false;
+	if (st < 200)
+		return rc->sink;
+	if (rc->unsafe) {
+		if (st < 400) {
+			int i;
+
+			cache_invalidate(rc->sh, &rc->key);
+			if ((i = http_find(m, "location")) >= 0)
+				invalidate_uri(rc, http_value(m, i), m->hdr[i].value_len);
+			if ((i = http_find(m, "content-location")) >= 0)
+				invalidate_uri(rc, http_value(m, i), m->hdr[i].value_len);
+		}
+	} else if (st == 304 && rc->obj) {
+		struct cache_obj *n2 = cache_update(rc->sh, rc->obj, m, rc->req_time, now);
+
+		if (n2) {
+			cache_obj_put(rc->obj);
+			rc->obj = n2;
+		}
+		end_pending(rc, true);
+		if (!rc->sink) {
+			set_status(rc, "REVALIDATED", "fwd=stale; fwd-status=304");
+			if (serve(w, c, rc->obj, false))
+				return false;   /* the client sees the origin's 304 instead */
+		}
+		rc->sink = true;
+		return true;
+	} else if (st >= 500 && rc->obj && !rc->sink && cache_stale_if_error(rc->obj, &rc->rq, now)) {
+		end_pending(rc, false);
+		set_status(rc, "STALE", "fwd=stale; fwd-status=%d; detail=stale-if-error", st);
+		if (!serve(w, c, rc->obj, false)) {
+			rc->sink = true;
+			return true;
+		}
+	} else if (rc->rq.method_ok && !rc->rq.is_head && st != 304) {
+		size_t len = strlen(rc->status);
+
+		rc->fill = cache_fill_begin(rc->sh, &rc->key, &c->msg, &rc->rq, m, rc->req_time, now, &why);
+		if (rc->obj)
+			len += (size_t)snprintf(rc->status + len, sizeof(rc->status) - len, "; fwd-status=%d", st);
+		if (len < sizeof(rc->status) && rc->fill)
+			snprintf(rc->status + len, sizeof(rc->status) - len, "; stored");
+		else if (len < sizeof(rc->status))
+			snprintf(rc->status + len, sizeof(rc->status) - len, "; detail=%s", why);
+	}
+	if (!rc->fill)
+		end_pending(rc, false);
+	if (rc->sink)
+		return true;
+	snprintf(rc->hdr, sizeof(rc->hdr), "Cache-Status: %s\r\n", rc->status);
+	return false;
+}
+
+void cache_proxy_resp_body(struct conn *c, const char *at, size_t len)
+{
+	struct req_cache *rc = &c->req.cache;
+
+	if (rc->fill && cache_fill_append(rc->fill, at, len)) {
+		cache_fill_abort(rc->fill);   /* past max_object_bytes: the client still gets it all */
+		rc->fill = NULL;
+		end_pending(rc, false);
+	}
+}
+
+void cache_proxy_resp_done(struct conn *c)
+{
+	struct req_cache *rc = &c->req.cache;
+
+	if (rc->fill) {
+		bool stored = !cache_fill_finish(rc->fill);
+
+		rc->fill = NULL;
+		end_pending(rc, stored);
+	}
+	end_pending(rc, false);
+}
+
+bool cache_proxy_error(struct worker *w, struct conn *c, int status)
+{
+	struct req_cache *rc = &c->req.cache;
+
+	if (!rc->sh)
+		return false;
+	if (rc->sink) {
+		/* a background refresh failed: the client has its answer, just end the request */
+		cache_fill_abort(rc->fill);
+		rc->fill = NULL;
+		end_pending(rc, false);
+		proxy_drop_upstream(w, c);
+		c->req.resp_done = true;
+		if (c->req.req_done)
+			proxy_finish(w, c);
+		return true;
+	}
+	if (status < 500 || !rc->obj || c->req.resp_head_sent || !cache_stale_if_error(rc->obj, &rc->rq, wall_s()))
+		return false;
+	cache_fill_abort(rc->fill);
+	rc->fill = NULL;
+	end_pending(rc, false);
+	proxy_drop_upstream(w, c);
+	set_status(rc, "STALE", "fwd=stale; fwd-status=%d; detail=stale-if-error", status);
+	if (serve(w, c, rc->obj, true))
+		return false;
+	if (c->req.req_done)
+		proxy_finish(w, c);
+	return true;
+}
+
+void cache_proxy_release(struct worker *w, struct conn *c)
+{
+	struct req_cache *rc = &c->req.cache;
+
+	if (rc->queued) {
+		struct conn **pp = &w->cache_wake;
+
+		while (*pp && *pp != c)
+			pp = &(*pp)->req.cache.wake_next;
+		if (*pp)
+			*pp = rc->wake_next;
+		rc->queued = false;
+	}
+	if (rc->waiting) {
+		cache_pending_leave(rc->sh, &rc->wt);
+		rc->waiting = false;
+	}
+	cache_fill_abort(rc->fill);
+	rc->fill = NULL;
+	end_pending(rc, false);
+	cache_obj_put(rc->obj);
+	rc->obj = NULL;
+	cache_key_free(&rc->key);
+	rc->sh = NULL;
+}

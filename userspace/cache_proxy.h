@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The reverse proxy's use of the cache: per-request state and the hooks proxy.c calls. */
+#ifndef SLUICE_CACHE_PROXY_H
+#define SLUICE_CACHE_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache.h"
+
+struct conn;
+struct worker;
+
+#define CACHE_WAIT_MS 5000   /* a collapsed request waits this long for the leader, then goes upstream itself */
+
+/* One request's dealings with the cache; zeroed with the request. */
+struct req_cache {
+	struct cache_shard *sh;      /* NULL: no cache on this listener, or the request has no key */
+	struct cache_key key;
+	struct cache_req rq;
+	struct cache_obj *obj;       /* stored response being revalidated (or kept for stale-if-error) */
+	struct cache_fill *fill;
+	const char *log;             /* access log token: HIT, MISS, STALE, UPDATING, REVALIDATED, EXPIRED, BYPASS */
+	int64_t req_time;
+	bool leader;                 /* holds the collapsing lock of key */
+	bool waiting;                /* collapsed behind another request */
+	bool woken;                  /* ... and woken by its end */
+	bool queued;                 /* on the worker's wake list */
+	bool no_collapse;            /* woken without a stored response: go upstream directly */
+	bool sink;                   /* the client has its answer: the upstream response only feeds the cache */
+	bool unsafe;                 /* POST/PUT/DELETE/PATCH: invalidate on success */
+	struct cache_waiter wt;
+	struct conn *wake_next;
+	char status[120];            /* Cache-Status value */
+	char hdr[136];               /* "Cache-Status: ...\r\n" for a forwarded response */
+};
+
+/*
+ * cache_proxy_request() - the request head is routed: answer from the cache, wait for a collapsed fill, or say it must go
+ * upstream. Returns 0 (forward it, after cache_proxy_prepare(); the client
+ * may already have a stale answer), 1 (answered, c->req.resp_done, or
+ * waiting: carry on parsing), -1 (an error was answered).
+ */
+int cache_proxy_request(struct worker *w, struct conn *c);
+
+/* cache_proxy_prepare() - after cache_proxy_request() returned 0: edit the upstream head (validators). */
+void cache_proxy_prepare(struct conn *c);
+
+/* cache_proxy_resp_head() - the final response head arrived. Returns true when the client must not see it. */
+bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_msg *m);
+
+/* cache_proxy_resp_body() - body bytes of that response. */
+void cache_proxy_resp_body(struct conn *c, const char *at, size_t len);
+
+/* cache_proxy_resp_done() - the response ended: store it. */
+void cache_proxy_resp_done(struct conn *c);
+
+/* cache_proxy_error() - the upstream failed with @status: true if the cache answered instead (stale-if-error). */
+bool cache_proxy_error(struct worker *w, struct conn *c, int status);
+
+/* cache_proxy_wait_timeout() - a collapsed request waited CACHE_WAIT_MS: send it upstream. */
+void cache_proxy_wait_timeout(struct worker *w, struct conn *c);
+
+/* cache_proxy_release() - the request ends (or its connection): abort fills, wake waiters, drop references. */
+void cache_proxy_release(struct worker *w, struct conn *c);
+
+/* cache_proxy_run() - requests woken by a finished fill: look them up again. Called by the loop. */
+void cache_proxy_run(struct worker *w);
+
+#endif
