@@ -126,7 +126,9 @@ static void api_status(struct admin_ctx *ctx, struct sbuf *b)
 		sbuf_json_str(b, l->listen.text);
 		sbuf_printf(b, ",\"mode\":\"%s\"}", l->mode == CFG_MODE_FORWARD ? "forward" : "reverse");
 	}
-	sbuf_printf(b, "],\"upstreams\":%zu,\"caches\":%zu}}\n", cfg->l7.n_upstreams, cfg->l7.n_caches);
+	sbuf_printf(b, "],\"upstreams\":%zu,\"caches\":%zu", cfg->l7.n_upstreams, cfg->l7.n_caches);
+	cache_admin_status(ctx, b);
+	sbuf_printf(b, "}}\n");
 }
 
 /* {"weight": N}: the one body the API takes; a tiny scan is enough. */
@@ -402,7 +404,7 @@ void admin_route(struct admin_ctx *ctx, const struct admin_req *req, struct admi
 	if (!strcmp(p, "/cache/purge")) {
 		if (!post)
 			return api_error(resp, 405, "use POST");
-		return api_error(resp, 501, "cache purge is not available in this build");
+		return cache_admin_purge(ctx, req, resp);
 	}
 	if (!strcmp(p, "/vips") || !strcmp(p, "/backends") || !strncmp(p, "/backends/", 10) || !strcmp(p, "/trace")) {
 		if (!ctx->l4 && !strncmp(p, "/backends/", 10))

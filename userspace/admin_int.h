@@ -46,6 +46,11 @@ void admin_route(struct admin_ctx *ctx, const struct admin_req *req, struct admi
 void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b);
 void admin_view_html(struct admin_ctx *ctx, struct sbuf *b);
 
+/* The cache's endpoints and counters (cache_admin.c). */
+void cache_admin_purge(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp);
+void cache_admin_status(struct admin_ctx *ctx, struct sbuf *b);   /* ,"cache_stats":[...] */
+void cache_admin_metrics(struct admin_ctx *ctx, struct sbuf *b);
+
 /* admin_query_get() - value of @key in a query string, decoded into @out. true if present. */
 bool admin_query_get(const char *query, const char *key, char *out, size_t outlen);
 

@@ -77,6 +77,7 @@ void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
 	sbuf_printf(b, "sluice_reloads_total{result=\"ok\"} %llu\nsluice_reloads_total{result=\"failed\"} %llu\n",
 		    (unsigned long long)ctx->reloads, (unsigned long long)ctx->reload_failures);
 	m_l7(ctx, b);
+	cache_admin_metrics(ctx, b);
 	if (!l4)
 		return;
 

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"  stats                           packets, bytes, flows per VIP and backend, drops by reason\n"
 		"  reload                          reload the config (refused with errors if invalid)\n"
 		"  cache purge URL                 purge a cached URL\n"
+		"  cache purge --prefix P          purge every cached URL starting with P\n"
 		"  trace PROTO SRC:PORT DST:PORT   which backend a flow maps to (conntrack, else Maglev)\n"
 		"ID is VIP/ADDRESS (web/198.18.20.1) or the numeric backend id of an L4 backend,\n"
 		"or UPSTREAM/SERVER (app/127.0.0.1:9001) of an L7 server (weight, drain, enable).\n"
@@ -375,13 +376,13 @@ static int cmd_reload(void)
 	return rc;
 }
 
-static int cmd_cache_purge(const char *url)
+static int cmd_cache_purge(const char *url, bool prefix)
 {
 	char body[2048], *o = body;
 	struct http_resp r;
 	int rc;
 
-	o += sprintf(o, "{\"url\":\"");
+	o += sprintf(o, prefix ? "{\"prefix\":\"" : "{\"url\":\"");
 	for (const char *s = url; *s && o < body + sizeof(body) - 16; s++) {
 		if (*s == '"' || *s == '\\')
 			*o++ = '\\';
@@ -392,8 +393,15 @@ static int cmd_cache_purge(const char *url)
 	if (rc)
 		return rc;
 	rc = api_failed(&r);
-	if (!rc)
-		fputs(json_out ? r.body : "purged\n", stdout);
+	if (!rc && json_out) {
+		fputs(r.body, stdout);
+	} else if (!rc) {
+		struct json *j = json_parse(r.body);
+
+		printf("purged %s entr%s\n", j ? json_str(j, "purged") : "?",
+		       j && !strcmp(json_str(j, "purged"), "1") ? "y" : "ies");
+		json_free(j);
+	}
 	free(r.body);
 	return rc;
 }
@@ -491,7 +499,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "reload") && argc == 0)
 		return cmd_reload();
 	if (!strcmp(cmd, "cache") && argc == 2 && !strcmp(argv[0], "purge"))
-		return cmd_cache_purge(argv[1]);
+		return cmd_cache_purge(argv[1], false);
+	if (!strcmp(cmd, "cache") && argc == 3 && !strcmp(argv[0], "purge") && !strcmp(argv[1], "--prefix"))
+		return cmd_cache_purge(argv[2], true);
 	if (!strcmp(cmd, "trace") && argc == 3)
 		return cmd_trace(argv[0], argv[1], argv[2]);
 	fprintf(stderr, "sluicectl: unknown command or wrong arguments: %s\n", cmd);
