@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # A test origin for the cache e2e tests: headers set by query parameters, requests counted per URL.
 #
-# GET /c/ANY?cc=max-age%3D60&status=200&etag=x&lm=SECS_AGO&expires=SECS&date=SECS_OFFSET&age=N
+# GET /c/ANY?cc=max-age%3D60&status=200&etag=x&lm=SECS_AGO|EPOCH&expires=SECS&date=SECS_OFFSET&age=N
 #         &vary=Accept-Language&size=N&delay=MS&cookie=1&chunked=1&loc=URI&cloc=URI&hdr=Name:Value
 #   answers "v<count> <path> <vary header value>" (padded to size), honouring If-None-Match and
 #   If-Modified-Since with a 304 carrying the same headers.
+# /c/ttl/ANY: Cache-Control: max-age=60 unless cc= says otherwise. Every answer has X-Count: N (its sequence).
 # GET /_count?u=/c/...  how many requests reached that URL (path and query as sent)
 # GET /_fail?code=503   every /c/ request then answers 503 (code=0: back to normal, code=close: reset)
 # GET /_last?u=...      the headers of the last request for that URL, as JSON
@@ -76,14 +77,16 @@ class H(BaseHTTPRequestHandler):
             self.send(int(state["fail"]), [("Content-Length", str(len(b)))], b)
             return
         now = time.time()
-        h = [("Date", formatdate(now + int(g("date", "0")), usegmt=True))]
+        h = [("Date", formatdate(now + int(g("date", "0")), usegmt=True)), ("X-Count", str(cnt))]
+        if u.path.startswith("/c/ttl/") and not g("cc"):
+            h.append(("Cache-Control", "max-age=60"))
         if g("cc"):
             h.append(("Cache-Control", g("cc")))
         if g("etag"):
             h.append(("ETag", g("etag")))
         lm = None
         if g("lm"):
-            lm = int(now) - int(g("lm"))
+            lm = int(g("lm")) if int(g("lm")) > 1000000000 else int(now) - int(g("lm"))
             h.append(("Last-Modified", formatdate(lm, usegmt=True)))
         if g("expires"):
             e = g("expires")
