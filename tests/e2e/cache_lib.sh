@@ -27,6 +27,7 @@ l7:
   upstreams:
     - name: origin
       retries: 0
+      max_fails: 1000
       servers:
         - { address: 127.0.0.1:$OR_PORT }
   caches:

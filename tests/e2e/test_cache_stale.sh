@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Cache: stale-while-revalidate (stale served at once, refreshed behind), stale-if-error (origin 5xx or gone),
+# request collapsing (N concurrent misses, one origin request).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/l7_lib.sh"
+. "$(dirname "$0")/cache_lib.sh"
+[ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
+
+cache_origin || exit 1
+cache_sluiced || exit 1
+fail() { curl -s "http://127.0.0.1:$OR_PORT/_fail?code=$1" >/dev/null; }
+
+# concurrent URL N [CURL ARGS]: N GETs at once; "STATUS BODY CACHE-STATUS" lines in $SL_TMP/conc
+concurrent() {
+	python3 - "$B$1" "$2" >"$SL_TMP/conc" <<'EOP'
+import http.client, sys, threading, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1]); n = int(sys.argv[2]); out = []; lock = threading.Lock()
+path = u.path + ("?" + u.query if u.query else "")
+def one():
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+        c.request("GET", path)
+        r = c.getresponse(); b = r.read().decode()
+        res = "%d %s %s" % (r.status, b, r.getheader("Cache-Status", "-"))
+    except Exception as e:
+        res = "ERR " + type(e).__name__
+    with lock:
+        out.append(res)
+ts = [threading.Thread(target=one) for _ in range(n)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("\n".join(out))
+EOP
+}
+
+# stale-while-revalidate
+U='/c/swr?cc=max-age%3D1%2C%20stale-while-revalidate%3D30&delay=1500'
+get "$U" >/dev/null
+sleep 2.1
+t0=$(date +%s%N)
+get "$U" >/dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$(cat "$SL_TMP/b")" = "v1 /c/swr" ] && [ "$ms" -lt 1200 ]; ok $? "stale-while-revalidate: stale copy served without waiting for the origin (${ms} ms)"
+[[ "$(hdr "$SL_TMP/h" cache-status)" == "sluice; hit; ttl=-"*"; detail=stale-while-revalidate" ]]; ok $? "Cache-Status: $(hdr "$SL_TMP/h" cache-status)"
+wait_for 5 test "$(origin_count "$U")" = 2; ok $? "refreshed in the background (origin asked once more)"
+sleep 1.7   # the refresh lands 1.5 s after it was sent
+get "$U" >/dev/null
+[ "$(cat "$SL_TMP/b")" = "v2 /c/swr" ] && [[ "$(hdr "$SL_TMP/h" cache-status)" == "sluice; hit"* ]]; ok $? "then the refreshed copy is served ($(cat "$SL_TMP/b"))"
+grep -q 'cache=UPDATING$' "$SL_TMP/access.log"; ok $? "access log: cache=UPDATING"
+U='/c/swr2?cc=max-age%3D1%2C%20stale-while-revalidate%3D1'
+get "$U" >/dev/null
+sleep 3.1
+get "$U" >/dev/null
+[ "$(cat "$SL_TMP/b")" = "v2 /c/swr2" ]; ok $? "past the stale-while-revalidate window: fetched before answering"
+
+# stale-if-error
+U='/c/sie?cc=max-age%3D1%2C%20stale-if-error%3D60'
+get "$U" >/dev/null
+get '/c/nosie?cc=max-age%3D1' >/dev/null
+get '/c/mrsie?cc=max-age%3D1%2C%20must-revalidate%2C%20stale-if-error%3D60' >/dev/null
+get '/c/rsie?cc=max-age%3D1' >/dev/null
+sleep 2.1
+fail 503
+code=$(get "$U")
+[ "$code" = 200 ] && [ "$(cat "$SL_TMP/b")" = "v1 /c/sie" ]; ok $? "stale-if-error: origin 503, stale copy served ($code)"
+[ "$(hdr "$SL_TMP/h" cache-status)" = "sluice; fwd=stale; fwd-status=503; detail=stale-if-error" ]; ok $? "Cache-Status: $(hdr "$SL_TMP/h" cache-status)"
+code=$(get '/c/nosie?cc=max-age%3D1')
+[ "$code" = 503 ]; ok $? "without stale-if-error the 503 passes through"
+code=$(get '/c/mrsie?cc=max-age%3D1%2C%20must-revalidate%2C%20stale-if-error%3D60')
+[ "$code" = 503 ]; ok $? "must-revalidate overrides stale-if-error"
+code=$(get '/c/rsie?cc=max-age%3D1' -H 'Cache-Control: stale-if-error=60')
+[ "$code" = 200 ]; ok $? "request stale-if-error=60 allows it"
+fail close
+code=$(get "$U")
+[ "$code" = 200 ] && [ "$(cat "$SL_TMP/b")" = "v1 /c/sie" ]; ok $? "stale-if-error: origin closes without answering, stale copy served ($code)"
+fail 0
+code=$(get "$U")
+[ "$code" = 200 ] && [[ "$(cat "$SL_TMP/b")" == v*" /c/sie" ]] && [ "$(cat "$SL_TMP/b")" != "v1 /c/sie" ]; ok $? "origin back: a fresh copy ($(cat "$SL_TMP/b"))"
+
+# collapsing
+U='/c/col?cc=max-age%3D60&delay=800'
+concurrent "$U" 10
+[ "$(origin_count "$U")" = 1 ]; ok $? "10 concurrent misses: one origin request"
+[ "$(grep -c '^200 v1 /c/col' "$SL_TMP/conc")" = 10 ]; ok $? "all 10 answered with that response"
+[ "$(grep -c 'collapsed' "$SL_TMP/conc")" = 9 ] && [ "$(grep -c 'fwd=miss; stored' "$SL_TMP/conc")" = 1 ]; ok $? "1 stored miss, 9 collapsed hits"
+U='/c/colns?cc=no-store&delay=300'
+concurrent "$U" 5
+[ "$(grep -c '^200 v' "$SL_TMP/conc")" = 5 ] && [ "$(origin_count "$U")" = 5 ]; ok $? "not storable: the waiters go to the origin themselves"
+kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
+done_testing
