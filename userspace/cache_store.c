@@ -826,11 +826,14 @@ struct cache_obj *cache_update(struct cache_shard *s, struct cache_obj *o, const
 	n->auth_ok = (n->cc.flags & (CC_MUST_REVALIDATE | CC_PUBLIC)) || n->cc.s_maxage >= 0;
 	n->size = o->size - o->head_len + n->head_len;
 	pthread_mutex_lock(&s->lock);
-	if (o->queue)
-		unlink_obj(s, o);
-	insert(s, n);
-	s->st.stores--;
 	s->st.revalidations++;
+	if (o->queue) {
+		unlink_obj(s, o);
+		insert(s, n);
+		s->st.stores--;
+	} else {
+		atomic_store(&n->refs, 1);   /* purged or evicted meanwhile: a purge wins, serve it this once */
+	}
 	pthread_mutex_unlock(&s->lock);
 	return n;
 

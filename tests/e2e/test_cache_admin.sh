@@ -59,5 +59,13 @@ bytes=$(metric 'sluice_cache_bytes{cache="main"}')
 [ "$(metric 'sluice_cache_evictions_total{cache="main"}')" -gt 10 ]; ok $? "evictions counted ($(metric 'sluice_cache_evictions_total{cache="main"}'))"
 get "/c/ttl/huge?size=150000" >/dev/null; get "/c/ttl/huge?size=150000" >/dev/null
 [ "$(origin_count "/c/ttl/huge?size=150000")" = 2 ] && [ "$(wc -c <"$SL_TMP/b")" = 150000 ] && [[ "$(hdr "$SL_TMP/h" cache-status)" == *"detail=too-large" ]]; ok $? "over max_object_bytes: not stored ($(hdr "$SL_TMP/h" cache-status))"
+# a reload keeps the cache (same name), a new memory budget applies
+for _ in 1 2 3 4 5 6; do get /c/ttl/keep >/dev/null; done
+n_keep=$(origin_count /c/ttl/keep)
+sed -i 's/memory: 2MiB/memory: 4MiB/' "$SL_TMP/c.yaml"
+out=$(ctl reload)
+[ "$out" = reloaded ]; ok $? "reload: $out"
+for _ in 1 2 3 4; do get /c/ttl/keep >/dev/null; done
+[ "$(origin_count /c/ttl/keep)" = "$n_keep" ] && wait_for 3 test "$(metric 'sluice_cache_capacity_bytes{cache="main"}')" = $((4 * 1024 * 1024)); ok $? "after a reload: entries kept, capacity $(metric 'sluice_cache_capacity_bytes{cache="main"}')"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
