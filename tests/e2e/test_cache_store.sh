@@ -82,6 +82,23 @@ code=$(get '/c/oic?cc=max-age%3D60' -H 'Cache-Control: only-if-cached')
 [ "$code" = 200 ]; ok $? "only-if-cached on a hit: 200"
 get '/c/post?cc=max-age%3D60' -X POST >/dev/null
 [ "$(hdr "$SL_TMP/h" cache-status)" = "sluice; fwd=method" ]; ok $? "POST: Cache-Status fwd=method"
+# pipelined hits after a miss, and an HTTP/1.0 client
+out=$(python3 - "$P" <<'EOP'
+import socket, sys
+def talk(data):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(data); out = b""
+    while True:
+        d = s.recv(65536)
+        if not d: return out.decode()
+        out += d
+r = b"GET /c/ttl/pipe HTTP/1.1\r\nHost: h\r\n\r\n"
+a = talk(r * 3 + b"GET /c/ttl/pipe HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+b = talk(b"GET /c/ttl/pipe HTTP/1.0\r\nHost: h\r\n\r\n")
+print(a.count("HTTP/1.1 200"), a.count("sluice; hit"), a.count("v1 /c/ttl/pipe"), "Connection: close" in b, b.endswith("v1 /c/ttl/pipe"))
+EOP
+)
+[ "$out" = "4 3 4 True True" ] && [ "$(origin_count /c/ttl/pipe)" = 1 ]; ok $? "pipelined: miss then 3 hits in order; HTTP/1.0 hit closes ($out)"
 grep -q 'cache=HIT$' "$SL_TMP/access.log" && grep -q 'cache=MISS$' "$SL_TMP/access.log"; ok $? "access log: cache=HIT / cache=MISS"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
