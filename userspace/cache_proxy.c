@@ -205,26 +205,20 @@ static int decide(struct worker *w, struct conn *c)
 		return 1;
 	case CACHE_STALE_SWR:
 		set_status(rc, "UPDATING", "hit; ttl=%lld; detail=stale-while-revalidate", (long long)ttl);
-		if (cache_pending_begin(rc->sh, &rc->key, NULL)) {
-			/* a refresh is already under way */
-			if (serve(w, c, o, true)) {
-				cache_obj_put(o);
-				proxy_fail(w, c, 500);
-				return -1;
-			}
-			cache_obj_put(o);
-			return 1;
-		}
-		rc->leader = true;
-		if (serve(w, c, o, false)) {
+		if (serve(w, c, o, true)) {
 			cache_obj_put(o);
 			proxy_fail(w, c, 500);
 			return -1;
 		}
-		/* refresh in the background: the rest of this request only feeds the cache */
-		rc->sink = true;
+		if (cache_pending_begin(rc->sh, &rc->key, NULL)) {
+			cache_obj_put(o);   /* a refresh is already under way */
+			return 1;
+		}
+		/* cache_proxy_refresh() sends the refresh once the upstream head is built */
+		rc->leader = true;
+		rc->refresh = true;
 		rc->obj = o;
-		return 0;
+		return 1;
 	case CACHE_STALE:
 		if (rc->rq.cc.flags & CC_ONLY_IF_CACHED) {
 			cache_obj_put(o);
@@ -289,6 +283,68 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 	return decide(w, c);
 }
 
+/*
+ * cache_proxy_refresh() - a stale-while-revalidate hit was answered: fetch the
+ * resource again on a connection-less request of its own, so the client's
+ * connection is free for its next request at once. The background request
+ * takes over the collapsing lock, the stale object (its validators) and the
+ * upstream head; it is not logged and ends itself (finish or error).
+ */
+void cache_proxy_refresh(struct worker *w, struct conn *c)
+{
+	struct req_cache *rc = &c->req.cache, *bc;
+	struct conn *b;
+
+	if (!rc->refresh)
+		return;
+	rc->refresh = false;
+	b = conn_new(w, CONN_CLIENT, -1);
+	if (!b)
+		goto err_unlock;
+	b->listener = c->listener;
+	b->eof = true;   /* nothing to read: pause logic and EOF handling leave it alone */
+	memcpy(b->ip, c->ip, sizeof(b->ip));
+	b->msg = c->msg;
+	b->msg.arg = b;
+	b->msg.buf = malloc(c->msg.cap);
+	if (!b->msg.buf) {
+		conn_close(w, b);
+		goto err_unlock;
+	}
+	memcpy(b->msg.buf, c->msg.buf, c->msg.len);
+	b->req.phase = PH_PROXY;
+	b->req.server = -1;
+	b->req.req_done = true;
+	b->req.close_after = true;   /* finishing it closes it */
+	b->req.wg = c->req.wg;
+	b->req.wg->refs++;
+	b->req.upstream = c->req.upstream;
+	b->req.route = c->req.route;
+	memcpy(b->req.rid, c->req.rid, sizeof(b->req.rid));
+	b->req.fwd_head = c->req.fwd_head;
+	b->req.fwd_len = c->req.fwd_len;
+	c->req.fwd_head = NULL;
+	bc = &b->req.cache;
+	*bc = *rc;
+	if (rc->rq.inm)
+		bc->rq.inm = b->msg.buf + (rc->rq.inm - c->msg.buf);
+	bc->sink = true;
+	bc->log = NULL;
+	rc->key.buf = NULL;
+	rc->key.len = 0;
+	rc->obj = NULL;
+	rc->leader = false;
+	cache_proxy_prepare(b);
+	if (proxy_connect(w, b))
+		proxy_fail(w, b, 503);   /* the sink path ends it */
+	return;
+
+err_unlock:
+	end_pending(rc, false);
+	cache_obj_put(rc->obj);
+	rc->obj = NULL;
+}
+
 /* forward() - send a request that was waiting upstream now; errors are answered. */
 static void forward(struct worker *w, struct conn *c)
 {
@@ -313,6 +369,8 @@ void cache_proxy_run(struct worker *w)
 		if (r == 0) {
 			cache_proxy_prepare(c);
 			forward(w, c);
+		} else if (r == 1) {
+			cache_proxy_refresh(w, c);
 		}
 		else if (r == 1 && c->req.resp_done && c->req.req_done)
 			proxy_finish(w, c);

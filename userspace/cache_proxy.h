@@ -28,6 +28,7 @@ struct req_cache {
 	bool queued;                 /* on the worker's wake list */
 	bool no_collapse;            /* woken without a stored response: go upstream directly */
 	bool sink;                   /* the client has its answer: the upstream response only feeds the cache */
+	bool refresh;                /* a stale-while-revalidate hit: fetch again in the background */
 	bool unsafe;                 /* POST/PUT/DELETE/PATCH: invalidate on success */
 	struct cache_waiter wt;
 	struct conn *wake_next;
@@ -42,6 +43,9 @@ struct req_cache {
  * waiting: carry on parsing), -1 (an error was answered).
  */
 int cache_proxy_request(struct worker *w, struct conn *c);
+
+/* cache_proxy_refresh() - after a stale-while-revalidate hit and its upstream head: start the background fetch. */
+void cache_proxy_refresh(struct worker *w, struct conn *c);
 
 /* cache_proxy_prepare() - after cache_proxy_request() returned 0: edit the upstream head (validators). */
 void cache_proxy_prepare(struct conn *c);

@@ -444,7 +444,7 @@ static int start_request(struct worker *w, struct conn *c)
 	cached = cache_proxy_request(w, c);
 	if (cached < 0)
 		return -1;
-	if (cached && c->req.resp_done)
+	if (cached && c->req.resp_done && !c->req.cache.refresh)
 		return 0;   /* answered from the cache */
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
@@ -466,8 +466,10 @@ static int start_request(struct worker *w, struct conn *c)
 		return -1;
 	}
 	c->req.fwd_len = (size_t)n;
-	if (cached)
-		return 0;   /* collapsed: waits for another request's fill */
+	if (cached) {
+		cache_proxy_refresh(w, c);   /* answered stale: refresh in the background */
+		return 0;   /* or collapsed: waits for another request's fill */
+	}
 	cache_proxy_prepare(c);
 	if (connect_upstream(w, c, -1)) {
 		if (cache_proxy_error(w, c, 503))
