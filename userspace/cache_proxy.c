@@ -61,21 +61,23 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 	struct req_cache *rc = &c->req.cache;
 	bool close = client_close(w, c);
 	int64_t now = wall_s();
+	bool nm = (rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq);
+	size_t cap = nm ? o->head_len + 512 : 512;   /* a hit's own bytes: only the tail */
 	struct outq *q = &c->out;
 	char *head;
 	long n;
 
-	head = malloc(o->head_len + 512);
+	head = malloc(cap);
 	if (!head)
 		return -ENOMEM;
-	if ((rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq)) {
-		n = cache_304_head(o, now, rc->status, close, c->req.http10, head, o->head_len + 512);
+	if (nm) {
+		n = cache_304_head(o, now, rc->status, close, c->req.http10, head, cap);
 		if (n < 0 || outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
 			goto err_free;
 		c->req.status = 304;
 		c->req.bytes_out += (uint64_t)n;
 	} else {
-		n = cache_hit_tail(o, now, rc->status, close, c->req.http10, head, 512);
+		n = cache_hit_tail(o, now, rc->status, close, c->req.http10, head, cap);
 		if (n < 0 || outq_push(q, SEG_STATIC, o->head, o->head_len, 0))
 			goto err_free;
 		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0)) {
