@@ -210,7 +210,11 @@ void cache_set_limits(struct cache *c, uint64_t memory, uint64_t max_object);
 
 const char *cache_name(const struct cache *c);
 
-/* cache_shard() - the shard of worker @worker (workers beyond the shard count share modulo). */
+/*
+ * cache_shard() - the shard of worker @worker, or NULL for a worker beyond the
+ * shard count (workers started later with a larger `workers:`): it bypasses
+ * the cache rather than share another worker's shard.
+ */
 struct cache_shard *cache_shard(struct cache *c, unsigned int worker);
 
 static inline void cache_obj_get(struct cache_obj *o)

@@ -271,6 +271,10 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 			   http_target(m), m->target_len))
 		return 0;   /* no host, or "*": not cacheable, not an error */
 	rc->sh = cache_shard(cache, w->id);
+	if (!rc->sh) {
+		cache_key_free(&rc->key);
+		return 0;
+	}
 	cache_req_init(&rc->rq, m, c->req.req_framing != HTTP_FRAME_NONE);
 	rc->req_time = wall_s();
 	if (cache_unsafe_method((uint8_t)m->p.method)) {

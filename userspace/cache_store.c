@@ -293,7 +293,8 @@ const char *cache_name(const struct cache *c)
 
 struct cache_shard *cache_shard(struct cache *c, unsigned int worker)
 {
-	return &c->sh[worker % c->n];
+	/* sharing a shard would make collapsing wake a waiter from another thread */
+	return worker < c->n ? &c->sh[worker] : NULL;
 }
 
 /* ---- lookup ---- */
