@@ -62,10 +62,11 @@ get "/c/ttl/huge?size=150000" >/dev/null; get "/c/ttl/huge?size=150000" >/dev/nu
 # a reload keeps the cache (same name), a new memory budget applies
 for _ in 1 2 3 4 5 6; do get /c/ttl/keep >/dev/null; done
 n_keep=$(origin_count /c/ttl/keep)
-sed -i 's/memory: 2MiB/memory: 4MiB/' "$SL_TMP/c.yaml"
+sed -i 's/memory: 2MiB/memory: 4MiB/; s/format: combined/format: json/' "$SL_TMP/c.yaml"
 out=$(ctl reload)
 [ "$out" = reloaded ]; ok $? "reload: $out"
 for _ in 1 2 3 4; do get /c/ttl/keep >/dev/null; done
 [ "$(origin_count /c/ttl/keep)" = "$n_keep" ] && wait_for 3 test "$(metric 'sluice_cache_capacity_bytes{cache="main"}')" = $((4 * 1024 * 1024)); ok $? "after a reload: entries kept, capacity $(metric 'sluice_cache_capacity_bytes{cache="main"}')"
+wait_for 3 grep -q '"uri":"/c/ttl/keep".*"cache":"HIT"}$' "$SL_TMP/access.log"; ok $? "JSON access log: \"cache\":\"HIT\""
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
