@@ -217,6 +217,16 @@ int main(void)
 		ok(n > 0 && strstr(head, "304 Not Modified") && strstr(head, "ETag: \"v1\"") &&
 		   strstr(head, "Age: 3") && !strstr(head, "Content-Length"), "304 head: validators, Age, no length");
 		cu_free(rq);
+		n = cache_hit_tail(o, T + 7, "sluice; hit; ttl=53", false, false, head, sizeof(head));
+		head[n > 0 ? n : 0] = 0;
+		is_str(head, "Age: 7\r\nCache-Status: sluice; hit; ttl=53\r\n\r\n", "hit tail: Age, Cache-Status, blank line");
+		n = cache_hit_tail(o, T, "x", true, false, head, sizeof(head));
+		head[n > 0 ? n : 0] = 0;
+		ok(strstr(head, "Connection: close\r\n\r\n") != NULL, "hit tail: Connection: close");
+		n = cache_hit_tail(o, T, "x", false, true, head, sizeof(head));
+		head[n > 0 ? n : 0] = 0;
+		ok(strstr(head, "Connection: keep-alive\r\n\r\n") != NULL, "hit tail: keep-alive for HTTP/1.0");
+		is_int(cache_hit_tail(o, T, "x", false, false, head, 10), -ENOSPC, "hit tail: too small a buffer");
 		n = cache_validators(o, head, sizeof(head));
 		ok(n > 0 && strstr(head, "If-None-Match: \"v1\"\r\n") && strstr(head, "If-Modified-Since: "),
 		   "validators for revalidation");
