@@ -82,7 +82,7 @@ struct cache_times {
 /*
  * cache_freshness_lifetime() - RFC 9111 4.2.1 for a shared cache: s-maxage,
  * then max-age, then Expires - Date, then (for a heuristically cacheable
- * @status with Last-Modified and none of those) 10% of Date - Last-Modified,
+ * @status, or a public response, with Last-Modified and none of those) 10% of Date - Last-Modified,
  * capped at CACHE_HEURISTIC_MAX. Returns seconds (0: stale at once); sets
  * *@heuristic when the heuristic was used.
  */

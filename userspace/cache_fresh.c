@@ -140,7 +140,9 @@ int64_t cache_freshness_lifetime(const struct cache_cc *cc, const struct cache_t
 		return cc->max_age;
 	if (t->expires >= 0)
 		return t->expires > t->date ? t->expires - t->date : 0;
-	if (t->last_modified < 0 || !cache_status_heuristic(status) || t->last_modified > t->date)
+	/* heuristics only for statuses cacheable by default, or any marked public (RFC 9111 4.2.2) */
+	if (t->last_modified < 0 || !(cache_status_heuristic(status) || cc->flags & CC_PUBLIC) ||
+	    t->last_modified > t->date)
 		return 0;
 	h = (t->date - t->last_modified) / 10;
 	*heuristic = true;

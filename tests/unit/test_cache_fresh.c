@@ -57,6 +57,9 @@ int main(void)
 	t.response_time = 10000000;
 	is_int(cache_freshness_lifetime(&cc, &t, 200, &heur), CACHE_HEURISTIC_MAX, "heuristic capped at a day");
 	is_int(cache_freshness_lifetime(&cc, &t, 302, &heur), 0, "no heuristic for a 302");
+	cc.flags |= CC_PUBLIC;
+	is_int(cache_freshness_lifetime(&cc, &t, 302, &heur), CACHE_HEURISTIC_MAX, "... unless it is public");
+	cc.flags = 0;
 	is_int(cache_freshness_lifetime(&cc, &t, 404, &heur), CACHE_HEURISTIC_MAX, "404 is heuristically cacheable");
 	ok(cache_status_heuristic(301) && cache_status_heuristic(410) && !cache_status_heuristic(206) &&
 	   !cache_status_heuristic(500), "heuristically cacheable statuses");
