@@ -330,12 +330,20 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	b->req.fwd_head = c->req.fwd_head;
 	b->req.fwd_len = c->req.fwd_len;
 	c->req.fwd_head = NULL;
+	if (c->req.is_head) {
+		/* a HEAD found it stale: the refresh is a GET, so the body comes back too */
+		memmove(b->req.fwd_head + 3, b->req.fwd_head + 4, b->req.fwd_len - 4);
+		memcpy(b->req.fwd_head, "GET", 3);
+		b->req.fwd_len--;
+		b->msg.p.method = HTTP_GET;
+	}
 	bc = &b->req.cache;
 	*bc = *rc;
 	if (rc->rq.inm)
 		bc->rq.inm = b->msg.buf + (rc->rq.inm - c->msg.buf);
 	bc->sink = true;
 	bc->log = NULL;
+	bc->rq.is_head = false;
 	rc->key.buf = NULL;
 	rc->key.len = 0;
 	rc->obj = NULL;
@@ -376,10 +384,10 @@ void cache_proxy_run(struct worker *w)
 			cache_proxy_prepare(c);
 			forward(w, c);
 		} else if (r == 1) {
-			cache_proxy_refresh(w, c);
+			cache_proxy_refresh(w, c);   /* answered stale: refresh behind it */
+			if (c->req.resp_done && c->req.req_done)
+				proxy_finish(w, c);   /* then its connection's next request */
 		}
-		else if (r == 1 && c->req.resp_done && c->req.req_done)
-			proxy_finish(w, c);
 	}
 }
 

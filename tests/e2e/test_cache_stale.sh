@@ -11,7 +11,7 @@ cache_origin || exit 1
 cache_sluiced || exit 1
 fail() { curl -s "http://127.0.0.1:$OR_PORT/_fail?code=$1" >/dev/null; }
 
-# concurrent URL N [CURL ARGS]: N GETs at once; "STATUS BODY CACHE-STATUS" lines in $SL_TMP/conc
+# concurrent URL N: N GETs at once (each then a second one on its connection); "STATUS BODY CACHE-STATUS" lines in $SL_TMP/conc
 concurrent() {
 	python3 - "$B$1" "$2" >"$SL_TMP/conc" <<'EOP'
 import http.client, sys, threading, urllib.parse
@@ -23,6 +23,9 @@ def one():
         c.request("GET", path)
         r = c.getresponse(); b = r.read().decode()
         res = "%d %s %s" % (r.status, b, r.getheader("Cache-Status", "-"))
+        c.request("GET", path)   # the same connection serves the next request at once
+        r2 = c.getresponse(); r2.read()
+        if r2.status != 200: res = "second request: %d" % r2.status
     except Exception as e:
         res = "ERR " + type(e).__name__
     with lock:
@@ -92,6 +95,6 @@ concurrent "$U" 10
 [ "$(grep -c 'collapsed' "$SL_TMP/conc")" = 9 ] && [ "$(grep -c 'fwd=miss; stored' "$SL_TMP/conc")" = 1 ]; ok $? "1 stored miss, 9 collapsed hits"
 U='/c/colns?cc=no-store&delay=300'
 concurrent "$U" 5
-[ "$(grep -c '^200 v' "$SL_TMP/conc")" = 5 ] && [ "$(origin_count "$U")" = 5 ]; ok $? "not storable: the waiters go to the origin themselves"
+[ "$(grep -c "^200 v" "$SL_TMP/conc")" = 5 ] && [ "$(origin_count "$U")" = 10 ]; ok $? "not storable: the waiters go to the origin themselves"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
