@@ -28,13 +28,12 @@ for _ in 1 2 3 4; do get /c/ttl/b >/dev/null; done
 [ "$(origin_count /c/ttl/b)" -le 2 ]; ok $? "other URLs untouched"
 out=$(ctl cache purge --prefix "http://127.0.0.1:$P/c/ttl/dir/")
 [[ "$out" == "purged "[1-4]" entr"* ]]; ok $? "sluicectl cache purge --prefix: $out"
-before=$(origin_count /c/ttl/dir2/z)
-for _ in 1 2 3 4; do get /c/ttl/dir/x >/dev/null; get /c/ttl/dir2/z >/dev/null; done
-[ "$(origin_count /c/ttl/dir/x)" -ge 2 ] && [ "$(origin_count /c/ttl/dir2/z)" = "$before" ]; ok $? "prefix purge: /dir/ gone, /dir2/ kept"
+for _ in 1 2 3 4; do get /c/ttl/dir/x >/dev/null; done
+[ "$(origin_count /c/ttl/dir/x)" -ge 2 ]; ok $? "prefix purge: /dir/x fetched again"
 out=$(ctl cache purge "http://127.0.0.1:$P/c/ttl/b")
 [[ "$out" == "purged "* ]]; ok $? "sluicectl cache purge URL: $out"
-out=$(ctl --json cache purge /c/ttl/dir2/z)
-[[ "$out" == *'"purged":'[1-2]* ]]; ok $? "purge by path (any host): $out"
+out=$(ctl --json cache purge /c/ttl/dir2/z)   # not asked for since the prefix purge: what is found survived it
+[[ "$out" == *'"purged":'[1-2]* ]]; ok $? "/dir2/ kept by the /dir/ prefix purge; purge by path (any host): $out"
 code=$(api -o /dev/null -w '%{http_code}' -X POST -d '{"nope":1}' http://sluiced/cache/purge)
 [ "$code" = 400 ]; ok $? "purge without url or prefix: 400"
 
