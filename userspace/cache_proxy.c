@@ -64,26 +64,33 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 	bool nm = (rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq);
 	size_t cap = nm ? o->head_len + 512 : 512;   /* a hit's own bytes: only the tail */
 	struct outq *q = &c->out;
-	char *head;
+	char *head = malloc(cap);
 	long n;
 
-	head = malloc(cap);
 	if (!head)
 		return -ENOMEM;
+	n = nm ? cache_304_head(o, now, rc->status, close, c->req.http10, head, cap) :
+		 cache_hit_tail(o, now, rc->status, close, c->req.http10, head, cap);
+	if (n < 0) {
+		free(head);
+		return -ENOMEM;
+	}
+	/*
+	 * From the first segment on, a failure (out of memory) cuts the connection
+	 * (resp_head_sent) and keeps the reference: queued segments point into @o.
+	 */
+	cache_obj_get(o);
+	c->req.resp_head_sent = true;
 	if (nm) {
-		n = cache_304_head(o, now, rc->status, close, c->req.http10, head, cap);
-		if (n < 0 || outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
+		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
 			goto err_free;
 		c->req.status = 304;
 		c->req.bytes_out += (uint64_t)n;
 	} else {
-		n = cache_hit_tail(o, now, rc->status, close, c->req.http10, head, cap);
-		if (n < 0 || outq_push(q, SEG_STATIC, o->head, o->head_len, 0))
+		if (outq_push(q, SEG_STATIC, o->head, o->head_len, 0))
 			goto err_free;
-		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0)) {
-			free(head);
-			return -ENOMEM;   /* the head segment is queued: the connection is cut by the caller */
-		}
+		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
+			goto err_free;
 		c->req.status = o->status;
 		c->req.bytes_out += o->head_len + (uint64_t)n;
 		if (!rc->rq.is_head) {
@@ -93,13 +100,9 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 			c->req.bytes_out += o->body->len;
 		}
 	}
-	cache_obj_get(o);
-	if (outq_push(q, SEG_CACHE, (const char *)o, 0, 0)) {
-		cache_obj_put(o);
+	if (outq_push(q, SEG_CACHE, (const char *)o, 0, 0))
 		return -ENOMEM;
-	}
 	c->req.close_after |= close;
-	c->req.resp_head_sent = true;
 	c->req.resp_done |= done;
 	conn_send(w, c);
 	return 0;
@@ -464,17 +467,17 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 		if (!rc->sink) {
 			set_status(rc, "REVALIDATED", "fwd=stale; fwd-status=304");
 			if (serve(w, c, rc->obj, false))
-				return false;   /* the client sees the origin's 304 instead */
+				c->req.close_after = true;   /* out of memory: what was queued goes, then the connection */
 		}
 		rc->sink = true;
 		return true;
 	} else if (st >= 500 && rc->obj && !rc->sink && cache_stale_if_error(rc->obj, &rc->rq, now)) {
 		end_pending(rc, false);
 		set_status(rc, "STALE", "fwd=stale; fwd-status=%d; detail=stale-if-error", st);
-		if (!serve(w, c, rc->obj, false)) {
-			rc->sink = true;
-			return true;
-		}
+		if (serve(w, c, rc->obj, false))
+			c->req.close_after = true;
+		rc->sink = true;
+		return true;
 	} else if (rc->rq.method_ok && !rc->rq.is_head && st != 304) {
 		size_t len = strlen(rc->status);
 
