@@ -331,6 +331,9 @@ bool cache_not_modified(const struct cache_obj *o, const struct cache_req *r);
 long cache_hit_tail(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,
 		    char *out, size_t cap);
 
+/* cache_fmt_i64() - @v in decimal into @out (>= 21 bytes, not terminated). Returns its length. */
+size_t cache_fmt_i64(char *out, int64_t v);
+
 /* cache_304_head() - a complete 304 head for @o (RFC 9110 15.4.5 fields). Length or -ENOSPC. */
 long cache_304_head(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,
 		    char *out, size_t cap);

@@ -64,6 +64,17 @@ int main(void)
 	ok(cache_status_heuristic(301) && cache_status_heuristic(410) && !cache_status_heuristic(206) &&
 	   !cache_status_heuristic(500), "heuristically cacheable statuses");
 
+	{
+		char nb[24];
+
+		nb[cache_fmt_i64(nb, 0)] = 0;
+		is_str(nb, "0", "fmt 0");
+		nb[cache_fmt_i64(nb, -42)] = 0;
+		is_str(nb, "-42", "fmt -42");
+		nb[cache_fmt_i64(nb, 2147483648LL)] = 0;
+		is_str(nb, "2147483648", "fmt 2^31");
+	}
+
 	/* age: RFC 9111 4.2.3 */
 	memset(&t, 0, sizeof(t));
 	t.request_time = 1000;
