@@ -73,7 +73,7 @@ static bool client_close(struct worker *w, struct conn *c)
  */
 static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool done)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 	bool close = client_close(w, c);
 	int64_t now = wall_s();
 	bool nm = (rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq);
@@ -168,10 +168,12 @@ static int fwd_add(struct conn *c, const char *lines, size_t n)
 /* cache_proxy_prepare() - revalidation asks with our validators; a leading miss asks for the whole response. */
 void cache_proxy_prepare(struct conn *c)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 	char v[1024];
 	size_t n;
 
+	if (!rc)
+		return;
 	if (rc->obj) {
 		n = cache_validators(rc->obj, v, sizeof(v));
 		if (n) {
@@ -188,7 +190,7 @@ void cache_proxy_prepare(struct conn *c)
 static void on_wake(struct cache_waiter *wt, bool stored)
 {
 	struct req_cache *rc = (struct req_cache *)((char *)wt - offsetof(struct req_cache, wt));
-	struct conn *c = (struct conn *)((char *)rc - offsetof(struct conn, req.cache));
+	struct conn *c = rc->conn;
 
 	rc->waiting = false;
 	rc->woken = true;
@@ -201,7 +203,7 @@ static void on_wake(struct cache_waiter *wt, bool stored)
 /* decide() - look the request up and act. Same returns as cache_proxy_request(). */
 static int decide(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 	int64_t now = wall_s();
 	struct cache_obj *o;
 	enum cache_verdict v;
@@ -275,21 +277,25 @@ forward:
 int cache_proxy_request(struct worker *w, struct conn *c)
 {
 	struct cache *cache = atomic_load_explicit(&w->l7->ls[c->listener].cache, memory_order_acquire);
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 	struct http_msg *m = &c->msg;
 	int hi;
 
-	if (!cache || c->req.upgrade)
+	if (!cache || c->req.upgrade || !cache_shard(cache, w->id))
+		return 0;
+	/* per request, not per connection: an idle keep-alive client holds none */
+	rc = calloc(1, sizeof(*rc));
+	if (!rc)
 		return 0;
 	hi = http_find(m, "host");
 	if (cache_key_make(&rc->key, "http", hi >= 0 ? http_value(m, hi) : NULL, hi >= 0 ? m->hdr[hi].value_len : 0,
-			   http_target(m), m->target_len))
+			   http_target(m), m->target_len)) {
+		free(rc);
 		return 0;   /* no host, or "*": not cacheable, not an error */
-	rc->sh = cache_shard(cache, w->id);
-	if (!rc->sh) {
-		cache_key_free(&rc->key);
-		return 0;
 	}
+	rc->conn = c;
+	rc->sh = cache_shard(cache, w->id);
+	c->req.cache = rc;
 	cache_req_init(&rc->rq, m, c->req.req_framing != HTTP_FRAME_NONE);
 	rc->req_time = wall_s();
 	if (cache_unsafe_method((uint8_t)m->p.method)) {
@@ -313,26 +319,33 @@ int cache_proxy_request(struct worker *w, struct conn *c)
  */
 void cache_proxy_refresh(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = &c->req.cache, *bc;
+	struct req_cache *rc = c->req.cache, *bc;
 	struct conn *b;
 
-	if (!rc->refresh)
+	if (!rc || !rc->refresh)
 		return;
 	rc->refresh = false;
-	b = conn_new(w, CONN_CLIENT, -1);
-	if (!b)
+	bc = malloc(sizeof(*bc));
+	b = bc ? conn_new(w, CONN_CLIENT, -1) : NULL;
+	if (!b) {
+		free(bc);
 		goto err_unlock;
+	}
 	b->listener = c->listener;
 	b->eof = true;   /* nothing to read: pause logic and EOF handling leave it alone */
 	memcpy(b->ip, c->ip, sizeof(b->ip));
+	/* its own copy of the request head (text and header slots): Vary values and logs read it */
 	b->msg = c->msg;
 	b->msg.arg = b;
-	b->msg.buf = malloc(c->msg.cap);
-	if (!b->msg.buf) {
-		conn_close(w, b);
+	b->msg.buf = malloc(c->msg.buf_cap);
+	b->msg.hdr = malloc(((size_t)c->msg.hdr_cap + 1) * sizeof(*c->msg.hdr));
+	if (!b->msg.buf || !b->msg.hdr) {
+		free(bc);
+		conn_close(w, b);   /* frees what was copied */
 		goto err_unlock;
 	}
 	memcpy(b->msg.buf, c->msg.buf, c->msg.len);
+	memcpy(b->msg.hdr, c->msg.hdr, (size_t)c->msg.n_hdr * sizeof(*c->msg.hdr));
 	b->req.phase = PH_PROXY;
 	b->req.server = -1;
 	b->req.req_done = true;
@@ -352,8 +365,9 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 		b->req.fwd_len--;
 		b->msg.p.method = HTTP_GET;
 	}
-	bc = &b->req.cache;
 	*bc = *rc;
+	bc->conn = b;
+	b->req.cache = bc;
 	if (rc->rq.inm)
 		bc->rq.inm = b->msg.buf + (rc->rq.inm - c->msg.buf);
 	bc->sink = true;
@@ -385,7 +399,7 @@ void cache_proxy_run(struct worker *w)
 {
 	while (w->cache_wake) {
 		struct conn *c = w->cache_wake;
-		struct req_cache *rc = &c->req.cache;
+		struct req_cache *rc = c->req.cache;
 		int r;
 
 		w->cache_wake = rc->wake_next;
@@ -408,9 +422,9 @@ void cache_proxy_run(struct worker *w)
 
 void cache_proxy_wait_timeout(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 
-	if (!rc->waiting)
+	if (!rc || !rc->waiting)
 		return;
 	cache_pending_leave(rc->sh, &rc->wt);
 	rc->waiting = false;
@@ -449,12 +463,12 @@ static void invalidate_uri(struct req_cache *rc, const char *uri, size_t len)
 
 bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_msg *m)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 	int st = m->p.status_code;
 	int64_t now = wall_s();
 	const char *why;
 
-	if (!rc->sh)
+	if (!rc)
 		return false;
 	if (st < 200)
 		return rc->sink;
@@ -511,9 +525,9 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 
 void cache_proxy_resp_body(struct conn *c, const char *at, size_t len)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 
-	if (rc->fill && cache_fill_append(rc->fill, at, len)) {
+	if (rc && rc->fill && cache_fill_append(rc->fill, at, len)) {
 		cache_fill_abort(rc->fill);   /* past max_object_bytes: the client still gets it all */
 		rc->fill = NULL;
 		end_pending(rc, false);
@@ -522,8 +536,10 @@ void cache_proxy_resp_body(struct conn *c, const char *at, size_t len)
 
 void cache_proxy_resp_done(struct conn *c)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 
+	if (!rc)
+		return;
 	if (rc->fill) {
 		bool stored = !cache_fill_finish(rc->fill);
 
@@ -535,9 +551,9 @@ void cache_proxy_resp_done(struct conn *c)
 
 bool cache_proxy_error(struct worker *w, struct conn *c, int status)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 
-	if (!rc->sh)
+	if (!rc)
 		return false;
 	if (rc->sink) {
 		/* a background refresh failed: the client has its answer, just end the request */
@@ -566,13 +582,15 @@ bool cache_proxy_error(struct worker *w, struct conn *c, int status)
 
 void cache_proxy_release(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = &c->req.cache;
+	struct req_cache *rc = c->req.cache;
 
+	if (!rc)
+		return;
 	if (rc->queued) {
 		struct conn **pp = &w->cache_wake;
 
 		while (*pp && *pp != c)
-			pp = &(*pp)->req.cache.wake_next;
+			pp = &(*pp)->req.cache->wake_next;
 		if (*pp)
 			*pp = rc->wake_next;
 		rc->queued = false;
@@ -587,5 +605,6 @@ void cache_proxy_release(struct worker *w, struct conn *c)
 	cache_obj_put(rc->obj);
 	rc->obj = NULL;
 	cache_key_free(&rc->key);
-	rc->sh = NULL;
+	free(rc);
+	c->req.cache = NULL;
 }

@@ -13,9 +13,10 @@ struct worker;
 
 #define CACHE_WAIT_MS 5000   /* a collapsed request waits this long for the leader, then goes upstream itself */
 
-/* One request's dealings with the cache; zeroed with the request. */
+/* One request's dealings with the cache: allocated when its listener has a cache, freed when it ends. */
 struct req_cache {
-	struct cache_shard *sh;      /* NULL: no cache on this listener, or the request has no key */
+	struct conn *conn;
+	struct cache_shard *sh;
 	struct cache_key key;
 	struct cache_req rq;
 	struct cache_obj *obj;       /* stored response being revalidated (or kept for stale-if-error) */

@@ -180,7 +180,7 @@ static void log_request(struct worker *w, struct conn *c)
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
-	r.cache = c->req.cache.log ? c->req.cache.log : "-";
+	r.cache = c->req.cache && c->req.cache->log ? c->req.cache->log : "-";
 	if (c->req.cap) {
 		r.head = c->msg.head_done ? &c->msg : NULL;
 		r.redact = al->redact;
@@ -261,7 +261,7 @@ static void client_error(struct worker *w, struct conn *c, int status)
 	const char *text;
 
 	/* cache: a stale answer instead of an upstream error, or a background refresh that just ends */
-	if (c->req.cache.sh && c->req.req_done && cache_proxy_error(w, c, status))
+	if (c->req.cache && c->req.req_done && cache_proxy_error(w, c, status))
 		return;
 	detach_upstream(w, c, false);
 	if (c->req.resp_head_sent || c->req.phase == PH_CLOSING) {
@@ -444,7 +444,7 @@ static int start_request(struct worker *w, struct conn *c)
 	cached = cache_proxy_request(w, c);
 	if (cached < 0)
 		return -1;
-	if (cached && c->req.resp_done && !c->req.cache.refresh)
+	if (cached && c->req.resp_done && !c->req.cache->refresh)
 		return 0;   /* answered from the cache */
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
@@ -534,7 +534,7 @@ static int req_on_done(void *arg, struct http_msg *m)
 	if (c->peer && c->req.req_framing == HTTP_FRAME_CHUNKED)
 		outq_inline(&c->peer->out, "0\r\n\r\n", 5);
 	c->req.req_done = true;
-	if (!c->req.cache.waiting)
+	if (!c->req.cache || !c->req.cache->waiting)
 		conn_timer(c->w, c, TMR_NONE, 0);
 	return HPE_PAUSED;
 }
@@ -567,9 +567,9 @@ static int resp_on_head(void *arg, struct http_msg *m)
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
 	b.via = uc->via;
-	if (c->req.cache.sh && st >= 200) {
-		b.extra = c->req.cache.hdr;
-		b.extra_len = strlen(c->req.cache.hdr);
+	if (c->req.cache && st >= 200) {
+		b.extra = c->req.cache->hdr;
+		b.extra_len = strlen(c->req.cache->hdr);
 	}
 	if (st == 101 && c->req.upgrade) {
 		b.upgrade = true;
@@ -641,9 +641,9 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 
 	if (!c)
 		return -1;
-	if (c->req.cache.sh) {
+	if (c->req.cache) {
 		cache_proxy_resp_body(c, at, len);
-		if (c->req.cache.sink)
+		if (c->req.cache->sink)
 			return 0;
 	}
 	/* a close-delimited body sent on as chunked: every piece is a chunk */
@@ -667,7 +667,7 @@ static int resp_on_done(void *arg, struct http_msg *m)
 		return -1;
 	if (m->p.status_code < 200 && !(m->p.status_code == 101 && c->req.upgrade))
 		return 0;   /* an interim response: the final one follows */
-	if (c->req.cache.sh)
+	if (c->req.cache)
 		cache_proxy_resp_done(c);
 	if (c->req.resp_framing == HTTP_FRAME_CHUNKED) {
 		outq_inline(&c->out, "0\r\n\r\n", 5);

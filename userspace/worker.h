@@ -94,7 +94,7 @@ struct req {
 	int err_status;          /* set by a hook that rejected the message (413) */
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
-	struct req_cache cache;  /* the listener's cache: lookup, fill, revalidation (cache_proxy.c) */
+	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
 };
 
 struct conn {
