@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Inside the cache store: shard and cache types shared by cache_store.c, cache_fill.c and cache_pending.c. */
+#ifndef SLUICE_CACHE_INT_H
+#define SLUICE_CACHE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cache.h"
+
+#define PEND_BUCKETS 64
+
+/* A key being fetched by one request while others wait for it. */
+struct pending {
+	struct pending *next;
+	struct cache_key key;
+	struct cache_waiter *waiters;
+};
+
+/* One S3-FIFO queue: head is the newest, tail the oldest. */
+struct fifo {
+	struct cache_obj *head, *tail;
+	uint64_t bytes;
+};
+
+struct cache_shard {
+	pthread_mutex_t lock;      /* the owning worker's, uncontended but for purge and stats */
+	struct cache *c;
+	struct cache_obj **tab;
+	size_t mask;
+	struct fifo small, main;   /* S3-FIFO: new objects enter small; those hit again move to main */
+	uint64_t *ghost;           /* hashes recently evicted from small: a miss on one goes straight to main */
+	size_t ghost_mask;
+	uint64_t bytes, budget, entries;
+	struct pending *pend[PEND_BUCKETS];
+	struct cache_stats st;
+};
+
+struct cache {
+	char *name;
+	unsigned int n;
+	_Atomic uint64_t max_object;
+	struct cache_shard *sh;
+};
+
+struct cache_fill {
+	struct cache_shard *s;
+	struct cache_obj *o;
+	uint64_t max;
+};
+
+static inline bool cache_key_eq(const struct cache_key *a, const struct cache_key *b)
+{
+	return a->hash == b->hash && a->len == b->len && !memcmp(a->buf, b->buf, a->len);
+}
+
+/* store_unlink() - out of the index and its queue; drops the index's reference. Shard lock held. */
+void store_unlink(struct cache_shard *s, struct cache_obj *o);
+
+/* store_insert() - into the index (replacing the same variant) and the S3-FIFO queues, then evict. Shard lock held. */
+void store_insert(struct cache_shard *s, struct cache_obj *o);
+
+#endif

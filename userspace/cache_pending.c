@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Request collapsing: one request per key fetches, the others of its worker wait for it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cache_int.h"
+
+static struct pending **pend_find(struct cache_shard *s, const struct cache_key *k)
+{
+	struct pending **pp = &s->pend[k->hash % PEND_BUCKETS];
+
+	while (*pp && !cache_key_eq(&(*pp)->key, k))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+int cache_pending_begin(struct cache_shard *s, const struct cache_key *k, struct cache_waiter *wt)
+{
+	struct pending **pp, *p;
+	int err = 0;
+
+	pthread_mutex_lock(&s->lock);
+	pp = pend_find(s, k);
+	if (*pp) {
+		err = -EBUSY;
+		if (wt) {
+			wt->next = (*pp)->waiters;
+			if (wt->next)
+				wt->next->pprev = &wt->next;
+			wt->pprev = &(*pp)->waiters;
+			(*pp)->waiters = wt;
+		}
+	} else {
+		p = calloc(1, sizeof(*p));
+		if (p) {
+			p->key.buf = strdup(k->buf);
+			p->key.len = k->len;
+			p->key.hash = k->hash;
+		}
+		if (!p || !p->key.buf) {
+			free(p);
+			err = -ENOMEM;
+		} else {
+			p->next = s->pend[k->hash % PEND_BUCKETS];
+			s->pend[k->hash % PEND_BUCKETS] = p;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+void cache_pending_end(struct cache_shard *s, const struct cache_key *k, bool stored)
+{
+	struct pending **pp, *p;
+	struct cache_waiter *wt;
+
+	pthread_mutex_lock(&s->lock);
+	pp = pend_find(s, k);
+	p = *pp;
+	if (p)
+		*pp = p->next;
+	pthread_mutex_unlock(&s->lock);
+	if (!p)
+		return;
+	/* waiters live on this shard's worker: woken outside the lock, they may look up again */
+	while ((wt = p->waiters)) {
+		p->waiters = wt->next;
+		if (wt->next)
+			wt->next->pprev = &p->waiters;
+		wt->next = NULL;
+		wt->pprev = NULL;
+		wt->wake(wt, stored);
+	}
+	cache_key_free(&p->key);
+	free(p);
+}
+
+void cache_pending_leave(struct cache_shard *s, struct cache_waiter *wt)
+{
+	pthread_mutex_lock(&s->lock);
+	if (wt->pprev) {
+		*wt->pprev = wt->next;
+		if (wt->next)
+			wt->next->pprev = wt->pprev;
+		wt->next = NULL;
+		wt->pprev = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
