@@ -50,6 +50,7 @@ void admin_view_html(struct admin_ctx *ctx, struct sbuf *b);
 void cache_admin_purge(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp);
 void cache_admin_status(struct admin_ctx *ctx, struct sbuf *b);   /* ,"cache_stats":[...] */
 void cache_admin_metrics(struct admin_ctx *ctx, struct sbuf *b);
+void cache_admin_html(struct admin_ctx *ctx, struct sbuf *b);      /* a table for GET /, nothing without caches */
 
 /* admin_query_get() - value of @key in a query string, decoded into @out. true if present. */
 bool admin_query_get(const char *query, const char *key, char *out, size_t outlen);

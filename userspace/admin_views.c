@@ -299,5 +299,6 @@ void admin_view_html(struct admin_ctx *ctx, struct sbuf *b)
 		}
 		sbuf_printf(b, "</table>\n");
 	}
+	cache_admin_html(ctx, b);
 	sbuf_printf(b, "</body></html>\n");
 }

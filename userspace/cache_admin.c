@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The cache's part of the admin API: POST /cache/purge, cache counters in /metrics and /status. */
+/* The cache's part of the admin API: POST /cache/purge, cache counters in /metrics, /status and the HTML page. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -142,5 +142,27 @@ void cache_admin_metrics(struct admin_ctx *ctx, struct sbuf *b)
 		for (size_t i = 0; l7_cache_stats(ctx->l7, i, name, sizeof(name), &st); i++)
 			sbuf_printf(b, "%s{cache=\"%s\"} %llu\n", m[k].name, name,
 				    (unsigned long long)*(const uint64_t *)((const char *)&st + m[k].off));
+	}
+}
+
+void cache_admin_html(struct admin_ctx *ctx, struct sbuf *b)
+{
+	struct cache_stats st;
+	char name[128];
+
+	for (size_t i = 0; l7_cache_stats(ctx->l7, i, name, sizeof(name), &st); i++) {
+		if (!i)
+			sbuf_printf(b, "<table><tr><th colspan=9>caches</th></tr><tr><th>name</th><th>entries</th>"
+				    "<th>bytes</th><th>capacity</th><th>hits</th><th>misses</th><th>stale</th>"
+				    "<th>revalidated</th><th>evicted</th></tr>\n");
+		sbuf_printf(b, "<tr><td>");
+		sbuf_html(b, name);
+		sbuf_printf(b, "</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td><td>%llu</td>"
+			    "<td>%llu</td><td>%llu</td></tr>\n",
+			    (unsigned long long)st.entries, (unsigned long long)st.bytes, (unsigned long long)st.capacity,
+			    (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.stale,
+			    (unsigned long long)st.revalidations, (unsigned long long)st.evictions);
+		if (!l7_cache_stats(ctx->l7, i + 1, name, sizeof(name), &st))
+			sbuf_printf(b, "</table>\n");
 	}
 }

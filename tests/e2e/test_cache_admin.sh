@@ -51,6 +51,10 @@ for k in ("entries", "bytes", "misses", "evictions", "stale", "revalidations"):
     assert k in c, k
 '; ok $? "GET /status: l7.cache_stats"
 
+out=$(ctl status | grep '^cache ')
+[[ "$out" == "cache     main: "*" entries, "*" hits, "* ]]; ok $? "sluicectl status: $out"
+api http://sluiced/ | grep -q '<th colspan=9>caches</th>'; ok $? "GET / (HTML): a caches table"
+
 # the memory bound: 60 objects of 60 KiB into 2 x 1 MiB
 for i in $(seq 1 60); do get "/c/ttl/big$i?size=61440" >/dev/null; done
 bytes=$(metric 'sluice_cache_bytes{cache="main"}')

@@ -139,6 +139,15 @@ static int cmd_status(void)
 	for (size_t i = 0; ls && i < ls->n; i++)
 		printf("          %s %s (%s)\n", json_str(ls->items[i], "name"), json_str(ls->items[i], "listen"),
 		       json_str(ls->items[i], "mode"));
+	ls = json_get(l7, "cache_stats");
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		const struct json *c = ls->items[i];
+
+		printf("cache     %s: %s entries, %s of %s bytes; %s hits, %s misses, %s stale, %s revalidated, %s evicted\n",
+		       json_str(c, "name"), json_str(c, "entries"), json_str(c, "bytes"), json_str(c, "capacity"),
+		       json_str(c, "hits"), json_str(c, "misses"), json_str(c, "stale"), json_str(c, "revalidations"),
+		       json_str(c, "evictions"));
+	}
 	json_free(j);
 	return 0;
 }
