@@ -13,6 +13,7 @@ ADM="$SL_TMP/admin.sock"
 api() { curl -s -m 5 --unix-socket "$ADM" "$@"; }
 ctl() { "$SL_BUILD/sluicectl" -s "unix:$ADM" "$@"; }
 metric() { api http://sluiced/metrics | awk -v k="$1" '$1==k {print $2}'; }
+capacity_is() { [ "$(metric 'sluice_cache_capacity_bytes{cache="main"}')" = "$1" ]; }
 
 # warm: each URL fetched over several connections so both workers hold a copy
 warm() { for _ in 1 2 3 4; do get "$1" >/dev/null; done; }
@@ -69,7 +70,7 @@ sed -i 's/memory: 2MiB/memory: 4MiB/; s/format: combined/format: json/' "$SL_TMP
 out=$(ctl reload)
 [ "$out" = reloaded ]; ok $? "reload: $out"
 for _ in 1 2 3 4; do get /c/ttl/keep >/dev/null; done
-[ "$(origin_count /c/ttl/keep)" = "$n_keep" ] && wait_for 3 test "$(metric 'sluice_cache_capacity_bytes{cache="main"}')" = $((4 * 1024 * 1024)); ok $? "after a reload: entries kept, capacity $(metric 'sluice_cache_capacity_bytes{cache="main"}')"
+[ "$(origin_count /c/ttl/keep)" = "$n_keep" ] && wait_for 3 capacity_is $((4 * 1024 * 1024)); ok $? "after a reload: entries kept, capacity $(metric 'sluice_cache_capacity_bytes{cache="main"}')"
 wait_for 3 grep -q '"uri":"/c/ttl/keep".*"cache":"HIT"}$' "$SL_TMP/access.log"; ok $? "JSON access log: \"cache\":\"HIT\""
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
