@@ -281,6 +281,9 @@ int main(void)
 	is_int(look("/q", NULL, T, NULL), CACHE_MISS, "purged URL is a miss");
 	is_int(cache_purge(C, "http://h/p/", true), 2, "purge by prefix");
 	is_int(cache_purge(C, "/f", false), 1, "purge by path on any host");
+	ok(cache_purge(C, "http://h", true) >= 5, "purge by a host prefix: the whole host");
+	is_int(look("/cond", NULL, T, NULL), CACHE_MISS, "... /cond gone with it");
+	is_int(cache_purge(C, "not a url", false), 0, "purge of something never stored: 0");
 
 	/* collapsing */
 	{
