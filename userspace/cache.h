@@ -230,7 +230,7 @@ int64_t cache_current_age(const struct cache_obj *o, int64_t now);
 
 enum cache_verdict {
 	CACHE_MISS = 0,                /* nothing stored for this request: forward */
-	CACHE_VARY_MISS,               /* the URI is stored, not this variant: forward */
+	CACHE_VARY_MISS,               /* the URI is stored, not this variant (or none may answer an authorised request): forward */
 	CACHE_HIT,                     /* usable as is: serve */
 	CACHE_HIT_STALE,               /* stale, allowed by max-stale: serve */
 	CACHE_STALE_SWR,               /* stale within stale-while-revalidate: serve, refresh in the background */
@@ -249,7 +249,7 @@ enum cache_verdict cache_lookup(struct cache_shard *s, const struct cache_key *k
 /* cache_stale_if_error() - may stale @o answer @r because the origin failed (stale-if-error)? */
 bool cache_stale_if_error(const struct cache_obj *o, const struct cache_req *r, int64_t now);
 
-/* ---- request collapsing (cache_store.c) ---- */
+/* ---- request collapsing (cache_pending.c) ---- */
 
 /* A request waiting for another one's fill; embedded by the caller. */
 struct cache_waiter {
@@ -271,7 +271,7 @@ void cache_pending_end(struct cache_shard *s, const struct cache_key *k, bool st
 /* cache_pending_leave() - a waiter gives up (timeout, closed). Safe if already woken. */
 void cache_pending_leave(struct cache_shard *s, struct cache_waiter *wt);
 
-/* ---- fill: store a response while it streams to the client (cache_store.c) ---- */
+/* ---- fill: store a response while it streams to the client (cache_fill.c) ---- */
 
 struct cache_fill;
 
@@ -294,7 +294,7 @@ int cache_fill_finish(struct cache_fill *f);
 /* cache_fill_abort() - drop a fill (upstream failed, too large, client gone). */
 void cache_fill_abort(struct cache_fill *f);
 
-/* ---- validation, invalidation, purge ---- */
+/* ---- validation (cache_fill.c), invalidation, purge (cache_store.c) ---- */
 
 /* cache_validators() - "If-None-Match: ...\r\nIf-Modified-Since: ...\r\n" for @o into @out. Length (0: none). */
 size_t cache_validators(const struct cache_obj *o, char *out, size_t cap);
