@@ -294,6 +294,9 @@ int cache_fill_finish(struct cache_fill *f);
 /* cache_fill_abort() - drop a fill (upstream failed, too large, client gone). */
 void cache_fill_abort(struct cache_fill *f);
 
+/* cache_fill_obj() - the object being filled: its head, validators and times are final, its body is not. */
+const struct cache_obj *cache_fill_obj(const struct cache_fill *f);
+
 /* ---- validation (cache_fill.c), invalidation, purge (cache_store.c) ---- */
 
 /* cache_validators() - "If-None-Match: ...\r\nIf-Modified-Since: ...\r\n" for @o into @out. Length (0: none). */

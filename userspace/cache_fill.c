@@ -286,6 +286,11 @@ int cache_fill_finish(struct cache_fill *f)
 	return 0;
 }
 
+const struct cache_obj *cache_fill_obj(const struct cache_fill *f)
+{
+	return f->o;
+}
+
 void cache_fill_abort(struct cache_fill *f)
 {
 	if (!f)

@@ -127,6 +127,30 @@ err_free:
 	return -ENOMEM;
 }
 
+/* serve_304() - a 304 built from @o's head (a copy: nothing stays pointing into @o). 0 or -ENOMEM. */
+static int serve_304(struct worker *w, struct conn *c, const struct cache_obj *o)
+{
+	struct req_cache *rc = c->req.cache;
+	bool close = client_close(w, c);
+	size_t cap = o->head_len + 512;
+	char *head = malloc(cap);
+	long n;
+
+	if (!head)
+		return -ENOMEM;
+	n = cache_304_head(o, wall_s(), rc->status, close, c->req.http10, head, cap);
+	if (n < 0 || outq_push(&c->out, SEG_HEAP, head, (uint32_t)n, 0)) {
+		free(head);
+		return -ENOMEM;
+	}
+	c->req.status = 304;
+	c->req.bytes_out += (uint64_t)n;
+	c->req.close_after |= close;
+	c->req.resp_head_sent = true;
+	conn_send(w, c);
+	return 0;
+}
+
 /* ---- the upstream request head ---- */
 
 /* fwd_strip() - drop the client's If-None-Match / If-Modified-Since lines from the head sent upstream. */
@@ -514,6 +538,16 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 			snprintf(rc->status + len, sizeof(rc->status) - len, "; stored");
 		else if (len < sizeof(rc->status))
 			snprintf(rc->status + len, sizeof(rc->status) - len, "; detail=%s", why);
+	}
+	/*
+	 * A conditional request went upstream without its conditionals (so the whole
+	 * response could be stored): when the new response matches them, the client
+	 * gets its 304 now and the body only fills the cache.
+	 */
+	if (rc->fill && !rc->sink && (rc->rq.inm || rc->rq.ims >= 0) &&
+	    cache_not_modified(cache_fill_obj(rc->fill), &rc->rq) && !serve_304(w, c, cache_fill_obj(rc->fill))) {
+		rc->sink = true;
+		return true;
 	}
 	if (!rc->fill)
 		end_pending(rc, false);

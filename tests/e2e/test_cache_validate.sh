@@ -66,6 +66,15 @@ code=$(get "$U" -H "If-Modified-Since: $(date -u -R -d '+1 hour' | sed 's/+0000/
 code=$(get "$U" -H "If-Modified-Since: $(date -u -R -d '-2 hours' | sed 's/+0000/GMT/')")
 [ "$code" = 200 ]; ok $? "If-Modified-Since before Last-Modified: 200"
 
+# a conditional request that misses: the origin is asked for the whole response, the client gets its 304
+U='/c/condmiss?cc=max-age%3D60&etag=%22cm%22'
+code=$(get "$U" -H 'If-None-Match: "cm"')
+[ "$code" = 304 ] && ! last "$U" | grep -q 'If-None-Match'; ok $? "conditional miss: sent without its conditional, answered 304 ($code)"
+code=$(get "$U")
+[ "$code" = 200 ] && [ "$(cat "$SL_TMP/b")" = "v1 /c/condmiss" ] && [ "$(origin_count "$U")" = 1 ]; ok $? "... and the whole response was stored"
+code=$(get '/c/condmiss2?cc=max-age%3D60&etag=%22new%22' -H 'If-None-Match: "old"')
+[ "$code" = 200 ] && [ "$(cat "$SL_TMP/b")" = "v1 /c/condmiss2" ]; ok $? "conditional miss that does not match: 200 with the body"
+
 # Vary
 U='/c/vary?cc=max-age%3D60&vary=Accept-Language'
 get "$U" -H 'Accept-Language: en' >/dev/null; b1=$(cat "$SL_TMP/b")
