@@ -6,7 +6,7 @@
 #         &vary=Accept-Language&size=N&delay=MS&cookie=1&chunked=1&loc=URI&cloc=URI&hdr=Name:Value
 #   answers "v<count> <path> <vary header value>" (padded to size), honouring If-None-Match and
 #   If-Modified-Since with a 304 carrying the same headers.
-# /c/ttl/ANY: Cache-Control: max-age=60 unless cc= says otherwise. Every answer has X-Count: N (its sequence).
+# /c/ttl/ANY: Cache-Control: max-age=60 unless cc= says otherwise; cc2= replaces cc= from the 2nd request on. Every answer has X-Count: N (its sequence).
 # GET /_count?u=/c/...  how many requests reached that URL (path and query as sent)
 # GET /_fail?code=503   every /c/ request then answers 503 (code=0: back to normal, code=close: reset)
 # GET /_last?u=...      the headers of the last request for that URL, as JSON
@@ -80,7 +80,9 @@ class H(BaseHTTPRequestHandler):
         h = [("Date", formatdate(now + int(g("date", "0")), usegmt=True)), ("X-Count", str(cnt))]
         if u.path.startswith("/c/ttl/") and not g("cc"):
             h.append(("Cache-Control", "max-age=60"))
-        if g("cc"):
+        if g("cc2") and cnt >= 2:
+            h.append(("Cache-Control", g("cc2")))   # from the second request on (e.g. in a 304)
+        elif g("cc"):
             h.append(("Cache-Control", g("cc")))
         if g("etag"):
             h.append(("ETag", g("etag")))

@@ -12,13 +12,13 @@ cache_sluiced || exit 1
 last() { curl -s -G "http://127.0.0.1:$OR_PORT/_last" --data-urlencode "u=$1"; }
 
 # revalidation with an ETag
-U='/c/rv?cc=max-age%3D1&etag=%22e1%22'
+U='/c/rv?cc=max-age%3D1&cc2=max-age%3D60&etag=%22e1%22'
 get "$U" >/dev/null
 sleep 2.1
 get "$U" >/dev/null
 [ "$(origin_count "$U")" = 2 ] && last "$U" | grep -q '"If-None-Match": "\\"e1\\""'; ok $? "stale entry revalidated with If-None-Match"
 [ "$(cat "$SL_TMP/b")" = "v1 /c/rv" ] && [ "$(hdr "$SL_TMP/h" cache-status)" = "sluice; fwd=stale; fwd-status=304" ]; ok $? "304: stored body served, Cache-Status fwd=stale; fwd-status=304"
-[ "$(hdr "$SL_TMP/h" x-count)" = 2 ]; ok $? "304: stored headers updated (X-Count: 2)"
+[ "$(hdr "$SL_TMP/h" x-count)" = 2 ] && [ "$(hdr "$SL_TMP/h" cache-control)" = "max-age=60" ]; ok $? "304: stored headers updated (X-Count: 2, Cache-Control: max-age=60)"
 get "$U" >/dev/null
 [ "$(origin_count "$U")" = 2 ] && [ "$(hdr "$SL_TMP/h" x-count)" = 2 ] && [[ "$(hdr "$SL_TMP/h" cache-status)" == "sluice; hit"* ]]; ok $? "fresh again after the 304: hit with the updated header"
 grep -q 'cache=REVALIDATED$' "$SL_TMP/access.log"; ok $? "access log: cache=REVALIDATED"
