@@ -64,7 +64,8 @@ bytes=$(metric 'sluice_cache_bytes{cache="main"}')
 get "/c/ttl/huge?size=150000" >/dev/null; get "/c/ttl/huge?size=150000" >/dev/null
 [ "$(origin_count "/c/ttl/huge?size=150000")" = 2 ] && [ "$(wc -c <"$SL_TMP/b")" = 150000 ] && [[ "$(hdr "$SL_TMP/h" cache-status)" == *"detail=too-large" ]]; ok $? "over max_object_bytes: not stored ($(hdr "$SL_TMP/h" cache-status))"
 # a reload keeps the cache (same name), a new memory budget applies
-for _ in 1 2 3 4 5 6; do get /c/ttl/keep >/dev/null; done
+# 20 new connections, so both workers (one cache shard each) hold a copy (all 20 on one: odds 2^-19)
+for _ in $(seq 1 20); do get /c/ttl/keep >/dev/null; done
 n_keep=$(origin_count /c/ttl/keep)
 sed -i 's/memory: 2MiB/memory: 4MiB/; s/format: combined/format: json/' "$SL_TMP/c.yaml"
 out=$(ctl reload)
