@@ -246,6 +246,15 @@ enum cache_verdict {
 enum cache_verdict cache_lookup(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
 				const struct cache_req *r, int64_t now, struct cache_obj **obj);
 
+/*
+ * cache_lookup_any() - cache_lookup() in @s, and on a miss in the other
+ * shards, whose fresh copy is as good (objects are immutable, their reference
+ * counts atomic). Only a hit is taken from another shard. Misses only pay the
+ * other shards' (uncontended) locks; a hit in @s never does.
+ */
+enum cache_verdict cache_lookup_any(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
+				    const struct cache_req *r, int64_t now, struct cache_obj **obj);
+
 /* cache_stale_if_error() - may stale @o answer @r because the origin failed (stale-if-error)? */
 bool cache_stale_if_error(const struct cache_obj *o, const struct cache_req *r, int64_t now);
 
@@ -270,6 +279,19 @@ void cache_pending_end(struct cache_shard *s, const struct cache_key *k, bool st
 
 /* cache_pending_leave() - a waiter gives up (timeout, closed). Safe if already woken. */
 void cache_pending_leave(struct cache_shard *s, struct cache_waiter *wt);
+
+/*
+ * Across workers. A worker's leader claims @k for the whole cache before it
+ * fetches; a leader on another worker that finds it claimed does not fetch
+ * but polls cache_pending_claimed() (a waiter on another thread cannot be
+ * woken directly), then looks @k up in every shard (cache_lookup_any()).
+ * cache_pending_claim(): 0 (claimed), -EBUSY (another shard holds it), -ENOMEM.
+ */
+int cache_pending_claim(struct cache_shard *s, const struct cache_key *k);
+/* cache_pending_unclaim() - drop @s's claim on @k (after the response was stored, or not). */
+void cache_pending_unclaim(struct cache_shard *s, const struct cache_key *k);
+/* cache_pending_claimed() - is @k still claimed by a shard other than @s? */
+bool cache_pending_claimed(struct cache_shard *s, const struct cache_key *k);
 
 /* ---- fill: store a response while it streams to the client (cache_fill.c) ---- */
 

@@ -17,6 +17,7 @@ struct pending {
 	struct pending *next;
 	struct cache_key key;
 	struct cache_waiter *waiters;
+	struct cache_shard *owner;   /* in cache.claims: the shard whose worker fetches */
 };
 
 /* One S3-FIFO queue: head is the newest, tail the oldest. */
@@ -43,6 +44,12 @@ struct cache {
 	unsigned int n;
 	_Atomic uint64_t max_object;
 	struct cache_shard *sh;
+	/*
+	 * Keys some worker is fetching, across workers (cache_pending_claim):
+	 * taken on misses only, so the hit path stays on the worker's own shard.
+	 */
+	pthread_mutex_t claim_lock;
+	struct pending *claims[PEND_BUCKETS];
 };
 
 struct cache_fill {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Request collapsing: one request per key fetches, the others of its worker wait for it. */
+/* Request collapsing: one request per key fetches, the others of its worker wait for it; other workers poll its claim. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,4 +89,76 @@ void cache_pending_leave(struct cache_shard *s, struct cache_waiter *wt)
 		wt->pprev = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- across workers ---- */
+
+static struct pending **claim_find(struct cache *c, const struct cache_key *k)
+{
+	struct pending **pp = &c->claims[k->hash % PEND_BUCKETS];
+
+	while (*pp && !cache_key_eq(&(*pp)->key, k))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+int cache_pending_claim(struct cache_shard *s, const struct cache_key *k)
+{
+	struct cache *c = s->c;
+	struct pending **pp, *p;
+	int err = 0;
+
+	pthread_mutex_lock(&c->claim_lock);
+	pp = claim_find(c, k);
+	if (*pp) {
+		err = (*pp)->owner == s ? 0 : -EBUSY;
+	} else {
+		p = calloc(1, sizeof(*p));
+		if (p) {
+			p->key.buf = strdup(k->buf);
+			p->key.len = k->len;
+			p->key.hash = k->hash;
+			p->owner = s;
+		}
+		if (!p || !p->key.buf) {
+			free(p);
+			err = -ENOMEM;
+		} else {
+			p->next = c->claims[k->hash % PEND_BUCKETS];
+			c->claims[k->hash % PEND_BUCKETS] = p;
+		}
+	}
+	pthread_mutex_unlock(&c->claim_lock);
+	return err;
+}
+
+void cache_pending_unclaim(struct cache_shard *s, const struct cache_key *k)
+{
+	struct cache *c = s->c;
+	struct pending **pp, *p = NULL;
+
+	pthread_mutex_lock(&c->claim_lock);
+	pp = claim_find(c, k);
+	if (*pp && (*pp)->owner == s) {
+		p = *pp;
+		*pp = p->next;
+	}
+	pthread_mutex_unlock(&c->claim_lock);
+	if (p) {
+		cache_key_free(&p->key);
+		free(p);
+	}
+}
+
+bool cache_pending_claimed(struct cache_shard *s, const struct cache_key *k)
+{
+	struct cache *c = s->c;
+	struct pending **pp;
+	bool busy;
+
+	pthread_mutex_lock(&c->claim_lock);
+	pp = claim_find(c, k);
+	busy = *pp && (*pp)->owner != s;
+	pthread_mutex_unlock(&c->claim_lock);
+	return busy;
 }

@@ -53,6 +53,10 @@ static void set_hit_status(struct req_cache *rc, const char *log, int64_t ttl, b
 
 static void end_pending(struct req_cache *rc, bool stored)
 {
+	if (rc->claimed) {   /* stored by now: other workers polling the claim look it up */
+		rc->claimed = false;
+		cache_pending_unclaim(rc->sh, &rc->key);
+	}
 	if (!rc->leader)
 		return;
 	rc->leader = false;
@@ -233,7 +237,7 @@ static int decide(struct worker *w, struct conn *c)
 	enum cache_verdict v;
 	int64_t ttl;
 
-	v = cache_lookup(rc->sh, &rc->key, &c->msg, &rc->rq, now, &o);
+	v = cache_lookup_any(rc->sh, &rc->key, &c->msg, &rc->rq, now, &o);
 	ttl = o ? o->lifetime - cache_current_age(o, now) : 0;
 	switch (v) {
 	case CACHE_HIT:
@@ -294,6 +298,23 @@ forward:
 			return 1;
 		}
 		rc->leader = !err;
+		if (rc->leader) {
+			err = cache_pending_claim(rc->sh, &rc->key);
+			if (err == -EBUSY) {
+				/*
+				 * Another worker fetches it. Its thread cannot wake ours, so
+				 * this leader (its own worker's waiters stay behind it) polls
+				 * the claim, then looks again in every shard.
+				 */
+				rc->polling = true;
+				rc->poll_until = w->now_ms + CACHE_WAIT_MS;
+				cache_obj_put(rc->obj);
+				rc->obj = NULL;
+				conn_timer(w, c, TMR_CACHE_WAIT, CACHE_POLL_MS);
+				return 1;
+			}
+			rc->claimed = !err;
+		}
 	}
 	return 0;
 }
@@ -448,6 +469,23 @@ void cache_proxy_wait_timeout(struct worker *w, struct conn *c)
 {
 	struct req_cache *rc = c->req.cache;
 
+	if (rc && rc->polling) {
+		bool busy = cache_pending_claimed(rc->sh, &rc->key);
+
+		if (busy && w->now_ms < rc->poll_until) {
+			conn_timer(w, c, TMR_CACHE_WAIT, CACHE_POLL_MS);
+			return;
+		}
+		/* done (or too slow): this request and its worker's waiters decide again */
+		rc->polling = false;
+		rc->no_collapse = busy;
+		end_pending(rc, true);
+		rc->woken = true;
+		rc->queued = true;
+		rc->wake_next = w->cache_wake;
+		w->cache_wake = c;
+		return;
+	}
 	if (!rc || !rc->waiting)
 		return;
 	cache_pending_leave(rc->sh, &rc->wt);

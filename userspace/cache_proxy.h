@@ -12,6 +12,7 @@ struct conn;
 struct worker;
 
 #define CACHE_WAIT_MS 5000   /* a collapsed request waits this long for the leader, then goes upstream itself */
+#define CACHE_POLL_MS 20     /* how often a leader checks whether another worker's fetch of its key is done */
 
 /* One request's dealings with the cache: allocated when its listener has a cache, freed when it ends. */
 struct req_cache {
@@ -31,6 +32,9 @@ struct req_cache {
 	bool sink;                   /* the client has its answer: the upstream response only feeds the cache */
 	bool refresh;                /* a stale-while-revalidate hit: fetch again in the background */
 	bool unsafe;                 /* POST/PUT/DELETE/PATCH: invalidate on success */
+	bool claimed;                /* the leader holds key's claim across workers (cache_pending_claim) */
+	bool polling;                /* the leader found key claimed by another worker: polls until it is done */
+	uint64_t poll_until;         /* worker ms: stop polling, fetch */
 	struct cache_waiter wt;
 	struct conn *wake_next;
 	char status[120];            /* Cache-Status value */

@@ -180,6 +180,7 @@ struct cache *cache_new(const char *name, uint64_t memory, uint64_t max_object, 
 	if (!c->name || !c->sh)
 		goto err_free;
 	atomic_init(&c->max_object, max_object ? max_object : memory / 16);
+	pthread_mutex_init(&c->claim_lock, NULL);
 	for (unsigned int i = 0; i < n_shards; i++) {
 		struct cache_shard *s = &c->sh[i];
 		size_t buckets = pow2_at_least(memory / n_shards / 2048);
@@ -221,6 +222,13 @@ void cache_free(struct cache *c)
 		free(s->ghost);
 		pthread_mutex_destroy(&s->lock);
 	}
+	for (int b = 0; b < PEND_BUCKETS; b++)
+		for (struct pending *p = c->claims[b], *next; p; p = next) {
+			next = p->next;
+			cache_key_free(&p->key);
+			free(p);
+		}
+	pthread_mutex_destroy(&c->claim_lock);
 	free(c->sh);
 	free(c->name);
 	free(c);
@@ -318,6 +326,45 @@ enum cache_verdict cache_lookup(struct cache_shard *s, const struct cache_key *k
 	if (v == CACHE_STALE_SWR)
 		s->st.hits++;
 	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+enum cache_verdict cache_lookup_any(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
+				    const struct cache_req *r, int64_t now, struct cache_obj **obj)
+{
+	enum cache_verdict v = cache_lookup(s, k, req, r, now, obj);
+
+	if (v != CACHE_MISS && v != CACHE_VARY_MISS)
+		return v;
+	for (unsigned int i = 0; i < s->c->n; i++) {
+		struct cache_shard *o = &s->c->sh[i];
+		enum cache_verdict ov;
+
+		if (o == s)
+			continue;
+		ov = cache_lookup(o, k, req, r, now, obj);
+		if (ov == CACHE_HIT || ov == CACHE_HIT_STALE) {
+			/* a hit after all: the miss counted on @s was not one */
+			pthread_mutex_lock(&s->lock);
+			s->st.misses--;
+			pthread_mutex_unlock(&s->lock);
+			return ov;
+		}
+		/* stale elsewhere: revalidating it is that worker's business (its shard, its lock) */
+		cache_obj_put(*obj);
+		*obj = NULL;
+		if (ov != CACHE_MISS && ov != CACHE_VARY_MISS) {
+			pthread_mutex_lock(&o->lock);
+			o->st.stale--;
+			if (ov == CACHE_STALE_SWR)
+				o->st.hits--;
+			pthread_mutex_unlock(&o->lock);
+		} else {
+			pthread_mutex_lock(&o->lock);
+			o->st.misses--;
+			pthread_mutex_unlock(&o->lock);
+		}
+	}
 	return v;
 }
 

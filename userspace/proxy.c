@@ -534,7 +534,7 @@ static int req_on_done(void *arg, struct http_msg *m)
 	if (c->peer && c->req.req_framing == HTTP_FRAME_CHUNKED)
 		outq_inline(&c->peer->out, "0\r\n\r\n", 5);
 	c->req.req_done = true;
-	if (!c->req.cache || !c->req.cache->waiting)
+	if (!c->req.cache || !(c->req.cache->waiting || c->req.cache->polling))
 		conn_timer(c->w, c, TMR_NONE, 0);
 	return HPE_PAUSED;
 }

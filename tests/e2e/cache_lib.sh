@@ -52,3 +52,28 @@ get() {
 	local u=$1; shift
 	curl -s -m 10 -D "$SL_TMP/h" -o "$SL_TMP/b" -w '%{http_code}' "$@" "$B$u"
 }
+
+# concurrent URL N: N GETs at once (each then a second one on its connection); "STATUS BODY CACHE-STATUS" lines in $SL_TMP/conc
+concurrent() {
+	python3 - "$B$1" "$2" >"$SL_TMP/conc" <<'EOP'
+import http.client, sys, threading, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1]); n = int(sys.argv[2]); out = []; lock = threading.Lock()
+path = u.path + ("?" + u.query if u.query else "")
+def one():
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
+        c.request("GET", path)
+        r = c.getresponse(); b = r.read().decode()
+        res = "%d %s %s" % (r.status, b, r.getheader("Cache-Status", "-"))
+        c.request("GET", path)   # the same connection serves the next request at once
+        r2 = c.getresponse(); r2.read()
+        if r2.status != 200: res = "second request: %d" % r2.status
+    except Exception as e:
+        res = "ERR " + type(e).__name__
+    with lock:
+        out.append(res)
+ts = [threading.Thread(target=one) for _ in range(n)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("\n".join(out))
+EOP
+}

@@ -14,30 +14,6 @@ count_is() { [ "$(origin_count "$1")" = "$2" ]; }
 # body_is_not URL TEXT: GET it; true once the body is something else
 body_is_not() { get "$1" >/dev/null; [ "$(cat "$SL_TMP/b")" != "$2" ]; }
 
-# concurrent URL N: N GETs at once (each then a second one on its connection); "STATUS BODY CACHE-STATUS" lines in $SL_TMP/conc
-concurrent() {
-	python3 - "$B$1" "$2" >"$SL_TMP/conc" <<'EOP'
-import http.client, sys, threading, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1]); n = int(sys.argv[2]); out = []; lock = threading.Lock()
-path = u.path + ("?" + u.query if u.query else "")
-def one():
-    try:
-        c = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
-        c.request("GET", path)
-        r = c.getresponse(); b = r.read().decode()
-        res = "%d %s %s" % (r.status, b, r.getheader("Cache-Status", "-"))
-        c.request("GET", path)   # the same connection serves the next request at once
-        r2 = c.getresponse(); r2.read()
-        if r2.status != 200: res = "second request: %d" % r2.status
-    except Exception as e:
-        res = "ERR " + type(e).__name__
-    with lock:
-        out.append(res)
-ts = [threading.Thread(target=one) for _ in range(n)]
-[t.start() for t in ts]; [t.join() for t in ts]
-print("\n".join(out))
-EOP
-}
 
 # stale-while-revalidate
 U='/c/swr?cc=max-age%3D1%2C%20stale-while-revalidate%3D30&delay=1500'
