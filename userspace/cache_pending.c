@@ -8,22 +8,43 @@
 
 #include "cache_int.h"
 
-static struct pending **pend_find(struct cache_shard *s, const struct cache_key *k)
+/* pend_find() - where @k's entry is (or would be linked) in the bucket table @tab. */
+static struct pending **pend_find(struct pending **tab, const struct cache_key *k)
 {
-	struct pending **pp = &s->pend[k->hash % PEND_BUCKETS];
+	struct pending **pp = &tab[k->hash % PEND_BUCKETS];
 
 	while (*pp && !cache_key_eq(&(*pp)->key, k))
 		pp = &(*pp)->next;
 	return pp;
 }
 
+/* pend_add() - a new entry for @k at the head of its bucket in @tab. 0 or -ENOMEM. Lock held. */
+static int pend_add(struct pending **tab, const struct cache_key *k, struct cache_shard *owner)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (p) {
+		p->key.buf = strdup(k->buf);
+		p->key.len = k->len;
+		p->key.hash = k->hash;
+		p->owner = owner;
+	}
+	if (!p || !p->key.buf) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->next = tab[k->hash % PEND_BUCKETS];
+	tab[k->hash % PEND_BUCKETS] = p;
+	return 0;
+}
+
 int cache_pending_begin(struct cache_shard *s, const struct cache_key *k, struct cache_waiter *wt)
 {
-	struct pending **pp, *p;
-	int err = 0;
+	struct pending **pp;
+	int err;
 
 	pthread_mutex_lock(&s->lock);
-	pp = pend_find(s, k);
+	pp = pend_find(s->pend, k);
 	if (*pp) {
 		err = -EBUSY;
 		if (wt) {
@@ -34,19 +55,7 @@ int cache_pending_begin(struct cache_shard *s, const struct cache_key *k, struct
 			(*pp)->waiters = wt;
 		}
 	} else {
-		p = calloc(1, sizeof(*p));
-		if (p) {
-			p->key.buf = strdup(k->buf);
-			p->key.len = k->len;
-			p->key.hash = k->hash;
-		}
-		if (!p || !p->key.buf) {
-			free(p);
-			err = -ENOMEM;
-		} else {
-			p->next = s->pend[k->hash % PEND_BUCKETS];
-			s->pend[k->hash % PEND_BUCKETS] = p;
-		}
+		err = pend_add(s->pend, k, s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -58,7 +67,7 @@ void cache_pending_end(struct cache_shard *s, const struct cache_key *k, bool st
 	struct cache_waiter *wt;
 
 	pthread_mutex_lock(&s->lock);
-	pp = pend_find(s, k);
+	pp = pend_find(s->pend, k);
 	p = *pp;
 	if (p)
 		*pp = p->next;
@@ -93,41 +102,18 @@ void cache_pending_leave(struct cache_shard *s, struct cache_waiter *wt)
 
 /* ---- across workers ---- */
 
-static struct pending **claim_find(struct cache *c, const struct cache_key *k)
-{
-	struct pending **pp = &c->claims[k->hash % PEND_BUCKETS];
-
-	while (*pp && !cache_key_eq(&(*pp)->key, k))
-		pp = &(*pp)->next;
-	return pp;
-}
-
 int cache_pending_claim(struct cache_shard *s, const struct cache_key *k)
 {
 	struct cache *c = s->c;
-	struct pending **pp, *p;
-	int err = 0;
+	struct pending **pp;
+	int err;
 
 	pthread_mutex_lock(&c->claim_lock);
-	pp = claim_find(c, k);
-	if (*pp) {
+	pp = pend_find(c->claims, k);
+	if (*pp)
 		err = (*pp)->owner == s ? 0 : -EBUSY;
-	} else {
-		p = calloc(1, sizeof(*p));
-		if (p) {
-			p->key.buf = strdup(k->buf);
-			p->key.len = k->len;
-			p->key.hash = k->hash;
-			p->owner = s;
-		}
-		if (!p || !p->key.buf) {
-			free(p);
-			err = -ENOMEM;
-		} else {
-			p->next = c->claims[k->hash % PEND_BUCKETS];
-			c->claims[k->hash % PEND_BUCKETS] = p;
-		}
-	}
+	else
+		err = pend_add(c->claims, k, s);
 	pthread_mutex_unlock(&c->claim_lock);
 	return err;
 }
@@ -138,7 +124,7 @@ void cache_pending_unclaim(struct cache_shard *s, const struct cache_key *k)
 	struct pending **pp, *p = NULL;
 
 	pthread_mutex_lock(&c->claim_lock);
-	pp = claim_find(c, k);
+	pp = pend_find(c->claims, k);
 	if (*pp && (*pp)->owner == s) {
 		p = *pp;
 		*pp = p->next;
@@ -157,7 +143,7 @@ bool cache_pending_claimed(struct cache_shard *s, const struct cache_key *k)
 	bool busy;
 
 	pthread_mutex_lock(&c->claim_lock);
-	pp = claim_find(c, k);
+	pp = pend_find(c->claims, k);
 	busy = *pp && (*pp)->owner != s;
 	pthread_mutex_unlock(&c->claim_lock);
 	return busy;
