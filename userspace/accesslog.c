@@ -211,12 +211,24 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_put(&w, "\",\"cache\":\"", 11);
 		w_str(&w, r->cache ? r->cache : "-", 1);
 		w_put(&w, "\"", 1);
+		if (r->rule) {
+			w_put(&w, ",\"rule\":\"", 9);
+			w_str(&w, r->rule, 1);
+			w_put(&w, "\"", 1);
+		}
+		if (r->user) {
+			w_put(&w, ",\"user\":\"", 9);
+			w_str(&w, r->user, 1);
+			w_put(&w, "\"", 1);
+		}
 		if (r->req_body)
 			w_capture(&w, r, 1);
 		w_put(&w, "}\n", 2);
 	} else {
 		w_str(&w, r->client_ip, 0);
-		w_s(&w, " - - [");
+		w_s(&w, " - ");
+		w_str(&w, r->user, 0);
+		w_s(&w, " [");
 		w_s(&w, ts);
 		w_s(&w, "] \"");
 		w_s(&w, r->method);
@@ -248,6 +260,10 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_str(&w, r->request_id, 0);
 		w_put(&w, " cache=", 7);
 		w_str(&w, r->cache ? r->cache : "-", 0);
+		if (r->rule) {
+			w_put(&w, " rule=", 6);
+			w_str(&w, r->rule, 0);
+		}
 		if (r->req_body)
 			w_capture(&w, r, 0);
 		w_put(&w, "\n", 1);

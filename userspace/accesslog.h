@@ -26,6 +26,8 @@ struct accesslog_rec {
 	int64_t total_ms;
 	const char *request_id;
 	const char *cache;         /* "-" until a cache exists */
+	const char *rule;          /* forward proxy: the rule that allowed or refused it; NULL: none */
+	const char *user;          /* forward proxy: the authenticated user (combined: the remote user field) */
 	/* body capture (a sampled request only): NULL = not captured */
 	const struct http_msg *head;       /* request head: its headers are logged */
 	char *const *redact;               /* header names whose values are logged as "[redacted]" */

@@ -515,6 +515,45 @@ static void fwd_add(char *buf, size_t *len, size_t cap, const char *s)
 	buf[*len] = 0;
 }
 
+/* stripped() - is header @i one an anonymizing forward proxy must not pass on? */
+static bool stripped(const struct http_msg *m, int i, const struct http_fwd *f)
+{
+	if (name_is(m, i, "via") || name_is(m, i, "x-forwarded-for") || name_is(m, i, "forwarded"))
+		return true;
+	for (size_t k = 0; k < f->n_strip; k++)
+		if (name_is(m, i, f->strip[k]))
+			return true;
+	return false;
+}
+
+/*
+ * build_forward_rest() - the headers of a forward proxy's request after Host: the
+ * client's (less hop-by-hop, Proxy-Authorization and Proxy-Connection included),
+ * then X-Forwarded-For and Via, or with anonymize nothing that names the client.
+ */
+static long build_forward_rest(const struct http_msg *m, const struct http_fwd *f, struct out *o, bool has_conn)
+{
+	for (int i = 0; i < m->n_hdr; i++) {
+		if (name_is(m, i, "host"))
+			continue;
+		if (f->anonymize ? stripped(m, i, f) :
+		    name_is(m, i, "x-forwarded-for") || (f->via && name_is(m, i, "via")))
+			continue;
+		if (keep_header(m, i, f->upgrade, has_conn))
+			out_header(o, m, i);
+	}
+	if (!f->anonymize) {
+		out_joined(o, m, "X-Forwarded-For", f->client_ip);
+		if (f->via)
+			out_joined(o, m, "Via", "1.1 sluice");
+	}
+	if (f->upgrade)
+		out_str(o, "Connection: upgrade\r\n");
+	out_framing(o, m, f->framing);
+	out_put(o, "\r\n", 2);
+	return o->full ? -ENOSPC : (long)o->len;
+}
+
 long http_build_request(const struct http_msg *m, const struct http_fwd *f, char *out, size_t cap)
 {
 	struct out o = { .p = out, .cap = cap };
@@ -527,7 +566,10 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 
 	out_str(&o, llhttp_method_name(m->p.method));
 	out_put(&o, " ", 1);
-	out_put(&o, http_target(m), m->target_len);
+	if (f->target)
+		out_put(&o, f->target, f->target_len);
+	else
+		out_put(&o, http_target(m), m->target_len);
 	out_str(&o, " HTTP/1.1\r\n");
 	if (f->host)
 		host = f->host;
@@ -535,6 +577,8 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 		host = http_value(m, hi);
 	if (host)
 		out_line(&o, "Host", host);
+	if (f->forward || f->anonymize)
+		return build_forward_rest(m, f, &o, has_conn);
 	for (int i = 0; i < m->n_hdr; i++) {
 		if (name_is(m, i, "host") || name_is(m, i, "x-forwarded-for") ||
 		    name_is(m, i, "x-forwarded-proto") || name_is(m, i, "forwarded") ||

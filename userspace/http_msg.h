@@ -111,13 +111,21 @@ struct http_fwd {
 	bool via;
 	bool upgrade;            /* keep Upgrade and send Connection: upgrade */
 	enum http_framing framing;
+	/* forward proxy */
+	const char *target;      /* sent instead of the client's target (absolute-form made origin-form); NULL: keep */
+	size_t target_len;
+	bool forward;            /* add only X-Forwarded-For and Via (when via); keep the client's Forwarded */
+	bool anonymize;          /* add nothing; drop Via, X-Forwarded-For, Forwarded and every header in strip */
+	char *const *strip;
+	size_t n_strip;
 };
 
 /*
  * http_build_request() - write the request head to send upstream into @out:
  * hop-by-hop headers (Connection and what it names, Keep-Alive, TE, Trailer,
  * Transfer-Encoding, Upgrade, Proxy-*) removed, the body re-framed,
- * X-Forwarded-For/-Proto, Forwarded, X-Request-Id and Via added.
+ * X-Forwarded-For/-Proto, Forwarded, X-Request-Id and Via added (forward
+ * proxy: see struct http_fwd's forward and anonymize).
  * Returns the head length, or -ENOSPC when @cap is too small.
  */
 long http_build_request(const struct http_msg *m, const struct http_fwd *f, char *out, size_t cap);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forward.h"
 #include "health.h"
 #include "l7.h"
 #include "log.h"
@@ -21,6 +22,7 @@ static void gen_free(struct l7_gen *g)
 		free(g->srv[i]);
 	}
 	free(g->srv);
+	fwd_policy_free(g->fwd);
 	for (size_t i = 0; g->routes && i < g->n_routes; i++)
 		route_table_free(&g->routes[i]);
 	free(g->routes);
@@ -76,7 +78,8 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	g->n_routes = l7->n_ls;
 	g->routes = calloc(g->n_routes ? g->n_routes : 1, sizeof(*g->routes));
 	g->srv = calloc(c7->n_upstreams ? c7->n_upstreams : 1, sizeof(*g->srv));
-	if (!g->routes || !g->srv)
+	g->fwd = fwd_policy_new(cfg);
+	if (!g->routes || !g->srv || !g->fwd)
 		goto err_free;
 	for (size_t i = 0; i < g->n_routes; i++) {
 		for (size_t j = 0; j < c7->n_listeners; j++) {
@@ -162,11 +165,8 @@ struct l7 *l7_start(const struct cfg *cfg)
 	l7->ls = calloc(L7_MAX_LISTENERS, sizeof(*l7->ls));
 	if (!l7->ls)
 		goto err_free;
-	for (size_t i = 0; i < c7->n_listeners && l7->n_ls < L7_MAX_LISTENERS; i++) {
-		if (c7->listeners[i].mode != CFG_MODE_REVERSE)
-			continue;
-		l7->ls[l7->n_ls++].cfg = &c7->listeners[i];
-	}
+	for (size_t i = 0; i < c7->n_listeners && l7->n_ls < L7_MAX_LISTENERS; i++)
+		l7->ls[l7->n_ls++].cfg = &c7->listeners[i];   /* reverse and forward alike */
 	for (size_t i = 0; i < c7->n_upstreams && !l7->health; i++)
 		if (c7->upstreams[i].health.type != CFG_HEALTH_NONE)
 			l7->health = health_new();
@@ -216,8 +216,7 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 		bool keep = false;
 
 		for (size_t j = 0; j < c7->n_listeners && !keep; j++)
-			keep = c7->listeners[j].mode == CFG_MODE_REVERSE &&
-			       !strcmp(c7->listeners[j].name, l7->ls[i].cfg->name);
+			keep = !strcmp(c7->listeners[j].name, l7->ls[i].cfg->name);
 		if (!keep && !l7->ls[i].removed)
 			log_info("reload: listener %s removed", l7->ls[i].cfg->name);
 		l7->ls[i].removed = !keep;
@@ -226,8 +225,6 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 		const struct cfg_listener *l = &c7->listeners[j];
 		size_t i;
 
-		if (l->mode != CFG_MODE_REVERSE)
-			continue;
 		for (i = 0; i < n && strcmp(l->name, l7->ls[i].cfg->name); i++)
 			;
 		if (i < n) {

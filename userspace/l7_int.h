@@ -12,6 +12,7 @@
 #include "route.h"
 
 struct cache;
+struct fwd_policy;
 struct health;
 struct worker;
 
@@ -30,6 +31,7 @@ struct l7_gen {
 	struct route_table *routes;   /* per listener slot, matched by name */
 	size_t n_routes;              /* listener slots when this generation was made */
 	struct gen_server **srv;      /* [upstream][server] */
+	struct fwd_policy *fwd;       /* forward listeners: users, own addresses (forward.h) */
 	struct l7 *l7;
 };
 

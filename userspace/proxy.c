@@ -12,6 +12,7 @@
 
 #include "accesslog.h"
 #include "balance.h"
+#include "forward.h"
 #include "log.h"
 #include "worker.h"
 
@@ -117,6 +118,11 @@ static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
 	from->in.head = from->in.tail = 0;
 	conn_send(w, to);
 	update_pause(w, from);
+	if ((from->kind == CONN_CLIENT ? from : to)->req.fwd_tunnel) {   /* forward.c: traffic keeps a CONNECT tunnel alive */
+		struct conn *c = from->kind == CONN_CLIENT ? from : to;
+
+		conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
+	}
 }
 
 /* ---- request id and logging ---- */
@@ -181,6 +187,8 @@ static void log_request(struct worker *w, struct conn *c)
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
 	r.cache = c->req.cache && c->req.cache->log ? c->req.cache->log : "-";
+	r.rule = c->req.rule[0] ? c->req.rule : NULL;
+	r.user = c->req.user[0] ? c->req.user : NULL;
 	if (c->req.cap) {
 		r.head = c->msg.head_done ? &c->msg : NULL;
 		r.redact = al->redact;
@@ -254,24 +262,30 @@ static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
 		conn_close(w, u);
 }
 
-/* client_error() - answer with @status and close; an answer already under way can only be cut. */
-static void client_error(struct worker *w, struct conn *c, int status)
+/*
+ * proxy_reply() - answer with @text (a whole response for @status saying
+ * Connection: close; @heap: it is malloc'ed and the queue frees it) and close.
+ * An answer already under way can only be cut.
+ */
+void proxy_reply(struct worker *w, struct conn *c, int status, const char *text, size_t len, bool heap)
 {
-	size_t len;
-	const char *text;
-
 	/* cache: a stale answer instead of an upstream error, or a background refresh that just ends */
-	if (c->req.cache && c->req.req_done && cache_proxy_error(w, c, status))
+	if (c->req.cache && c->req.req_done && cache_proxy_error(w, c, status)) {
+		if (heap)
+			free((void *)text);
 		return;
+	}
 	detach_upstream(w, c, false);
 	if (c->req.resp_head_sent || c->req.phase == PH_CLOSING) {
 		log_request(w, c);
 		c->req.start_ms = 0;
 		conn_close(w, c);
+		if (heap)
+			free((void *)text);
 		return;
 	}
-	text = http_error_response(status, &len);
-	outq_push(&c->out, SEG_STATIC, text, (uint32_t)len, 0);
+	if (outq_push(&c->out, heap ? SEG_HEAP : SEG_STATIC, text, (uint32_t)len, 0) && heap)
+		free((void *)text);
 	c->req.status = status;
 	c->req.bytes_out += len;
 	c->req.resp_head_sent = true;
@@ -283,11 +297,20 @@ static void client_error(struct worker *w, struct conn *c, int status)
 	conn_send(w, c);
 }
 
+/* client_error() - answer with the standard short response for @status and close. */
+static void client_error(struct worker *w, struct conn *c, int status)
+{
+	size_t len;
+	const char *text = http_error_response(status, &len);
+
+	proxy_reply(w, c, status, text, len, false);
+}
+
 static bool retryable(struct worker *w, struct conn *c)
 {
-	const struct cfg_upstream *uc = c->req.wg->up[c->req.upstream].cfg;
+	const struct cfg_upstream *uc = c->req.ucfg;
 
-	return c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
+	return !c->req.fwd && c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
 	       !c->req.upgrade && http_idempotent((uint8_t)c->msg.p.method) &&
 	       c->req.tries <= uc->retries && !w->stopping;
 }
@@ -382,6 +405,12 @@ static int connect_upstream(struct worker *w, struct conn *c, int exclude)
 	}
 	balancer_begin(up->bal, (size_t)s);
 	c->req.server = s;
+	return proxy_attach(w, c, u);
+}
+
+/* proxy_attach() - @u serves @c's request: link them and queue the request head. 0, or -ENOMEM with @u closed. */
+int proxy_attach(struct worker *w, struct conn *c, struct conn *u)
+{
 	c->peer = u;
 	u->peer = c;
 	u->resp_started = false;
@@ -411,7 +440,7 @@ static int start_request(struct worker *w, struct conn *c)
 	c->req.http10 = m->p.http_major == 1 && m->p.http_minor == 0;
 	c->req.is_head = m->p.method == HTTP_HEAD;
 	c->req.upgrade = (m->p.flags & F_UPGRADE) && (m->p.flags & F_CONNECTION_UPGRADE);
-	if (m->p.method == HTTP_CONNECT) {
+	if (m->p.method == HTTP_CONNECT && l->mode != CFG_MODE_FORWARD) {
 		client_error(w, c, 405);
 		return -1;
 	}
@@ -428,6 +457,8 @@ static int start_request(struct worker *w, struct conn *c)
 		memcpy(c->req.rid, http_value(m, i), m->hdr[i].value_len + 1);
 	else
 		make_request_id(w, c->req.rid, sizeof(c->req.rid));
+	if (l->mode == CFG_MODE_FORWARD)
+		return forward_start(w, c);   /* 1: waiting for the resolver; forward.c calls proxy_resume() */
 	c->req.route = c->listener < c->req.wg->g->n_routes ?
 		       route_match(&c->req.wg->g->routes[c->listener], m) : NULL;
 	if (!c->req.route || !c->req.route->n_splits) {
@@ -435,6 +466,7 @@ static int start_request(struct worker *w, struct conn *c)
 		return -1;
 	}
 	c->req.upstream = route_upstream(c->req.route, rnd(w));
+	c->req.ucfg = c->req.wg->up[c->req.upstream].cfg;
 	if (l->access_log.body_bytes && c->req.route->log_body_sample && w->logs[c->listener].fd >= 0 &&
 	    rnd(w) % c->req.route->log_body_sample == 0) {
 		c->req.cap = malloc((size_t)l->access_log.body_bytes * 2);
@@ -449,9 +481,9 @@ static int start_request(struct worker *w, struct conn *c)
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
-	f.host = c->req.wg->up[c->req.upstream].cfg->host;
+	f.host = c->req.ucfg->host;
 	f.request_id = c->req.rid;
-	f.via = c->req.wg->up[c->req.upstream].cfg->via;
+	f.via = c->req.ucfg->via;
 	f.upgrade = c->req.upgrade;
 	f.framing = c->req.req_framing;
 	cap = m->len + 1024;
@@ -563,7 +595,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		return -1;
 	if (cache_proxy_resp_head(c->w, c, m))
 		return c->req.is_head && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
-	uc = c->req.wg->up[c->req.upstream].cfg;
+	uc = c->req.ucfg;
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
 	b.via = uc->via;
@@ -705,6 +737,31 @@ static void begin_request(struct worker *w, struct conn *c)
 	conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);
 }
 
+/* after_head() - the request was sent on: parse on past its head. true when @c needs nothing more now. */
+static bool after_head(struct worker *w, struct conn *c)
+{
+	http_msg_resume(&c->msg);
+	/* A body-less request completes without more input: let llhttp say so now. */
+	if (http_msg_feed(&c->msg, "", 0) < 0) {
+		client_error(w, c, c->req.err_status ? c->req.err_status : 400);
+		return true;
+	}
+	if (c->peer)
+		conn_send(w, c->peer);
+	if (c->req.req_done && c->req.resp_done) {
+		finish_request(w, c);
+		return true;
+	}
+	return false;
+}
+
+/* proxy_resume() - a request start_request() left waiting (forward.c: the resolver) was sent on: carry on. */
+void proxy_resume(struct worker *w, struct conn *c)
+{
+	if (!after_head(w, c))
+		pump_client(w, c);
+}
+
 static void pump_client(struct worker *w, struct conn *c)
 {
 	while (!c->dead && c->in.head < c->in.tail) {
@@ -716,8 +773,8 @@ static void pump_client(struct worker *w, struct conn *c)
 				forward_raw(w, c, c->peer);
 			return;
 		}
-		if (c->req.phase == PH_CLOSING || c->req.req_done)
-			break;   /* pipelined requests wait for the current response */
+		if (c->req.phase == PH_CLOSING || c->req.req_done || c->req.fwd_wait)
+			break;   /* pipelined requests wait for the current response; a resolving one for its answer */
 		if (c->peer && c->peer->out.bytes > OUT_HIGH)
 			break;
 		if (c->req.phase == PH_IDLE)
@@ -741,20 +798,8 @@ static void pump_client(struct worker *w, struct conn *c)
 		}
 		if (c->req.head_pending) {
 			c->req.head_pending = false;
-			if (start_request(w, c))
+			if (start_request(w, c) || after_head(w, c))
 				return;
-			http_msg_resume(&c->msg);
-			/* A body-less request completes without more input: let llhttp say so now. */
-			if (http_msg_feed(&c->msg, "", 0) < 0) {
-				client_error(w, c, c->req.err_status ? c->req.err_status : 400);
-				return;
-			}
-			if (c->peer)
-				conn_send(w, c->peer);
-		}
-		if (c->req.req_done && c->req.resp_done) {
-			finish_request(w, c);
-			return;
 		}
 	}
 	if (c->in.head == c->in.tail) {
@@ -783,7 +828,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		forward_raw(w, u, c);
 		return;
 	}
-	conn_timer(w, u, TMR_UP_RESPONSE, c->req.wg->up[c->req.upstream].cfg->response_timeout_ms);
+	conn_timer(w, u, TMR_UP_RESPONSE, c->req.ucfg->response_timeout_ms);
 	while (!u->dead && u->in.head < u->in.tail && !c->req.resp_done) {
 		struct inbuf *e;
 		long n;
@@ -795,7 +840,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		u->resp_started = true;
 		n = http_msg_feed(&u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
 		if (n < 0) {
-			log_warn("upstream %s/%s: malformed response", c->req.wg->up[c->req.upstream].cfg->name,
+			log_warn("upstream %s/%s: malformed response", c->req.ucfg->name,
 				 u->srv->cfg->addr.text);
 			upstream_result(w, u->srv, false);
 			client_error(w, c, 502);
@@ -909,10 +954,13 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 {
 	struct conn *src = x->peer;
 
+	if (src && (x->kind == CONN_CLIENT ? x : src)->req.fwd_tunnel && forward_tunnel_sent(w, x))
+		return;   /* forward.c passed a half-close on or ended the tunnel */
+
 	/* the server's response clock starts when it has the whole request */
 	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
 		conn_timer(w, x, src->req.req_done && x->out.head == x->out.tail ? TMR_UP_RESPONSE : TMR_NONE,
-			   src->req.wg->up[src->req.upstream].cfg->response_timeout_ms);
+			   src->req.ucfg->response_timeout_ms);
 
 	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
 	    !x->out.inflight) {
@@ -948,6 +996,10 @@ void proxy_on_connect(struct worker *w, struct conn *u, int res)
 		return;
 	}
 	conn_timer(w, u, TMR_NONE, 0);   /* connected: the response timer starts once the request is out */
+	if (c->req.fwd_tunnel) {
+		forward_tunnel_open(w, c);   /* CONNECT: 200 to the client, then bytes both ways */
+		return;
+	}
 	conn_recv(w, u);
 	conn_send(w, u);
 }
@@ -958,6 +1010,11 @@ void proxy_on_eof(struct worker *w, struct conn *x, int err)
 
 	if (!err && x->in.head < x->in.tail && !x->dead)
 		return;   /* parse what came before the FIN first: the pumps call back here */
+	if ((x->kind == CONN_CLIENT ? x : x->peer) && (x->kind == CONN_CLIENT ? x : x->peer)->req.fwd_tunnel &&
+	    (x->kind == CONN_CLIENT ? x : x->peer)->req.phase == PH_TUNNEL) {
+		forward_tunnel_eof(w, x, err);   /* a CONNECT tunnel passes half-closes on */
+		return;
+	}
 	if (x->kind == CONN_CLIENT) {
 		c = x;
 		if (c->req.phase == PH_TUNNEL) {
@@ -1037,6 +1094,8 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 	case TMR_CLIENT_IDLE:
 		if (x->req.phase == PH_IDLE || x->req.phase == PH_CLOSING)
 			conn_close(w, x);
+		else if (x->req.phase == PH_TUNNEL && x->req.fwd_tunnel)
+			proxy_tunnel_close(w, x);   /* a CONNECT tunnel idle for client_idle */
 		break;
 	case TMR_CLIENT_SEND: {
 		int q = 0;
@@ -1093,6 +1152,7 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		cache_proxy_release(w, c);
 	} else {
 		upstream_unpool(c);
+		forward_conn_released(w, c);
 	}
 }
 
@@ -1116,4 +1176,13 @@ void proxy_finish(struct worker *w, struct conn *c)
 void proxy_drop_upstream(struct worker *w, struct conn *c)
 {
 	detach_upstream(w, c, false);
+}
+
+/* proxy_tunnel_close() - a tunnel ended: log it, close both sides. */
+void proxy_tunnel_close(struct worker *w, struct conn *c)
+{
+	log_request(w, c);
+	c->req.start_ms = 0;
+	detach_upstream(w, c, false);
+	conn_close(w, c);
 }

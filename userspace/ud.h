@@ -27,6 +27,7 @@ enum ud_op {
 	UD_SEND,         /* sendmsg of a connection's output queue */
 	UD_CONNECT,      /* upstream connect */
 	UD_LOG,          /* access log batch write; index = log */
+	UD_RESOLV,       /* poll on a resolver socket; index = resolver socket slot */
 	UD_OP_MAX,
 };
 

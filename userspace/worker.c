@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "forward.h"
 #include "log.h"
 #include "worker.h"
 
@@ -709,6 +710,9 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 	case UD_LOG:
 		on_log(w, ud_index(ud), cqe);
 		return;
+	case UD_RESOLV:
+		forward_on_poll(w, ud_index(ud), ud_gen(ud), cqe->res);
+		return;
 	case UD_RECV:
 	case UD_SEND:
 	case UD_CONNECT:
@@ -852,6 +856,7 @@ static void *worker_run(void *arg)
 		if (w->now_ms - last_tick >= WHEEL_MS) {
 			last_tick = w->now_ms;
 			timers_run(w);
+			forward_tick(w);
 			worker_sync_gen(w);
 			wgen_sync(w, w->cur);
 			logs_tick(w, false);
@@ -1127,6 +1132,7 @@ void worker_destroy(struct worker *w)
 		free(w->conns[i]->req.fwd_head);
 		free(w->conns[i]);
 	}
+	forward_worker_free(w);   /* after the connections: pooled ones point at its origins */
 	free(w->conns);
 	free(w->nobufs);
 	w->conns = NULL;

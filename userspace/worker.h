@@ -95,6 +95,13 @@ struct req {
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
 	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
+	const struct cfg_upstream *ucfg;  /* timeouts and Via of where the request goes (forward.c's own for a forward request) */
+	/* forward proxy (forward.c) */
+	bool fwd;                /* a forward listener's request */
+	bool fwd_wait;           /* waiting for the resolver: parsing stays paused */
+	bool fwd_tunnel;         /* CONNECT: a tunnel once the origin connects */
+	char rule[96];           /* the rule that allowed or refused it, for the access log */
+	char user[48];           /* the proxy-authenticated user */
 };
 
 struct conn {
@@ -123,6 +130,7 @@ struct conn {
 	struct wserver *srv;
 	struct conn *pool_next, **pool_pprev;
 	bool resp_started, pooled;
+	bool shut_wr;            /* forward tunnel: our side's FIN was sent (the peer ended its direction) */
 	struct conn *free_next;
 };
 
@@ -179,6 +187,7 @@ struct worker {
 	uint32_t log_seq;
 	uint64_t rid_next;
 	uint32_t rnd;
+	struct fwd_worker *fwd;  /* forward proxy state: resolver, origin pools (forward.c); NULL until first used */
 	struct conn **nobufs;    /* connections whose recv stopped for lack of buffers */
 	uint32_t n_nobufs, cap_nobufs;
 	bool stopping;
@@ -226,5 +235,9 @@ int proxy_connect(struct worker *w, struct conn *c);
 void proxy_fail(struct worker *w, struct conn *c, int status);
 void proxy_finish(struct worker *w, struct conn *c);
 void proxy_drop_upstream(struct worker *w, struct conn *c);
+void proxy_reply(struct worker *w, struct conn *c, int status, const char *text, size_t len, bool heap);
+int proxy_attach(struct worker *w, struct conn *c, struct conn *u);
+void proxy_resume(struct worker *w, struct conn *c);
+void proxy_tunnel_close(struct worker *w, struct conn *c);
 
 #endif

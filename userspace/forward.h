@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The forward proxy session: rules, name resolution, origin pools and CONNECT tunnels, hooked into proxy.c. */
+#ifndef SLUICE_FORWARD_H
+#define SLUICE_FORWARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cfg;
+struct conn;
+struct worker;
+struct fwd_policy;
+
+/*
+ * fwd_policy_new() - what a config generation's forward listeners need besides
+ * the config: the users of auth_file, this host's addresses, the listeners'
+ * own addresses (a request to itself is a loop). Returns NULL with errno set
+ * (logged: the auth file could not be read or is invalid).
+ */
+struct fwd_policy *fwd_policy_new(const struct cfg *cfg);
+void fwd_policy_free(struct fwd_policy *p);
+
+/*
+ * forward_start() - a forward listener's request head is complete: check the
+ * rules, resolve, and send it on (or open a tunnel for CONNECT).
+ * Returns 0 when an origin connection took the request (proxy.c carries on),
+ * 1 when it waits for the resolver (proxy_resume() follows), -1 when the
+ * client was answered (403, 407, 400, 502) and the connection is closing.
+ */
+int forward_start(struct worker *w, struct conn *c);
+
+/* forward_tunnel_open() - the CONNECT origin accepted: answer 200 and relay both ways. */
+void forward_tunnel_open(struct worker *w, struct conn *c);
+
+/* forward_tunnel_eof() - one side of a CONNECT tunnel ended (@err < 0: failed): pass the half-close on. */
+void forward_tunnel_eof(struct worker *w, struct conn *x, int err);
+
+/* forward_tunnel_sent() - @x's output drained a little. true when @x or its tunnel was closed here. */
+bool forward_tunnel_sent(struct worker *w, struct conn *x);
+
+/* forward_on_poll() - a UD_RESOLV completion for the worker's resolver. */
+void forward_on_poll(struct worker *w, uint32_t slot, uint32_t gen, int res);
+
+/* forward_tick() - resolver timeouts; called from the loop's timer tick. */
+void forward_tick(struct worker *w);
+
+/* forward_conn_released() - an upstream connection is gone: its origin may be evicted once unused. */
+void forward_conn_released(struct worker *w, struct conn *u);
+
+/* forward_worker_free() - after the worker's thread ended: the resolver and the origins. */
+void forward_worker_free(struct worker *w);
+
+#endif
