@@ -331,7 +331,8 @@ static int refuse(struct worker *w, struct conn *c, int status, const char *rule
 	char body[320], *text;
 	int bl, len;
 
-	snprintf(c->req.rule, sizeof(c->req.rule), "%s", rule);
+	if (rule != c->req.rule)
+		snprintf(c->req.rule, sizeof(c->req.rule), "%s", rule);
 	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status, status_reason(status), why);
 	if (bl < 0 || bl >= (int)sizeof(body))
 		bl = (int)sizeof(body) - 1;
