@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Forward proxy anonymity (what the origin receives, with anonymize on and off) and Basic proxy authentication (407/200).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/l7_lib.sh"
+. "$(dirname "$0")/fwd_lib.sh"
+[ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
+
+fwd_origin || exit 1
+O=$ORIGIN_PORT
+P=$(free_port)
+printf '# proxy users\nalice:s3cret:with:colons\r\n\nbob:hunter2\n' >"$SL_TMP/users"
+fwd_config "$SL_TMP/c.yaml" "$P" "    allow_private_destinations: true
+    anonymize: true
+    identifying_headers: [X-Secret-Id, From]
+    auth_file: $SL_TMP/users"
+fwd_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+X="-s -m 5 -x http://127.0.0.1:$P -o $SL_TMP/body -D $SL_TMP/head -w %{http_code}"
+
+# authentication
+code=$(curl $X "http://127.0.0.1:$O/noauth")
+[ "$code" = 407 ]; ok $? "no credentials: 407 ($code)"
+grep -qi '^Proxy-Authenticate: Basic realm="sluice"' "$SL_TMP/head"; ok $? "407 carries Proxy-Authenticate: Basic"
+code=$(curl $X -U bob:wrong "http://127.0.0.1:$O/badpw")
+[ "$code" = 407 ]; ok $? "wrong password: 407 ($code)"
+code=$(curl $X -U carol:hunter2 "http://127.0.0.1:$O/nouser")
+[ "$code" = 407 ]; ok $? "unknown user: 407 ($code)"
+logged '"GET http://127.0.0.1:[0-9]+/badpw HTTP/1.1" 407 .*rule=auth'; ok $? "407 logged with rule=auth"
+[ "$(grep -c '"line"' "$SL_TMP/origin.log")" = 0 ]; ok $? "nothing reached the origin without credentials"
+code=$(curl $X -U 'alice:s3cret:with:colons' "http://127.0.0.1:$O/alice")
+[ "$code" = 200 ]; ok $? "right credentials (password with colons): 200 ($code)"
+logged '^127.0.0.1 - alice \[.*"GET http://127.0.0.1:[0-9]+/alice HTTP/1.1" 200'; ok $? "the user is logged"
+code=$(curl -s -m 5 -p -x "http://127.0.0.1:$P" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$O/" 2>/dev/null; true)
+logged "\"CONNECT 127.0.0.1:$O HTTP/1.1\" 407"; ok $? "CONNECT without credentials: 407"
+
+# anonymity: nothing about the client reaches the origin
+: >"$SL_TMP/origin.log"
+curl $X -U bob:hunter2 -H 'Proxy-Connection: keep-alive' -H 'X-Forwarded-For: 203.0.113.9' \
+	-H 'Forwarded: for=203.0.113.9' -H 'Via: 1.0 client-side' -H 'X-Secret-Id: 42' -H 'From: me@example.org' \
+	-H 'X-Keep: yes' "http://127.0.0.1:$O/anon" >/dev/null
+for h in Via X-Forwarded-For Forwarded Proxy-Authorization Proxy-Connection X-Secret-Id From; do
+	! grep -qi "\"$h\"" "$SL_TMP/origin.log"; ok $? "anonymize: origin got no $h"
+done
+grep -q '"X-Keep", "yes"' "$SL_TMP/origin.log"; ok $? "anonymize: other headers pass"
+! grep -qi '^Via:' "$SL_TMP/head"; ok $? "anonymize: no Via on the response either"
+
+# anonymize off: Via and X-Forwarded-For added, Proxy-* still dropped
+sed -i 's/anonymize: true/anonymize: false/' "$SL_TMP/c.yaml"
+fwd_reload
+: >"$SL_TMP/origin.log"
+curl $X -U bob:hunter2 -H 'Proxy-Connection: keep-alive' -H 'X-Forwarded-For: 203.0.113.9' -H 'X-Secret-Id: 42' \
+	"http://127.0.0.1:$O/plain" >/dev/null
+grep -q '"Via", "1.1 sluice"' "$SL_TMP/origin.log"; ok $? "anonymize off: Via added"
+grep -q '"X-Forwarded-For", "203.0.113.9, 127.0.0.1"' "$SL_TMP/origin.log"; ok $? "anonymize off: X-Forwarded-For appended"
+! grep -qiE '"Proxy-(Authorization|Connection)"' "$SL_TMP/origin.log"; ok $? "anonymize off: Proxy-Authorization and Proxy-Connection still removed"
+grep -q '"X-Secret-Id", "42"' "$SL_TMP/origin.log"; ok $? "anonymize off: identifying_headers pass"
+done_testing
