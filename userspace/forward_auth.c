@@ -38,6 +38,14 @@ size_t fwd_auth_users(const struct fwd_auth *a)
 	return a ? a->n : 0;
 }
 
+/* blank() - only spaces and tabs in [p, end): the text need not be NUL-terminated. */
+static bool blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p == end;
+}
+
 struct fwd_auth *fwd_auth_parse(const char *text, size_t len, const char *name, FILE *errs)
 {
 	struct fwd_auth *a = calloc(1, sizeof(*a));
@@ -54,7 +62,7 @@ struct fwd_auth *fwd_auth_parse(const char *text, size_t len, const char *name, 
 		if (le > p && le[-1] == '\r')
 			le--;
 		colon = memchr(p, ':', (size_t)(le - p));
-		if (le == p || *p == '#') {
+		if (le == p || *p == '#' || blank(p, le)) {
 			/* blank or comment */
 		} else if (!colon || colon == p || memchr(p, '\0', (size_t)(le - p))) {
 			if (errs)

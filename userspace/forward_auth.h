@@ -11,7 +11,7 @@ struct fwd_auth;
 
 /*
  * fwd_auth_parse() - users from @text: one "user:password" per line; blank lines
- * and lines starting with '#' are skipped; the password is everything after the
+ * (spaces and tabs only) and lines starting with '#' are skipped; the password is everything after the
  * first ':' (it may contain ':'); a trailing CR is ignored. Bad lines are
  * reported on @errs as "NAME:LINE: message".
  * Returns the user table, or NULL with errno (EINVAL: a bad line, ENOMEM).
