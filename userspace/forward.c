@@ -17,7 +17,7 @@
 
 #define FWD_BUCKETS      256
 #define FWD_ORIGINS_MAX  1024     /* origins a worker remembers; beyond, unused ones are dropped */
-#define FWD_KEEPALIVE    16       /* idle connections kept per origin per worker */
+#define FWD_KEEPALIVE    64       /* idle connections kept per origin per worker */
 
 /* One origin (scheme, host, port, the address it resolved to): a pool of keep-alive connections. */
 struct fwd_origin {
