@@ -9,7 +9,8 @@
 # towards the origin, an nginx on core 1). Figures: requests/s and requests per
 # proxy core-second (the proxy's utime+stime from /proc/PID/stat).
 # Tunnel: one CONNECT to a sink on core 1, then 1 GiB (64 MiB under --duration < 2)
-# written through it; MB/s from the first byte to the sink's acknowledgement of the last.
+# written through it; MB/s from the first byte to the sink's acknowledgement of the last,
+# and MB per proxy core-second.
 # Under --duration < 2 (run.sh --quick): sluiced and Tinyproxy only, 1 s, a smoke test.
 # Loopback only; everything started here is stopped by PID on exit.
 set -uo pipefail
@@ -213,6 +214,8 @@ EOP
 	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }')
 	if [[ $res =~ ^[0-9.]+$ ]]; then mbs=$res; else echo "forward.sh: $name tunnel: $res" >&2; mbs=0; fi
 	echo "figure ${name}_tunnel_mbps $mbs MB/s"
+	# the proxy's own cost: MB relayed per second of its CPU (the client and sink share core 1 and may set the pace)
+	[ "$mbs" != 0 ] && echo "figure ${name}_tunnel_mb_per_core_s $(awk -v m="$TUNNEL_MB" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", m * 1.048576 / c; else print 0 }') MB/core-s"
 	echo "forward.sh: $name CONNECT tunnel: $mbs MB/s for $TUNNEL_MB MiB, proxy cpu ${cpu}s" >&2
 }
 
@@ -225,9 +228,11 @@ tunnel_run tinyproxy "$PT" "$TPID"
 if [ $SMOKE = 0 ]; then
 	echo "ratio sluiced_vs_squid_abs_per_core sluiced_abs_rps_per_core squid_abs_rps_per_core >=1"
 	echo "ratio sluiced_vs_squid_tunnel sluiced_tunnel_mbps squid_tunnel_mbps >=1"
+	echo "ratio sluiced_vs_squid_tunnel_per_core sluiced_tunnel_mb_per_core_s squid_tunnel_mb_per_core_s >=1"
 fi
 echo "ratio sluiced_vs_tinyproxy_abs_per_core sluiced_abs_rps_per_core tinyproxy_abs_rps_per_core >=1"
 echo "ratio sluiced_vs_tinyproxy_tunnel sluiced_tunnel_mbps tinyproxy_tunnel_mbps >=1"
+echo "ratio sluiced_vs_tinyproxy_tunnel_per_core sluiced_tunnel_mb_per_core_s tinyproxy_tunnel_mb_per_core_s >=1"
 echo "note each proxy pinned to core 0 (sluiced 1 worker, squid -N, tinyproxy), no access log; wrk -t1 -c32, nginx origin and tunnel sink on core 1; tunnel: one CONNECT, $TUNNEL_MB MiB"
 [ $SMOKE = 1 ] && echo "note --duration < 2: smoke run (sluiced and tinyproxy, 1 s, 64 MiB); the figures are not comparable"
 exit 0

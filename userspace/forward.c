@@ -183,6 +183,25 @@ static const char *dest_refused(const struct fwd_policy *p, const struct cfg_for
 
 /* ---- per-worker state ---- */
 
+int forward_retry(struct worker *w, struct conn *c)
+{
+	struct fwd_origin *o = (struct fwd_origin *)c->req.last_srv;   /* srv is the origin's first member */
+	struct conn *u;
+
+	if (!o || c->req.fwd_tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
+	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg.p.method) ||
+	    w->stopping)
+		return -1;
+	c->req.tries++;
+	stat_add(w->st_retries, 1);
+	u = upstream_get(w, &o->srv);
+	if (!u)
+		return -1;
+	if (u->connecting)
+		o->users++;
+	return proxy_attach(w, c, u) ? -1 : 0;
+}
+
 static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct sockaddr_storage *a, size_t n);
 
 static struct fwd_worker *fwd_worker_get(struct worker *w)

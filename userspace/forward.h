@@ -29,6 +29,14 @@ void fwd_policy_free(struct fwd_policy *p);
  */
 int forward_start(struct worker *w, struct conn *c);
 
+/*
+ * forward_retry() - the origin connection failed before any response byte (a
+ * pooled one the origin had just closed, most often): send an idempotent,
+ * body-less request once more, to the same checked address. 0 when it went,
+ * -1 when it may not be retried (the caller answers 502).
+ */
+int forward_retry(struct worker *w, struct conn *c);
+
 /* forward_tunnel_open() - the CONNECT origin accepted: answer 200 and relay both ways. */
 void forward_tunnel_open(struct worker *w, struct conn *c);
 

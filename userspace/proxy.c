@@ -335,6 +335,8 @@ static void upstream_fail(struct worker *w, struct conn *u, int err, bool timeou
 	if (retryable(w, c)) {
 		if (!connect_upstream(w, c, failed))
 			return;
+	} else if (c->req.fwd && !timeout && !forward_retry(w, c)) {
+		return;   /* forward.c: once more to the same origin address */
 	}
 	client_error(w, c, timeout ? 504 : 502);
 }

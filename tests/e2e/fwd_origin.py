@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # An origin server for the forward proxy tests: keep-alive HTTP/1.1 that records every request head it received.
 """Every request is appended to --log as one JSON line {"line":..., "headers":[[name, value], ...], "conn": N}.
-Paths: /size/N  N bytes;  /cache/N  "cacheable N" with Cache-Control: max-age=60;  anything else: the request line.
+Paths: /size/N  N bytes;  /cache/N  "cacheable N" with Cache-Control: max-age=60;
+/flaky/ID  the first request for ID is read and the connection closed unanswered;  anything else: the request line.
 With --port 0 the chosen port is printed on stdout."""
 import argparse, json, socket, socketserver, sys, threading
 
 lock = threading.Lock()
 conns = [0]
+flaky = set()
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -37,6 +39,12 @@ class Handler(socketserver.BaseRequestHandler):
                         f.write(json.dumps({"line": lines[0], "headers": hdrs, "conn": serial}) + "\n")
                 path = lines[0].split(" ")[1]
                 extra = ""
+                if path.startswith("/flaky/"):
+                    with lock:
+                        first = path not in flaky
+                        flaky.add(path)
+                    if first:
+                        return
                 if path.startswith("/size/"):
                     body = b"x" * int(path[6:])
                 elif path.startswith("/cache/"):

@@ -38,6 +38,12 @@ code=$(curl $X -o /dev/null -w '%{http_code}' --data-binary @"$SL_TMP/post" "htt
 len=$(curl $X "http://127.0.0.1:$O/size/300000" | wc -c)
 [ "$len" = 300000 ]; ok $? "300 kB response relayed whole ($len)"
 
+# an origin connection that dies before answering: the request goes once more
+: >"$SL_TMP/origin.log"
+body=$(curl $X "http://127.0.0.1:$O/flaky/1")
+[ "$body" = "GET /flaky/1 HTTP/1.1" ] && [ "$(grep -c flaky "$SL_TMP/origin.log")" = 2 ]
+ok $? "a GET whose origin connection closed unanswered is sent again and answered"
+
 # what a forward listener refuses to parse
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/origin-form")
 [ "$code" = 400 ]; ok $? "origin-form request on a forward listener: 400 ($code)"
