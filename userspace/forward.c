@@ -183,25 +183,6 @@ static const char *dest_refused(const struct fwd_policy *p, const struct cfg_for
 
 /* ---- per-worker state ---- */
 
-int forward_retry(struct worker *w, struct conn *c)
-{
-	struct fwd_origin *o = (struct fwd_origin *)c->req.last_srv;   /* srv is the origin's first member */
-	struct conn *u;
-
-	if (!o || c->req.fwd_tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
-	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg.p.method) ||
-	    w->stopping)
-		return -1;
-	c->req.tries++;
-	stat_add(w->st_retries, 1);
-	u = upstream_get(w, &o->srv);
-	if (!u)
-		return -1;
-	if (u->connecting)
-		o->users++;
-	return proxy_attach(w, c, u) ? -1 : 0;
-}
-
 static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct sockaddr_storage *a, size_t n);
 
 static struct fwd_worker *fwd_worker_get(struct worker *w)
@@ -323,9 +304,19 @@ static struct fwd_origin *origin_get(struct fwd_worker *fw, bool tunnel, const s
 	return o;
 }
 
+/* origin_count() - @u serves @o: a new connection is counted (a pooled one was, when it was made). */
+static void origin_count(struct fwd_origin *o, struct conn *u)
+{
+	if (!u->fwd_origin) {
+		o->users++;
+		u->fwd_origin = true;
+	}
+}
+
 void forward_conn_released(struct worker *w, struct conn *u)
 {
-	if (!w->fwd || !u->srv || u->srv->up != &w->fwd->up)
+	/* a flag, not u->srv->up: a reverse upstream's srv may belong to a generation already freed */
+	if (!w->fwd || !u->fwd_origin || !u->srv)
 		return;
 	((struct fwd_origin *)u->srv)->users--;   /* srv is the origin's first member */
 }
@@ -474,13 +465,30 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 		snprintf(msg, sizeof(msg), "connect to %s: %s", o->scfg.addr.text, strerror(errno));
 		return refuse(w, c, 502, c->req.rule[0] ? c->req.rule : "connect", msg);
 	}
-	if (u->connecting)
-		o->users++;   /* a new connection (a pooled one was counted when it was made) */
+	origin_count(o, u);
 	c->req.last_srv = &o->srv;
 	c->req.phase = PH_PROXY;
 	if (proxy_attach(w, c, u))
 		return refuse(w, c, 500, "internal", "out of memory");
 	return 0;
+}
+
+int forward_retry(struct worker *w, struct conn *c)
+{
+	struct fwd_origin *o = (struct fwd_origin *)c->req.last_srv;   /* srv is the origin's first member */
+	struct conn *u;
+
+	if (!o || c->req.fwd_tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
+	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg.p.method) ||
+	    w->stopping)
+		return -1;
+	c->req.tries++;
+	stat_add(w->st_retries, 1);
+	u = upstream_get(w, &o->srv);
+	if (!u)
+		return -1;
+	origin_count(o, u);
+	return proxy_attach(w, c, u) ? -1 : 0;
 }
 
 static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct sockaddr_storage *a, size_t n)

@@ -131,6 +131,7 @@ struct conn {
 	struct conn *pool_next, **pool_pprev;
 	bool resp_started, pooled;
 	bool shut_wr;            /* forward tunnel: our side's FIN was sent (the peer ended its direction) */
+	bool fwd_origin;         /* srv is a forward.c origin (counted in its users) */
 	struct conn *free_next;
 };
 
