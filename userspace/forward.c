@@ -313,6 +313,11 @@ static void origin_count(struct fwd_origin *o, struct conn *u)
 	}
 }
 
+const struct cfg_upstream *forward_upstream_cfg(const struct conn *c)
+{
+	return &c->w->fwd->ucfg[!c->req.wg->g->cfg->l7.forward.anonymize];
+}
+
 void forward_conn_released(struct worker *w, struct conn *u)
 {
 	/* a flag, not u->srv->up: a reverse upstream's srv may belong to a generation already freed */
@@ -341,8 +346,8 @@ static int refuse(struct worker *w, struct conn *c, int status, const char *rule
 	char body[320], *text;
 	int bl, len;
 
-	if (rule != c->req.rule)
-		snprintf(c->req.rule, sizeof(c->req.rule), "%s", rule);
+	if (c->req.fwd_note && rule != c->req.fwd_note->rule)
+		snprintf(c->req.fwd_note->rule, sizeof(c->req.fwd_note->rule), "%s", rule);
 	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status, status_reason(status), why);
 	if (bl < 0 || bl >= (int)sizeof(body))
 		bl = (int)sizeof(body) - 1;
@@ -431,7 +436,7 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 	struct fwd_worker *fw = w->fwd;
 	bool tunnel = c->msg.p.method == HTTP_CONNECT;
 	const char *why = "no address";
-	char rule[sizeof(c->req.rule)] = "destination";
+	char rule[sizeof(c->req.fwd_note->rule)] = "destination";
 	struct fwd_target t;
 	struct fwd_origin *o;
 	struct conn *u;
@@ -463,7 +468,7 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 		char msg[160];
 
 		snprintf(msg, sizeof(msg), "connect to %s: %s", o->scfg.addr.text, strerror(errno));
-		return refuse(w, c, 502, c->req.rule[0] ? c->req.rule : "connect", msg);
+		return refuse(w, c, 502, c->req.fwd_note->rule[0] ? c->req.fwd_note->rule : "connect", msg);
 	}
 	origin_count(o, u);
 	c->req.last_srv = &o->srv;
@@ -530,14 +535,16 @@ int forward_start(struct worker *w, struct conn *c)
 	if (!fw)
 		return refuse(w, c, 500, "internal", "out of memory");
 	c->req.fwd = true;
-	c->req.ucfg = &fw->ucfg[!f->anonymize];
+	c->req.fwd_note = calloc(1, sizeof(*c->req.fwd_note));
+	if (!c->req.fwd_note)
+		return refuse(w, c, 500, "internal", "out of memory");
 	if (!client_sockaddr(c->ip, &peer) || !fwd_client_allowed(f, (struct sockaddr *)&peer))
 		return refuse(w, c, 403, "allow_clients", "this client may not use the proxy");
 	if (g->fwd && g->fwd->auth) {
 		int i = http_find(m, "proxy-authorization");
 
 		if (i < 0 || !fwd_auth_check(g->fwd->auth, http_value(m, i), m->hdr[i].value_len,
-					     c->req.user, sizeof(c->req.user)))
+					     c->req.fwd_note->user, sizeof(c->req.fwd_note->user)))
 			return refuse(w, c, 407, "auth", "proxy authentication required");
 	}
 	rc = fwd_parse_target(http_target(m), m->target_len, tunnel, &t);
@@ -557,9 +564,9 @@ int forward_start(struct worker *w, struct conn *c)
 			return refuse(w, c, 403, rule, "CONNECT to this port is not allowed");
 		}
 	}
-	why = fwd_hosts_check(f, t.host, c->req.rule, sizeof(c->req.rule));
+	why = fwd_hosts_check(f, t.host, c->req.fwd_note->rule, sizeof(c->req.fwd_note->rule));
 	if (why)
-		return refuse(w, c, 403, c->req.rule, strcmp(why, "deny_hosts") ? "host not in allow_hosts" :
+		return refuse(w, c, 403, c->req.fwd_note->rule, strcmp(why, "deny_hosts") ? "host not in allow_hosts" :
 			      "host in deny_hosts");
 	if (t.literal)
 		return forward_go(w, c, &t.addr, 1);

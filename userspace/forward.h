@@ -7,9 +7,16 @@
 #include <stdint.h>
 
 struct cfg;
+struct cfg_upstream;
 struct conn;
 struct worker;
 struct fwd_policy;
+
+/* What a forward request's access log line adds (struct req points at one). */
+struct fwd_note {
+	char rule[96];           /* the rule that allowed or refused it */
+	char user[48];           /* the proxy-authenticated user */
+};
 
 /*
  * fwd_policy_new() - what a config generation's forward listeners need besides
@@ -36,6 +43,9 @@ int forward_start(struct worker *w, struct conn *c);
  * -1 when it may not be retried (the caller answers 502).
  */
 int forward_retry(struct worker *w, struct conn *c);
+
+/* forward_upstream_cfg() - timeouts, pool size and Via of forward request @c's origin connections. */
+const struct cfg_upstream *forward_upstream_cfg(const struct conn *c);
 
 /* forward_tunnel_open() - the CONNECT origin accepted: answer 200 and relay both ways. */
 void forward_tunnel_open(struct worker *w, struct conn *c);

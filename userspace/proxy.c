@@ -29,6 +29,12 @@ static const struct cfg_listener *lcfg(struct worker *w, struct conn *c)
 	return w->l7->ls[c->listener].cfg;
 }
 
+/* up_cfg() - timeouts, Via and name of where client @c's request goes: its upstream, or forward.c's origins. */
+static const struct cfg_upstream *up_cfg(const struct conn *c)
+{
+	return c->req.fwd ? forward_upstream_cfg(c) : c->req.wg->up[c->req.upstream].cfg;
+}
+
 static bool w_stopping(struct worker *w)
 {
 	return w->stopping;
@@ -187,8 +193,10 @@ static void log_request(struct worker *w, struct conn *c)
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
 	r.cache = c->req.cache && c->req.cache->log ? c->req.cache->log : "-";
-	r.rule = c->req.rule[0] ? c->req.rule : NULL;
-	r.user = c->req.user[0] ? c->req.user : NULL;
+	if (c->req.fwd_note) {
+		r.rule = c->req.fwd_note->rule[0] ? c->req.fwd_note->rule : NULL;
+		r.user = c->req.fwd_note->user[0] ? c->req.fwd_note->user : NULL;
+	}
 	if (c->req.cap) {
 		r.head = c->msg.head_done ? &c->msg : NULL;
 		r.redact = al->redact;
@@ -308,7 +316,7 @@ static void client_error(struct worker *w, struct conn *c, int status)
 
 static bool retryable(struct worker *w, struct conn *c)
 {
-	const struct cfg_upstream *uc = c->req.ucfg;
+	const struct cfg_upstream *uc = up_cfg(c);
 
 	return !c->req.fwd && c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
 	       !c->req.upgrade && http_idempotent((uint8_t)c->msg.p.method) &&
@@ -468,7 +476,6 @@ static int start_request(struct worker *w, struct conn *c)
 		return -1;
 	}
 	c->req.upstream = route_upstream(c->req.route, rnd(w));
-	c->req.ucfg = c->req.wg->up[c->req.upstream].cfg;
 	if (l->access_log.body_bytes && c->req.route->log_body_sample && w->logs[c->listener].fd >= 0 &&
 	    rnd(w) % c->req.route->log_body_sample == 0) {
 		c->req.cap = malloc((size_t)l->access_log.body_bytes * 2);
@@ -483,9 +490,9 @@ static int start_request(struct worker *w, struct conn *c)
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
-	f.host = c->req.ucfg->host;
+	f.host = up_cfg(c)->host;
 	f.request_id = c->req.rid;
-	f.via = c->req.ucfg->via;
+	f.via = up_cfg(c)->via;
 	f.upgrade = c->req.upgrade;
 	f.framing = c->req.req_framing;
 	cap = m->len + 1024;
@@ -597,7 +604,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		return -1;
 	if (cache_proxy_resp_head(c->w, c, m))
 		return c->req.is_head && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
-	uc = c->req.ucfg;
+	uc = up_cfg(c);
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
 	b.via = uc->via;
@@ -729,6 +736,7 @@ static void begin_request(struct worker *w, struct conn *c)
 
 	free(c->req.cap);
 	cache_proxy_release(w, c);
+	free(c->req.fwd_note);
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.server = -1;
 	c->req.phase = PH_HEAD;
@@ -830,7 +838,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		forward_raw(w, u, c);
 		return;
 	}
-	conn_timer(w, u, TMR_UP_RESPONSE, c->req.ucfg->response_timeout_ms);
+	conn_timer(w, u, TMR_UP_RESPONSE, up_cfg(c)->response_timeout_ms);
 	while (!u->dead && u->in.head < u->in.tail && !c->req.resp_done) {
 		struct inbuf *e;
 		long n;
@@ -842,7 +850,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		u->resp_started = true;
 		n = http_msg_feed(&u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
 		if (n < 0) {
-			log_warn("upstream %s/%s: malformed response", c->req.ucfg->name,
+			log_warn("upstream %s/%s: malformed response", up_cfg(c)->name,
 				 u->srv->cfg->addr.text);
 			upstream_result(w, u->srv, false);
 			client_error(w, c, 502);
@@ -962,7 +970,7 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 	/* the server's response clock starts when it has the whole request */
 	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
 		conn_timer(w, x, src->req.req_done && x->out.head == x->out.tail ? TMR_UP_RESPONSE : TMR_NONE,
-			   src->req.ucfg->response_timeout_ms);
+			   up_cfg(src)->response_timeout_ms);
 
 	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
 	    !x->out.inflight) {
@@ -1152,6 +1160,8 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		free(c->req.cap);
 		c->req.cap = NULL;
 		cache_proxy_release(w, c);
+		free(c->req.fwd_note);
+		c->req.fwd_note = NULL;
 	} else {
 		upstream_unpool(c);
 		forward_conn_released(w, c);

@@ -95,13 +95,11 @@ struct req {
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
 	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
-	const struct cfg_upstream *ucfg;  /* timeouts and Via of where the request goes (forward.c's own for a forward request) */
 	/* forward proxy (forward.c) */
 	bool fwd;                /* a forward listener's request */
 	bool fwd_wait;           /* waiting for the resolver: parsing stays paused */
 	bool fwd_tunnel;         /* CONNECT: a tunnel once the origin connects */
-	char rule[96];           /* the rule that allowed or refused it, for the access log */
-	char user[48];           /* the proxy-authenticated user */
+	struct fwd_note *fwd_note;  /* rule and user for the access log (heap: forward requests only) */
 };
 
 struct conn {
