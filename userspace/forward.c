@@ -428,6 +428,17 @@ static int build_head(struct worker *w, struct conn *c, const struct cfg_forward
 	return 0;
 }
 
+int forward_connect(struct worker *w, struct conn *c)
+{
+	struct fwd_origin *o = (struct fwd_origin *)c->req.last_srv;   /* srv is the origin's first member */
+	struct conn *u = upstream_get(w, &o->srv);
+
+	if (!u)
+		return -errno;
+	origin_count(o, u);
+	return proxy_attach(w, c, u);
+}
+
 /* forward_go() - the target's addresses are known: pick the first the rules allow, and send the request there. 0 or -1. */
 static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage *a, size_t n)
 {
@@ -439,8 +450,8 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 	char rule[sizeof(c->req.fwd_note->rule)] = "destination";
 	struct fwd_target t;
 	struct fwd_origin *o;
-	struct conn *u;
 	size_t i;
+	int rc;
 
 	if (fwd_parse_target(http_target(&c->msg), c->msg.target_len, tunnel, &t))
 		return refuse(w, c, 400, "target", "bad target");
@@ -459,41 +470,31 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 	o = origin_get(fw, tunnel, &t, &a[i]);
 	if (!o)
 		return refuse(w, c, 500, "internal", "out of memory");
+	c->req.last_srv = &o->srv;
+	c->req.phase = PH_PROXY;
 	if (tunnel)
 		c->req.fwd_tunnel = true;
 	else if (build_head(w, c, f, &t))
 		return -1;
-	u = upstream_get(w, &o->srv);
-	if (!u) {
+	rc = forward_connect(w, c);
+	if (rc) {
 		char msg[160];
 
-		snprintf(msg, sizeof(msg), "connect to %s: %s", o->scfg.addr.text, strerror(errno));
+		snprintf(msg, sizeof(msg), "connect to %s: %s", o->scfg.addr.text, strerror(-rc));
 		return refuse(w, c, 502, c->req.fwd_note->rule[0] ? c->req.fwd_note->rule : "connect", msg);
 	}
-	origin_count(o, u);
-	c->req.last_srv = &o->srv;
-	c->req.phase = PH_PROXY;
-	if (proxy_attach(w, c, u))
-		return refuse(w, c, 500, "internal", "out of memory");
 	return 0;
 }
 
 int forward_retry(struct worker *w, struct conn *c)
 {
-	struct fwd_origin *o = (struct fwd_origin *)c->req.last_srv;   /* srv is the origin's first member */
-	struct conn *u;
-
-	if (!o || c->req.fwd_tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
+	if (!c->req.last_srv || c->req.fwd_tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
 	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg.p.method) ||
 	    w->stopping)
 		return -1;
 	c->req.tries++;
 	stat_add(w->st_retries, 1);
-	u = upstream_get(w, &o->srv);
-	if (!u)
-		return -1;
-	origin_count(o, u);
-	return proxy_attach(w, c, u) ? -1 : 0;
+	return forward_connect(w, c) ? -1 : 0;
 }
 
 static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct sockaddr_storage *a, size_t n)

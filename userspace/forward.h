@@ -37,6 +37,13 @@ void fwd_policy_free(struct fwd_policy *p);
 int forward_start(struct worker *w, struct conn *c);
 
 /*
+ * forward_connect() - send @c's request (head in fwd_head) to the origin it was
+ * checked for (req.last_srv): a pooled connection or a new one. 0, or -errno
+ * with nothing sent (the caller answers).
+ */
+int forward_connect(struct worker *w, struct conn *c);
+
+/*
  * forward_retry() - the origin connection failed before any response byte (a
  * pooled one the origin had just closed, most often): send an idempotent,
  * body-less request once more, to the same checked address. 0 when it went,
