@@ -109,6 +109,8 @@ struct fwd_policy *fwd_policy_new(const struct cfg *cfg)
 		if (errs)
 			fclose(errs);
 		if (!p->auth) {
+			if (msg && len && msg[len - 1] == '\n')
+				msg[len - 1] = 0;
 			log_err("forward: auth_file %s", msg && len ? msg : strerror(err));
 			free(msg);
 			errno = err;

@@ -125,9 +125,13 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	}
 	return g;
 
-err_free:
-	gen_free(g);
-	return NULL;
+err_free: {
+		int err = errno ? errno : ENOMEM;   /* forward.c's policy says why (a bad auth_file) */
+
+		gen_free(g);
+		errno = err;
+		return NULL;
+	}
 }
 
 /* l7_start_workers() - cfg->workers threads (0: one per CPU). 0 or -errno (the started ones keep running). */
@@ -174,8 +178,10 @@ struct l7 *l7_start(const struct cfg *cfg)
 	if (l7_caches_sync(l7, cfg))
 		goto err_free;
 	g = gen_new(l7, cfg, NULL);
-	if (!g)
+	if (!g) {
+		err = errno;
 		goto err_free;
+	}
 	atomic_store(&l7->cur, g);
 	atomic_store(&l7->gen_seq, 1);
 	if (l7->health && health_start(l7->health))
@@ -197,7 +203,7 @@ err_free:
 	l7_caches_free(l7);
 	free(l7->ls);
 	free(l7);
-	errno = ENOMEM;
+	errno = err ? err : ENOMEM;
 	return NULL;
 }
 
@@ -259,8 +265,10 @@ int l7_reload(struct l7 *l7, const struct cfg *cfg)
 	pthread_mutex_lock(&l7->lock);
 	g = gen_new(l7, cfg, atomic_load(&l7->cur));
 	if (!g) {
+		int err = errno ? errno : ENOMEM;
+
 		pthread_mutex_unlock(&l7->lock);
-		return -ENOMEM;
+		return -err;
 	}
 	old = atomic_load(&l7->cur);
 	atomic_store(&l7->cur, g);

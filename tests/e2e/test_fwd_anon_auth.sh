@@ -54,4 +54,11 @@ grep -q '"Via", "1.1 sluice"' "$SL_TMP/origin.log"; ok $? "anonymize off: Via ad
 grep -q '"X-Forwarded-For", "203.0.113.9, 127.0.0.1"' "$SL_TMP/origin.log"; ok $? "anonymize off: X-Forwarded-For appended"
 ! grep -qiE '"Proxy-(Authorization|Connection)"' "$SL_TMP/origin.log"; ok $? "anonymize off: Proxy-Authorization and Proxy-Connection still removed"
 grep -q '"X-Secret-Id", "42"' "$SL_TMP/origin.log"; ok $? "anonymize off: identifying_headers pass"
+
+# a users file that no longer parses: the reload is refused, the old users stay
+printf 'bob:hunter2\nnot a user line\n' >"$SL_TMP/users"
+fwd_reload
+code=$(curl $X -U bob:hunter2 "http://127.0.0.1:$O/after-bad-reload")
+[ "$code" = 200 ] && kill -0 "$SLUICED_PID"; ok $? "invalid auth_file on reload: refused, the previous users still work ($code)"
+grep -q "auth_file $SL_TMP/users:2: expected user:password" "$SL_TMP/sluiced.log"; ok $? "the bad line is reported as FILE:LINE"
 done_testing
