@@ -69,6 +69,8 @@ if __name__ == "__main__":
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--log")
     ARGS = ap.parse_args()
+    if ":" in ARGS.bind:
+        Server.address_family = socket.AF_INET6
     s = Server((ARGS.bind, ARGS.port), Handler)
     print(s.server_address[1], flush=True)
     s.serve_forever()

@@ -44,6 +44,23 @@ body=$(curl $X "http://127.0.0.1:$O/flaky/1")
 [ "$body" = "GET /flaky/1 HTTP/1.1" ] && [ "$(grep -c flaky "$SL_TMP/origin.log")" = 2 ]
 ok $? "a GET whose origin connection closed unanswered is sent again and answered"
 
+# IPv6: a client on ::1 through a listener on [::1] to an origin on [::1]
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	bg bash -c "exec python3 '$SL_ROOT/tests/e2e/fwd_origin.py' --bind ::1 --log '$SL_TMP/origin6.log' >'$SL_TMP/origin6.port'"
+	wait_for 5 test -s "$SL_TMP/origin6.port"
+	O6=$(head -1 "$SL_TMP/origin6.port")
+	P6=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)); print(s.getsockname()[1])')
+	sed -i "s/^  forward:/    - { name: fwd6, listen: \"[::1]:$P6\", mode: forward, access_log: { path: $(echo "$SL_TMP" | sed 's|/|\\/|g')\/access.log } }\n  forward:/" "$SL_TMP/c.yaml"
+	fwd_reload
+	body=$(curl -s -m 5 -x "http://[::1]:$P6" "http://[::1]:$O6/six")
+	[ "$body" = "GET /six HTTP/1.1" ]; ok $? "IPv6 client, listener and literal origin (got: $body)"
+	grep -q '"X-Forwarded-For", "::1"' "$SL_TMP/origin6.log" && grep -q "\"Host\", \"\[::1\]:$O6\"" "$SL_TMP/origin6.log"
+	ok $? "origin saw X-Forwarded-For ::1 and Host [::1]:$O6"
+else
+	ok 0 "# SKIP no IPv6 loopback"
+	ok 0 "# SKIP no IPv6 loopback"
+fi
+
 # what a forward listener refuses to parse
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/origin-form")
 [ "$code" = 400 ]; ok $? "origin-form request on a forward listener: 400 ($code)"
