@@ -11,7 +11,7 @@
 # Tunnel: one CONNECT to a sink on core 1, then 1 GiB (64 MiB under --duration < 2)
 # written through it; MB/s from the first byte to the sink's acknowledgement of the last,
 # and MB per proxy core-second.
-# Under --duration < 2 (run.sh --quick): sluiced and Tinyproxy only, 1 s, a smoke test.
+# Under --duration < 2 (run.sh --quick): every proxy, 1 s and 64 MiB, no warm-up: a smoke test.
 # Loopback only; everything started here is stopped by PID on exit.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,9 +26,7 @@ while [ $# -gt 0 ]; do
 done
 SMOKE=0
 awk -v d="$DURATION" 'BEGIN { exit !(d < 2) }' && SMOKE=1
-PEERS="squid tinyproxy"
-[ $SMOKE = 1 ] && PEERS="tinyproxy"
-for t in wrk nginx taskset python3 $PEERS; do
+for t in wrk nginx taskset python3 squid tinyproxy; do
 	command -v "$t" >/dev/null || { echo "forward.sh: $t missing (BENCH=1 tools/deps.sh)" >&2; exit 77; }
 done
 [ -x "$ROOT/build/sluiced" ] || { echo "forward.sh: build/sluiced missing" >&2; exit 77; }
@@ -123,8 +121,7 @@ taskset -c 0 tinyproxy -d -c "$W/tinyproxy.conf" >"$W/tinyproxy.out" 2>&1 &
 TPID=$!
 pids+=($TPID)
 
-if [ $SMOKE = 0 ]; then
-	cat >"$W/squid.conf" <<EOC
+cat >"$W/squid.conf" <<EOC
 http_port 127.0.0.1:$PQ
 pid_filename $W/squid.pid
 cache_log $W/squid-cache.log
@@ -141,14 +138,11 @@ http_access deny CONNECT !sink_port
 http_access allow localhost_src
 http_access deny all
 EOC
-	taskset -c 0 squid -N -f "$W/squid.conf" >"$W/squid.out" 2>&1 &
-	QPID=$!
-	pids+=($QPID)
-fi
+taskset -c 0 squid -N -f "$W/squid.conf" >"$W/squid.out" 2>&1 &
+QPID=$!
+pids+=($QPID)
 
-ports="$ORIGIN $SINK $PS $PT"
-[ $SMOKE = 0 ] && ports="$ports $PQ"
-for p in $ports; do wait_port "$p" || { echo "forward.sh: port $p never opened" >&2; exit 1; }; done
+for p in $ORIGIN $SINK $PS $PT $PQ; do wait_port "$p" || { echo "forward.sh: port $p never opened" >&2; exit 1; }; done
 
 cpu_ticks() {
 	local t=0 p
@@ -220,19 +214,17 @@ EOP
 }
 
 rps_run sluiced "$PS" "$SPID"
-[ $SMOKE = 0 ] && rps_run squid "$PQ" "$QPID"
+rps_run squid "$PQ" "$QPID"
 rps_run tinyproxy "$PT" "$TPID"
 tunnel_run sluiced "$PS" "$SPID"
-[ $SMOKE = 0 ] && tunnel_run squid "$PQ" "$QPID"
+tunnel_run squid "$PQ" "$QPID"
 tunnel_run tinyproxy "$PT" "$TPID"
-if [ $SMOKE = 0 ]; then
-	echo "ratio sluiced_vs_squid_abs_per_core sluiced_abs_rps_per_core squid_abs_rps_per_core >=1"
-	echo "ratio sluiced_vs_squid_tunnel sluiced_tunnel_mbps squid_tunnel_mbps >=1"
-	echo "ratio sluiced_vs_squid_tunnel_per_core sluiced_tunnel_mb_per_core_s squid_tunnel_mb_per_core_s >=1"
-fi
+echo "ratio sluiced_vs_squid_abs_per_core sluiced_abs_rps_per_core squid_abs_rps_per_core >=1"
+echo "ratio sluiced_vs_squid_tunnel sluiced_tunnel_mbps squid_tunnel_mbps >=1"
+echo "ratio sluiced_vs_squid_tunnel_per_core sluiced_tunnel_mb_per_core_s squid_tunnel_mb_per_core_s >=1"
 echo "ratio sluiced_vs_tinyproxy_abs_per_core sluiced_abs_rps_per_core tinyproxy_abs_rps_per_core >=1"
 echo "ratio sluiced_vs_tinyproxy_tunnel sluiced_tunnel_mbps tinyproxy_tunnel_mbps >=1"
 echo "ratio sluiced_vs_tinyproxy_tunnel_per_core sluiced_tunnel_mb_per_core_s tinyproxy_tunnel_mb_per_core_s >=1"
 echo "note each proxy pinned to core 0 (sluiced 1 worker, squid -N, tinyproxy), no access log; wrk -t1 -c32, nginx origin and tunnel sink on core 1; tunnel: one CONNECT, $TUNNEL_MB MiB"
-[ $SMOKE = 1 ] && echo "note --duration < 2: smoke run (sluiced and tinyproxy, 1 s, 64 MiB); the figures are not comparable"
+[ $SMOKE = 1 ] && echo "note --duration < 2: smoke run (1 s, 64 MiB, no warm-up); the figures are not comparable"
 exit 0
