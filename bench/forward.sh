@@ -37,10 +37,17 @@ W=$OUT/work
 mkdir -p "$W"
 chmod 0777 "$W"   # squid and tinyproxy drop to unprivileged users and write their pid/log files here
 pids=()
+# cleanup: TERM, up to 3 s for a graceful exit (squid takes its shutdown_lifetime), KILL, then reap.
 cleanup() {
+	local p i
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.3
+	for i in $(seq 30); do
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && break; done
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -131,6 +138,7 @@ cache_mem 8 MB
 coredump_dir $W
 workers 1
 shutdown_lifetime 1 seconds
+pinger_enable off
 acl localhost_src src 127.0.0.1/32
 acl sink_port port $SINK
 acl CONNECT method CONNECT
@@ -213,12 +221,13 @@ EOP
 	echo "forward.sh: $name CONNECT tunnel: $mbs MB/s for $TUNNEL_MB MiB, proxy cpu ${cpu}s" >&2
 }
 
-rps_run sluiced "$PS" "$SPID"
-rps_run squid "$PQ" "$QPID"
-rps_run tinyproxy "$PT" "$TPID"
-tunnel_run sluiced "$PS" "$SPID"
-tunnel_run squid "$PQ" "$QPID"
-tunnel_run tinyproxy "$PT" "$TPID"
+# The order of the proxies turns with each rep (SL_BENCH_REP), so no one always runs first.
+order=("sluiced $PS $SPID" "squid $PQ $QPID" "tinyproxy $PT $TPID")
+rot=$(((${SL_BENCH_REP:-1} - 1) % 3))
+order=("${order[@]:$rot}" "${order[@]:0:$rot}")
+for o in "${order[@]}"; do rps_run $o; done
+for o in "${order[@]}"; do tunnel_run $o; done
+echo "cores * proxy: cpu0 (sluiced 1 worker, squid -N, tinyproxy); wrk, nginx origin (1 worker), tunnel client and sink: cpu1"
 echo "ratio sluiced_vs_squid_abs_per_core sluiced_abs_rps_per_core squid_abs_rps_per_core >=1"
 echo "ratio sluiced_vs_squid_tunnel sluiced_tunnel_mbps squid_tunnel_mbps >=1"
 echo "ratio sluiced_vs_squid_tunnel_per_core sluiced_tunnel_mb_per_core_s squid_tunnel_mb_per_core_s >=1"
