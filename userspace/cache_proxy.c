@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cache_proxy.h"
+#include "forward.h"
 #include "log.h"
 #include "worker.h"
 
@@ -324,6 +325,8 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 	struct cache *cache = atomic_load_explicit(&w->l7->ls[c->listener].cache, memory_order_acquire);
 	struct req_cache *rc = c->req.cache;
 	struct http_msg *m = &c->msg;
+	const char *host;
+	size_t host_len;
 	int hi;
 
 	if (!cache || c->req.upgrade || !cache_shard(cache, w->id))
@@ -333,8 +336,11 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 	if (!rc)
 		return 0;
 	hi = http_find(m, "host");
-	if (cache_key_make(&rc->key, "http", hi >= 0 ? http_value(m, hi) : NULL, hi >= 0 ? m->hdr[hi].value_len : 0,
-			   http_target(m), m->target_len)) {
+	host = hi >= 0 ? http_value(m, hi) : NULL;
+	host_len = hi >= 0 ? m->hdr[hi].value_len : 0;
+	if (c->req.fwd)
+		forward_cache_host(c, &host, &host_len);   /* forward proxy: the target's authority */
+	if (cache_key_make(&rc->key, "http", host, host_len, http_target(m), m->target_len)) {
 		free(rc);
 		return 0;   /* no host, or "*": not cacheable, not an error */
 	}
@@ -399,6 +405,8 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	b->req.wg->refs++;
 	b->req.upstream = c->req.upstream;
 	b->req.route = c->req.route;
+	b->req.fwd = c->req.fwd;               /* a forward request refreshes from the origin it was checked for */
+	b->req.last_srv = c->req.last_srv;
 	memcpy(b->req.rid, c->req.rid, sizeof(b->req.rid));
 	b->req.fwd_head = c->req.fwd_head;
 	b->req.fwd_len = c->req.fwd_len;

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
+#include "cache_proxy.h"
 #include "forward.h"
 #include "forward_acl.h"
 #include "forward_auth.h"
@@ -315,6 +317,18 @@ static void origin_count(struct fwd_origin *o, struct conn *u)
 	}
 }
 
+void forward_cache_host(const struct conn *c, const char **host, size_t *len)
+{
+	const char *t = http_target(&c->msg), *end = t + c->msg.target_len, *h;
+
+	if (c->msg.target_len < 7 || strncasecmp(t, "http://", 7))
+		return;
+	for (h = t + 7; h < end && *h != '/' && *h != '?' && *h != '#'; h++)
+		;
+	*host = t + 7;
+	*len = (size_t)(h - *host);
+}
+
 const struct cfg_upstream *forward_upstream_cfg(const struct conn *c)
 {
 	return &c->w->fwd->ucfg[!c->req.wg->g->cfg->l7.forward.anonymize];
@@ -474,10 +488,24 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 		return refuse(w, c, 500, "internal", "out of memory");
 	c->req.last_srv = &o->srv;
 	c->req.phase = PH_PROXY;
-	if (tunnel)
+	if (tunnel) {
 		c->req.fwd_tunnel = true;
-	else if (build_head(w, c, f, &t))
-		return -1;
+	} else {
+		/* the shared cache, after every rule: a refused request is never answered from it */
+		int cached = cache_proxy_request(w, c);
+
+		if (cached < 0)
+			return -1;
+		if (cached && c->req.resp_done && !c->req.cache->refresh)
+			return 0;   /* answered from the cache */
+		if (build_head(w, c, f, &t))
+			return -1;
+		if (cached) {
+			cache_proxy_refresh(w, c);   /* answered stale: refresh in the background */
+			return 0;   /* or collapsed: waits for another request's fill */
+		}
+		cache_proxy_prepare(c);
+	}
 	rc = forward_connect(w, c);
 	if (rc) {
 		char msg[160];

@@ -51,6 +51,13 @@ int forward_connect(struct worker *w, struct conn *c);
  */
 int forward_retry(struct worker *w, struct conn *c);
 
+/*
+ * forward_cache_host() - the host a forward request is cached under: the
+ * authority of its absolute-form target (what the rules and the origin saw),
+ * not the client's Host header. Leaves @host and @len alone for anything else.
+ */
+void forward_cache_host(const struct conn *c, const char **host, size_t *len);
+
 /* forward_upstream_cfg() - timeouts, pool size and Via of forward request @c's origin connections. */
 const struct cfg_upstream *forward_upstream_cfg(const struct conn *c);
 

@@ -1172,6 +1172,8 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 
 int proxy_connect(struct worker *w, struct conn *c)
 {
+	if (c->req.fwd)
+		return forward_connect(w, c);   /* the origin the rules checked */
 	return connect_upstream(w, c, -1);
 }
 
