@@ -57,4 +57,13 @@ ok $? "sluiced -V prints the version"
 "$D" >/dev/null 2>&1
 [ $? = 2 ]
 ok $? "no -c: usage error, exit 2"
+# The README's example (its forward-proxy snippet spliced in where its comments say) is a valid config.
+python3 - "$SL_ROOT/README.md" >"$SL_TMP/readme.yaml" <<'EOP'
+import re, sys
+blocks = re.findall(r"```yaml\n(.*?)```", open(sys.argv[1]).read(), re.S)
+lines = blocks[1].split("\n")
+print(blocks[0].replace("  upstreams:\n", "\n".join(lines[0:4]) + "\n  upstreams:\n", 1) + "\n".join(lines[4:]))
+EOP
+out=$("$D" -t -c "$SL_TMP/readme.yaml" 2>&1)
+ok $? "the README's config example validates ($out)"
 done_testing
