@@ -23,7 +23,8 @@ static void usage(FILE *f)
 		"      --drain-ms MS   on SIGTERM, how long in-flight L7 requests may finish (default 5000)\n"
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
-		"signals: SIGHUP reloads the config, SIGTERM/SIGINT drain and exit\n");
+		"signals: SIGHUP reloads the config, SIGUSR1 reopens the access logs, SIGTERM/SIGINT drain and exit\n"
+		"upgrade: start the new sluiced with the same config, then SIGTERM the old one\n");
 }
 
 int main(int argc, char **argv)
