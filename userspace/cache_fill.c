@@ -18,26 +18,7 @@ static bool hname(const struct http_msg *m, int i, const char *name, size_t n)
 /* conn_named() - is header @i listed in a Connection header (hop-by-hop for this message only)? */
 static bool conn_named(const struct http_msg *m, int i)
 {
-	for (int j = 0; j < m->n_hdr; j++) {
-		const char *v, *end;
-
-		if (!hname(m, j, "connection", 10))
-			continue;
-		v = http_value(m, j);
-		end = v + m->hdr[j].value_len;
-		while (v < end) {
-			const char *t;
-
-			while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
-				v++;
-			t = v;
-			while (v < end && *v != ',' && *v != ' ' && *v != '\t')
-				v++;
-			if ((uint32_t)(v - t) == m->hdr[i].name_len && !strncasecmp(t, http_name(m, i), m->hdr[i].name_len))
-				return true;
-		}
-	}
-	return false;
+	return http_named_by_connection(m, http_name(m, i), m->hdr[i].name_len);
 }
 
 /* stored_header() - is header @i of a response kept in the cache? Hop-by-hop, framing and Age are not. */

@@ -375,8 +375,7 @@ bool http_is_hop(const char *name, size_t len)
 	}
 }
 
-/* named_by_connection() - does some Connection header list @name as a token? */
-static bool named_by_connection(const struct http_msg *m, const char *name, size_t nlen)
+bool http_named_by_connection(const struct http_msg *m, const char *name, size_t nlen)
 {
 	for (int i = 0; i < m->n_hdr; i++) {
 		const char *v, *end;
@@ -490,7 +489,7 @@ static bool keep_header(const struct http_msg *m, int i, bool upgrade, bool has_
 		return true;
 	if (http_is_hop(name, n))
 		return false;
-	return !has_conn || !named_by_connection(m, name, n);
+	return !has_conn || !http_named_by_connection(m, name, n);
 }
 
 static void out_framing(struct out *o, const struct http_msg *m, enum http_framing f)

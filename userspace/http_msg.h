@@ -147,6 +147,9 @@ long http_build_response(const struct http_msg *m, const struct http_back *b, ch
 /* http_is_hop() - is @name a hop-by-hop header by itself (not counting Connection's list)? */
 bool http_is_hop(const char *name, size_t len);
 
+/* http_named_by_connection() - does some Connection header of @m list @name (case-insensitive) as a token? */
+bool http_named_by_connection(const struct http_msg *m, const char *name, size_t nlen);
+
 /*
  * http_error_response() - a complete short response for @status with Connection: close.
  * Returns a pointer to static text and its length in @len.
