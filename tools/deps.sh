@@ -7,12 +7,12 @@ set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm libc6-dev linux-libc-dev pkg-config
-	libbpf-dev libxdp-dev bpftool liburing-dev libyaml-dev libelf-dev zlib1g-dev libc-ares-dev
+	libbpf-dev libxdp-dev bpftool liburing-dev libyaml-dev libelf-dev zlib1g-dev libc-ares-dev libcrypt-dev
 	node-llhttp
-	iproute2 ethtool procps psmisc curl perl python3 util-linux
+	iproute2 ethtool procps psmisc curl perl python3 util-linux openssl
 )
 if [ "${BENCH:-0}" = 1 ]; then
-	pkgs+=(nginx-light haproxy nftables wrk gnuplot-nox squid tinyproxy openssl)
+	pkgs+=(nginx-light haproxy nftables wrk gnuplot-nox squid tinyproxy)
 fi
 
 missing=()

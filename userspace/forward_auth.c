@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Basic proxy authentication: a users file of "user:password" lines, checked against Proxy-Authorization. */
+/* Basic proxy authentication: a users file of "user:password" or "user:crypt-hash" lines, checked against Proxy-Authorization. */
+#include <crypt.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,9 +11,21 @@
 
 #include "forward_auth.h"
 
+/* A password a hashed entry accepted once: later requests compare against it instead of running crypt(3) again. */
+struct fwd_verified {
+	size_t len;
+	char pass[];
+};
+
 struct fwd_user {
 	char *name;
-	char *pass;
+	char *pass;          /* the password, or its crypt(3) hash when hashed */
+	bool hashed;
+	/*
+	 * Set once, by whichever worker verifies first, never replaced: readers on
+	 * other workers need no lock, and nothing is freed before the table is.
+	 */
+	_Atomic(struct fwd_verified *) verified;
 };
 
 struct fwd_auth {
@@ -24,10 +38,15 @@ void fwd_auth_free(struct fwd_auth *a)
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->n; i++) {
+		struct fwd_verified *v = atomic_load(&a->u[i].verified);
+
 		free(a->u[i].name);
 		if (a->u[i].pass)
 			explicit_bzero(a->u[i].pass, strlen(a->u[i].pass));
 		free(a->u[i].pass);
+		if (v)
+			explicit_bzero(v->pass, v->len);
+		free(v);
 	}
 	free(a->u);
 	free(a);
@@ -36,6 +55,33 @@ void fwd_auth_free(struct fwd_auth *a)
 size_t fwd_auth_users(const struct fwd_auth *a)
 {
 	return a ? a->n : 0;
+}
+
+/*
+ * pass_kind() - how a password field is read: 0 plain text, 1 a crypt(3)
+ * hash this libcrypt verifies, or -1 with *why set for a hash it cannot
+ * (htpasswd's apr1 MD5 and {SHA} are Apache's own formats, not crypt(3)'s).
+ */
+static int pass_kind(const char *pass, const char **why)
+{
+	if (!strncmp(pass, "$apr1$", 6) || !strncmp(pass, "{SHA}", 5)) {
+		*why = "apr1 and {SHA} hashes (htpasswd -m, -s) are not supported: use htpasswd -B (bcrypt) "
+		       "or a crypt(3) hash such as openssl passwd -6";
+		return -1;
+	}
+	if (pass[0] != '$')
+		return 0;
+	switch (crypt_checksalt(pass)) {
+	case CRYPT_SALT_OK:
+	case CRYPT_SALT_METHOD_LEGACY:
+	case CRYPT_SALT_TOO_CHEAP:
+		return 1;
+	case CRYPT_SALT_METHOD_DISABLED:
+		*why = "this hash method is disabled in the system's libcrypt";
+		return -1;
+	default:
+		return 0;   /* not a hash: a plain password that starts with '$' */
+	}
 }
 
 /* blank() - only spaces and tabs in [p, end): the text need not be NUL-terminated. */
@@ -78,11 +124,23 @@ struct fwd_auth *fwd_auth_parse(const char *text, size_t len, const char *name, 
 				a->u = u;
 				cap = nc;
 			}
-			a->u[a->n].name = strndup(p, (size_t)(colon - p));
-			a->u[a->n].pass = strndup(colon + 1, (size_t)(le - colon - 1));
+			struct fwd_user *u = &a->u[a->n];
+			const char *why = NULL;
+			int kind;
+
+			memset(u, 0, sizeof(*u));
+			u->name = strndup(p, (size_t)(colon - p));
+			u->pass = strndup(colon + 1, (size_t)(le - colon - 1));
 			a->n++;
-			if (!a->u[a->n - 1].name || !a->u[a->n - 1].pass)
+			if (!u->name || !u->pass)
 				goto err_free;
+			kind = pass_kind(u->pass, &why);
+			if (kind < 0) {
+				if (errs)
+					fprintf(errs, "%s:%d: %s\n", name, line, why);
+				bad++;
+			}
+			u->hashed = kind > 0;
 		}
 		p = nl ? nl + 1 : end;
 	}
@@ -194,6 +252,46 @@ static bool same_secret(const char *a, size_t al, const char *b, size_t bl)
 	return !d;
 }
 
+/*
+ * hashed_ok() - does @pass match the user's crypt(3) hash? A password that
+ * matched once is remembered (see struct fwd_user), so crypt(3), slow by
+ * design (bcrypt cost 5: ~2 ms), runs once per user and table, not per request.
+ */
+static bool hashed_ok(struct fwd_user *u, const char *pass, size_t len)
+{
+	struct fwd_verified *v = atomic_load_explicit(&u->verified, memory_order_acquire), *nv, *none = NULL;
+	struct crypt_data *cd;
+	char *plain;
+	bool ok;
+
+	if (v && same_secret(v->pass, v->len, pass, len))
+		return true;
+	if (memchr(pass, '\0', len))
+		return false;
+	cd = calloc(1, sizeof(*cd));
+	plain = strndup(pass, len);
+	if (!cd || !plain) {
+		free(cd);
+		free(plain);
+		return false;
+	}
+	ok = crypt_r(plain, u->pass, cd) && !strcmp(cd->output, u->pass);
+	explicit_bzero(cd, sizeof(*cd));
+	explicit_bzero(plain, len);
+	free(cd);
+	free(plain);
+	if (ok && !v && (nv = malloc(sizeof(*nv) + len))) {
+		nv->len = len;
+		memcpy(nv->pass, pass, len);
+		if (!atomic_compare_exchange_strong_explicit(&u->verified, &none, nv,
+							     memory_order_release, memory_order_relaxed)) {
+			explicit_bzero(nv->pass, len);
+			free(nv);
+		}
+	}
+	return ok;
+}
+
 bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap)
 {
 	char dec[512];
@@ -222,7 +320,10 @@ bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *u
 
 		if (ul != (size_t)(colon - dec) || memcmp(a->u[i].name, dec, ul))
 			continue;
-		ok = same_secret(a->u[i].pass, strlen(a->u[i].pass), colon + 1, (size_t)(dec + n - colon - 1));
+		if (a->u[i].hashed)
+			ok = hashed_ok(&a->u[i], colon + 1, (size_t)(dec + n - colon - 1));
+		else
+			ok = same_secret(a->u[i].pass, strlen(a->u[i].pass), colon + 1, (size_t)(dec + n - colon - 1));
 		if (ok && user && ucap) {
 			snprintf(user, ucap, "%.*s", (int)ul, dec);
 		}

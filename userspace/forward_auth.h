@@ -12,7 +12,10 @@ struct fwd_auth;
 /*
  * fwd_auth_parse() - users from @text: one "user:password" per line; blank lines
  * (spaces and tabs only) and lines starting with '#' are skipped; the password is everything after the
- * first ':' (it may contain ':'); a trailing CR is ignored. Bad lines are
+ * first ':' (it may contain ':'); a trailing CR is ignored. A password that is
+ * a crypt(3) hash the system's libcrypt knows ($2y$ bcrypt from htpasswd -B,
+ * $6$ / $5$ SHA-crypt, $y$ yescrypt, ...) is the hash of the password;
+ * htpasswd's own $apr1$ and {SHA} formats are bad lines. Bad lines are
  * reported on @errs as "NAME:LINE: message".
  * Returns the user table, or NULL with errno (EINVAL: a bad line, ENOMEM).
  */
@@ -29,6 +32,8 @@ size_t fwd_auth_users(const struct fwd_auth *a);
 /*
  * fwd_auth_check() - does the Proxy-Authorization value @v ("Basic base64(user:pass)")
  * name a user of @a with that password? The user name is copied to @user (for logs) when it is.
+ * Safe from several threads at once. A hashed entry runs crypt(3) until its
+ * password has matched once; then a plain comparison.
  */
 bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap);
 

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "forward_auth.h"
 #include "log.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -89,6 +90,16 @@ int main(int argc, char **argv)
 			if (errno != EINVAL)
 				fprintf(stderr, "%s: %s\n", opts.config_path, strerror(errno));
 			return 1;
+		}
+		if (cfg->l7.forward.auth_file) {
+			/* the users file is part of the configuration: its bad lines fail the check too */
+			struct fwd_auth *a = fwd_auth_load(cfg->l7.forward.auth_file, stderr);
+
+			if (!a) {
+				cfg_free(cfg);
+				return 1;
+			}
+			fwd_auth_free(a);
 		}
 		fprintf(stderr, "%s: configuration is valid\n", opts.config_path);
 		cfg_free(cfg);

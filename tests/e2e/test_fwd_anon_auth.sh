@@ -10,6 +10,8 @@ fwd_origin || exit 1
 O=$ORIGIN_PORT
 P=$(free_port)
 printf '# proxy users\nalice:s3cret:with:colons\r\n\nbob:hunter2\n' >"$SL_TMP/users"
+# hashed entries, as openssl passwd or htpasswd -B write them
+printf 'carl:%s\ndana:%s\n' "$(openssl passwd -6 'n0t plain')" "$(openssl passwd -5 'also:hashed')" >>"$SL_TMP/users"
 fwd_config "$SL_TMP/c.yaml" "$P" "    allow_private_destinations: true
     anonymize: true
     identifying_headers: [X-Secret-Id, From]
@@ -30,6 +32,25 @@ logged '"GET http://127.0.0.1:[0-9]+/badpw HTTP/1.1" 407 .*rule=auth'; ok $? "40
 code=$(curl $X -U 'alice:s3cret:with:colons' "http://127.0.0.1:$O/alice")
 [ "$code" = 200 ]; ok $? "right credentials (password with colons): 200 ($code)"
 logged '^127.0.0.1 - alice \[.*"GET http://127.0.0.1:[0-9]+/alice HTTP/1.1" 200'; ok $? "the user is logged"
+for i in 1 2; do
+	code=$(curl $X -U 'carl:n0t plain' "http://127.0.0.1:$O/carl$i")
+	[ "$code" = 200 ]; ok $? "SHA-512 crypt entry, right password, request $i: 200 ($code)"
+done
+code=$(curl $X -U 'carl:n0t plaiN' "http://127.0.0.1:$O/carl-wrong")
+[ "$code" = 407 ]; ok $? "SHA-512 crypt entry, wrong password after a right one: 407 ($code)"
+code=$(curl $X -U 'carl:$6$' "http://127.0.0.1:$O/carl-prefix")
+[ "$code" = 407 ]; ok $? "SHA-512 crypt entry, the hash's prefix as password: 407 ($code)"
+code=$(curl $X -U 'dana:also:hashed' "http://127.0.0.1:$O/dana")
+[ "$code" = 200 ]; ok $? "SHA-256 crypt entry (password with a colon): 200 ($code)"
+logged '^127.0.0.1 - carl \[.*"GET http://127.0.0.1:[0-9]+/carl1 HTTP/1.1" 200'; ok $? "the hashed user is logged"
+
+# sluiced -t reads the users file too: an htpasswd apr1 line fails the check with FILE:LINE
+cp "$SL_TMP/users" "$SL_TMP/users.ok"
+printf 'web:$apr1$abcdefgh$0123456789abcdefghijkl\n' >>"$SL_TMP/users"
+out=$("$SL_BUILD/sluiced" -t -c "$SL_TMP/c.yaml" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "$SL_TMP/users:7: apr1 and {SHA} hashes .*htpasswd -B" <<<"$out"; ok $? "sluiced -t: an apr1 entry fails with FILE:LINE and what to use ($rc: $out)"
+cp "$SL_TMP/users.ok" "$SL_TMP/users"
+"$SL_BUILD/sluiced" -t -c "$SL_TMP/c.yaml" >/dev/null 2>&1; ok $? "sluiced -t: the users file as it was passes"
 code=$(curl -s -m 5 -p -x "http://127.0.0.1:$P" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$O/" 2>/dev/null; true)
 logged "\"CONNECT 127.0.0.1:$O HTTP/1.1\" 407"; ok $? "CONNECT without credentials: 407"
 

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* forward_acl and forward_auth: target parsing, host patterns, CIDRs, SSRF classes, the users file and Basic credentials. */
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "forward_acl.h"
@@ -173,11 +178,136 @@ static void test_auth(void)
 	ok(!a && errno == ENOENT, "missing file: ENOENT");
 }
 
+/* basic() - "Basic base64(user:pass)" into @out, for the credentials a client would send. */
+static const char *basic(const char *user, const char *pass, char *out, size_t cap)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char plain[256];
+	size_t n = (size_t)snprintf(plain, sizeof(plain), "%s:%s", user, pass), o = 6;
+
+	memcpy(out, "Basic ", 6);
+	for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
+		uint32_t w = (uint32_t)(unsigned char)plain[i] << 16;
+
+		w |= i + 1 < n ? (uint32_t)(unsigned char)plain[i + 1] << 8 : 0;
+		w |= i + 2 < n ? (uint32_t)(unsigned char)plain[i + 2] : 0;
+		out[o++] = b64[w >> 18 & 63];
+		out[o++] = b64[w >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[w >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[w & 63] : '=';
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* hash_of() - a crypt(3) hash of @pass with a fresh salt of method @prefix ("$2b$", "$6$", "$y$"). */
+static char *hash_of(const char *prefix, unsigned long cost, const char *pass)
+{
+	static struct crypt_data cd;
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (!crypt_gensalt_rn(prefix, cost, NULL, 0, salt, sizeof(salt)))
+		return NULL;
+	return crypt_r(pass, salt, &cd) ? strdup(cd.output) : NULL;
+}
+
+struct check_arg {
+	struct fwd_auth *a;
+	const char *cred;
+	int ok;
+};
+
+static void *check_many(void *p)
+{
+	struct check_arg *c = p;
+
+	for (int i = 0; i < 50; i++)
+		c->ok += fwd_auth_check(c->a, c->cred, strlen(c->cred), NULL, 0);
+	return NULL;
+}
+
+static void test_auth_hashed(void)
+{
+	static const char *const methods[] = { "$2b$", "$6$", "$5$", "$y$" };
+	static const unsigned long costs[] = { 4, 1000, 1000, 0 };
+	static const char apache[] = "ok:1\nweb:$apr1$abcdefgh$0123456789abcdefghijkl\nsha:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n";
+	char text[2048] = "", cred[256], user[48] = "";
+	size_t len = 0;
+	struct fwd_auth *a;
+	FILE *errs;
+
+	for (size_t i = 0; i < 4; i++) {
+		char *h = hash_of(methods[i], costs[i], "open sesame");
+
+		ok(h != NULL, "libcrypt makes a %s hash", methods[i]);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "u%zu:%s\n", i, h ? h : "x");
+		free(h);
+	}
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "dollar:$not a hash\n");
+	a = fwd_auth_parse(text, len, "users", NULL);
+	ok(a && fwd_auth_users(a) == 5, "hashed entries parse beside a plain one");
+	for (size_t i = 0; a && i < 4; i++) {
+		char u[8];
+
+		snprintf(u, sizeof(u), "u%zu", i);
+		basic(u, "open sesame", cred, sizeof(cred));
+		ok(fwd_auth_check(a, cred, strlen(cred), user, sizeof(user)) &&
+		   !strcmp(user, u), "%s hash: the right password accepted", methods[i]);
+		ok(fwd_auth_check(a, cred, strlen(cred), NULL, 0), "%s hash: accepted again (remembered)", methods[i]);
+		basic(u, "open sesamE", cred, sizeof(cred));
+		ok(!fwd_auth_check(a, cred, strlen(cred), NULL, 0),
+		   "%s hash: a wrong password refused, also after a right one", methods[i]);
+		basic(u, "", cred, sizeof(cred));
+		ok(!fwd_auth_check(a, cred, strlen(cred), NULL, 0),
+		   "%s hash: an empty password refused", methods[i]);
+	}
+	basic("dollar", "$not a hash", cred, sizeof(cred));
+	ok(a && fwd_auth_check(a, cred, strlen(cred), NULL, 0),
+	   "a password that starts with '$' but is no hash is plain text");
+	basic("u1", "$6$", cred, sizeof(cred));
+	ok(a && !fwd_auth_check(a, cred, strlen(cred), NULL, 0),
+	   "the hash's prefix is not a password");
+	fwd_auth_free(a);
+
+	/* several workers verify the same user at once: each gets the right answer, nothing leaks */
+	a = fwd_auth_parse(text, len, "users", NULL);
+	if (a) {
+		struct check_arg args[4];
+		pthread_t t[4];
+
+		for (int i = 0; i < 4; i++) {
+			args[i] = (struct check_arg){ .a = a, .cred = strdup(basic(i & 1 ? "u2" : "u3", "open sesame",
+										  cred, sizeof(cred))) };
+			pthread_create(&t[i], NULL, check_many, &args[i]);
+		}
+		for (int i = 0; i < 4; i++) {
+			pthread_join(t[i], NULL);
+			ok(args[i].ok == 50, "thread %d: 50 of 50 checks accepted", i);
+			free((void *)args[i].cred);
+		}
+		fwd_auth_free(a);
+	}
+
+	errs = tmpfile();
+	a = fwd_auth_parse(apache, strlen(apache), "htpasswd", errs);
+	ok(!a && errno == EINVAL, "apr1 and {SHA} entries make the file invalid");
+	if (errs) {
+		char line[256] = "";
+
+		rewind(errs);
+		ok(fgets(line, sizeof(line), errs) && strstr(line, "htpasswd:2:") && strstr(line, "htpasswd -B"),
+		   "the error names the line and what to use instead: %s", line);
+		ok(fgets(line, sizeof(line), errs) && strstr(line, "htpasswd:3:"), "and the {SHA} line: %s", line);
+		fclose(errs);
+	}
+}
+
 int main(void)
 {
 	test_targets();
 	test_rules();
 	test_auth();
+	test_auth_hashed();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
