@@ -16,6 +16,7 @@
 
 #define RSOCK_MAX 16        /* c-ares keeps one UDP socket per server (plus TCP on truncation) */
 #define TTL_MAX_S 3600      /* a longer TTL is cut to this: addresses do change */
+#define TTL_NEG_S 30        /* a name that does not exist (or has no address) is asked again after this */
 
 /* A c-ares socket and the poll we keep on it. */
 struct rsock {
@@ -30,14 +31,18 @@ struct rsock {
 struct rcache {
 	char name[256];
 	struct sockaddr_storage a[RESOLVER_MAX_ADDRS];
-	uint8_t n;
+	uint8_t n;              /* 0: a negative entry (-ENOENT) */
 	uint64_t expires_ms;    /* 0: free */
 	uint64_t used_ms;
 };
 
+/* A query in flight and everyone waiting for it: concurrent misses of one name send one query. */
 struct rquery {
 	struct resolver *r;
+	struct rquery *next;    /* in r->inflight */
 	uint64_t cookie;
+	uint64_t *more;         /* the other waiters' cookies */
+	uint32_t n_more, cap_more;
 	char name[256];
 };
 
@@ -47,12 +52,14 @@ struct resolver {
 	ares_channel ch;
 	struct rsock s[RSOCK_MAX];
 	struct rcache cache[RESOLVER_CACHE];
+	struct rquery *inflight;
 	uint32_t pending;
 	uint64_t queries;
 	bool destroying;
 	/* an answer c-ares gave before ares_getaddrinfo() returned */
 	struct rquery *sync_q;
 	int sync_n;
+	struct sockaddr_storage sync_a[RESOLVER_MAX_ADDRS];
 };
 
 static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
@@ -185,7 +192,7 @@ static struct rcache *cache_find(struct resolver *r, const char *name)
 	for (size_t i = 0; i < RESOLVER_CACHE; i++) {
 		struct rcache *e = &r->cache[i];
 
-		if (!e->expires_ms || strcmp(e->name, name))
+		if (!e->expires_ms || strcasecmp(e->name, name))
 			continue;
 		if (e->expires_ms <= now) {
 			e->expires_ms = 0;
@@ -197,19 +204,24 @@ static struct rcache *cache_find(struct resolver *r, const char *name)
 	return NULL;
 }
 
-/* cache_put() - a free or expired slot, else the least recently used one: the cache stays bounded. */
+/*
+ * cache_put() - a free or expired slot, else the least recently used one: the
+ * cache stays bounded. n == 0 stores a negative answer for TTL_NEG_S.
+ */
 static void cache_put(struct resolver *r, const char *name, const struct sockaddr_storage *a, size_t n,
 		      uint32_t ttl_s)
 {
 	uint64_t now = r->w->now_ms;
 	struct rcache *e = NULL;
 
-	if (!ttl_s || !n)
+	if (!n)
+		ttl_s = TTL_NEG_S;
+	if (!ttl_s)
 		return;
 	for (size_t i = 0; i < RESOLVER_CACHE; i++) {
 		struct rcache *c = &r->cache[i];
 
-		if (!c->expires_ms || c->expires_ms <= now || !strcmp(c->name, name)) {
+		if (!c->expires_ms || c->expires_ms <= now || !strcasecmp(c->name, name)) {
 			e = c;
 			break;
 		}
@@ -248,6 +260,21 @@ static size_t addrs_from(const struct ares_addrinfo *res, struct sockaddr_storag
 	return n;
 }
 
+static void rquery_free(struct rquery *q)
+{
+	free(q->more);
+	free(q);
+}
+
+static void inflight_unlink(struct resolver *r, struct rquery *q)
+{
+	for (struct rquery **p = &r->inflight; *p; p = &(*p)->next)
+		if (*p == q) {
+			*p = q->next;
+			return;
+		}
+}
+
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
 	struct rquery *q = arg;
@@ -264,24 +291,50 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 	if (res)
 		ares_freeaddrinfo(res);
 	if (r->destroying) {
-		free(q);
+		rquery_free(q);
 		return;
 	}
+	inflight_unlink(r, q);
 	if (status == ARES_ETIMEOUT)
 		err = -ETIMEDOUT;
 	else if (status == ARES_ENOTFOUND || status == ARES_ENODATA || (status == ARES_SUCCESS && !n))
 		err = -ENOENT;
 	else if (status != ARES_SUCCESS)
 		err = -EIO;
-	if (!err)
-		cache_put(r, q->name, a, n, ttl);
+	/* timeouts and server failures are not cached: the next request asks again */
+	if (!err || err == -ENOENT)
+		cache_put(r, q->name, a, err ? 0 : n, ttl);
 	if (q == r->sync_q) {
-		/* answered inside ares_getaddrinfo() (hosts file): resolver_lookup() returns it */
+		/* answered inside ares_getaddrinfo() (hosts file, TTL 0): resolver_lookup() returns it */
 		r->sync_n = err ? err : (int)n;
+		memcpy(r->sync_a, a, n * sizeof(*a));
 		return;
 	}
 	r->cb(r->w, q->cookie, err, a, n);
-	free(q);
+	for (uint32_t i = 0; i < q->n_more; i++)
+		r->cb(r->w, q->more[i], err, a, n);
+	rquery_free(q);
+}
+
+/* join_inflight() - wait for a query already sent for @host. 1 when joined, 0 none in flight, -ENOMEM. */
+static int join_inflight(struct resolver *r, const char *host, uint64_t cookie)
+{
+	for (struct rquery *q = r->inflight; q; q = q->next) {
+		if (strcasecmp(q->name, host))
+			continue;
+		if (q->n_more == q->cap_more) {
+			uint32_t nc = q->cap_more ? q->cap_more * 2 : 4;
+			uint64_t *m = realloc(q->more, nc * sizeof(*m));
+
+			if (!m)
+				return -ENOMEM;
+			q->more = m;
+			q->cap_more = nc;
+		}
+		q->more[q->n_more++] = cookie;
+		return 1;
+	}
+	return 0;
 }
 
 /* is_localhost() - "localhost" and names under it are loopback by definition (RFC 6761): no query. */
@@ -310,9 +363,14 @@ int resolver_lookup(struct resolver *r, const char *host, uint64_t cookie,
 	}
 	e = cache_find(r, host);
 	if (e) {
+		if (!e->n)
+			return -ENOENT;
 		memcpy(out, e->a, e->n * sizeof(*out));
 		return e->n;
 	}
+	n = join_inflight(r, host, cookie);
+	if (n)
+		return n > 0 ? 0 : n;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
@@ -329,18 +387,14 @@ int resolver_lookup(struct resolver *r, const char *host, uint64_t cookie,
 	ares_getaddrinfo(r->ch, host, NULL, &hints, on_addrinfo, q);
 	r->sync_q = NULL;
 	n = r->sync_n;
-	if (!n)
+	if (!n) {
+		q->next = r->inflight;
+		r->inflight = q;
 		return 0;
-	free(q);
-	if (n > 0) {
-		e = cache_find(r, host);
-		if (e) {
-			memcpy(out, e->a, e->n * sizeof(*out));
-			return e->n;
-		}
-		/* answered with TTL 0: nothing cached; ask again through the callback path */
-		return -EAGAIN;
 	}
+	rquery_free(q);
+	if (n > 0)
+		memcpy(out, r->sync_a, (size_t)n * sizeof(*out));
 	return n;
 }
 

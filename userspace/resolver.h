@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* A per-worker asynchronous name resolver: c-ares driven from the worker's io_uring, with a small TTL cache. */
+/* A per-worker asynchronous name resolver: c-ares driven from the worker's io_uring, with a small TTL cache (negative answers too). */
 #ifndef SLUICE_RESOLVER_H
 #define SLUICE_RESOLVER_H
 
@@ -35,8 +35,11 @@ void resolver_free(struct resolver *r);
 
 /*
  * resolver_lookup() - the addresses of @host (IPv4 first).
- * Returns n > 0 with @out filled at once (cache hit, "localhost"), 0 when a
- * query was sent (the callback answers later), or -errno (-ENOMEM).
+ * Returns n > 0 with @out filled at once (cache hit, "localhost", the hosts
+ * file), 0 when the callback will answer (a query was sent, or one for the
+ * same name already was: concurrent misses share it), -ENOENT when the name
+ * is known not to exist (answers NXDOMAIN / no address are cached for 30 s;
+ * timeouts and server failures are not), or -ENOMEM.
  */
 int resolver_lookup(struct resolver *r, const char *host, uint64_t cookie,
 		    struct sockaddr_storage out[RESOLVER_MAX_ADDRS]);

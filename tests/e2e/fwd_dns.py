@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # A tiny DNS stub on 127.0.0.1 for the forward proxy tests: fixed answers for test names, every query logged.
-"""Usage: fwd_dns.py --log FILE NAME=ADDRESS[/TTL] ...
+"""Usage: fwd_dns.py --log FILE NAME=ADDRESS[/TTL[/DELAY_S]] ...
 A and AAAA queries for a configured name get its address (when the family
-matches; otherwise an empty NOERROR answer); any other name gets NXDOMAIN.
+matches; otherwise an empty NOERROR answer), DELAY_S seconds late when given;
+any other name gets NXDOMAIN.
 Each query is appended to --log as "TYPE NAME". Prints the UDP port it bound."""
-import argparse, ipaddress, socket, struct, sys
+import argparse, ipaddress, socket, struct, sys, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--log", required=True)
@@ -15,7 +16,8 @@ table = {}
 for n in args.names:
     name, rest = n.split("=", 1)
     addr, _, ttl = rest.partition("/")
-    table[name.lower().rstrip(".")] = (ipaddress.ip_address(addr), int(ttl or 60))
+    ttl, _, delay = ttl.partition("/")
+    table[name.lower().rstrip(".")] = (ipaddress.ip_address(addr), int(ttl or 60), float(delay or 0))
 
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
@@ -38,7 +40,8 @@ while True:
         f.write("%s %s\n" % (TYPES.get(qtype, qtype), name))
     answers, rcode = b"", 0
     if name in table:
-        addr, ttl = table[name]
+        addr, ttl, delay = table[name]
+        time.sleep(delay)   # one slow name at a time: the stub answers in order
         want = 4 if qtype == 1 else 6 if qtype == 28 else 0
         if addr.version == want:
             answers = struct.pack("!HHHIH", 0xC00C, qtype, 1, ttl, len(addr.packed)) + addr.packed
