@@ -38,8 +38,9 @@
  *     (sl_nexthops); XDP_TX out of the ingress interface, else redirect
  *     through sl_tx_ports.
  * The flow hash and slot rule live in sluice/flow_hash.h so that userspace
- * (sluicectl trace) computes the same backend; the IPIP outer source is
- * sl_tunnel_src4() / sl_tunnel_src6_last() of the same hash.
+ * (sluicectl trace) computes the same backend. The flow hash (a jhash) is
+ * only computed for a Maglev pick; the IPIP outer source and IPv6 flow label
+ * come from sl_tunnel_hash(), a multiply, so a tracked packet pays no jhash.
  */
 SEC("xdp")
 int sl_lb(struct xdp_md *ctx)
@@ -109,8 +110,6 @@ int sl_lb(struct xdp_md *ctx)
 		reason = SL_DROP_FRAG;
 		goto drop;
 	}
-	hash = sl_vip_flow_hash(fk, vip_flags, cfg->hash_seed);
-
 	ct = NULL;
 	if (p.frag == SL_FRAG_NONE) {
 		syn = !ptb && fk->proto == IPPROTO_TCP &&
@@ -132,6 +131,7 @@ int sl_lb(struct xdp_md *ctx)
 		}
 	}
 
+	hash = sl_vip_flow_hash(fk, vip_flags, cfg->hash_seed);
 	pick = maglev_pick(vip->id, hash);
 	if (pick < 0) {
 		reason = SL_DROP_NO_RING;
@@ -172,7 +172,7 @@ forward:
 	if (vip_flags & SL_VIP_F_DSR)
 		rc = fwd_dsr(ctx, &p, be_id, be, &nh);
 	else
-		rc = fwd_ipip(ctx, &p, be_id, be, cfg, hash, &nh);
+		rc = fwd_ipip(ctx, &p, be_id, be, cfg, sl_tunnel_hash(fk, vip_flags), &nh);
 	if (rc == SL_DROP_TOO_BIG && nh && !ptb && p.frag == SL_FRAG_NONE) {
 		/* tell the client the path MTU: the packet itself is still dropped and counted */
 		__u32 mtu = nh->mtu;

@@ -142,8 +142,8 @@ static __always_inline int fwd_dsr(struct xdp_md *ctx, const struct sl_pkt *p, _
 /*
  * fwd_ipip(): puts an outer IPv4 (backend v4) or IPv6 (backend v6) header
  * in front of the L3 packet. Outer source: tunnel_src4 | (htonl(hash) & mask),
- * or tunnel_src6 with its last word xor htonl(hash); TOS copied, TTL 64, DF
- * copied (inner IPv6: DF set). Returns 0 or a drop reason.
+ * or tunnel_src6 with its last word xor htonl(hash), hash = sl_tunnel_hash();
+ * TOS copied, TTL 64, DF copied (inner IPv6: DF set). Returns 0 or a drop reason.
  */
 static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p, __u32 be_id,
 				    const struct sl_backend *be, const struct sl_config *cfg,

@@ -96,6 +96,25 @@ sl_vip_flow_hash(const struct sl_flow_key *k, __u32 vip_flags, __u32 seed)
 	return (vip_flags & SL_VIP_F_HASH_SRC) ? sl_src_hash(k, seed) : sl_flow_hash(k, seed);
 }
 
+/*
+ * sl_tunnel_hash(): the per-flow value behind the IPIP outer source and the
+ * IPv6 outer flow label, which only have to spread flows over the backend's
+ * RX queues. One multiply instead of sl_flow_hash(): a tracked packet never
+ * needs the jhash (measured: ~20-40% of a tracked packet's cost in sl_lb).
+ * The source address words, and both ports unless the VIP hashes on the
+ * source only (then every fragment of a datagram gets one outer source).
+ */
+static inline __attribute__((always_inline)) __u32
+sl_tunnel_hash(const struct sl_flow_key *k, __u32 vip_flags)
+{
+	__u32 w = (__u32)k->src[0] ^ (__u32)k->src[1] ^ (__u32)k->src[2] ^ (__u32)k->src[3];
+
+	if (!(vip_flags & SL_VIP_F_HASH_SRC))
+		w ^= sl_flow_port_word(k);
+	w *= 0x9e3779b1U;
+	return w ^ (w >> 16);
+}
+
 /* sl_ring_slot(): Maglev slot for a hash in a table of size m (prime, > 0): 1 + hash % m. */
 static inline __attribute__((always_inline)) __u32 sl_ring_slot(__u32 hash, __u32 m)
 {

@@ -397,6 +397,6 @@ void lbt_build_encap(struct pkt *p, const struct lbt_flow *f, const char *be_add
 	struct ip_spec o;
 
 	lbt_build(&inner, f);
-	o = lbt_outer(be_addr, lbt_hash(&k, vip_flags), &inner, buf);
+	o = lbt_outer(be_addr, sl_tunnel_hash(&k, vip_flags), &inner, buf);
 	pkt_encap(p, &inner, be_mac, src_mac, f->vlan, &o);
 }

@@ -80,7 +80,7 @@ const char *lbt_verdict_name(int v);
 /* Flow keys and what the balancer derives from them. */
 struct sl_flow_key lbt_key(const char *src, const char *dst, uint16_t sport, uint16_t dport, uint8_t proto);
 uint32_t lbt_hash(const struct sl_flow_key *k, uint32_t vip_flags);
-/* lbt_outer(): the outer header spec the balancer writes for a flow hash, backend address, inner packet. */
+/* lbt_outer(): the outer header spec the balancer writes for a tunnel hash (sl_tunnel_hash()), backend address, inner packet. */
 struct ip_spec lbt_outer(const char *be_addr, uint32_t hash, const struct pkt *inner, char *srcbuf);
 
 

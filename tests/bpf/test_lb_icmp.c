@@ -76,7 +76,7 @@ static void ptb_encap(struct pkt *p, int fam, const char *vip, uint16_t sport, c
 
 	memset(&in, 0, sizeof(in));
 	ptb(&in, fam, vip, sport);
-	o = lbt_outer(be, lbt_hash(&k, 0), &in, buf);
+	o = lbt_outer(be, sl_tunnel_hash(&k, 0), &in, buf);
 	pkt_encap(p, &in, mac, MAC_LB, 0, &o);
 }
 
