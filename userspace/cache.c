@@ -25,6 +25,17 @@ void cache_req_init(struct cache_req *r, const struct http_msg *req, bool has_bo
 	i = http_find(req, "if-modified-since");
 	if (i >= 0)
 		r->ims = cache_http_date(http_value(req, i), req->hdr[i].value_len);
+	/* Range only means something for GET (RFC 9110 14.2) */
+	i = req->p.method == HTTP_GET ? http_find(req, "range") : -1;
+	if (i >= 0) {
+		r->range = http_value(req, i);
+		r->range_len = req->hdr[i].value_len;
+		i = http_find(req, "if-range");
+		if (i >= 0) {
+			r->if_range = http_value(req, i);
+			r->if_range_len = req->hdr[i].value_len;
+		}
+	}
 }
 
 bool cache_unsafe_method(uint8_t method)

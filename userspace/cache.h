@@ -142,6 +142,10 @@ struct cache_req {
 	const char *inm;               /* If-None-Match value, or NULL */
 	size_t inm_len;
 	int64_t ims;                   /* If-Modified-Since, -1 absent */
+	const char *range;             /* Range value (GET only), or NULL */
+	size_t range_len;
+	const char *if_range;          /* If-Range value, or NULL */
+	size_t if_range_len;
 };
 
 /* cache_req_init() - what @req asks of the cache. @has_body: the request carries a body. */
@@ -362,6 +366,32 @@ size_t cache_fmt_i64(char *out, int64_t v);
 /* cache_304_head() - a complete 304 head for @o (RFC 9110 15.4.5 fields). Length or -ENOSPC. */
 long cache_304_head(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,
 		    char *out, size_t cap);
+
+/* ---- byte ranges of a hit (cache_range.c) ---- */
+
+enum cache_range {
+	CACHE_RANGE_NONE,    /* the whole response: no Range, another unit, several ranges, invalid, If-Range changed */
+	CACHE_RANGE_OK,      /* one satisfiable range: 206 */
+	CACHE_RANGE_UNSAT,   /* no byte of it exists: 416 */
+};
+
+/*
+ * cache_range_pick() - the byte range @r's Range (and If-Range) selects in
+ * @o, a stored 200 whose body is @len bytes: [*first, *last] when
+ * CACHE_RANGE_OK. Only one range is served; a request for several gets the
+ * whole response, as RFC 9110 14.2 allows.
+ */
+enum cache_range cache_range_pick(const struct cache_req *r, const struct cache_obj *o, uint64_t len,
+				  uint64_t *first, uint64_t *last);
+
+/*
+ * cache_range_head() - the complete head of a 206 for [@first, @last] of
+ * @total bytes (the stored fields, Content-Range, Content-Length, the hit
+ * tail), or of a 416 (@ok false: Content-Range "bytes *\/total", no body).
+ * Length or -ENOSPC.
+ */
+long cache_range_head(const struct cache_obj *o, bool ok, uint64_t first, uint64_t last, uint64_t total,
+		      int64_t now, const char *cache_status, bool close, bool http10, char *out, size_t cap);
 
 /* cache_unsafe_method() - does a successful @method invalidate (POST, PUT, DELETE, PATCH)? */
 bool cache_unsafe_method(uint8_t method);

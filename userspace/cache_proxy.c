@@ -70,10 +70,29 @@ static bool client_close(struct worker *w, struct conn *c)
 	       c->req.close_after;
 }
 
+/* push_range() - the body bytes [@first, @last] as segments pointing into @b's chunks. 0 or -ENOMEM. */
+static int push_range(struct outq *q, const struct cache_body *b, uint64_t first, uint64_t last)
+{
+	uint64_t off = 0;
+
+	for (struct cache_chunk *ch = b->first; ch && off <= last; off += ch->len, ch = ch->next) {
+		uint64_t s = first > off ? first - off : 0, e = last + 1 - off;
+
+		if (first >= off + ch->len)
+			continue;
+		if (e > ch->len)
+			e = ch->len;
+		if (outq_push(q, SEG_STATIC, ch->data + s, (uint32_t)(e - s), 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /*
  * serve() - answer from @o: its prebuilt head, an Age / Cache-Status tail and
  * its body chunks, all by reference (one SEG_CACHE segment holds the object
- * until the send is done). A matching conditional request gets a 304.
+ * until the send is done). A matching conditional request gets a 304, a
+ * Range request a 206 (or 416) with a head of its own.
  * @done: nothing more comes from upstream for this request (else its end does).
  */
 static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool done)
@@ -82,15 +101,22 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 	bool close = client_close(w, c);
 	int64_t now = wall_s();
 	bool nm = (rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq);
-	size_t cap = nm ? o->head_len + 512 : 512;   /* a hit's own bytes: only the tail */
+	uint64_t first = 0, last = 0;
+	enum cache_range rk = nm ? CACHE_RANGE_NONE : cache_range_pick(&rc->rq, o, o->body->len, &first, &last);
+	size_t cap = nm || rk ? o->head_len + 512 : 512;   /* a plain hit's own bytes: only the tail */
 	struct outq *q = &c->out;
 	char *head = malloc(cap);
 	long n;
 
 	if (!head)
 		return -ENOMEM;
-	n = nm ? cache_304_head(o, now, rc->status, close, c->req.http10, head, cap) :
-		 cache_hit_tail(o, now, rc->status, close, c->req.http10, head, cap);
+	if (nm)
+		n = cache_304_head(o, now, rc->status, close, c->req.http10, head, cap);
+	else if (rk)
+		n = cache_range_head(o, rk == CACHE_RANGE_OK, first, last, o->body->len, now, rc->status, close,
+				     c->req.http10, head, cap);
+	else
+		n = cache_hit_tail(o, now, rc->status, close, c->req.http10, head, cap);
 	if (n < 0) {
 		free(head);
 		return -ENOMEM;
@@ -106,6 +132,16 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 			goto err_free;
 		c->req.status = 304;
 		c->req.bytes_out += (uint64_t)n;
+	} else if (rk) {
+		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
+			goto err_free;
+		c->req.status = rk == CACHE_RANGE_OK ? 206 : 416;
+		c->req.bytes_out += (uint64_t)n;
+		if (rk == CACHE_RANGE_OK) {
+			if (push_range(q, o->body, first, last))
+				return -ENOMEM;
+			c->req.bytes_out += last - first + 1;
+		}
 	} else {
 		if (outq_push(q, SEG_STATIC, o->head, o->head_len, 0))
 			goto err_free;
@@ -286,8 +322,11 @@ static int decide(struct worker *w, struct conn *c)
 	return -1;
 
 forward:
-	/* collapse concurrent fetches of one key; a HEAD or a no-cache request goes on its own */
-	if (!rc->no_collapse && !rc->rq.is_head && !(rc->rq.cc.flags & CC_NO_CACHE)) {
+	/*
+	 * collapse concurrent fetches of one key; a HEAD, a no-cache request or a
+	 * Range request (its 206 is not stored) goes on its own
+	 */
+	if (!rc->no_collapse && !rc->rq.is_head && !rc->rq.range && !(rc->rq.cc.flags & CC_NO_CACHE)) {
 		rc->wt.wake = on_wake;
 		int err = cache_pending_begin(rc->sh, &rc->key, &rc->wt);
 

@@ -3,8 +3,9 @@
 # A test origin for the cache e2e tests: headers set by query parameters, requests counted per URL.
 #
 # GET /c/ANY?cc=max-age%3D60&status=200&etag=x&lm=SECS_AGO|EPOCH&expires=SECS&date=SECS_OFFSET&age=N
-#         &vary=Accept-Language&size=N&delay=MS&cookie=1&chunked=1&loc=URI&cloc=URI&hdr=Name:Value
-#   answers "v<count> <path> <vary header value>" (padded to size), honouring If-None-Match and
+#         &vary=Accept-Language&size=N&delay=MS&cookie=1&chunked=1&loc=URI&cloc=URI&hdr=Name:Value&seq=1
+#   answers "v<count> <path> <vary header value>" (padded to size; seq=1: size bytes of "%08d\n"
+#   offsets instead), ignoring Range (always the whole body), honouring If-None-Match and
 #   If-Modified-Since with a 304 carrying the same headers.
 # /c/ttl/ANY: Cache-Control: max-age=60 unless cc= says otherwise; cc2= replaces cc= from the 2nd request on. Every answer has X-Count: N (its sequence).
 # GET /_count?u=/c/...  how many requests reached that URL (path and query as sent)
@@ -128,6 +129,9 @@ class H(BaseHTTPRequestHandler):
         size = int(g("size", "0"))
         if size > len(body):
             body = body + b"." * (size - len(body))
+        if g("seq"):
+            # every 9 bytes say where they start: a wrong byte range cannot look right
+            body = b"".join(b"%08d\n" % i for i in range(0, size, 9))[:size]
         if status in (204, 304):
             self.send(status, h)
         elif g("chunked"):
