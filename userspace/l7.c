@@ -207,11 +207,18 @@ err_free:
 	return NULL;
 }
 
+/* same_listener() - does slot @ll serve @l: the same name on the same address? */
+static bool same_listener(const struct l7_listener *ll, const struct cfg_listener *l)
+{
+	return !strcmp(l->name, ll->cfg->name) && !strcmp(l->listen.text, ll->cfg->listen.text);
+}
+
 /*
- * l7_listeners_update() - match @cfg's reverse listeners to slots by name: new
- * names take free slots (workers open them), missing names are marked removed
- * (workers close them), kept names point at their new settings. An address
- * change needs a restart: the socket stays where it is.
+ * l7_listeners_update() - match @cfg's listeners to slots by name and address:
+ * new ones take free slots (workers open them), missing ones are marked
+ * removed (workers close them), kept ones point at their new settings. A
+ * listener whose address changed is both: its old socket closes (requests
+ * under way on it finish) and a new slot opens the new address.
  */
 static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 {
@@ -222,32 +229,30 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 		bool keep = false;
 
 		for (size_t j = 0; j < c7->n_listeners && !keep; j++)
-			keep = !strcmp(c7->listeners[j].name, l7->ls[i].cfg->name);
+			keep = same_listener(&l7->ls[i], &c7->listeners[j]);
 		if (!keep && !l7->ls[i].removed)
-			log_info("reload: listener %s removed", l7->ls[i].cfg->name);
+			log_info("reload: listener %s on %s closed", l7->ls[i].cfg->name, l7->ls[i].cfg->listen.text);
 		l7->ls[i].removed = !keep;
 	}
 	for (size_t j = 0; j < c7->n_listeners; j++) {
 		const struct cfg_listener *l = &c7->listeners[j];
 		size_t i;
 
-		for (i = 0; i < n && strcmp(l->name, l7->ls[i].cfg->name); i++)
+		for (i = 0; i < n && !same_listener(&l7->ls[i], l); i++)
 			;
 		if (i < n) {
-			if (strcmp(l->listen.text, l7->ls[i].cfg->listen.text))
-				log_warn("reload: listener %s: the new address %s applies on restart",
-					 l->name, l->listen.text);
-			l7->ls[i].cfg = l;
+			l7->ls[i].cfg = l;   /* kept (or reopened: a removed slot of the same name and address) */
 			continue;
 		}
 		if (n == L7_MAX_LISTENERS) {
-			log_warn("reload: listener %s: more than %d listeners", l->name, L7_MAX_LISTENERS);
+			log_warn("reload: listener %s: more than %d listeners since the start (restart to reuse slots)",
+				 l->name, L7_MAX_LISTENERS);
 			continue;
 		}
 		l7->ls[n].cfg = l;
 		l7->ls[n].removed = false;
 		l7->n_ls = ++n;   /* published last: the slot is complete when workers see it */
-		log_info("reload: listener %s added on %s", l->name, l->listen.text);
+		log_info("reload: listener %s opened on %s", l->name, l->listen.text);
 	}
 }
 

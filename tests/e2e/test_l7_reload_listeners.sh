@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# L7 reload of listeners: a reload opens added listeners (even when none existed), closes removed ones, follows access log changes.
+# L7 reload of listeners: a reload opens added listeners (even when none existed), closes removed ones, follows access log changes,
+# moves a listener whose address changed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
 l7_upstream a || exit 1; A=$UP_PORT
-P1=$(free_port); P2=$(free_port)
+P1=$(free_port); P2=$(free_port); P3=$(free_port)
 conf() {   # conf LISTENER_BLOCK...: writes the config with these listeners
 	{
 		echo "workers: 2"
@@ -24,6 +25,7 @@ conf() {   # conf LISTENER_BLOCK...: writes the config with these listeners
 L1="    - { name: one, listen: 127.0.0.1:$P1, mode: reverse, access_log: { path: $SL_TMP/one.log }, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
 L1b="    - { name: one, listen: 127.0.0.1:$P1, mode: reverse, access_log: { path: $SL_TMP/one-b.log, format: json }, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
 L2="    - { name: two, listen: 127.0.0.1:$P2, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
+L2m="    - { name: two, listen: 127.0.0.1:$P3, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
 
 conf
 bg bash -c "exec '$SL_BUILD/sluiced' -c '$SL_TMP/c.yaml' >>'$SL_TMP/sluiced.log' 2>&1"
@@ -52,6 +54,19 @@ wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P1"; ok $? "a removed listener c
 curl -s -m 5 -o /dev/null "http://127.0.0.1:$P1/json"
 wait_for 3 grep -q '"uri":"/json"' "$SL_TMP/one-b.log"; ok $? "its new access log path and format apply"
 grep -q '"GET /x HTTP/1.1" 200' "$SL_TMP/one.log"; ok $? "the old log kept its lines"
+
+# the same listener on another address: the old one closes, the new one opens, no restart
+conf "$L1b" "$L2m"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P3"; ok $? "a changed address opens on reload"
+out=$(curl -s -m 5 "http://127.0.0.1:$P3/moved"); [ "$out" = "a /moved" ]; ok $? "it serves there ($out)"
+wait_for 5 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$P2) 2>/dev/null"; ok $? "and the old address is closed"
+grep -q "listener two opened on 127.0.0.1:$P3" "$SL_TMP/sluiced.log"; ok $? "the move is logged"
+conf "$L1b" "$L2"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P2" && wait_for 5 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$P3) 2>/dev/null"
+ok $? "moved back: the first address serves again, the second is closed"
+out=$(curl -s -m 5 "http://127.0.0.1:$P2/back"); [ "$out" = "a /back" ]; ok $? "it serves ($out)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 [ $_tap_fail -gt 0 ] && sed "s/^/# /" "$SL_TMP/sluiced.log"
 done_testing
