@@ -43,27 +43,32 @@ static void on_health(void *arg, bool up)
 	atomic_fetch_add(&gs->l7->weight_seq, 1);
 }
 
-/* prev_health() - the verdict the previous generation had for the same upstream and server address (true if none). */
-static bool prev_health(const struct l7_gen *old, const char *upstream, const char *server)
+/* prev_server() - the previous generation's state of the same upstream and server address, or NULL. */
+static const struct gen_server *prev_server(const struct l7_gen *old, const char *upstream, const char *server,
+					    uint32_t *config_weight)
 {
 	if (!old)
-		return true;
+		return NULL;
 	for (size_t i = 0; i < old->cfg->l7.n_upstreams; i++) {
 		const struct cfg_upstream *up = &old->cfg->l7.upstreams[i];
 
 		if (strcmp(up->name, upstream))
 			continue;
 		for (size_t s = 0; s < up->n_servers; s++)
-			if (!strcmp(up->servers[s].addr.text, server))
-				return atomic_load(&old->srv[i][s].health_up);
+			if (!strcmp(up->servers[s].addr.text, server)) {
+				*config_weight = up->servers[s].weight;
+				return &old->srv[i][s];
+			}
 	}
-	return true;
+	return NULL;
 }
 
 /*
- * gen_new() - a generation for @cfg. Health verdicts carry over from @old for
- * servers that stay, so a reload does not send traffic to a server known down
- * while its new checks warm up.
+ * gen_new() - a generation for @cfg. For servers that stay, health verdicts
+ * carry over from @old (a reload does not send traffic to a server known down
+ * while its new checks warm up), and so does a weight set through the admin
+ * API, drain included, unless the config's weight for that server changed (as
+ * for L4 backends): a reload for another reason never undrains a server.
  */
 static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct l7_gen *old)
 {
@@ -97,10 +102,12 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 			goto err_free;
 		for (size_t s = 0; s < up->n_servers; s++) {
 			struct gen_server *gs = &g->srv[i][s];
+			uint32_t was = 0;
+			const struct gen_server *p = prev_server(old, up->name, up->servers[s].addr.text, &was);
 
-			atomic_init(&gs->weight, up->servers[s].weight);
-			atomic_init(&gs->health_up, up->health.type == CFG_HEALTH_NONE ||
-				    prev_health(old, up->name, up->servers[s].addr.text));
+			atomic_init(&gs->weight, p && was == up->servers[s].weight ? atomic_load(&p->weight) :
+				    up->servers[s].weight);
+			atomic_init(&gs->health_up, up->health.type == CFG_HEALTH_NONE || !p || atomic_load(&p->health_up));
 			gs->health_id = -1;
 			gs->l7 = l7;
 		}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Admin API on L7 servers: sluicectl backend drain/enable/set-weight UPSTREAM/SERVER changes who serves requests, live.
+# Admin API on L7 servers: sluicectl backend drain/enable/set-weight UPSTREAM/SERVER changes who serves requests, live;
+# a drain survives a reload until the config's weight for that server changes.
 . "$(dirname "$0")/lib.sh"
 need_root
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
@@ -62,6 +63,21 @@ sleep 0.2
 out=$(who 10)
 [[ $out == *s1* ]]
 ok $? "s1 serves again: $out"
+
+# a reload for another reason keeps the drain; a new config weight for the server replaces it
+ctl backend drain app/127.0.0.1:9001 >/dev/null
+sed -i 's/balance: round_robin/balance: round_robin   # touched/' "$SL_TMP/sluice.yaml"
+ctl reload >/dev/null; ok $? "reload with the server drained"
+sleep 0.3
+out=$(who 10)
+[[ $out != *s1* && $out == *s2* ]]
+ok $? "still drained after the reload: $out"
+sed -i 's/{ address: 127.0.0.1:9001 }/{ address: 127.0.0.1:9001, weight: 2 }/' "$SL_TMP/sluice.yaml"
+ctl reload >/dev/null
+sleep 0.3
+out=$(who 10)
+[[ $out == *s1* ]]
+ok $? "the config changed that server's weight: the config's applies, it serves again: $out"
 
 ctl backend set-weight app/127.0.0.1:9009 5 2>"$SL_TMP/err"
 [ $? = 1 ] && grep -q "no such backend" "$SL_TMP/err"
