@@ -63,7 +63,7 @@ E2E_TESTS := $(wildcard tests/e2e/test_*.sh)
 
 BINS := $(if $(USR_SRCS),$(BUILD)/sluiced) $(if $(CTL_SRCS),$(BUILD)/sluicectl)
 
-.PHONY: all test check check-unit check-bpf check-e2e bench demo deps clean install tests-build
+.PHONY: all test check check-unit check-bpf check-e2e bench demo deps clean install tests-build fuzz
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(BINS) tests-build $(BENCH_BINS)
@@ -143,6 +143,28 @@ check-bpf: $(TBPF_BINS)
 	$(if $^,$(Q)$(PROVE) $^)
 check-e2e: all
 	$(if $(E2E_TESTS),$(Q)$(PROVE) $(E2E_TESTS))
+
+# libFuzzer, ASan+UBSan, FUZZ_SECS each: the HTTP glue (tests/fuzz/fuzz_http.c) and the config
+# parser (fuzz_config.c). Not part of make test; corpora grow under build/fuzz/.
+FUZZ_SECS ?= 60
+FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS)
+FUZZ_HTTP := $(addprefix userspace/,http_msg.c cache.c cache_control.c cache_fresh.c cache_range.c cache_store.c \
+	     cache_key.c cache_pending.c cache_fill.c forward_acl.c log.c) $(wildcard $(LLHTTP_SRC)/*.c)
+FUZZ_CFG  := $(wildcard userspace/config*.c) userspace/log.c userspace/maglev.c
+$(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(FUZZ_HTTP)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(LLHTTP_CFLAGS) $^ -lpthread -o $@
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CFG)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $^ -lyaml -lpthread -o $@
+fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config
+	@mkdir -p $(BUILD)/fuzz/http $(BUILD)/fuzz/config
+	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECS) -max_len=4096 -print_final_stats=1 \
+		$(BUILD)/fuzz/http tests/fuzz/http_corpus
+	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECS) -max_len=8192 -print_final_stats=1 \
+		$(BUILD)/fuzz/config tests/fuzz/config_corpus
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -45,11 +45,13 @@ static bool if_range_ok(const struct cache_obj *o, const char *v, size_t len)
 enum cache_range cache_range_pick(const struct cache_req *r, const struct cache_obj *o, uint64_t len,
 				  uint64_t *first, uint64_t *last)
 {
-	const char *p = r->range, *end = r->range + r->range_len;
+	const char *p, *end;
 	uint64_t a, b;
 
 	if (!r->range || r->is_head || o->status != 200)
 		return CACHE_RANGE_NONE;
+	p = r->range;
+	end = p + r->range_len;
 	if (r->if_range && !if_range_ok(o, r->if_range, r->if_range_len))
 		return CACHE_RANGE_NONE;
 	p = skip_ows(p, end);
