@@ -116,7 +116,8 @@ $(BUILD)/san/tests/unit/%: $(BUILD)/san/tests/unit/%.o $(SAN_OBJS)
 	$(call msg,LINK-SAN,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TBPF_LIB)
+# BPF tests write VIPs through the control plane's own map writer (l4_maps.o).
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TBPF_LIB) $(BUILD)/userspace/l4_maps.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -224,13 +224,17 @@ static int lb_open(struct lb_inst *in, struct bpf_object *obj, const char *ct_en
 	return in->prog >= 0 && in->config >= 0 ? 0 : -1;
 }
 
-/* lb_set_vip(): one sl_vips entry, counted in sl_vip_addrs first when the build has it. */
-static void lb_set_vip(struct lb_inst *in, const char *addr, uint32_t flags)
+/*
+ * lb_set_vip(): one sl_vips entry with id @id, counted in sl_vip_addrs first
+ * and given its sl_vip_ids slot after, when the build has those maps (as the
+ * control plane's l4_maps_set_vip() does).
+ */
+static void lb_set_vip(struct lb_inst *in, const char *addr, uint32_t id, uint32_t flags)
 {
 	struct sl_vip_key vk = { .port = htons(80), .proto = 6, .family = SL_AF_INET };
-	struct sl_vip_meta vm = { .id = 1, .flags = flags };
+	struct sl_vip_meta vm = { .id = id, .flags = flags };
 	struct sl_vip_addr_count ac = { 0 };
-	int fd = map_fd(in, "sl_vip_addrs");
+	int fd = map_fd(in, "sl_vip_addrs"), ids = map_fd(in, "sl_vip_ids");
 
 	inet_pton(AF_INET, addr, vk.addr);
 	if (fd >= 0) {
@@ -242,6 +246,11 @@ static void lb_set_vip(struct lb_inst *in, const char *addr, uint32_t flags)
 		in->cfg_flags = SL_CFG_F_VIP_ADDRS;
 	}
 	bpf_map_update_elem(map_fd(in, "sl_vips"), &vk, &vm, 0);
+	if (ids >= 0) {
+		struct sl_vip_id_entry e = { .key = vk, .meta = vm };
+
+		bpf_map_update_elem(ids, &id, &e, 0);
+	}
 }
 
 /* lb_seed(): one VIP (and a DSR twin), two backends, a production-size table (65537 slots). */
@@ -251,9 +260,9 @@ static int lb_seed(struct lb_inst *in, struct sl_config *cfg)
 	struct sl_backend be = { .family = SL_AF_INET };
 	__u32 zero = 0, id, msize = SL_RING_DEFAULT;
 
-	lb_set_vip(in, "198.18.100.1", 0);
-	/* the same table behind an L2 DSR VIP: its packets keep their size, so repeat works */
-	lb_set_vip(in, "198.18.100.2", SL_VIP_F_DSR);
+	lb_set_vip(in, "198.18.100.1", 1, 0);
+	/* the same table behind an L2 DSR VIP (id 2): its packets keep their size, so repeat works */
+	lb_set_vip(in, "198.18.100.2", 2, SL_VIP_F_DSR);
 	cfg->flags = in->cfg_flags;
 	if (bpf_map_update_elem(in->config, &zero, cfg, 0))
 		return -1;
@@ -269,8 +278,10 @@ static int lb_seed(struct lb_inst *in, struct sl_config *cfg)
 		id = 1 + (s % 2);
 		bpf_map_update_elem(in->ring, &s, &id, 0);
 	}
-	id = 1;
-	return bpf_map_update_elem(map_fd(in, "sl_rings"), &id, &in->ring, 0) ? -1 : 0;
+	for (id = 1; id <= 2; id++)
+		if (bpf_map_update_elem(map_fd(in, "sl_rings"), &id, &in->ring, 0))
+			return -1;
+	return 0;
 }
 
 /* lb_track(): a SYN for the flows the ACK paths then reuse. 0 or -1. */

@@ -19,7 +19,10 @@
  *  2. ICMP: echo requests to an address marked in sl_vips (proto ICMP/ICMPv6,
  *     port 0) are answered here; frag-needed / packet-too-big quoting a VIP
  *     reply are steered to the backend of the client flow they quote.
- *  3. VIP lookup (lib/vip.h): the destination's slot in sl_vip_addrs
+ *  3. A tracked flow's packet (not a SYN, not a fragment, to an address
+ *     sl_vip_addrs counts): conntrack first, and the entry's VIP id checked
+ *     in sl_vip_ids (lib/vip.h vip_tracked()) -> forward. Anything else:
+ *  3b. VIP lookup (lib/vip.h): the destination's slot in sl_vip_addrs
  *     (an address no VIP has ends here), exact port, then port 0 (skipped
  *     when the slot counts no port-0 entry, or SL_CFG_F_NO_PORT0). Not a
  *     VIP -> XDP_PASS untouched.
@@ -48,13 +51,14 @@ int sl_lb(struct xdp_md *ctx)
 	struct sl_nexthop *nh = NULL;
 	struct sl_pkt p = {};
 	struct sl_flow_key ptb_key, *fk = &p.key;   /* the flow balanced: the packet's, or the one a PTB quotes */
+	struct sl_vip_addr_count *ac;
 	struct sl_vip_meta *vip;
 	struct sl_vip_stats *vs;
 	struct sl_ct_value *ct;
 	struct sl_backend *be;
 	struct sl_config *cfg;
 	__u32 zero = 0, reason = SL_DROP_NONE, bytes, hash, be_id, vip_flags;
-	bool ptb = false, syn = false, new_flow = false;
+	bool ptb = false, syn = false, new_flow = false, ct_done = false;
 	int rc, action = XDP_PASS;
 	long pick;
 
@@ -73,7 +77,7 @@ int sl_lb(struct xdp_md *ctx)
 		if (icmp_is_echo(&p)) {
 			if (!(cfg->flags & SL_CFG_F_ICMP_ECHO))
 				goto out;
-			vip = vip_match(cfg, fk->dst, 0, fk->proto, fk->family);
+			vip = vip_addr(cfg, fk->dst, &ac) ? vip_match(cfg, ac, fk->dst, 0, fk->proto, fk->family) : NULL;
 			if (!vip)
 				goto out;
 			rc = icmp_echo_reply(ctx, &p);
@@ -96,7 +100,33 @@ int sl_lb(struct xdp_md *ctx)
 		ptb = true;
 	}
 
-	vip = vip_match(cfg, fk->dst, fk->dport, fk->proto, fk->family);
+	if (!vip_addr(cfg, fk->dst, &ac))
+		goto out;
+	ct = NULL;
+	if (!ptb && p.frag == SL_FRAG_NONE) {
+		syn = fk->proto == IPPROTO_TCP && (p.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
+		/* the common packet, a tracked flow's: its VIP by id from the entry, no sl_vips match */
+		if (!syn) {
+			ct = ct_lookup(fk);
+			ct_done = true;
+			if (ct_usable(ct, fk->proto, cfg) && (vip = vip_tracked(ct->vip_id, fk))) {
+				be_id = ct->backend_id;
+				be = bpf_map_lookup_elem(&sl_backends, &be_id);
+				if (be && be->family) {
+					vip_flags = vip->flags;
+					vs = stats_vip(vip->id);
+					if (vs) {
+						vs->packets += 1;
+						vs->bytes += bytes;
+						vs->ct_hit += 1;
+					}
+					goto forward;
+				}
+			}
+		}
+	}
+
+	vip = vip_match(cfg, ac, fk->dst, fk->dport, fk->proto, fk->family);
 	if (!vip)
 		goto out;
 	vip_flags = vip->flags;
@@ -110,12 +140,10 @@ int sl_lb(struct xdp_md *ctx)
 		reason = SL_DROP_FRAG;
 		goto drop;
 	}
-	ct = NULL;
 	if (p.frag == SL_FRAG_NONE) {
-		syn = !ptb && fk->proto == IPPROTO_TCP &&
-		      (p.tcp_flags & (SL_TCP_SYN | SL_TCP_ACK)) == SL_TCP_SYN;
 		if (!syn) {
-			ct = ct_lookup(fk);
+			if (!ct_done)
+				ct = ct_lookup(fk);
 			/* an entry made for another VIP id (the config moved the flow) is stale */
 			if (ct_usable(ct, fk->proto, cfg) && ct->vip_id == vip->id) {
 				be_id = ct->backend_id;

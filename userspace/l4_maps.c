@@ -16,13 +16,13 @@
 
 const char *const l4_map_names[L4_N_MAPS] = {
 	"sl_vips", "sl_rings", "sl_backends", "sl_conntrack", "sl_config",
-	"sl_vip_stats", "sl_be_stats", "sl_drops", "sl_tx_ports", "sl_vip_addrs",
+	"sl_vip_stats", "sl_be_stats", "sl_drops", "sl_tx_ports", "sl_vip_addrs", "sl_vip_ids",
 };
 
 int *l4_maps_fd(struct l4_maps *m, int idx)
 {
 	int *fds[L4_N_MAPS] = { &m->vips, &m->rings, &m->backends, &m->conntrack, &m->config,
-				&m->vip_stats, &m->be_stats, &m->drops, &m->tx_ports, &m->vip_addrs };
+				&m->vip_stats, &m->be_stats, &m->drops, &m->tx_ports, &m->vip_addrs, &m->vip_ids };
 
 	return fds[idx];
 }
@@ -124,6 +124,39 @@ static int l4_vip_addrs_rebuild(struct l4_maps *m)
 	return err;
 }
 
+/* by_id() - does @k have an sl_vip_ids slot: TCP/UDP on one port (port-0 VIPs are matched the full way)? */
+static bool by_id(const struct sl_vip_key *k)
+{
+	return k->port && (k->proto == 6 || k->proto == 17);   /* IPPROTO_TCP, IPPROTO_UDP */
+}
+
+/*
+ * Rewrite sl_vip_ids from sl_vips: after a restart the pinned slots may be
+ * missing or stale (a build that kept none). Every slot is written: the
+ * table is small (SL_MAX_VIPS entries) and read-only to the balancer.
+ */
+static int l4_vip_ids_rebuild(struct l4_maps *m)
+{
+	struct sl_vip_id_entry *want = calloc(SL_MAX_VIPS, sizeof(*want));
+	struct sl_vip_key k, prev;
+	struct sl_vip_meta v;
+	bool first = true;
+	int err = 0;
+
+	if (!want)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(m->vips, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		if (by_id(&k) && !bpf_map_lookup_elem(m->vips, &k, &v) && v.id < SL_MAX_VIPS)
+			want[v.id] = (struct sl_vip_id_entry){ .key = k, .meta = v };
+	}
+	for (__u32 id = 0; id < SL_MAX_VIPS && !err; id++)
+		err = l4_update(m->vip_ids, &id, &want[id]);
+	free(want);
+	return err;
+}
+
 /* Add @delta to the sl_vip_addrs counts of @k's slot. */
 static int l4_vip_addr_count(struct l4_maps *m, const struct sl_vip_key *k, int delta)
 {
@@ -158,6 +191,8 @@ int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 	err = l4_vip_addrs_rebuild(m);
 	if (!err)
 		c.flags |= SL_CFG_F_VIP_ADDRS;
+	if (l4_vip_ids_rebuild(m))
+		return -EIO;
 	return l4_update(m->config, &key, &c);
 }
 
@@ -175,11 +210,31 @@ int l4_maps_set_vip(struct l4_maps *m, const struct sl_vip_key *k, const struct 
 	err = l4_update(m->vips, k, v);
 	if (err && fresh)
 		l4_vip_addr_count(m, k, -1);
+	if (!err && by_id(k) && v->id < SL_MAX_VIPS) {
+		struct sl_vip_id_entry e = { .key = *k, .meta = *v };
+
+		err = l4_update(m->vip_ids, &v->id, &e);
+		/* renumbered: the old id's slot must not vouch for this address any more */
+		if (!err && !fresh && old.id != v->id && old.id < SL_MAX_VIPS &&
+		    !bpf_map_lookup_elem(m->vip_ids, &old.id, &e) && !memcmp(&e.key, k, sizeof(*k))) {
+			memset(&e, 0, sizeof(e));
+			err = l4_update(m->vip_ids, &old.id, &e);
+		}
+	}
 	return err;
 }
 
 int l4_maps_del_vip(struct l4_maps *m, const struct sl_vip_key *k)
 {
+	struct sl_vip_meta v;
+	struct sl_vip_id_entry e;
+
+	/* the fast path's slot goes first: a packet then finds no VIP by id and matches the full way */
+	if (by_id(k) && !bpf_map_lookup_elem(m->vips, k, &v) && v.id < SL_MAX_VIPS &&
+	    !bpf_map_lookup_elem(m->vip_ids, &v.id, &e) && !memcmp(&e.key, k, sizeof(*k))) {
+		memset(&e, 0, sizeof(e));
+		l4_update(m->vip_ids, &v.id, &e);
+	}
 	if (bpf_map_delete_elem(m->vips, k))
 		return errno == ENOENT ? 0 : -errno;
 	return l4_vip_addr_count(m, k, -1);

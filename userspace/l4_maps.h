@@ -12,12 +12,12 @@
 
 /* The balancer's map fds (-1 when absent); owned by whoever filled it in. */
 struct l4_maps {
-	int vips, rings, backends, conntrack, config, vip_stats, be_stats, drops, tx_ports, vip_addrs;
+	int vips, rings, backends, conntrack, config, vip_stats, be_stats, drops, tx_ports, vip_addrs, vip_ids;
 	int ncpus;                    /* possible CPUs: per-CPU values come as this many copies */
 	uint32_t ct_max;              /* sl_conntrack max_entries */
 };
 
-#define L4_N_MAPS 10
+#define L4_N_MAPS 11
 
 /* The map names, in struct l4_maps order, for pinning and lookups. */
 extern const char *const l4_map_names[L4_N_MAPS];
@@ -43,10 +43,11 @@ void l4_ip_to_sl(const struct cfg_ip *ip, __be32 addr[4], uint8_t *family);
 int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4);
 
 /*
- * l4_maps_set_vip() / l4_maps_del_vip() - one sl_vips entry, and its count in
- * sl_vip_addrs: counted before a new entry goes in, uncounted after it is
- * gone, so the balancer never finds a VIP's slot empty. 0 or -errno (del:
- * -ENOENT ignored).
+ * l4_maps_set_vip() / l4_maps_del_vip() - one sl_vips entry, its count in
+ * sl_vip_addrs (counted before a new entry goes in, uncounted after it is
+ * gone, so the balancer never finds a VIP's slot empty) and, for an
+ * exact-port TCP/UDP entry, its sl_vip_ids slot (written after the entry,
+ * cleared before it goes). 0 or -errno (del: -ENOENT ignored).
  */
 int l4_maps_set_vip(struct l4_maps *m, const struct sl_vip_key *k, const struct sl_vip_meta *v);
 int l4_maps_del_vip(struct l4_maps *m, const struct sl_vip_key *k);

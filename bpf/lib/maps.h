@@ -34,6 +34,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_vip_addrs SEC(".maps");
 
+/* sl_vip_ids: VIP id -> its exact-port sl_vips entry (see sluice/maps.h): the tracked-packet fast path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct sl_vip_id_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sl_vip_ids SEC(".maps");
+
 /*
  * The inner map template of sl_rings. BPF_F_INNER_MAP lets userspace install
  * inner arrays of any size (up to SL_RING_MAX + 1 entries): slot 0 = M,

@@ -42,6 +42,21 @@ struct sl_vip_addr_count {
 _Static_assert(sizeof(struct sl_vip_addr_count) == 4, "sl_vip_addr_count layout");
 
 /*
+ * sl_vip_ids: ARRAY indexed by VIP id: the VIP's own sl_vips entry when it has
+ * an exact port (TCP/UDP, port != 0), else zeroed (family 0). A packet of a
+ * tracked flow checks its conntrack entry's VIP here (one inlined array read
+ * and a compare) instead of matching sl_vips; anything that does not match
+ * goes the full way, so a stale or missing entry costs time, never a wrong
+ * answer. Userspace writes it after the sl_vips entry and clears it before
+ * deleting that entry.
+ */
+struct sl_vip_id_entry {
+	struct sl_vip_key key;
+	struct sl_vip_meta meta;
+};
+_Static_assert(sizeof(struct sl_vip_id_entry) == 28, "sl_vip_id_entry layout");
+
+/*
  * sl_rings: array of maps, index = VIP id, inner = array of __u32.
  * Inner slot 0 holds the table size M (a prime); slots 1..M hold backend ids.
  * Userspace fills a fresh inner map and swaps the outer slot in one update,

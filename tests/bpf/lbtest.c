@@ -13,6 +13,7 @@
 #include "bpf/lb.skel.h"
 #include "../tap.h"
 #include "lbtest.h"
+#include "l4_maps.h"
 
 static void sh(const char *cmd)
 {
@@ -143,19 +144,45 @@ void lbt_vip_count(struct lbt *t, const char *addr, uint16_t port, uint8_t proto
 	bpf_map_update_elem(fd, &slot, &c, 0);
 }
 
-void lbt_vip(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, uint32_t id, uint32_t flags)
+/* lbt_maps(): the VIP maps of the loaded skeleton, as the control plane's map writer takes them. */
+static struct l4_maps lbt_maps(struct lbt *t)
+{
+	struct l4_maps m;
+
+	memset(&m, 0xff, sizeof(m));   /* every fd -1 */
+	m.vips = bpf_map__fd(t->skel->maps.sl_vips);
+	m.vip_addrs = bpf_map__fd(t->skel->maps.sl_vip_addrs);
+	m.vip_ids = bpf_map__fd(t->skel->maps.sl_vip_ids);
+	return m;
+}
+
+static struct sl_vip_key lbt_vip_key(const char *addr, uint16_t port, uint8_t proto)
 {
 	struct sl_vip_key k = {};
-	struct sl_vip_meta m = { .id = id, .flags = flags };
 
 	addr16(addr, k.addr, &k.family);
 	k.port = htons(port);
 	k.proto = proto;
-	/* counted in sl_vip_addrs once, before it exists, as the control plane does */
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.sl_vips), &k, &m))
-		lbt_vip_count(t, addr, port, proto, 1);
-	m = (struct sl_vip_meta){ .id = id, .flags = flags };
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_vips), &k, &m, 0);
+	return k;
+}
+
+void lbt_vip(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, uint32_t id, uint32_t flags)
+{
+	struct sl_vip_key k = lbt_vip_key(addr, port, proto);
+	struct sl_vip_meta m = { .id = id, .flags = flags };
+	struct l4_maps maps = lbt_maps(t);
+
+	/* through the control plane's writer: sl_vip_addrs counted, sl_vip_ids kept in step */
+	if (l4_maps_set_vip(&maps, &k, &m))
+		skip_all("cannot write a VIP");
+}
+
+void lbt_vip_del(struct lbt *t, const char *addr, uint16_t port, uint8_t proto)
+{
+	struct sl_vip_key k = lbt_vip_key(addr, port, proto);
+	struct l4_maps maps = lbt_maps(t);
+
+	l4_maps_del_vip(&maps, &k);
 }
 
 void lbt_ring(struct lbt *t, uint32_t vip_id, const uint32_t *slots, uint32_t m)

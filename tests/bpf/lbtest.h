@@ -43,8 +43,13 @@ struct lbt {
 void lbt_setup(struct lbt *t);
 void lbt_netns(void);
 void lbt_backend(struct lbt *t, uint32_t id, const char *addr);
-/* lbt_vip(): an sl_vips entry, counted in sl_vip_addrs when new; lbt_vip_count() moves the count alone. */
+/*
+ * lbt_vip() / lbt_vip_del(): an sl_vips entry written / removed by the control
+ * plane's l4_maps_set_vip() / l4_maps_del_vip() (sl_vip_addrs and sl_vip_ids
+ * kept in step); lbt_vip_count() moves the sl_vip_addrs count alone.
+ */
 void lbt_vip(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, uint32_t id, uint32_t flags);
+void lbt_vip_del(struct lbt *t, const char *addr, uint16_t port, uint8_t proto);
 void lbt_vip_count(struct lbt *t, const char *addr, uint16_t port, uint8_t proto, int delta);
 void lbt_ring(struct lbt *t, uint32_t vip_id, const uint32_t *slots, uint32_t m);
 void lbt_ring_all(struct lbt *t, uint32_t vip_id, uint32_t m, uint32_t be);

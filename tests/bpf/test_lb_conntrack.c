@@ -43,6 +43,24 @@ IN(f6_later, FR6(0x0018))
 ENC(f6_first_out, BE6_ADDR, MAC_BE1, SL_VIP_F_HASH_SRC, FR6(0x0001))
 ENC(f6_later_out, BE6_ADDR, MAC_BE1, SL_VIP_F_HASH_SRC, FR6(0x0018))
 
+/* flow C (sport 41002): the tracked-packet fast path (sl_vip_ids) */
+IN(c_syn, TCPF(41002, TCP_SYN))
+IN(c_ack, TCPF(41002, TCP_ACK))
+IN(d_ack, TCPF(41003, TCP_ACK))
+ENC(c_syn_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41002, TCP_SYN))
+ENC(c_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41002, TCP_ACK))
+ENC(c_ack_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41002, TCP_ACK))
+static void c_ack_dsr_be1(struct pkt *p)
+{
+	c_ack(p);
+	memcpy(p->b, MAC_BE1, 6);
+	memcpy(p->b + 6, MAC_LB, 6);
+}
+/* a port-0 VIP (198.18.100.4 udp/any) has no sl_vip_ids slot: its tracked flows go the full way */
+#define Z(...) .src = CLIENT4, .dst = "198.18.100.4", .proto = 17, .sport = 7100, .dport = 1234, __VA_ARGS__
+IN(z, Z())
+ENC(z_be1, BE1_ADDR, MAC_BE1, 0, Z())
+
 static uint32_t frag_ring[13];
 static const char *be_addr[] = { NULL, BE1_ADDR, BE2_ADDR };
 static const uint8_t *be_mac[] = { NULL, MAC_BE1, MAC_BE2 };
@@ -171,6 +189,79 @@ static void test_tcp(struct lbt *t)
 	lbt_vip(t, "198.18.100.1", 80, 6, 1, 0);
 }
 
+/* vip_id_slot(): what sl_vip_ids holds for @id */
+static struct sl_vip_id_entry vip_id_slot(struct lbt *t, uint32_t id)
+{
+	struct sl_vip_id_entry e = {};
+
+	bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.sl_vip_ids), &id, &e);
+	return e;
+}
+
+/*
+ * A tracked flow's packet finds its VIP by the entry's id in sl_vip_ids,
+ * written by the control plane's l4_maps_set_vip(): whatever that table
+ * says, the answer is the one the full sl_vips match gives.
+ */
+static void test_fast_path(struct lbt *t)
+{
+	struct sl_vip_id_entry e = vip_id_slot(t, 1), junk;
+	struct sl_vip_stats s0 = lbt_vip_stats(t, 1), s1;
+	__u32 id = 1;
+
+	ok(e.meta.id == 1 && e.key.port == htons(80) && e.key.proto == 6, "sl_vip_ids[1] holds vip 1's key");
+	ok(vip_id_slot(t, 4).key.family == 0, "a port-0 vip has no sl_vip_ids slot");
+	lbt_ring_all(t, 1, 7, BE1);
+	CHECK(t, "fast path: syn of C to be1", c_syn, c_syn_be1, XDP_TX);
+	lbt_ring_all(t, 1, 7, BE2);
+	CHECK(t, "fast path: table now be2, tracked C stays on be1", c_ack, c_ack_be1, XDP_TX);
+	s1 = lbt_vip_stats(t, 1);
+	ok(s1.ct_hit == s0.ct_hit + 1 && s1.packets == s0.packets + 2, "fast path: counted as a conntrack hit of vip 1");
+
+	/* proof of the path taken: without its sl_vips entry (a state the control plane never leaves) */
+	{
+		struct sl_vip_key k = e.key;
+
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.sl_vips), &k);
+		CHECK(t, "fast path taken: no sl_vips lookup for tracked C (be1)", c_ack, c_ack_be1, XDP_TX);
+		CHECK(t, "while an untracked flow to it is no VIP's (pass)", d_ack, NULL, XDP_PASS);
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_vips), &k, &e.meta, 0);
+	}
+	lbt_vip(t, "198.18.100.1", 80, 6, 1, SL_VIP_F_DSR);
+	CHECK(t, "fast path: the vip turned DSR, tracked C goes out DSR to be1", c_ack, c_ack_dsr_be1, XDP_TX);
+	lbt_vip(t, "198.18.100.1", 80, 6, 1, 0);
+
+	/* a slot that says something else (stale, foreign, torn): the full match decides */
+	junk = e;
+	junk.key.addr[0] ^= htonl(1);
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_vip_ids), &id, &junk, 0);
+	CHECK(t, "sl_vip_ids slot for another address: full match, C still on be1", c_ack, c_ack_be1, XDP_TX);
+	memset(&junk, 0, sizeof(junk));
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_vip_ids), &id, &junk, 0);
+	CHECK(t, "empty sl_vip_ids slot (an older control plane): C still on be1", c_ack, c_ack_be1, XDP_TX);
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_vip_ids), &id, &e, 0);
+
+	lbt_vip_del(t, "198.18.100.1", 80, 6);
+	ok(vip_id_slot(t, 1).key.family == 0, "vip removed: its sl_vip_ids slot is cleared");
+	CHECK(t, "vip removed: tracked C is no VIP's traffic any more (pass)", c_ack, NULL, XDP_PASS);
+	lbt_vip(t, "198.18.100.1", 80, 6, 1, 0);
+	CHECK(t, "vip back (same id): tracked C on be1 again", c_ack, c_ack_be1, XDP_TX);
+
+	/* vip 1's id given to another address, and vip 1 renumbered 9: C's entry (vip 1) is stale */
+	lbt_ring_all(t, 9, 7, BE2);
+	lbt_vip(t, "198.18.100.1", 80, 6, 9, 0);
+	lbt_vip(t, "198.18.100.9", 80, 6, 1, 0);
+	CHECK(t, "id reused by another vip: C re-picked from its vip's new table (be2)", c_ack, c_ack_be2, XDP_TX);
+	lbt_vip_del(t, "198.18.100.9", 80, 6);
+	lbt_vip(t, "198.18.100.1", 80, 6, 1, 0);
+	lbt_ring_all(t, 1, 7, BE1);
+
+	CHECK(t, "port-0 vip: first udp packet to be1", z, z_be1, XDP_TX);
+	lbt_ring_all(t, 4, 7, BE2);
+	CHECK(t, "port-0 vip: tracked the full way, stays on be1", z, z_be1, XDP_TX);
+	lbt_ring_all(t, 4, 7, BE1);
+}
+
 static void test_udp(struct lbt *t)
 {
 	struct lbt_flow f = { UDPF() };
@@ -232,6 +323,7 @@ int main(void)
 	lbt_ring_all(&t, 5, 7, BE6);
 
 	test_tcp(&t);
+	test_fast_path(&t);
 	test_udp(&t);
 	test_frag(&t);
 	return done_testing();

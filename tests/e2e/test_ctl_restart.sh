@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Control plane: sluiced stopped and started again while connections are open: XDP and the pinned conntrack keep them alive.
+# Control plane: sluiced stopped and started again while connections are open (over pins of a build
+# without sl_vip_ids): XDP and the pinned conntrack keep them alive.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/l4_lib.sh"
 . "$(dirname "$0")/ctl_lib.sh"
@@ -26,6 +27,9 @@ grep -q "leaving XDP attached" "$SL_TMP/sluiced.log"
 ok $? "XDP stays attached (detach_on_exit: false)"
 ip -n "$NS_LB" link show "$IF_LB_IN" | grep -q xdp
 ok $? "sl_lb still on $IF_LB_IN while sluiced is down"
+# the pins of a build that had no sl_vip_ids (before the tracked-packet fast path): the restart
+# is then also an upgrade, and must create it and keep every flow
+rm -f "$L4_PIN/sl_vip_ids"
 sleep 1
 
 # A different ring seed on the way back would move flows that conntrack did not pin.
@@ -35,6 +39,8 @@ ok $? "sluiced started again over the pinned maps" || l4_diag
 ids_after=$(ctl --json backends | ctl_json '",".join("%s=%s" % (b["name"], b["id"]) for b in d["backends"])')
 [ "$ids_before" = "$ids_after" ]
 ok $? "backend ids recovered from the pins: $ids_after"
+test -e "$L4_PIN/sl_vip_ids"
+ok $? "sl_vip_ids pinned again by the new sluiced"
 
 wait "$hold"
 rc=$?
