@@ -137,12 +137,15 @@ static bool by_id(const struct sl_vip_key *k)
  */
 static int l4_vip_ids_rebuild(struct l4_maps *m)
 {
-	struct sl_vip_id_entry *want = calloc(SL_MAX_VIPS, sizeof(*want));
+	struct sl_vip_id_entry *want;
 	struct sl_vip_key k, prev;
 	struct sl_vip_meta v;
 	bool first = true;
 	int err = 0;
 
+	if (m->vip_ids < 0)
+		return 0;   /* no fast-path table: the balancer matches every packet the full way */
+	want = calloc(SL_MAX_VIPS, sizeof(*want));
 	if (!want)
 		return -ENOMEM;
 	while (!bpf_map_get_next_key(m->vips, first ? NULL : &prev, &k)) {
@@ -210,7 +213,7 @@ int l4_maps_set_vip(struct l4_maps *m, const struct sl_vip_key *k, const struct 
 	err = l4_update(m->vips, k, v);
 	if (err && fresh)
 		l4_vip_addr_count(m, k, -1);
-	if (!err && by_id(k) && v->id < SL_MAX_VIPS) {
+	if (!err && m->vip_ids >= 0 && by_id(k) && v->id < SL_MAX_VIPS) {
 		struct sl_vip_id_entry e = { .key = *k, .meta = *v };
 
 		err = l4_update(m->vip_ids, &v->id, &e);
@@ -230,7 +233,7 @@ int l4_maps_del_vip(struct l4_maps *m, const struct sl_vip_key *k)
 	struct sl_vip_id_entry e;
 
 	/* the fast path's slot goes first: a packet then finds no VIP by id and matches the full way */
-	if (by_id(k) && !bpf_map_lookup_elem(m->vips, k, &v) && v.id < SL_MAX_VIPS &&
+	if (m->vip_ids >= 0 && by_id(k) && !bpf_map_lookup_elem(m->vips, k, &v) && v.id < SL_MAX_VIPS &&
 	    !bpf_map_lookup_elem(m->vip_ids, &v.id, &e) && !memcmp(&e.key, k, sizeof(*k))) {
 		memset(&e, 0, sizeof(e));
 		l4_update(m->vip_ids, &v.id, &e);

@@ -47,8 +47,10 @@ int main(void)
 	m.be_stats = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sl_backend_stats), 64, NULL);
 	m.drops = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, SL_DROP_MAX, NULL);
 	m.vip_addrs = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_vip_addr_count), 1U << SL_VIP_ADDR_BITS, NULL);
+	m.vip_ids = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_vip_id_entry), SL_MAX_VIPS, NULL);
 	ok(m.rings >= 0 && m.vips >= 0 && m.backends >= 0 && m.conntrack >= 0 && m.config >= 0 &&
-	   m.vip_stats >= 0 && m.be_stats >= 0 && m.drops >= 0 && m.vip_addrs >= 0, "maps of the balancer's layouts");
+	   m.vip_stats >= 0 && m.be_stats >= 0 && m.drops >= 0 && m.vip_addrs >= 0 && m.vip_ids >= 0,
+	   "maps of the balancer's layouts");
 
 	/* Rings: install, read back, swap for a bigger one. */
 	is_int(l4_maps_get_ring(&m, 3, &got, &size), -ENOENT, "no ring yet: -ENOENT");
@@ -138,6 +140,44 @@ int main(void)
 		   "set_config rebuilds the counts from sl_vips");
 		l4_maps_del_vip(&m, &a);
 		ok(!bpf_map_lookup_elem(m.vip_addrs, &sa, &c) && c.all == 0, "and the last delete empties the slot");
+	}
+
+	/* sl_vip_ids: the exact-port entry of each VIP id, in step with sl_vips */
+	{
+		struct sl_vip_key a = { .port = htons(443), .proto = IPPROTO_TCP, .family = SL_AF_INET }, a0, icmp;
+		struct sl_vip_meta m3 = { .id = 3, .flags = SL_VIP_F_DSR }, m4 = { .id = 4 };
+		struct sl_vip_id_entry e, zero = { 0 };
+		struct cfg_l4 l4 = { .tunnel_src4_bits = 8 };
+		__u32 id3 = 3, id4 = 4, id5 = 5;
+
+		inet_pton(AF_INET, "198.18.100.5", a.addr);
+		a0 = a;
+		a0.port = 0;
+		icmp = a0;
+		icmp.proto = IPPROTO_ICMP;
+		ok(!l4_maps_set_vip(&m, &a, &m3) && !bpf_map_lookup_elem(m.vip_ids, &id3, &e) &&
+		   !memcmp(&e.key, &a, sizeof(a)) && e.meta.id == 3 && e.meta.flags == SL_VIP_F_DSR,
+		   "sl_vip_ids: an exact-port VIP's key and value at its id");
+		ok(!l4_maps_set_vip(&m, &icmp, &m3) && !bpf_map_lookup_elem(m.vip_ids, &id3, &e) &&
+		   !memcmp(&e.key, &a, sizeof(a)), "its ICMP echo entry (same id) leaves the slot alone");
+		ok(!l4_maps_set_vip(&m, &a0, &(struct sl_vip_meta){ .id = 5 }) && !bpf_map_lookup_elem(m.vip_ids, &id5, &e) &&
+		   e.key.family == 0, "a port-0 VIP gets no slot");
+		ok(!l4_maps_set_vip(&m, &a, &m4) && !bpf_map_lookup_elem(m.vip_ids, &id4, &e) && e.meta.id == 4 &&
+		   !bpf_map_lookup_elem(m.vip_ids, &id3, &e) && e.key.family == 0,
+		   "renumbered 3 -> 4: the new slot written, the old one cleared");
+		bpf_map_update_elem(m.vip_ids, &id4, &zero, BPF_ANY);
+		bpf_map_update_elem(m.vip_ids, &id3, &(struct sl_vip_id_entry){ .key = a, .meta = m3 }, BPF_ANY);
+		ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.vip_ids, &id4, &e) && e.meta.id == 4 &&
+		   !bpf_map_lookup_elem(m.vip_ids, &id3, &e) && e.key.family == 0,
+		   "set_config rewrites sl_vip_ids from sl_vips (lost and stale slots)");
+		ok(!l4_maps_del_vip(&m, &a) && !bpf_map_lookup_elem(m.vip_ids, &id4, &e) && e.key.family == 0,
+		   "deleting the VIP clears its slot");
+		l4_maps_del_vip(&m, &a0);
+		l4_maps_del_vip(&m, &icmp);
+		m.vip_ids = -1;
+		ok(!l4_maps_set_vip(&m, &a, &m3) && !l4_maps_set_config(&m, &l4) && !l4_maps_del_vip(&m, &a),
+		   "without sl_vip_ids (fd -1): VIPs are still written");
+		m.vip_ids = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_vip_id_entry), SL_MAX_VIPS, NULL);
 	}
 
 	/* Conntrack: one table for every CPU; lookup by flow, nothing to spread before a ring change. */
