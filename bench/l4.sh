@@ -18,6 +18,8 @@
 # CPU-second of the generator thread, taken per chunk of 65536 frames; the
 # figure is the chunks' 90th percentile (the least disturbed by other work on
 # the shared core), so other load slows the wall clock but hardly the figure.
+# NAME_p50 figures give the median chunk beside it, and p50: ratios compare
+# those: a program whose chunk rates spread wide looks better at p90 alone.
 # The generator and the sink cost the same in every figure; the derived
 # "<name>_ns" figures subtract the XDP_DROP run (generator + a trivial
 # program) to give what the lb's own work costs per packet.
@@ -90,6 +92,7 @@ gen() {
 	echo "$name $line" >>"$RAW"
 	progress "$name: ${line:-failed}"
 	GEN_PPS=$(sed -n 's/.*chunk_p90=\([0-9]*\).*/\1/p' <<<"$line")
+	GEN_P50=$(sed -n 's/.*chunk_p50=\([0-9]*\).*/\1/p' <<<"$line")
 }
 
 # out LINE: a result line, on stdout for run.sh and kept for the table printed at the end.
@@ -111,6 +114,8 @@ figure() {
 	NAMES+=("$name")
 	case $name in xdp_drop|xdp_drop6) return 0 ;; esac
 	out "figure l4.$name $GEN_PPS pps"
+	# the median chunk too: a program whose chunk rates spread wide looks better at p90
+	[ -n "$GEN_P50" ] && out "figure l4.${name}_p50 $GEN_P50 pps"
 }
 
 # baseline NAME: the second XDP_DROP run; the figure is the higher of the two (less disturbed).
@@ -257,6 +262,8 @@ sluice_ratios() {  # sluice_ratios NAME PEER_SUFFIX
 	out "ratio $n/xdp_drop$s l4.$n l4.xdp_drop$s -"
 	out "ratio lb_ns:nft_dnat$s/$n l4.nft_dnat${s}_ns l4.${n}_ns >=5"
 	out "ratio lb_ns:$n/xdp_fwd$s l4.${n}_ns l4.xdp_fwd${s}_ns -"
+	out "ratio p50:$n/xdp_fwd$s l4.${n}_p50 l4.xdp_fwd${s}_p50 -"
+	out "ratio p50:$n/nft_dnat$s l4.${n}_p50 l4.nft_dnat${s}_p50 -"
 }
 
 if [ -x "$BUILD/sluiced" ]; then
