@@ -290,8 +290,31 @@ static enum cache_verdict judge(const struct cache_obj *o, const struct cache_re
 	return CACHE_STALE;
 }
 
-enum cache_verdict cache_lookup(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
-				const struct cache_req *r, int64_t now, struct cache_obj **obj)
+/*
+ * Which verdicts lookup() counts on its shard: hits (HIT, HIT_STALE), stale
+ * (STALE, STALE_SWR), the hit a STALE_SWR also is (it is served), misses.
+ */
+enum { COUNT_HITS = 1, COUNT_STALE = 2, COUNT_SWR_HIT = 4, COUNT_MISSES = 8, COUNT_ALL = 15 };
+
+/* count() - @v in @s's counters when @mask takes its kind. Lock held. */
+static void count(struct cache_shard *s, enum cache_verdict v, unsigned int mask)
+{
+	if (v == CACHE_HIT || v == CACHE_HIT_STALE) {
+		if (mask & COUNT_HITS)
+			s->st.hits++;
+	} else if (v == CACHE_STALE || v == CACHE_STALE_SWR) {
+		if (mask & COUNT_STALE)
+			s->st.stale++;
+		if (v == CACHE_STALE_SWR && (mask & COUNT_SWR_HIT))
+			s->st.hits++;
+	} else if (mask & COUNT_MISSES) {
+		s->st.misses++;
+	}
+}
+
+/* lookup() - cache_lookup() on one shard, counting only the verdicts @mask names. */
+static enum cache_verdict lookup(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
+				 const struct cache_req *r, int64_t now, struct cache_obj **obj, unsigned int mask)
 {
 	enum cache_verdict v = CACHE_MISS;
 	char vals[2048];
@@ -317,22 +340,22 @@ enum cache_verdict cache_lookup(struct cache_shard *s, const struct cache_key *k
 		*obj = o;
 		break;
 	}
-	if (v == CACHE_HIT || v == CACHE_HIT_STALE)
-		s->st.hits++;
-	else if (v == CACHE_STALE || v == CACHE_STALE_SWR)
-		s->st.stale++;
-	else
-		s->st.misses++;
-	if (v == CACHE_STALE_SWR)
-		s->st.hits++;
+	count(s, v, mask);
 	pthread_mutex_unlock(&s->lock);
 	return v;
+}
+
+enum cache_verdict cache_lookup(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
+				const struct cache_req *r, int64_t now, struct cache_obj **obj)
+{
+	return lookup(s, k, req, r, now, obj, COUNT_ALL);
 }
 
 enum cache_verdict cache_lookup_any(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
 				    const struct cache_req *r, int64_t now, struct cache_obj **obj)
 {
-	enum cache_verdict v = cache_lookup(s, k, req, r, now, obj);
+	/* a miss here is counted only once no other shard turned out to hold a hit */
+	enum cache_verdict v = lookup(s, k, req, r, now, obj, COUNT_ALL & ~COUNT_MISSES);
 
 	if (v != CACHE_MISS && v != CACHE_VARY_MISS)
 		return v;
@@ -342,29 +365,16 @@ enum cache_verdict cache_lookup_any(struct cache_shard *s, const struct cache_ke
 
 		if (o == s)
 			continue;
-		ov = cache_lookup(o, k, req, r, now, obj);
-		if (ov == CACHE_HIT || ov == CACHE_HIT_STALE) {
-			/* a hit after all: the miss counted on @s was not one */
-			pthread_mutex_lock(&s->lock);
-			s->st.misses--;
-			pthread_mutex_unlock(&s->lock);
+		/* a hit counts where it was found; stale elsewhere is that worker's to revalidate */
+		ov = lookup(o, k, req, r, now, obj, COUNT_HITS);
+		if (ov == CACHE_HIT || ov == CACHE_HIT_STALE)
 			return ov;
-		}
-		/* stale elsewhere: revalidating it is that worker's business (its shard, its lock) */
 		cache_obj_put(*obj);
 		*obj = NULL;
-		if (ov != CACHE_MISS && ov != CACHE_VARY_MISS) {
-			pthread_mutex_lock(&o->lock);
-			o->st.stale--;
-			if (ov == CACHE_STALE_SWR)
-				o->st.hits--;
-			pthread_mutex_unlock(&o->lock);
-		} else {
-			pthread_mutex_lock(&o->lock);
-			o->st.misses--;
-			pthread_mutex_unlock(&o->lock);
-		}
 	}
+	pthread_mutex_lock(&s->lock);
+	count(s, v, COUNT_MISSES);
+	pthread_mutex_unlock(&s->lock);
 	return v;
 }
 
