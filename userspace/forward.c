@@ -344,27 +344,18 @@ void forward_conn_released(struct worker *w, struct conn *u)
 
 /* ---- answers ---- */
 
-static const char *status_reason(int status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 407: return "Proxy Authentication Required";
-	case 502: return "Bad Gateway";
-	case 504: return "Gateway Timeout";
-	default: return "Internal Server Error";
-	}
-}
-
 /* refuse() - answer @status with a one-line reason, log @rule with it, close. Always -1. */
 static int refuse(struct worker *w, struct conn *c, int status, const char *rule, const char *why)
 {
+	const char *reason = http_reason(status);
 	char body[320], *text;
 	int bl, len;
 
+	if (!reason)
+		reason = http_reason(500);   /* every status refuse() is given has its own phrase */
 	if (c->req.fwd_note && rule != c->req.fwd_note->rule)
 		snprintf(c->req.fwd_note->rule, sizeof(c->req.fwd_note->rule), "%s", rule);
-	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status, status_reason(status), why);
+	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status, reason, why);
 	if (bl < 0 || bl >= (int)sizeof(body))
 		bl = (int)sizeof(body) - 1;
 	text = malloc(sizeof(body) + 256);
@@ -377,7 +368,7 @@ static int refuse(struct worker *w, struct conn *c, int status, const char *rule
 	}
 	len = snprintf(text, sizeof(body) + 256,
 		       "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%.*s",
-		       status, status_reason(status),
+		       status, reason,
 		       status == 407 ? "Proxy-Authenticate: Basic realm=\"sluice\"\r\n" : "", bl, bl, body);
 	log_debug("forward %s: %d %s (%s)", c->ip, status, why, rule);
 	proxy_reply(w, c, status, text, (size_t)len, true);

@@ -656,7 +656,8 @@ static const struct {
 	int status;
 	const char *reason;
 } err_table[] = {
-	{ 400, "Bad Request" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" }, { 413, "Content Too Large" },
 	{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
 	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
@@ -679,18 +680,34 @@ static void err_build(void)
 	}
 }
 
+/* err_index() - @status's row in err_table; anything unknown is the 500's. */
+static size_t err_index(int status)
+{
+	size_t i, internal = 0;
+
+	for (i = 0; i < N_ERR; i++) {
+		if (err_table[i].status == status)
+			return i;
+		if (err_table[i].status == 500)
+			internal = i;
+	}
+	return internal;
+}
+
 const char *http_error_response(int status, size_t *len)
 {
-	size_t i;
+	size_t i = err_index(status);
 
 	pthread_once(&err_once, err_build);
-	for (i = 0; i < N_ERR; i++)
-		if (err_table[i].status == status)
-			break;
-	if (i == N_ERR)
-		i = 6;   /* anything unknown is a 500 */
 	*len = err_len[i];
 	return err_text[i];
+}
+
+const char *http_reason(int status)
+{
+	size_t i = err_index(status);
+
+	return err_table[i].status == status ? err_table[i].reason : NULL;
 }
 
 bool http_idempotent(uint8_t method)

@@ -156,6 +156,9 @@ bool http_named_by_connection(const struct http_msg *m, const char *name, size_t
  */
 const char *http_error_response(int status, size_t *len);
 
+/* http_reason() - the reason phrase of an error @status the proxy answers itself (400, 403, 407, 5xx...), or NULL. */
+const char *http_reason(int status);
+
 /* http_idempotent() - may a request with this method be retried on another server? */
 bool http_idempotent(uint8_t method);
 
