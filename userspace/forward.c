@@ -446,8 +446,12 @@ int forward_connect(struct worker *w, struct conn *c)
 	return proxy_attach(w, c, u);
 }
 
-/* forward_go() - the target's addresses are known: pick the first the rules allow, and send the request there. 0 or -1. */
-static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage *a, size_t n)
+/*
+ * forward_go() - the addresses of target @t are known: pick the first the
+ * rules allow, and send the request there. 0 or -1.
+ */
+static int forward_go(struct worker *w, struct conn *c, const struct fwd_target *t, struct sockaddr_storage *a,
+		      size_t n)
 {
 	const struct l7_gen *g = c->req.wg->g;
 	const struct cfg_forward *f = &g->cfg->l7.forward;
@@ -455,15 +459,12 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 	bool tunnel = c->msg.p.method == HTTP_CONNECT;
 	const char *why = "no address";
 	char rule[sizeof(c->req.fwd_note->rule)] = "destination";
-	struct fwd_target t;
 	struct fwd_origin *o;
 	size_t i;
 	int rc;
 
-	if (fwd_parse_target(http_target(&c->msg), c->msg.target_len, tunnel, &t))
-		return refuse(w, c, 400, "target", "bad target");
 	for (i = 0; i < n; i++) {
-		sa_set_port(&a[i], t.port);
+		sa_set_port(&a[i], t->port);
 		why = dest_refused(g->fwd, f, &a[i], rule, sizeof(rule));
 		if (!why)
 			break;
@@ -474,7 +475,7 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 		snprintf(msg, sizeof(msg), "destination refused (%s)", why);
 		return refuse(w, c, 403, rule, msg);
 	}
-	o = origin_get(fw, tunnel, &t, &a[i]);
+	o = origin_get(fw, tunnel, t, &a[i]);
 	if (!o)
 		return refuse(w, c, 500, "internal", "out of memory");
 	c->req.last_srv = &o->srv;
@@ -489,7 +490,7 @@ static int forward_go(struct worker *w, struct conn *c, struct sockaddr_storage 
 			return -1;
 		if (cached && c->req.resp_done && !c->req.cache->refresh)
 			return 0;   /* answered from the cache */
-		if (build_head(w, c, f, &t))
+		if (build_head(w, c, f, t))
 			return -1;
 		if (cached) {
 			cache_proxy_refresh(w, c);   /* answered stale: refresh in the background */
@@ -522,6 +523,7 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 {
 	uint32_t idx = (uint32_t)cookie, gen = (uint32_t)(cookie >> 32);
 	struct sockaddr_storage addrs[RESOLVER_MAX_ADDRS];
+	struct fwd_target t;
 	struct conn *c;
 	char msg[128];
 
@@ -537,8 +539,13 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 		refuse(w, c, err == -ETIMEDOUT ? 504 : 502, "resolve", msg);
 		return;
 	}
+	/* forward_start() checked this target before it asked: parsing it again cannot fail */
+	if (fwd_parse_target(http_target(&c->msg), c->msg.target_len, c->msg.p.method == HTTP_CONNECT, &t)) {
+		refuse(w, c, 400, "target", "bad target");
+		return;
+	}
 	memcpy(addrs, a, n * sizeof(*a));
-	if (!forward_go(w, c, addrs, n))
+	if (!forward_go(w, c, &t, addrs, n))
 		proxy_resume(w, c);
 }
 
@@ -591,12 +598,12 @@ int forward_start(struct worker *w, struct conn *c)
 		return refuse(w, c, 403, c->req.fwd_note->rule, strcmp(why, "deny_hosts") ? "host not in allow_hosts" :
 			      "host in deny_hosts");
 	if (t.literal)
-		return forward_go(w, c, &t.addr, 1);
+		return forward_go(w, c, &t, &t.addr, 1);
 	if (!fw->res)
 		return refuse(w, c, 502, "resolve", "no resolver");
 	rc = resolver_lookup(fw->res, t.host, (uint64_t)c->gen << 32 | c->idx, addrs);
 	if (rc > 0)
-		return forward_go(w, c, addrs, (size_t)rc);
+		return forward_go(w, c, &t, addrs, (size_t)rc);
 	if (rc == 0) {
 		c->req.fwd_wait = true;   /* on_resolved() carries on */
 		return 1;
