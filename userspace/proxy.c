@@ -110,6 +110,8 @@ static void out_body(struct conn *to, struct conn *from, const char *at, size_t 
 /* forward_raw() - tunnel mode: hand every received buffer to the other side as is. */
 static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
 {
+	struct conn *client = from->kind == CONN_CLIENT ? from : to;
+
 	while (from->in.head < from->in.tail) {
 		struct inbuf *e = &from->in.v[from->in.head++];
 
@@ -124,11 +126,8 @@ static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
 	from->in.head = from->in.tail = 0;
 	conn_send(w, to);
 	update_pause(w, from);
-	if ((from->kind == CONN_CLIENT ? from : to)->req.fwd_tunnel) {   /* forward.c: traffic keeps a CONNECT tunnel alive */
-		struct conn *c = from->kind == CONN_CLIENT ? from : to;
-
-		conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
-	}
+	if (client->req.fwd_tunnel)   /* forward.c: traffic keeps a CONNECT tunnel alive */
+		conn_timer(w, client, TMR_CLIENT_IDLE, lcfg(w, client)->client_idle_ms);
 }
 
 /* ---- request id and logging ---- */
