@@ -127,15 +127,11 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 	 */
 	cache_obj_get(o);
 	c->req.resp_head_sent = true;
-	if (nm) {
+	if (nm || rk) {
+		/* a head of its own: 304, 206 or 416 */
 		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
 			goto err_free;
-		c->req.status = 304;
-		c->req.bytes_out += (uint64_t)n;
-	} else if (rk) {
-		if (outq_push(q, SEG_HEAP, head, (uint32_t)n, 0))
-			goto err_free;
-		c->req.status = rk == CACHE_RANGE_OK ? 206 : 416;
+		c->req.status = nm ? 304 : rk == CACHE_RANGE_OK ? 206 : 416;
 		c->req.bytes_out += (uint64_t)n;
 		if (rk == CACHE_RANGE_OK) {
 			if (push_range(q, o->body, first, last))
@@ -252,17 +248,24 @@ void cache_proxy_prepare(struct conn *c)
 
 /* ---- request ---- */
 
+/* queue_wake() - @c decides again on @w's next loop pass (cache_proxy_run()). */
+static void queue_wake(struct worker *w, struct conn *c)
+{
+	struct req_cache *rc = c->req.cache;
+
+	rc->woken = true;
+	rc->queued = true;
+	rc->wake_next = w->cache_wake;
+	w->cache_wake = c;
+}
+
 static void on_wake(struct cache_waiter *wt, bool stored)
 {
 	struct req_cache *rc = (struct req_cache *)((char *)wt - offsetof(struct req_cache, wt));
-	struct conn *c = rc->conn;
 
 	rc->waiting = false;
-	rc->woken = true;
 	rc->no_collapse = !stored;
-	rc->queued = true;
-	rc->wake_next = c->w->cache_wake;
-	c->w->cache_wake = c;
+	queue_wake(rc->conn->w, rc->conn);
 }
 
 /* decide() - look the request up and act. Same returns as cache_proxy_request(). */
@@ -527,10 +530,7 @@ void cache_proxy_wait_timeout(struct worker *w, struct conn *c)
 		rc->polling = false;
 		rc->no_collapse = busy;
 		end_pending(rc, true);
-		rc->woken = true;
-		rc->queued = true;
-		rc->wake_next = w->cache_wake;
-		w->cache_wake = c;
+		queue_wake(w, c);
 		return;
 	}
 	if (!rc || !rc->waiting)
