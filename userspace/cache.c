@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* What a request asks of the cache, conditional requests, and the heads a hit is sent with. */
+/* What a request asks of the cache, conditional requests, and the heads a hit is sent with (304, 206, 416 included). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -154,28 +154,98 @@ long cache_hit_tail(const struct cache_obj *o, int64_t now, const char *cache_st
 	return tail(o, now, cache_status, close, http10, out, cap, 0);
 }
 
-long cache_304_head(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,
-		    char *out, size_t cap)
+/* field predicates for copy_fields(): which stored lines a head of its own carries */
+static bool name_in(const char *p, size_t n, const char *const *names, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (n == strlen(names[i]) && !strncasecmp(p, names[i], n))
+			return true;
+	return false;
+}
+
+static bool for_304(const char *p, size_t n)
 {
 	static const char *const keep[] = { "cache-control", "content-location", "date", "etag", "expires",
 					    "vary", "last-modified" };
-	const char *p = memchr(o->head, '\n', o->head_len), *end = o->head + o->head_len;
-	size_t len = 0;
 
-	if (!put(out, cap, &len, "HTTP/1.1 304 Not Modified\r\n", 27))
-		return -ENOSPC;
+	return name_in(p, n, keep, sizeof(keep) / sizeof(keep[0]));
+}
+
+static bool for_206(const char *p, size_t n)
+{
+	return !(n == 14 && !strncasecmp(p, "content-length", 14));
+}
+
+static bool for_416(const char *p, size_t n)
+{
+	static const char *const keep[] = { "date", "etag", "last-modified" };
+
+	return name_in(p, n, keep, sizeof(keep) / sizeof(keep[0]));
+}
+
+/* copy_fields() - append @o's stored header lines (not its status line) whose name @want takes. false when full. */
+static bool copy_fields(const struct cache_obj *o, bool (*want)(const char *p, size_t n), char *out, size_t cap,
+			size_t *len)
+{
+	const char *p = memchr(o->head, '\n', o->head_len), *end = o->head + o->head_len;
+
 	for (p = p ? p + 1 : end; p < end;) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon = memchr(p, ':', (size_t)(end - p));
 
 		if (!eol || !colon)
-			break;
-		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-			if ((size_t)(colon - p) == strlen(keep[i]) && !strncasecmp(p, keep[i], strlen(keep[i]))) {
-				if (!put(out, cap, &len, p, (size_t)(eol + 1 - p)))
-					return -ENOSPC;
-				break;
-			}
+			break;   /* every stored line is "Name: value" and ends with CRLF */
+		if (colon < eol && want(p, (size_t)(colon - p)) && !put(out, cap, len, p, (size_t)(eol + 1 - p)))
+			return false;
 		p = eol + 1;
 	}
+	return true;
+}
+
+long cache_304_head(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,
+		    char *out, size_t cap)
+{
+	size_t len = 0;
+
+	if (!put(out, cap, &len, "HTTP/1.1 304 Not Modified\r\n", 27) || !copy_fields(o, for_304, out, cap, &len))
+		return -ENOSPC;
+	return tail(o, now, cache_status, close, http10, out, cap, len);
+}
+
+/* content_range() - "Content-Range: bytes A-B/LEN\r\nContent-Length: N\r\n", or "bytes *\/LEN" when !ok. */
+static bool content_range(char *out, size_t cap, size_t *len, bool ok, uint64_t first, uint64_t last, uint64_t total)
+{
+	char v[128];
+	size_t n = 0;
+
+	memcpy(v, "Content-Range: bytes ", 21);
+	n = 21;
+	if (ok) {
+		n += cache_fmt_i64(v + n, (int64_t)first);
+		v[n++] = '-';
+		n += cache_fmt_i64(v + n, (int64_t)last);
+	} else {
+		v[n++] = '*';
+	}
+	v[n++] = '/';
+	n += cache_fmt_i64(v + n, (int64_t)total);
+	memcpy(v + n, "\r\nContent-Length: ", 18);
+	n += 18;
+	n += cache_fmt_i64(v + n, ok ? (int64_t)(last - first + 1) : 0);
+	v[n++] = '\r';
+	v[n++] = '\n';
+	return put(out, cap, len, v, n);
+}
+
+long cache_range_head(const struct cache_obj *o, bool ok, uint64_t first, uint64_t last, uint64_t total,
+		      int64_t now, const char *cache_status, bool close, bool http10, char *out, size_t cap)
+{
+	static const char s206[] = "HTTP/1.1 206 Partial Content\r\n", s416[] = "HTTP/1.1 416 Range Not Satisfiable\r\n";
+	size_t len = 0;
+
+	/* a 206 carries the stored fields but their Content-Length, a 416 only the validators and Date */
+	if (!put(out, cap, &len, ok ? s206 : s416, ok ? sizeof(s206) - 1 : sizeof(s416) - 1) ||
+	    !copy_fields(o, ok ? for_206 : for_416, out, cap, &len) ||
+	    !content_range(out, cap, &len, ok, first, last, total))
+		return -ENOSPC;
 	return tail(o, now, cache_status, close, http10, out, cap, len);
 }

@@ -367,7 +367,7 @@ size_t cache_fmt_i64(char *out, int64_t v);
 long cache_304_head(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,
 		    char *out, size_t cap);
 
-/* ---- byte ranges of a hit (cache_range.c) ---- */
+/* ---- byte ranges of a hit (cache_range.c; the heads in cache.c) ---- */
 
 enum cache_range {
 	CACHE_RANGE_NONE,    /* the whole response: no Range, another unit, several ranges, invalid, If-Range changed */

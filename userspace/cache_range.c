@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Byte ranges of a stored response (RFC 9110 14): which one a request selects, and the 206 / 416 heads. */
-#include <errno.h>
+/* Byte ranges of a stored response (RFC 9110 14): which one a request selects (the heads are cache.c's). */
 #include <string.h>
 #include <strings.h>
 
@@ -90,71 +89,4 @@ enum cache_range cache_range_pick(const struct cache_req *r, const struct cache_
 
 check_end_unsat:
 	return skip_ows(p, end) == end ? CACHE_RANGE_UNSAT : CACHE_RANGE_NONE;
-}
-
-/* put() - bounded append; false once @out is full. */
-static bool put(char *out, size_t cap, size_t *len, const char *s, size_t n)
-{
-	if (*len + n > cap)
-		return false;
-	memcpy(out + *len, s, n);
-	*len += n;
-	return true;
-}
-
-/* content_range() - "Content-Range: bytes A-B/LEN\r\nContent-Length: N\r\n", or "bytes *\/LEN" when !ok. */
-static bool content_range(char *out, size_t cap, size_t *len, bool ok, uint64_t first, uint64_t last, uint64_t total)
-{
-	char v[128];
-	size_t n = 0;
-
-	memcpy(v, "Content-Range: bytes ", 21);
-	n = 21;
-	if (ok) {
-		n += cache_fmt_i64(v + n, (int64_t)first);
-		v[n++] = '-';
-		n += cache_fmt_i64(v + n, (int64_t)last);
-	} else {
-		v[n++] = '*';
-	}
-	v[n++] = '/';
-	n += cache_fmt_i64(v + n, (int64_t)total);
-	memcpy(v + n, "\r\nContent-Length: ", 18);
-	n += 18;
-	n += cache_fmt_i64(v + n, ok ? (int64_t)(last - first + 1) : 0);
-	v[n++] = '\r';
-	v[n++] = '\n';
-	return put(out, cap, len, v, n);
-}
-
-long cache_range_head(const struct cache_obj *o, bool ok, uint64_t first, uint64_t last, uint64_t total,
-		      int64_t now, const char *cache_status, bool close, bool http10, char *out, size_t cap)
-{
-	const char *p = memchr(o->head, '\n', o->head_len), *end = o->head + o->head_len;
-	size_t len = 0;
-	long n;
-
-	static const char s206[] = "HTTP/1.1 206 Partial Content\r\n", s416[] = "HTTP/1.1 416 Range Not Satisfiable\r\n";
-
-	if (!put(out, cap, &len, ok ? s206 : s416, ok ? sizeof(s206) - 1 : sizeof(s416) - 1))
-		return -ENOSPC;
-	/* the stored fields, but its Content-Length (a 416 keeps only the validators and dates) */
-	for (p = p ? p + 1 : end; p < end;) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p)), *colon = memchr(p, ':', (size_t)(end - p));
-		size_t name;
-
-		if (!eol)
-			break;   /* every stored line ends with CRLF */
-		name = colon && colon < eol ? (size_t)(colon - p) : 0;
-		if (name && !(name == 14 && !strncasecmp(p, "content-length", 14)) &&
-		    (ok || (name == 4 && !strncasecmp(p, "date", 4)) || (name == 4 && !strncasecmp(p, "etag", 4)) ||
-		     (name == 13 && !strncasecmp(p, "last-modified", 13))) &&
-		    !put(out, cap, &len, p, (size_t)(eol + 1 - p)))
-			return -ENOSPC;
-		p = eol + 1;
-	}
-	if (!content_range(out, cap, &len, ok, first, last, total))
-		return -ENOSPC;
-	n = cache_hit_tail(o, now, cache_status, close, http10, out + len, cap - len);
-	return n < 0 ? n : (long)len + n;
 }
