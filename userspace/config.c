@@ -144,21 +144,20 @@ out_invalid:
 	return NULL;
 }
 
-struct cfg *cfg_load(const char *path, FILE *errs)
+char *cfg_read_file(const char *path, size_t *len)
 {
-	struct cfg *cfg = NULL;
 	char *text = NULL;
-	size_t len = 0, cap = 0;
-	FILE *f;
+	size_t cap = 0;
+	FILE *f = fopen(path, "re");
 	int err;
 
-	f = fopen(path, "r");
+	*len = 0;
 	if (!f)
-		goto err_report;
+		return NULL;
 	for (;;) {
 		size_t got;
 
-		if (len == cap) {
+		if (*len + 1 >= cap) {   /* room for the NUL too */
 			char *bigger = realloc(text, cap = cap ? cap * 2 : 16384);
 
 			if (!bigger) {
@@ -167,8 +166,8 @@ struct cfg *cfg_load(const char *path, FILE *errs)
 			}
 			text = bigger;
 		}
-		got = fread(text + len, 1, cap - len, f);
-		len += got;
+		got = fread(text + *len, 1, cap - *len - 1, f);
+		*len += got;
 		if (got == 0) {
 			if (ferror(f)) {
 				errno = EIO;
@@ -178,22 +177,35 @@ struct cfg *cfg_load(const char *path, FILE *errs)
 		}
 	}
 	fclose(f);
-	cfg = cfg_load_string(path, text, len, errs);
-	err = errno;
-	free(text);
-	errno = err;
-	return cfg;
+	text[*len] = 0;
+	return text;
 err_close:
 	err = errno;
 	fclose(f);
 	free(text);
 	errno = err;
-err_report:
-	err = errno;
-	if (errs)
-		fprintf(errs, "%s: %s\n", path, strerror(err));
-	errno = err;
 	return NULL;
+}
+
+struct cfg *cfg_load(const char *path, FILE *errs)
+{
+	struct cfg *cfg;
+	size_t len;
+	char *text = cfg_read_file(path, &len);
+	int err;
+
+	if (!text) {
+		err = errno;
+		if (errs)
+			fprintf(errs, "%s: %s\n", path, strerror(err));
+		errno = err;
+		return NULL;
+	}
+	cfg = cfg_load_string(path, text, len, errs);
+	err = errno;
+	free(text);
+	errno = err;
+	return cfg;
 }
 
 static void cfg_health_free(struct cfg_health *h)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "forward_auth.h"
 
 /* A password a hashed entry accepted once: later requests compare against it instead of running crypt(3) again. */
@@ -159,44 +160,21 @@ err_free:
 
 struct fwd_auth *fwd_auth_load(const char *path, FILE *errs)
 {
-	FILE *f = fopen(path, "re");
 	struct fwd_auth *a;
-	char *text = NULL;
-	size_t len = 0, cap = 0;
+	size_t len;
+	char *text = cfg_read_file(path, &len);
 	int err;
 
-	if (!f) {
+	if (!text) {
 		err = errno;
 		if (errs)
 			fprintf(errs, "%s: %s\n", path, strerror(err));
 		errno = err;
 		return NULL;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len + 4096 > cap) {
-			char *t = realloc(text, cap + 65536);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			text = t;
-			cap += 65536;
-		}
-		n = fread(text + len, 1, cap - len, f);
-		len += n;
-		if (!n)
-			break;
-	}
-	fclose(f);
-	a = fwd_auth_parse(text ? text : "", len, path, errs);
+	a = fwd_auth_parse(text, len, path, errs);
 	err = errno;
-	if (text)
-		explicit_bzero(text, len);
+	explicit_bzero(text, len);
 	free(text);
 	errno = err;
 	return a;
