@@ -89,21 +89,37 @@ static int l4_update(int fd, const void *k, const void *v)
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
+/* by_id() - does @k have an sl_vip_ids slot: TCP/UDP on one port (port-0 VIPs are matched the full way)? */
+static bool by_id(const struct sl_vip_key *k)
+{
+	return k->port && (k->proto == 6 || k->proto == 17);   /* IPPROTO_TCP, IPPROTO_UDP */
+}
+
+static int l4_fill_array(int fd, const void *vals, size_t vsize, uint32_t n);
+
 /*
- * Recount sl_vip_addrs from sl_vips: after a restart the pinned counts may
- * come from a build that kept none, or be missing. Slots whose count does
- * not change are not written, so a consistent table stays untouched.
+ * Rebuild the tables derived from sl_vips, in one walk of it: after a restart
+ * the pinned copies may come from a build that kept none, or be missing.
+ * sl_vip_addrs: slots whose count does not change are not written, so a
+ * consistent table stays untouched. sl_vip_ids (when it exists): every slot,
+ * in one batch (the table is small and read-only to the balancer).
+ * Returns the counts' 0 or -errno; *ids_err the same for sl_vip_ids.
  */
-static int l4_vip_addrs_rebuild(struct l4_maps *m)
+static int l4_vips_derived_rebuild(struct l4_maps *m, int *ids_err)
 {
 	const __u32 n = 1U << SL_VIP_ADDR_BITS;
 	struct sl_vip_addr_count *want = calloc(n, sizeof(*want));
+	struct sl_vip_id_entry *ids = m->vip_ids >= 0 ? calloc(SL_MAX_VIPS, sizeof(*ids)) : NULL;
 	struct sl_vip_key k, prev;
+	struct sl_vip_meta v;
 	bool first = true;
 	int err = 0;
 
-	if (!want)
+	*ids_err = m->vip_ids >= 0 && !ids ? -ENOMEM : 0;
+	if (!want) {
+		free(ids);
 		return -ENOMEM;
+	}
 	while (!bpf_map_get_next_key(m->vips, first ? NULL : &prev, &k)) {
 		__u32 slot = sl_vip_addr_slot(k.addr);
 
@@ -111,6 +127,8 @@ static int l4_vip_addrs_rebuild(struct l4_maps *m)
 		prev = k;
 		want[slot].all++;
 		want[slot].port0 += sl_vip_counts_port0(&k);
+		if (ids && by_id(&k) && !bpf_map_lookup_elem(m->vips, &k, &v) && v.id < SL_MAX_VIPS)
+			ids[v.id] = (struct sl_vip_id_entry){ .key = k, .meta = v };
 	}
 	for (__u32 slot = 0; slot < n && !err; slot++) {
 		struct sl_vip_addr_count have;
@@ -120,42 +138,9 @@ static int l4_vip_addrs_rebuild(struct l4_maps *m)
 		else if (memcmp(&have, &want[slot], sizeof(have)))
 			err = l4_update(m->vip_addrs, &slot, &want[slot]);
 	}
-	free(want);
-	return err;
-}
-
-/* by_id() - does @k have an sl_vip_ids slot: TCP/UDP on one port (port-0 VIPs are matched the full way)? */
-static bool by_id(const struct sl_vip_key *k)
-{
-	return k->port && (k->proto == 6 || k->proto == 17);   /* IPPROTO_TCP, IPPROTO_UDP */
-}
-
-/*
- * Rewrite sl_vip_ids from sl_vips: after a restart the pinned slots may be
- * missing or stale (a build that kept none). Every slot is written: the
- * table is small (SL_MAX_VIPS entries) and read-only to the balancer.
- */
-static int l4_vip_ids_rebuild(struct l4_maps *m)
-{
-	struct sl_vip_id_entry *want;
-	struct sl_vip_key k, prev;
-	struct sl_vip_meta v;
-	bool first = true;
-	int err = 0;
-
-	if (m->vip_ids < 0)
-		return 0;   /* no fast-path table: the balancer matches every packet the full way */
-	want = calloc(SL_MAX_VIPS, sizeof(*want));
-	if (!want)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(m->vips, first ? NULL : &prev, &k)) {
-		first = false;
-		prev = k;
-		if (by_id(&k) && !bpf_map_lookup_elem(m->vips, &k, &v) && v.id < SL_MAX_VIPS)
-			want[v.id] = (struct sl_vip_id_entry){ .key = k, .meta = v };
-	}
-	for (__u32 id = 0; id < SL_MAX_VIPS && !err; id++)
-		err = l4_update(m->vip_ids, &id, &want[id]);
+	if (ids)
+		*ids_err = l4_fill_array(m->vip_ids, ids, sizeof(*ids), SL_MAX_VIPS);
+	free(ids);
 	free(want);
 	return err;
 }
@@ -178,7 +163,7 @@ int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 {
 	struct sl_config c = { 0 };
 	__u32 key = 0;
-	int err;
+	int err, ids_err;
 
 	c.tunnel_src4 = l4->tunnel_src4.v4.s_addr;
 	c.tunnel_src4_mask = htonl(l4->tunnel_src4_bits >= 32 ? 0xffffffffU : ((1U << l4->tunnel_src4_bits) - 1));
@@ -191,10 +176,10 @@ int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 	for (size_t i = 0; i < l4->n_vips; i++)
 		if (!l4->vips[i].port)
 			c.flags &= ~SL_CFG_F_NO_PORT0;
-	err = l4_vip_addrs_rebuild(m);
+	err = l4_vips_derived_rebuild(m, &ids_err);
 	if (!err)
 		c.flags |= SL_CFG_F_VIP_ADDRS;
-	if (l4_vip_ids_rebuild(m))
+	if (ids_err)
 		return -EIO;
 	return l4_update(m->config, &key, &c);
 }
@@ -254,9 +239,9 @@ int l4_maps_get_backend(struct l4_maps *m, uint32_t id, struct sl_backend *b)
 }
 
 /* Fill an array map: one batch syscall when the kernel has it, else slot by slot. */
-static int l4_fill_array(int fd, const uint32_t *vals, uint32_t n)
+static int l4_fill_array(int fd, const void *vals, size_t vsize, uint32_t n)
 {
-	uint32_t *keys = malloc(sizeof(*keys) * n);
+	uint32_t *keys = calloc(n ? n : 1, sizeof(*keys));
 	__u32 count = n;
 	int err = 0;
 
@@ -266,7 +251,7 @@ static int l4_fill_array(int fd, const uint32_t *vals, uint32_t n)
 		keys[i] = i;
 	if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
 		for (uint32_t i = 0; i < n && !err; i++)
-			if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+			if (bpf_map_update_elem(fd, &keys[i], (const char *)vals + i * vsize, BPF_ANY))
 				err = -errno;
 	}
 	free(keys);
@@ -288,7 +273,7 @@ int l4_maps_set_ring(struct l4_maps *m, uint32_t vip_id, const uint32_t *ids, ui
 		err = -errno;
 		goto err_free;
 	}
-	err = l4_fill_array(fd, vals, size + 1);
+	err = l4_fill_array(fd, vals, sizeof(*vals), size + 1);
 	if (!err)
 		err = l4_update(m->rings, &vip_id, &fd);
 	/* The outer map holds its own reference to the inner one. */
