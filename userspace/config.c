@@ -144,7 +144,7 @@ out_invalid:
 	return NULL;
 }
 
-char *cfg_read_file(const char *path, size_t *len)
+char *cfg_read_file(const char *path, size_t *len, FILE *errs)
 {
 	char *text = NULL;
 	size_t cap = 0;
@@ -153,7 +153,7 @@ char *cfg_read_file(const char *path, size_t *len)
 
 	*len = 0;
 	if (!f)
-		return NULL;
+		goto err_report;
 	for (;;) {
 		size_t got;
 
@@ -184,6 +184,11 @@ err_close:
 	fclose(f);
 	free(text);
 	errno = err;
+err_report:
+	err = errno;
+	if (errs)
+		fprintf(errs, "%s: %s\n", path, strerror(err));
+	errno = err;
 	return NULL;
 }
 
@@ -191,16 +196,11 @@ struct cfg *cfg_load(const char *path, FILE *errs)
 {
 	struct cfg *cfg;
 	size_t len;
-	char *text = cfg_read_file(path, &len);
+	char *text = cfg_read_file(path, &len, errs);
 	int err;
 
-	if (!text) {
-		err = errno;
-		if (errs)
-			fprintf(errs, "%s: %s\n", path, strerror(err));
-		errno = err;
+	if (!text)
 		return NULL;
-	}
 	cfg = cfg_load_string(path, text, len, errs);
 	err = errno;
 	free(text);

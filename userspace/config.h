@@ -224,9 +224,10 @@ struct cfg *cfg_load(const char *path, FILE *errs);
 
 /*
  * cfg_read_file() - the whole of @path in a malloc'ed buffer (a NUL after the
- * last byte), its length in *@len. NULL with errno (EIO for a read error).
+ * last byte), its length in *@len. NULL with errno (EIO for a read error),
+ * said on @errs (when not NULL) as "PATH: reason".
  */
-char *cfg_read_file(const char *path, size_t *len);
+char *cfg_read_file(const char *path, size_t *len, FILE *errs);
 
 /* cfg_load_string() - the same for text in memory; @name is used in messages. */
 struct cfg *cfg_load_string(const char *name, const char *text, size_t len, FILE *errs);

@@ -162,16 +162,11 @@ struct fwd_auth *fwd_auth_load(const char *path, FILE *errs)
 {
 	struct fwd_auth *a;
 	size_t len;
-	char *text = cfg_read_file(path, &len);
+	char *text = cfg_read_file(path, &len, errs);
 	int err;
 
-	if (!text) {
-		err = errno;
-		if (errs)
-			fprintf(errs, "%s: %s\n", path, strerror(err));
-		errno = err;
+	if (!text)
 		return NULL;
-	}
 	a = fwd_auth_parse(text, len, path, errs);
 	err = errno;
 	explicit_bzero(text, len);
