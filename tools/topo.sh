@@ -28,6 +28,7 @@
 set -euo pipefail
 
 STATE_DIR=/run/sluice-topo
+XDP_PIN_DIR=/sys/fs/bpf/xdp
 V4_VIP=198.18.10.1
 V6_VIP=2001:2:10::1
 
@@ -140,7 +141,12 @@ route6() { if [ "$V6" = 1 ]; then ip -n "$1" -6 route replace "$2" via "$3"; fi;
 do_up() {
 	local i
 	mkdir -p "$STATE_DIR"
-	printf 'N=%s\nROUTER=%s\nV6=%s\n' "$N" "$ROUTER" "$V6" >"$STATE_DIR/$P.state"
+	# libxdp makes /sys/fs/bpf/xdp (its dispatchers' pin directory) the first time
+	# a program is attached through it; a topology that saw it appear removes it when
+	# it is left empty, so nothing of a run stays under /sys/fs/bpf
+	XDPDIR=keep
+	[ -e "$XDP_PIN_DIR" ] || XDPDIR=ours
+	printf 'N=%s\nROUTER=%s\nV6=%s\nXDPDIR=%s\n' "$N" "$ROUTER" "$V6" "$XDPDIR" >"$STATE_DIR/$P.state"
 	names
 
 	ns_new "$NS_CLI"; ns_new "$NS_LB"; ns_new "$NS_NET"
@@ -233,7 +239,13 @@ up)
 	fi
 	;;
 down)
+	XDPDIR=keep
+	# shellcheck disable=SC1090
+	[ -f "$STATE_DIR/$P.state" ] && . "$STATE_DIR/$P.state"
 	do_down
+	if [ "$XDPDIR" = ours ]; then
+		rmdir "$XDP_PIN_DIR" 2>/dev/null || true   # only when empty
+	fi
 	;;
 env)
 	[ -f "$STATE_DIR/$P.state" ] || { echo "topo.sh: no topology $P is up" >&2; exit 1; }
