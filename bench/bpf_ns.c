@@ -14,6 +14,7 @@
 #include "sluice/flow_hash.h"
 #include "sluice/maps.h"
 #include "bpf/lb.skel.h"
+#include "bench/ct_insert.skel.h"
 #include "bench/min_tx.skel.h"
 #include "bench/xdp_pass.skel.h"
 
@@ -36,7 +37,10 @@
  * address that is no VIP: one sl_vip_addrs read; a build without that map
  * does both sl_vips lookups), lb_non_vip_no_port0 (the same with
  * SL_CFG_F_NO_PORT0), lb_ct_hit_dsr (tracked flow of a DSR VIP, repeat
- * only), min_tx (parse + one hash lookup + XDP_TX).
+ * only), min_tx (parse + one hash lookup + XDP_TX), ct_insert (the same
+ * new 5-tuples as lb_syn, inserted into a map of sl_conntrack's type, flags,
+ * key, value and size, nothing else: the share of a SYN that is the kernel's
+ * LRU insert, which Katran's SYN pays too).
  *
  * Two methods:
  *  - repeat: one BPF_PROG_TEST_RUN with .repeat = REPEAT; the kernel's own
@@ -302,14 +306,14 @@ static int lb_track(struct lb_inst *in)
  * are net of it. The four lb paths come twice: this build, then the
  * SL_BENCH_CMP one (skipped when there is none).
  */
-enum { P_PASS, P_MIN, P_SYN, P_CT, P_NV, P_NV0, P_CSYN, P_CCT, P_CNV, P_CNV0, P_MAX };
+enum { P_PASS, P_MIN, P_INS, P_SYN, P_CT, P_NV, P_NV0, P_CSYN, P_CCT, P_CNV, P_CNV0, P_MAX };
 #define P_LB_N 4
 static const char *const p_name[P_MAX] = {
-	"xdp_pass", "min_tx", "lb_syn", "lb_ct_hit", "lb_non_vip", "lb_non_vip_no_port0",
+	"xdp_pass", "min_tx", "ct_insert", "lb_syn", "lb_ct_hit", "lb_non_vip", "lb_non_vip_no_port0",
 	"cmp.lb_syn", "cmp.lb_ct_hit", "cmp.lb_non_vip", "cmp.lb_non_vip_no_port0",
 };
 static const double p_katran[P_MAX] = {
-	0, 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP,
+	0, 0, 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP,
 };
 enum { R_PASS, R_NV, R_DSR, R_MIN, R_CNV, R_CDSR, R_MAX };
 static const char *const r_name[R_MAX] = {
@@ -322,13 +326,14 @@ int main(void)
 {
 	struct lb_inst inst[2] = { { .ring = -1 }, { .ring = -1 } };
 	struct lb *lb;
+	struct ct_insert *ci;
 	struct min_tx *mt;
 	struct xdp_pass *xp;
-	uint8_t syn[64], ack[64], nonvip[64], minf[64], dsr[64];
+	uint8_t syn[64], ack[64], nonvip[64], minf[64], dsr[64], ins[64];
 	struct sl_config cfg = { .udp_timeout_ns = SL_UDP_TIMEOUT_NS, .hash_seed = 1 };
 	const char *cmp = getenv("SL_BENCH_CMP"), *only = getenv("SL_BENCH_ONLY");
 	int batches = getenv("SL_BENCH_BATCHES") ? atoi(getenv("SL_BENCH_BATCHES")) : BATCHES;
-	int n_inst = cmp ? 2 : 1, mtfd, xpfd;
+	int n_inst = cmp ? 2 : 1, mtfd, xpfd, cifd;
 	__u32 zero = 0;
 
 	if (batches < 10 || batches > BATCHES)
@@ -346,7 +351,12 @@ int main(void)
 	lb = lb__open();
 	mt = min_tx__open_and_load();
 	xp = xdp_pass__open_and_load();
-	if (!lb || !mt || !xp)
+	ci = ct_insert__open();
+	if (!lb || !mt || !xp || !ci)
+		return 1;
+	if (getenv("SL_BENCH_CT_ENTRIES"))   /* the floor's map stays the size of sl_lb's */
+		bpf_map__set_max_entries(ci->maps.ct_floor, atoi(getenv("SL_BENCH_CT_ENTRIES")));
+	if (ct_insert__load(ci))
 		return 1;
 	if (lb_open(&inst[0], lb->obj, "SL_BENCH_CT_ENTRIES")) {
 		fprintf(stderr, "bpf_ns: loading sl_lb failed\n");
@@ -358,6 +368,7 @@ int main(void)
 	}
 	mtfd = bpf_program__fd(mt->progs.min_tx);
 	xpfd = bpf_program__fd(xp->progs.xdp_pass);
+	cifd = bpf_program__fd(ci->progs.ct_insert);
 
 	inet_pton(AF_INET, "198.18.0.64", &cfg.tunnel_src4);
 	cfg.tunnel_src4_mask = htonl(0x3f);
@@ -373,6 +384,7 @@ int main(void)
 		bpf_map_update_elem(bpf_map__fd(mt->maps.min_tx_dsts), &dst, &zero, 0);
 	}
 	frame64(syn, "198.18.100.1", 1024, 0x02);
+	frame64(ins, "198.18.100.1", 1024, 0x02);
 	frame64(ack, "198.18.100.1", 999, 0x10);
 	frame64(nonvip, "198.18.100.9", 999, 0x10);
 	frame64(minf, "198.18.100.1", 999, 0x10);
@@ -384,10 +396,10 @@ int main(void)
 		}
 
 	{
-		int fds[P_MAX] = { xpfd, mtfd, inst[0].prog, inst[0].prog, inst[0].prog, inst[0].prog,
+		int fds[P_MAX] = { xpfd, mtfd, cifd, inst[0].prog, inst[0].prog, inst[0].prog, inst[0].prog,
 				   inst[1].prog, inst[1].prog, inst[1].prog, inst[1].prog };
-		uint8_t *frames[P_MAX] = { nonvip, minf, syn, ack, nonvip, nonvip, syn, ack, nonvip, nonvip };
-		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_TX, XDP_PASS, XDP_PASS,
+		uint8_t *frames[P_MAX] = { nonvip, minf, ins, syn, ack, nonvip, nonvip, syn, ack, nonvip, nonvip };
+		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_TX, XDP_TX, XDP_PASS, XDP_PASS,
 				    XDP_TX, XDP_TX, XDP_PASS, XDP_PASS };
 		int rfds[R_MAX] = { xpfd, inst[0].prog, inst[0].prog, mtfd, inst[1].prog, inst[1].prog };
 		uint8_t *rframes[R_MAX] = { nonvip, nonvip, dsr, minf, nonvip, dsr };
@@ -408,7 +420,7 @@ int main(void)
 					cfg.flags = in->cfg_flags | (nv0 ? SL_CFG_F_NO_PORT0 : 0);
 					bpf_map_update_elem(in->config, &zero, &cfg, 0);
 				}
-				if ((wall[p][b] = run_calls(fds[p], frames[p], want[p], p == P_SYN || p == P_CSYN,
+				if ((wall[p][b] = run_calls(fds[p], frames[p], want[p], p == P_SYN || p == P_CSYN || p == P_INS,
 							    BATCH, &kern[p][b])) < 0) {
 					fprintf(stderr, "bpf_ns: %s: run failed or unexpected verdict\n", p_name[p]);
 					return 1;
@@ -453,6 +465,9 @@ int main(void)
 				printf(" %8.2f", v[p - P_LB_N] / v[p]);
 			printf("\n");
 		}
+		/* for bench/bpf_ns.sh: what the kernel's insert alone weighs, against Katran's whole SYN and ours */
+		printf("ratio ct_insert/katran_ref.lb_syn bpf_ns.ct_insert.per_call bpf_ns.katran_ref.lb_syn.per_call -\n");
+		printf("ratio lb_syn/ct_insert bpf_ns.lb_syn.per_call bpf_ns.ct_insert.per_call -\n");
 		for (int p = 0; p < nr; p++) {
 			char name[64];
 
@@ -466,6 +481,7 @@ int main(void)
 		bpf_object__close(inst[1].obj);
 	lb__destroy(lb);
 	min_tx__destroy(mt);
+	ct_insert__destroy(ci);
 	xdp_pass__destroy(xp);
 	return 0;
 }
