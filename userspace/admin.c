@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "admin_int.h"
+#include "http_msg.h"
 #include "log.h"
 
 #define ADMIN_REQ_MAX   (64 * 1024)
@@ -237,19 +238,12 @@ static void admin_close(struct admin *a, int slot)
 	a->conns[slot] = NULL;
 }
 
+/* admin_reason() - the phrases are the proxy's own (http_msg.c), so both speak the same HTTP. */
 static const char *admin_reason(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 422: return "Unprocessable Entity";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	default: return "Status";
-	}
+	const char *r = status == 200 ? "OK" : http_reason(status);
+
+	return r ? r : "Status";
 }
 
 /* The answer goes out with a short blocking timeout: responses are small and the peer is local. */
