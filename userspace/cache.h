@@ -320,6 +320,13 @@ int cache_fill_finish(struct cache_fill *f);
 /* cache_fill_abort() - drop a fill (upstream failed, too large, client gone). */
 void cache_fill_abort(struct cache_fill *f);
 
+/*
+ * cache_head_obj() - an object holding only @resp's head (status, validators,
+ * times, stored lines), never stored: for a head of our own (a 206 cut from a
+ * response the cache does not keep). cache_obj_put() frees it. NULL without memory.
+ */
+struct cache_obj *cache_head_obj(const struct http_msg *resp, int64_t request_time, int64_t response_time);
+
 /* cache_fill_obj() - the object being filled: its head, validators and times are final, its body is not. */
 const struct cache_obj *cache_fill_obj(const struct cache_fill *f);
 

@@ -105,6 +105,50 @@ static int put_header(char **head, uint32_t *len, uint32_t *cap, const struct ht
 	       head_append(head, len, cap, "\r\n", 2) ? -ENOMEM : 0;
 }
 
+/*
+ * obj_head() - a new object made from @resp's head: status, freshness,
+ * validators, times and the stored head lines; no key, Vary or body yet.
+ * NULL without memory.
+ */
+static struct cache_obj *obj_head(const struct http_msg *resp, const struct cache_cc *cc,
+				  int64_t request_time, int64_t response_time)
+{
+	struct cache_obj *o = calloc(1, sizeof(*o));
+	uint32_t cap = 0;
+	char line[48];
+
+	if (!o)
+		return NULL;
+	atomic_init(&o->refs, 1);
+	o->status = resp->p.status_code;
+	o->cc = *cc;
+	o->etag = dup_value(resp, "etag");
+	o->last_modified = dup_value(resp, "last-modified");
+	times_from(&o->t, resp, request_time, response_time);
+	obj_freshness(o);
+	snprintf(line, sizeof(line), "HTTP/1.1 %03d ", o->status % 1000);
+	if (head_append(&o->head, &o->head_len, &cap, line, strlen(line)) ||
+	    head_append(&o->head, &o->head_len, &cap, http_target(resp), resp->target_len) ||
+	    head_append(&o->head, &o->head_len, &cap, "\r\n", 2))
+		goto err_free;
+	for (int i = 0; i < resp->n_hdr; i++)
+		if (stored_header(resp, i) && put_header(&o->head, &o->head_len, &cap, resp, i))
+			goto err_free;
+	return o;
+
+err_free:
+	cache_obj_put(o);
+	return NULL;
+}
+
+struct cache_obj *cache_head_obj(const struct http_msg *resp, int64_t request_time, int64_t response_time)
+{
+	struct cache_cc cc;
+
+	cache_cc_from_msg(&cc, resp, false);
+	return obj_head(resp, &cc, request_time, response_time);
+}
+
 struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
 				    const struct cache_req *r, const struct http_msg *resp,
 				    int64_t request_time, int64_t response_time, const char **why)
@@ -114,8 +158,7 @@ struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_ke
 	struct cache_fill *f = NULL;
 	struct cache_obj *o = NULL;
 	struct cache_cc cc;
-	char names[512], vals[2048], line[48];
-	uint32_t cap = 0;
+	char names[512], vals[2048];
 	long nn, nv = 0;
 	bool explicit;
 
@@ -154,34 +197,19 @@ struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_ke
 	}
 	*why = "nomem";
 	f = calloc(1, sizeof(*f));
-	o = calloc(1, sizeof(*o));
+	o = obj_head(resp, &cc, request_time, response_time);
 	if (!f || !o)
 		goto err_free;
-	atomic_init(&o->refs, 1);
-	o->status = status;
-	o->cc = cc;
 	o->auth_ok = (cc.flags & (CC_MUST_REVALIDATE | CC_PUBLIC)) || cc.s_maxage >= 0;
 	o->key.buf = strdup(k->buf);
 	o->key.len = k->len;
 	o->key.hash = k->hash;
 	o->vary_names = strdup(nn ? names : "");
 	o->vary_vals = strdup(nn ? vals : "");
-	o->etag = dup_value(resp, "etag");
-	o->last_modified = dup_value(resp, "last-modified");
 	o->body = calloc(1, sizeof(*o->body));
 	if (!o->key.buf || !o->vary_names || !o->vary_vals || !o->body)
 		goto err_free;
 	atomic_init(&o->body->refs, 1);
-	times_from(&o->t, resp, request_time, response_time);
-	obj_freshness(o);
-	snprintf(line, sizeof(line), "HTTP/1.1 %03d ", status % 1000);
-	if (head_append(&o->head, &o->head_len, &cap, line, strlen(line)) ||
-	    head_append(&o->head, &o->head_len, &cap, http_target(resp), resp->target_len) ||
-	    head_append(&o->head, &o->head_len, &cap, "\r\n", 2))
-		goto err_free;
-	for (int i = 0; i < resp->n_hdr; i++)
-		if (stored_header(resp, i) && put_header(&o->head, &o->head_len, &cap, resp, i))
-			goto err_free;
 	if (resp->p.flags & F_CONTENT_LENGTH && resp->p.content_length) {
 		/* the whole body in one chunk: a hit is one iovec for it */
 		struct cache_chunk *ch = malloc(sizeof(*ch) + resp->p.content_length);

@@ -190,8 +190,20 @@ static int serve_304(struct worker *w, struct conn *c, const struct cache_obj *o
 
 /* ---- the upstream request head ---- */
 
-/* fwd_strip() - drop the client's If-None-Match / If-Modified-Since lines from the head sent upstream. */
-static void fwd_strip(struct conn *c)
+static const char *const conditional_lines[] = { "if-none-match:", "if-modified-since:", NULL };
+static const char *const range_lines[] = { "range:", "if-range:", NULL };
+
+/* named() - does the header line at @p start with one of @names (lowercase, colon included)? */
+static bool named(const char *p, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strncasecmp(p, *names, strlen(*names)))
+			return true;
+	return false;
+}
+
+/* fwd_strip() - drop the client's header lines named in @names from the head sent upstream. */
+static void fwd_strip(struct conn *c, const char *const *names)
 {
 	char *h = c->req.fwd_head, *p, *end = h + c->req.fwd_len;
 
@@ -201,7 +213,7 @@ static void fwd_strip(struct conn *c)
 
 		if (!eol)
 			break;
-		if (!strncasecmp(p, "if-none-match:", 14) || !strncasecmp(p, "if-modified-since:", 18)) {
+		if (named(p, names)) {
 			memmove(p, eol + 1, (size_t)(end - eol - 1));
 			end -= eol + 1 - p;
 			c->req.fwd_len -= (size_t)(eol + 1 - p);
@@ -226,7 +238,17 @@ static int fwd_add(struct conn *c, const char *lines, size_t n)
 	return 0;
 }
 
-/* cache_proxy_prepare() - revalidation asks with our validators; a leading miss asks for the whole response. */
+/*
+ * whole_for_range() - a GET with a Range whose response may be stored: it goes
+ * upstream whole (as nginx's proxy_cache does), so a range miss fills the
+ * cache and later ranges are hits; the client's range is cut on the way.
+ */
+static bool whole_for_range(const struct req_cache *rc)
+{
+	return rc->rq.range && rc->rq.method_ok && !rc->rq.is_head && !rc->unsafe && !(rc->rq.cc.flags & CC_NO_STORE);
+}
+
+/* cache_proxy_prepare() - revalidation asks with our validators; a leading miss (or a range) asks for the whole response. */
 void cache_proxy_prepare(struct conn *c)
 {
 	struct req_cache *rc = c->req.cache;
@@ -238,11 +260,15 @@ void cache_proxy_prepare(struct conn *c)
 	if (rc->obj) {
 		n = cache_validators(rc->obj, v, sizeof(v));
 		if (n) {
-			fwd_strip(c);
+			fwd_strip(c, conditional_lines);
 			fwd_add(c, v, n);
 		}
 	} else if (rc->leader && (rc->rq.inm || rc->rq.ims >= 0)) {
-		fwd_strip(c);
+		fwd_strip(c, conditional_lines);
+	}
+	if (whole_for_range(rc)) {
+		fwd_strip(c, range_lines);
+		rc->whole = true;
 	}
 }
 
@@ -327,9 +353,10 @@ static int decide(struct worker *w, struct conn *c)
 forward:
 	/*
 	 * collapse concurrent fetches of one key; a HEAD, a no-cache request or a
-	 * Range request (its 206 is not stored) goes on its own
+	 * Range request that goes upstream as it is (its 206 is not stored) goes on its own
 	 */
-	if (!rc->no_collapse && !rc->rq.is_head && !rc->rq.range && !(rc->rq.cc.flags & CC_NO_CACHE)) {
+	if (!rc->no_collapse && !rc->rq.is_head && (!rc->rq.range || whole_for_range(rc)) &&
+	    !(rc->rq.cc.flags & CC_NO_CACHE)) {
 		rc->wt.wake = on_wake;
 		int err = cache_pending_begin(rc->sh, &rc->key, &rc->wt);
 
@@ -570,6 +597,58 @@ static void invalidate_uri(struct req_cache *rc, const char *uri, size_t len)
 	cache_key_free(&k);
 }
 
+/*
+ * slice_head() - a whole 200 came back for a Range request: when its length is
+ * known, answer the client's range with a 206 (or a 416) of our own, built from
+ * the object being filled (or, when the response is not stored, one made for
+ * the head alone); resp_body then passes on only the range's bytes. true when
+ * the head is queued; false: the whole 200 goes to the client (a server may
+ * ignore Range).
+ */
+static bool slice_head(struct worker *w, struct conn *c, const struct http_msg *m, int64_t now)
+{
+	struct req_cache *rc = c->req.cache;
+	struct cache_obj *own = rc->fill ? NULL : cache_head_obj(m, rc->req_time, now);
+	const struct cache_obj *o = rc->fill ? cache_fill_obj(rc->fill) : own;
+	uint64_t total = m->p.content_length, first = 0, last = 0;
+	bool close = client_close(w, c);
+	enum cache_range rk;
+	char *head = NULL;
+	long n = -1;
+
+	if (!o || !(m->p.flags & F_CONTENT_LENGTH) || m->p.flags & F_CHUNKED)
+		goto whole;
+	rk = cache_range_pick(&rc->rq, o, total, &first, &last);
+	if (rk == CACHE_RANGE_NONE)
+		goto whole;
+	head = malloc(o->head_len + 512);
+	if (head)
+		n = cache_range_head(o, rk == CACHE_RANGE_OK, first, last, total, now, rc->status, close,
+				     c->req.http10, head, o->head_len + 512);
+	if (n < 0 || outq_push(&c->out, SEG_HEAP, head, (uint32_t)n, 0)) {
+		free(head);
+		goto whole;
+	}
+	cache_obj_put(own);
+	c->req.status = rk == CACHE_RANGE_OK ? 206 : 416;
+	c->req.bytes_out += (uint64_t)n;
+	c->req.close_after |= close;
+	c->req.resp_head_sent = true;
+	if (rk == CACHE_RANGE_OK) {
+		rc->slice = true;
+		rc->slice_first = first;
+		rc->slice_last = last;
+	} else {
+		rc->sink = true;   /* a 416 has no body: the response only fills the cache */
+	}
+	conn_send(w, c);
+	return true;
+
+whole:
+	cache_obj_put(own);
+	return false;
+}
+
 bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_msg *m)
 {
 	struct req_cache *rc = c->req.cache;
@@ -636,21 +715,40 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 	}
 	if (!rc->fill)
 		end_pending(rc, false);
+	if (rc->whole && !rc->sink && st == 200 && slice_head(w, c, m, now))
+		return true;
 	if (rc->sink)
 		return true;
 	snprintf(rc->hdr, sizeof(rc->hdr), "Cache-Status: %s\r\n", rc->status);
 	return false;
 }
 
-void cache_proxy_resp_body(struct conn *c, const char *at, size_t len)
+bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len)
 {
 	struct req_cache *rc = c->req.cache;
+	uint64_t off, end, s, e;
 
-	if (rc && rc->fill && cache_fill_append(rc->fill, at, len)) {
+	if (!rc)
+		return true;
+	if (rc->fill && cache_fill_append(rc->fill, *at, *len)) {
 		cache_fill_abort(rc->fill);   /* past max_object_bytes: the client still gets it all */
 		rc->fill = NULL;
 		end_pending(rc, false);
 	}
+	if (rc->sink)
+		return false;
+	if (!rc->slice)
+		return true;
+	off = rc->slice_off;
+	end = off + *len;
+	rc->slice_off = end;
+	if (end <= rc->slice_first || off > rc->slice_last)
+		return false;
+	s = rc->slice_first > off ? rc->slice_first - off : 0;
+	e = rc->slice_last + 1 < end ? rc->slice_last + 1 - off : *len;
+	*at += s;
+	*len = (size_t)(e - s);
+	return true;
 }
 
 void cache_proxy_resp_done(struct conn *c)

@@ -34,6 +34,10 @@ struct req_cache {
 	bool unsafe;                 /* POST/PUT/DELETE/PATCH: invalidate on success */
 	bool claimed;                /* the leader holds key's claim across workers (cache_pending_claim) */
 	bool polling;                /* the leader found key claimed by another worker: polls until it is done */
+	bool whole;                  /* a Range request sent upstream without its Range, so the response can be stored */
+	bool slice;                  /* ... and the client gets bytes [slice_first, slice_last] of it as a 206 */
+	uint64_t slice_first, slice_last;
+	uint64_t slice_off;          /* body bytes of the upstream response seen so far */
 	uint64_t poll_until;         /* worker ms: stop polling, fetch */
 	struct cache_waiter wt;
 	struct conn *wake_next;
@@ -55,11 +59,19 @@ void cache_proxy_refresh(struct worker *w, struct conn *c);
 /* cache_proxy_prepare() - after cache_proxy_request() returned 0: edit the upstream head (validators). */
 void cache_proxy_prepare(struct conn *c);
 
-/* cache_proxy_resp_head() - the final response head arrived. Returns true when the client must not see it. */
+/*
+ * cache_proxy_resp_head() - the final response head arrived. Returns true when
+ * the client must not see it (answered from the cache, or given a head of the
+ * cache's own: a 206 cut from a whole response).
+ */
 bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_msg *m);
 
-/* cache_proxy_resp_body() - body bytes of that response. */
-void cache_proxy_resp_body(struct conn *c, const char *at, size_t len);
+/*
+ * cache_proxy_resp_body() - body bytes of that response: they feed the fill.
+ * Returns false when the client gets none of them, else true with *@at and
+ * *@len narrowed to what it gets (its byte range).
+ */
+bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len);
 
 /* cache_proxy_resp_done() - the response ended: store it. */
 void cache_proxy_resp_done(struct conn *c);

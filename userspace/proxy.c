@@ -681,11 +681,9 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 
 	if (!c)
 		return -1;
-	if (c->req.cache) {
-		cache_proxy_resp_body(c, at, len);
-		if (c->req.cache->sink)
-			return 0;
-	}
+	if (c->req.cache && !cache_proxy_resp_body(c, &at, &len))
+		return 0;
+
 	/* a close-delimited body sent on as chunked: every piece is a chunk */
 	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
 	if (reframe)

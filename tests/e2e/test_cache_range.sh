@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Byte ranges from the cache: a stored 200 answers Range with 206 (one range, bytes checked against the
 # whole body, across chunk boundaries), 416 when unsatisfiable, the whole response for several ranges
-# or a changed If-Range; keep-alive goes on after each; a Range miss is forwarded as it is.
+# or a changed If-Range; keep-alive goes on after each. A Range miss goes upstream without its
+# Range, is stored, and the client gets its range cut from the whole response on the way (206 or
+# 416); concurrent range misses make one upstream request; a response that is not stored is cut
+# too; a length-less one, or a changed If-Range, is passed on whole; a no-store request keeps its Range.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/l7_lib.sh"
 . "$(dirname "$0")/cache_lib.sh"
@@ -20,9 +23,11 @@ def get(hdrs):
     c.request("GET", path, headers=hdrs)
     r = c.getresponse()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-# the origin ignores Range: the miss answers 200 with everything, and stores it
-st, h, whole = get({"Range": "bytes=0-99"})
-print("miss", st, len(whole), h.get("cache-status", "-").split(";")[1].strip())
+# the miss goes upstream whole: the client gets its 100 bytes, the cache all of them
+st, h, first = get({"Range": "bytes=0-99"})
+st2, h2, whole = get({})
+print("miss", st, len(first), h.get("content-range", "-"), h.get("cache-status", "-").replace(" ", ""),
+      "ok" if first == whole[:100] and st2 == 200 and "hit" in h2.get("cache-status", "") else "BAD")
 def check(name, hdrs, want_status, want_range=None, want_cr=None):
     st, h, b = get(hdrs)
     good = st == want_status
@@ -55,7 +60,7 @@ check("chunks_tail", {"Range": "bytes=-17000"}, 206, (n - 17000, n - 1), "bytes 
 EOP
 res() { awk -v n="$1" '$1 == n' "$SL_TMP/range.out"; }
 grep -v "^[a-z0-9_]* " "$SL_TMP/range.out" | sed "s/^/# /"
-res miss | grep -q "^miss 200 70000 "; ok $? "a Range miss: the origin's whole 200 passed on, and stored ($(res miss))"
+res miss | grep -q "^miss 206 100 bytes 0-99/70000 sluice;fwd=miss;stored ok"; ok $? "a Range miss: 206 cut from the whole response, which is stored ($(res miss))"
 for t in first100 middle open suffix pastend; do
 	res $t | grep -q " ok 206 "; ok $? "206 from the cache, bytes equal to the whole body's: $(res $t)"
 done
@@ -68,8 +73,91 @@ for t in chunks chunks_tail; do
 	res $t | grep -q " ok 206 "; ok $? "a body stored in several chunks: $(res $t)"
 done
 [ "$(origin_count "$U")" = 1 ]; ok $? "one request reached the origin ($(origin_count "$U"))"
+last_range=$(curl -s -G "http://127.0.0.1:$OR_PORT/_last" --data-urlencode "u=$U")
+echo "$last_range" | grep -qiv '"range"'; ok $? "the Range miss went upstream without Range ($last_range)"
 grep -q '"GET /c/r?[^"]*" 206 ' "$SL_TMP/access.log" && grep -q '"GET /c/r?[^"]*" 416 ' "$SL_TMP/access.log"
 ok $? "206 and 416 in the access log"
+
+# Range misses of their own, each on a fresh URL (python: one line per case, "NAME ok|BAD ...")
+python3 - "$B" "$OR_PORT" >"$SL_TMP/miss.out" 2>&1 <<'EOP'
+import http.client, json, sys, threading, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1]); orp = int(sys.argv[2])
+def seq(size): return b"".join(b"%08d\n" % i for i in range(0, size, 9))[:size]
+def get(path, hdrs, c=None):
+    c = c or http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", path, headers=hdrs)
+    r = c.getresponse()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+def origin(what, path):
+    c = http.client.HTTPConnection("127.0.0.1", orp, timeout=10)
+    c.request("GET", "/_%s?u=%s" % (what, urllib.parse.quote(path, safe="")))
+    return c.getresponse().read().decode()
+def seen_range(path): return any(k.lower() == "range" for k in json.loads(origin("last", path)))
+def say(name, good, *info): print(name, "ok" if good else "BAD", *info)
+body = seq(70000)
+base = "/c/rm%d?cc=max-age%%3D60&size=70000&seq=1&etag=%%22m%d%%22"
+
+# a middle range, then the same connection again: a hit
+p = base % (1, 1); c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+st, h, b = get(p, {"Range": "bytes=30000-30999"}, c)
+st2, h2, b2 = get(p, {"Range": "bytes=69000-"}, c)
+say("mid", st == 206 and b == body[30000:31000] and h.get("content-range") == "bytes 30000-30999/70000"
+    and "stored" in h.get("cache-status", "") and not seen_range(p)
+    and st2 == 206 and b2 == body[69000:] and "hit" in h2.get("cache-status", "") and origin("count", p) == "1",
+    st, h.get("content-range"), st2, h2.get("cache-status"), origin("count", p))
+
+# past the end on a miss: 416 at once, and the response still stored
+p = base % (2, 2)
+st, h, b = get(p, {"Range": "bytes=80000-"})
+st2, h2, b2 = get(p, {})
+say("unsat", st == 416 and b == b"" and h.get("content-range") == "bytes */70000"
+    and st2 == 200 and b2 == body and "hit" in h2.get("cache-status", ""), st, h.get("content-range"), st2)
+
+# not storable (Set-Cookie): still cut for the client, Set-Cookie kept, each request goes upstream
+p = base % (3, 3) + "&cookie=1"
+r = [get(p, {"Range": "bytes=100-199"}) for _ in range(2)]
+say("nostore_resp", all(st == 206 and b == body[100:200] and "set-cookie" in h for st, h, b in r)
+    and "set-cookie" in r[0][1].get("cache-status", "") and origin("count", p) == "2",
+    [x[0] for x in r], r[0][1].get("cache-status"), origin("count", p))
+
+# no length known (chunked): the whole 200 goes, stored; the next range is a hit
+p = base % (4, 4) + "&chunked=1"
+st, h, b = get(p, {"Range": "bytes=0-9"})
+st2, h2, b2 = get(p, {"Range": "bytes=0-9"})
+say("chunked", st == 200 and b == body and st2 == 206 and b2 == body[:10] and "hit" in h2.get("cache-status", ""),
+    st, len(b), st2, h2.get("cache-status"))
+
+# If-Range naming another version: the whole 200
+p = base % (5, 5)
+st, h, b = get(p, {"Range": "bytes=0-9", "If-Range": '"other"'})
+say("ifrange", st == 200 and b == body, st, len(b))
+
+# a no-store request keeps its Range upstream (nothing would be stored)
+p = base % (6, 6)
+st, h, b = get(p, {"Range": "bytes=0-9", "Cache-Control": "no-store"})
+say("nostore_req", seen_range(p), st)
+
+# four concurrent range misses, the origin slow: one upstream request, every range right
+p = base % (7, 7) + "&delay=300"
+res = {}
+def one(i):
+    a = 1000 * i + 7
+    res[i] = (a, get(p, {"Range": "bytes=%d-%d" % (a, a + 4999)}))
+ts = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+say("collapse", all(st == 206 and b == body[a:a + 5000] for a, (st, h, b) in res.values())
+    and origin("count", p) == "1", [r[1][0] for r in res.values()], origin("count", p))
+EOP
+grep -v "^[a-z_]* \(ok\|BAD\)" "$SL_TMP/miss.out" | sed "s/^/# /"
+mres() { awk -v n="$1" '$1 == n' "$SL_TMP/miss.out"; }
+mres mid | grep -q "^mid ok"; ok $? "a middle range missed: its bytes, the whole stored, the next range a hit on the same connection ($(mres mid))"
+mres unsat | grep -q "^unsat ok"; ok $? "past the end on a miss: 416, and the whole response stored ($(mres unsat))"
+mres nostore_resp | grep -q "^nostore_resp ok"; ok $? "a response not stored (Set-Cookie): still cut to the range, Set-Cookie kept ($(mres nostore_resp))"
+mres chunked | grep -q "^chunked ok"; ok $? "a miss without Content-Length: the whole 200, stored ($(mres chunked))"
+mres ifrange | grep -q "^ifrange ok"; ok $? "a miss whose If-Range names another version: the whole 200 ($(mres ifrange))"
+mres nostore_req | grep -q "^nostore_req ok"; ok $? "a no-store request keeps its Range upstream ($(mres nostore_req))"
+mres collapse | grep -q "^collapse ok"; ok $? "four concurrent range misses: one upstream request, each range right ($(mres collapse))"
+
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -I -r 0-9 "$B$U")
 [ "$code" = 200 ]; ok $? "HEAD with Range: 200, Range ignored ($code)"
 done_testing
