@@ -248,6 +248,33 @@ static bool whole_for_range(const struct req_cache *rc)
 	return rc->rq.range && rc->rq.method_ok && !rc->rq.is_head && !rc->unsafe && !(rc->rq.cc.flags & CC_NO_STORE);
 }
 
+/*
+ * head_as_get() - a HEAD that goes upstream is sent as a GET (nginx's
+ * proxy_cache_convert_head), so its response can be stored for the GETs and
+ * HEADs after it; unless the request says no-store.
+ */
+static bool head_as_get(const struct req_cache *rc)
+{
+	return rc->rq.is_head && rc->rq.method_ok && !rc->unsafe && !(rc->rq.cc.flags & CC_NO_STORE);
+}
+
+/* fwd_head_to_get() - the upstream request line's HEAD becomes GET. */
+static void fwd_head_to_get(struct conn *c)
+{
+	char *h = c->req.fwd_head;
+
+	if (c->req.fwd_len < 5 || memcmp(h, "HEAD ", 5))
+		return;
+	memmove(h + 3, h + 4, c->req.fwd_len - 4);
+	memcpy(h, "GET", 3);
+	c->req.fwd_len--;
+}
+
+bool cache_proxy_bodyless(const struct conn *c)
+{
+	return c->req.is_head && !(c->req.cache && c->req.cache->head_get);
+}
+
 /* cache_proxy_prepare() - revalidation asks with our validators; a leading miss (or a range) asks for the whole response. */
 void cache_proxy_prepare(struct conn *c)
 {
@@ -269,6 +296,10 @@ void cache_proxy_prepare(struct conn *c)
 	if (whole_for_range(rc)) {
 		fwd_strip(c, range_lines);
 		rc->whole = true;
+	}
+	if (head_as_get(rc) && !rc->head_get) {
+		fwd_head_to_get(c);
+		rc->head_get = true;
 	}
 }
 
@@ -352,10 +383,10 @@ static int decide(struct worker *w, struct conn *c)
 
 forward:
 	/*
-	 * collapse concurrent fetches of one key; a HEAD, a no-cache request or a
-	 * Range request that goes upstream as it is (its 206 is not stored) goes on its own
+	 * collapse concurrent fetches of one key; a no-cache request, or a HEAD or
+	 * Range request that goes upstream as it is (its response is not stored), goes on its own
 	 */
-	if (!rc->no_collapse && !rc->rq.is_head && (!rc->rq.range || whole_for_range(rc)) &&
+	if (!rc->no_collapse && (!rc->rq.is_head || head_as_get(rc)) && (!rc->rq.range || whole_for_range(rc)) &&
 	    !(rc->rq.cc.flags & CC_NO_CACHE)) {
 		rc->wt.wake = on_wake;
 		int err = cache_pending_begin(rc->sh, &rc->key, &rc->wt);
@@ -482,9 +513,7 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	c->req.fwd_head = NULL;
 	if (c->req.is_head) {
 		/* a HEAD found it stale: the refresh is a GET, so the body comes back too */
-		memmove(b->req.fwd_head + 3, b->req.fwd_head + 4, b->req.fwd_len - 4);
-		memcpy(b->req.fwd_head, "GET", 3);
-		b->req.fwd_len--;
+		fwd_head_to_get(b);
 		b->msg.p.method = HTTP_GET;
 	}
 	*bc = *rc;
@@ -692,10 +721,12 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 			c->req.close_after = true;
 		rc->sink = true;
 		return true;
-	} else if (rc->rq.method_ok && !rc->rq.is_head && st != 304) {
+	} else if (rc->rq.method_ok && (!rc->rq.is_head || rc->head_get) && st != 304) {
 		size_t len = strlen(rc->status);
+		struct cache_req as_get = rc->rq;   /* what went upstream: a HEAD went as a GET */
 
-		rc->fill = cache_fill_begin(rc->sh, &rc->key, &c->msg, &rc->rq, m, rc->req_time, now, &why);
+		as_get.is_head = false;
+		rc->fill = cache_fill_begin(rc->sh, &rc->key, &c->msg, &as_get, m, rc->req_time, now, &why);
 		if (rc->obj)
 			len += (size_t)snprintf(rc->status + len, sizeof(rc->status) - len, "; fwd-status=%d", st);
 		if (len < sizeof(rc->status) && rc->fill)
@@ -735,8 +766,8 @@ bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len)
 		rc->fill = NULL;
 		end_pending(rc, false);
 	}
-	if (rc->sink)
-		return false;
+	if (rc->sink || rc->head_get)
+		return false;   /* the client has its answer, or asked for the head only */
 	if (!rc->slice)
 		return true;
 	off = rc->slice_off;

@@ -35,6 +35,7 @@ struct req_cache {
 	bool claimed;                /* the leader holds key's claim across workers (cache_pending_claim) */
 	bool polling;                /* the leader found key claimed by another worker: polls until it is done */
 	bool whole;                  /* a Range request sent upstream without its Range, so the response can be stored */
+	bool head_get;               /* a HEAD sent upstream as a GET: the client gets the head, the body only fills */
 	bool slice;                  /* ... and the client gets bytes [slice_first, slice_last] of it as a 206 */
 	uint64_t slice_first, slice_last;
 	uint64_t slice_off;          /* body bytes of the upstream response seen so far */
@@ -58,6 +59,9 @@ void cache_proxy_refresh(struct worker *w, struct conn *c);
 
 /* cache_proxy_prepare() - after cache_proxy_request() returned 0: edit the upstream head (validators). */
 void cache_proxy_prepare(struct conn *c);
+
+/* cache_proxy_bodyless() - does the upstream response to @c have no body (a HEAD that went upstream as HEAD)? */
+bool cache_proxy_bodyless(const struct conn *c);
 
 /*
  * cache_proxy_resp_head() - the final response head arrived. Returns true when

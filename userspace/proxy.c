@@ -602,7 +602,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 	if (!c)
 		return -1;
 	if (cache_proxy_resp_head(c->w, c, m))
-		return c->req.is_head && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
+		return cache_proxy_bodyless(c) && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
 	uc = up_cfg(c);
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
@@ -651,7 +651,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		if (b.upgrade)
 			c->req.status = 101;
 	}
-	return c->req.is_head && st >= 200 ? 1 : 0;
+	return cache_proxy_bodyless(c) && st >= 200 ? 1 : 0;
 }
 
 static int resp_on_chunk(void *arg, uint64_t size)

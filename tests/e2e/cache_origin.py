@@ -10,7 +10,7 @@
 # /c/ttl/ANY: Cache-Control: max-age=60 unless cc= says otherwise; cc2= replaces cc= from the 2nd request on. Every answer has X-Count: N (its sequence).
 # GET /_count?u=/c/...  how many requests reached that URL (path and query as sent)
 # GET /_fail?code=503   every /c/ request then answers 503 (code=0: back to normal, code=close: reset)
-# GET /_last?u=...      the headers of the last request for that URL, as JSON
+# GET /_last?u=...      the headers of the last request for that URL, as JSON ("_method": its method)
 import argparse, json, socketserver, sys, threading, time, urllib.parse
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -65,7 +65,7 @@ class H(BaseHTTPRequestHandler):
         with lock:
             counts[self.path] = counts.get(self.path, 0) + 1
             cnt = counts[self.path]
-            last[self.path] = dict(self.headers.items())
+            last[self.path] = dict(self.headers.items(), **{"_method": self.command})
         if g("delay"):
             time.sleep(int(g("delay")) / 1000.0)
         if state["fail"] == "close":
