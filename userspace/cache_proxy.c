@@ -746,6 +746,7 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 	}
 	if (!rc->fill)
 		end_pending(rc, false);
+	rc->body_total = m->p.flags & F_CONTENT_LENGTH ? m->p.content_length : 0;
 	if (rc->whole && !rc->sink && st == 200 && slice_head(w, c, m, now))
 		return true;
 	if (rc->sink)
@@ -766,13 +767,13 @@ bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len)
 		rc->fill = NULL;
 		end_pending(rc, false);
 	}
+	off = rc->slice_off;
+	end = off + *len;
+	rc->slice_off = end;
 	if (rc->sink || rc->head_get)
 		return false;   /* the client has its answer, or asked for the head only */
 	if (!rc->slice)
 		return true;
-	off = rc->slice_off;
-	end = off + *len;
-	rc->slice_off = end;
 	if (end <= rc->slice_first || off > rc->slice_last)
 		return false;
 	s = rc->slice_first > off ? rc->slice_first - off : 0;
@@ -780,6 +781,15 @@ bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len)
 	*at += s;
 	*len = (size_t)(e - s);
 	return true;
+}
+
+bool cache_proxy_rest_unwanted(const struct conn *c)
+{
+	const struct req_cache *rc = c->req.cache;
+
+	if (!rc || rc->fill || rc->sink || !(rc->head_get || (rc->slice && rc->slice_off > rc->slice_last)))
+		return false;
+	return rc->body_total > rc->slice_off && rc->body_total - rc->slice_off > CACHE_CUT_BYTES;
 }
 
 void cache_proxy_resp_done(struct conn *c)

@@ -13,6 +13,8 @@ struct worker;
 
 #define CACHE_WAIT_MS 5000   /* a collapsed request waits this long for the leader, then goes upstream itself */
 #define CACHE_POLL_MS 20     /* how often a leader checks whether another worker's fetch of its key is done */
+/* an unwanted rest of a body longer than this is not read: the upstream connection is closed instead */
+#define CACHE_CUT_BYTES (256 * 1024)
 
 /* One request's dealings with the cache: allocated when its listener has a cache, freed when it ends. */
 struct req_cache {
@@ -39,6 +41,7 @@ struct req_cache {
 	bool slice;                  /* ... and the client gets bytes [slice_first, slice_last] of it as a 206 */
 	uint64_t slice_first, slice_last;
 	uint64_t slice_off;          /* body bytes of the upstream response seen so far */
+	uint64_t body_total;         /* its Content-Length (0: not known) */
 	uint64_t poll_until;         /* worker ms: stop polling, fetch */
 	struct cache_waiter wt;
 	struct conn *wake_next;
@@ -76,6 +79,13 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
  * *@len narrowed to what it gets (its byte range).
  */
 bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len);
+
+/*
+ * cache_proxy_rest_unwanted() - after body bytes: true when neither the client
+ * (its range sent, or it asked for the head only) nor the cache (nothing is
+ * stored) wants the rest, and more than CACHE_CUT_BYTES of it would come.
+ */
+bool cache_proxy_rest_unwanted(const struct conn *c);
 
 /* cache_proxy_resp_done() - the response ended: store it. */
 void cache_proxy_resp_done(struct conn *c);

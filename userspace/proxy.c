@@ -674,6 +674,20 @@ static int resp_on_chunk_end(void *arg)
 	return 0;
 }
 
+/*
+ * resp_rest() - after body bytes: 0 to read on; when neither the client nor the
+ * cache wants the rest of a long body, the response ends here (the upstream
+ * connection is closed, not pooled, by finish_request()).
+ */
+static int resp_rest(struct conn *c)
+{
+	if (!cache_proxy_rest_unwanted(c))
+		return 0;
+	c->req.up_cut = true;
+	c->req.resp_done = true;
+	return HPE_PAUSED;
+}
+
 static int resp_on_body(void *arg, const char *at, size_t len)
 {
 	struct conn *u = arg, *c = u->peer;
@@ -682,7 +696,7 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 	if (!c)
 		return -1;
 	if (c->req.cache && !cache_proxy_resp_body(c, &at, &len))
-		return 0;
+		return resp_rest(c);
 
 	/* a close-delimited body sent on as chunked: every piece is a chunk */
 	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
@@ -694,7 +708,7 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 	if (reframe)
 		outq_inline(&c->out, "\r\n", 2);
 	c->req.bytes_out += len;
-	return 0;
+	return c->req.cache ? resp_rest(c) : 0;
 }
 
 static int resp_on_done(void *arg, struct http_msg *m)
@@ -894,7 +908,7 @@ static void finish_request(struct worker *w, struct conn *c)
 	if (u) {
 		conn_timer(w, u, TMR_NONE, 0);
 		upstream_result(w, u->srv, c->req.status < 500);
-		reuse = !u->dead && !u->eof && c->req.req_done && llhttp_should_keep_alive(&u->msg.p) &&
+		reuse = !u->dead && !u->eof && !c->req.up_cut && c->req.req_done && llhttp_should_keep_alive(&u->msg.p) &&
 			u->in.head == u->in.tail && u->out.head == u->out.tail && !u->out.inflight;
 	}
 	detach_upstream(w, c, reuse);

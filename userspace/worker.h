@@ -76,6 +76,7 @@ struct req {
 	bool head_pending;       /* on_head fired: route and forward before resuming */
 	bool req_done, resp_done, resp_head_sent, close_after, upgrade, is_head;
 	bool http10;
+	bool up_cut;             /* the response ended before the upstream's body did: close it, never pool it */
 	int status;
 	enum http_framing req_framing, resp_framing;
 	uint64_t body_in;        /* request body bytes so far (413 check) */

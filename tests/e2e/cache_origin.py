@@ -11,6 +11,7 @@
 # GET /_count?u=/c/...  how many requests reached that URL (path and query as sent)
 # GET /_fail?code=503   every /c/ request then answers 503 (code=0: back to normal, code=close: reset)
 # GET /_last?u=...      the headers of the last request for that URL, as JSON ("_method": its method)
+# GET /_aborted         how many response bodies the peer closed on before they were all written
 import argparse, json, socketserver, sys, threading, time, urllib.parse
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -30,13 +31,20 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+
     def send(self, status, headers, body=b""):
         self.send_response_only(status)
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
         if body and self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                with lock:
+                    state["aborted"] = state.get("aborted", 0) + 1
+                self.close_connection = True
 
     def control(self, u, q):
         if u.path == "/_count":
@@ -46,6 +54,9 @@ class H(BaseHTTPRequestHandler):
         elif u.path == "/_fail":
             state["fail"] = q.get("code", ["0"])[0]
             b = b"ok"
+        elif u.path == "/_aborted":
+            with lock:
+                b = str(state.get("aborted", 0)).encode()
         elif u.path == "/_last":
             with lock:
                 b = json.dumps(last.get(q.get("u", [""])[0], {})).encode()
