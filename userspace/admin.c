@@ -36,6 +36,7 @@ struct admin {
 	struct admin_conn *conns[ADMIN_MAX_CONNS];
 	char unix_path[108];
 	ino_t unix_ino;               /* the socket file we bound: unlinked at stop only if still ours */
+	char addr[128];               /* the address listened on, as the config wrote it */
 };
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
@@ -200,6 +201,7 @@ struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx
 	if (!a)
 		return NULL;
 	a->ctx = ctx;
+	snprintf(a->addr, sizeof(a->addr), "%s", addr->text);
 	a->lfd = admin_listen(addr, a->unix_path, &a->unix_ino);
 	if (a->lfd < 0) {
 		err = -a->lfd;
@@ -219,6 +221,7 @@ struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx
 		errno = err;
 		return NULL;
 	}
+	ctx->listen = a->addr;
 	log_info("admin: listening on %s", addr->text);
 	return a;
 }
@@ -226,6 +229,49 @@ struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx
 int admin_fd(const struct admin *a)
 {
 	return a->epfd;
+}
+
+/* unlink_own() - remove our unix socket file, unless it is no longer ours (an upgrade's new process bound it). */
+static void unlink_own(const struct admin *a)
+{
+	struct stat st;
+
+	if (a->unix_path[0] && !stat(a->unix_path, &st) && st.st_ino == a->unix_ino)
+		unlink(a->unix_path);
+}
+
+const char *admin_address(const struct admin *a)
+{
+	return a->addr;
+}
+
+int admin_relisten(struct admin *a, const struct cfg_sockaddr *addr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+	char path[sizeof(a->unix_path)] = "";
+	ino_t ino = 0;
+	int fd, err;
+
+	/* the new socket first: on failure the old one keeps serving */
+	fd = admin_listen(addr, path, &ino);
+	if (fd < 0)
+		return fd;
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		err = -errno;
+		close(fd);
+		if (path[0])
+			unlink(path);
+		return err;
+	}
+	epoll_ctl(a->epfd, EPOLL_CTL_DEL, a->lfd, NULL);
+	close(a->lfd);
+	unlink_own(a);
+	a->lfd = fd;
+	memcpy(a->unix_path, path, sizeof(path));
+	a->unix_ino = ino;
+	snprintf(a->addr, sizeof(a->addr), "%s", addr->text);
+	log_info("admin: listening on %s", addr->text);
+	return 0;
 }
 
 static void admin_close(struct admin *a, int slot)
@@ -401,12 +447,7 @@ void admin_stop(struct admin *a)
 			admin_close(a, s);
 	close(a->lfd);
 	close(a->epfd);
-	if (a->unix_path[0]) {
-		struct stat st;
-
-		/* After an upgrade the path belongs to the new process: leave its socket alone. */
-		if (!stat(a->unix_path, &st) && st.st_ino == a->unix_ino)
-			unlink(a->unix_path);
-	}
+	unlink_own(a);
+	a->ctx->listen = NULL;
 	free(a);
 }

@@ -20,6 +20,7 @@ struct admin_ctx {
 	time_t started;
 	uint64_t reloads;                 /* successful reloads */
 	uint64_t reload_failures;
+	const char *listen;               /* the address the API listens on (set by admin.c) */
 	/* reload(): 0, or -EINVAL with the config errors in *errors (malloc'd, one per line). */
 	int (*reload)(void *arg, char **errors);
 	void *reload_arg;
@@ -30,6 +31,17 @@ struct admin_ctx {
  * socket file is replaced). Returns the server, or NULL with errno set.
  */
 struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx);
+
+/* admin_address() - the address listened on, as the config wrote it. */
+const char *admin_address(const struct admin *a);
+
+/*
+ * admin_relisten() - move to @addr (a reload changed admin.listen): the new
+ * socket opens first, then the old one closes (its socket file removed);
+ * connections already open finish on their own. 0, or -errno with the old
+ * socket still listening.
+ */
+int admin_relisten(struct admin *a, const struct cfg_sockaddr *addr);
 
 /* admin_fd() - an fd that polls readable when admin_on_event() has work. */
 int admin_fd(const struct admin *a);

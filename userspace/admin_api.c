@@ -89,7 +89,7 @@ static void api_status(struct admin_ctx *ctx, struct sbuf *b)
 	sbuf_json_str(b, cfg->path ? cfg->path : "");
 	sbuf_printf(b, ",\"reloads\":%llu,\"reload_failures\":%llu,\"admin\":", (unsigned long long)ctx->reloads,
 		    (unsigned long long)ctx->reload_failures);
-	sbuf_json_str(b, cfg->admin.text);
+	sbuf_json_str(b, ctx->listen ? ctx->listen : cfg->admin.text);
 	if (ctx->l4) {
 		struct l4 *l4 = ctx->l4;
 		uint64_t drops[SL_DROP_MAX] = { 0 };

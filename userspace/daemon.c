@@ -57,8 +57,6 @@ static void daemon_warn_restart(const struct cfg *old, const struct cfg *cfg)
 
 	for (size_t i = 0; !ifaces && i < cfg->l4.n_interfaces; i++)
 		ifaces = strcmp(old->l4.interfaces[i], cfg->l4.interfaces[i]) != 0;
-	if (strcmp(old->admin.text, cfg->admin.text))
-		log_warn("reload: admin.listen changed (%s -> %s): takes effect on restart", old->admin.text, cfg->admin.text);
 	if (old->l4.present && cfg->l4.present) {
 		if (ifaces || old->l4.xdp_mode != cfg->l4.xdp_mode)
 			log_warn("reload: l4.interfaces / l4.xdp_mode changed: take effect on restart");
@@ -98,6 +96,13 @@ static int daemon_reload(struct daemon *d, char **errors)
 	}
 	free(buf);
 	daemon_warn_restart(d->cfg, cfg);
+	/* against the address in use: one a failed move left behind is tried again */
+	if (strcmp(admin_address(d->admin), cfg->admin.text)) {
+		err = admin_relisten(d->admin, &cfg->admin);
+		if (err)
+			log_err("reload: admin.listen %s: %s; still listening on %s", cfg->admin.text, strerror(-err),
+				admin_address(d->admin));
+	}
 	if (cfg->l4.present && !d->l4) {
 		d->l4 = l4_start(cfg, d->health, d->pin_dir);
 		if (!d->l4)
