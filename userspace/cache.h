@@ -198,6 +198,8 @@ struct cache_obj {
 struct cache_stats {
 	uint64_t entries, bytes, capacity;
 	uint64_t hits, misses, stale, revalidations, stores, evictions, purged, invalidations;
+	uint64_t claim_waits;      /* misses that found another worker fetching the key */
+	uint64_t claim_wakes;      /* workers woken when a claim they waited on ended */
 };
 
 /*
@@ -286,9 +288,12 @@ void cache_pending_leave(struct cache_shard *s, struct cache_waiter *wt);
 
 /*
  * Across workers. A worker's leader claims @k for the whole cache before it
- * fetches; a leader on another worker that finds it claimed does not fetch
- * but polls cache_pending_claimed() (a waiter on another thread cannot be
- * woken directly), then looks @k up in every shard (cache_lookup_any()).
+ * fetches; a leader on another worker that finds it claimed does not fetch:
+ * it waits until cache_pending_claimed() says the claim ended, then looks @k
+ * up in every shard (cache_lookup_any()). Its thread cannot be woken
+ * directly: the claim records the shard, and unclaiming calls the cache's
+ * waker (cache_set_waker()) with that shard's index, so its worker looks at
+ * once; without a waker it polls.
  * cache_pending_claim(): 0 (claimed), -EBUSY (another shard holds it), -ENOMEM.
  */
 int cache_pending_claim(struct cache_shard *s, const struct cache_key *k);
@@ -296,6 +301,8 @@ int cache_pending_claim(struct cache_shard *s, const struct cache_key *k);
 void cache_pending_unclaim(struct cache_shard *s, const struct cache_key *k);
 /* cache_pending_claimed() - is @k still claimed by a shard other than @s? */
 bool cache_pending_claimed(struct cache_shard *s, const struct cache_key *k);
+/* cache_set_waker() - @wake(@arg, shard index) tells that shard's worker a claim it waits on ended (any thread). */
+void cache_set_waker(struct cache *c, void (*wake)(void *arg, unsigned int shard), void *arg);
 
 /* ---- fill: store a response while it streams to the client (cache_fill.c) ---- */
 

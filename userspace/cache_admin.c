@@ -131,6 +131,10 @@ void cache_admin_metrics(struct admin_ctx *ctx, struct sbuf *b)
 		  offsetof(struct cache_stats, purged) },
 		{ "sluice_cache_invalidations_total", "counter", "Responses dropped after unsafe requests.",
 		  offsetof(struct cache_stats, invalidations) },
+		{ "sluice_cache_claim_waits_total", "counter", "Misses that waited for another worker's fetch of the key.",
+		  offsetof(struct cache_stats, claim_waits) },
+		{ "sluice_cache_claim_wakes_total", "counter", "Workers woken when a fetch they waited for ended.",
+		  offsetof(struct cache_stats, claim_wakes) },
 	};
 	struct cache_stats st;
 	char name[128];

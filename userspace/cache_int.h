@@ -18,6 +18,7 @@ struct pending {
 	struct cache_key key;
 	struct cache_waiter *waiters;
 	struct cache_shard *owner;   /* in cache.claims: the shard whose worker fetches */
+	uint64_t waiting;            /* in cache.claims: bit i = shard i's worker waits for it (i < 64) */
 };
 
 /* One S3-FIFO queue: head is the newest, tail the oldest. */
@@ -50,6 +51,8 @@ struct cache {
 	 */
 	pthread_mutex_t claim_lock;
 	struct pending *claims[PEND_BUCKETS];
+	void (*wake)(void *arg, unsigned int shard);   /* cache_set_waker() */
+	void *wake_arg;
 };
 
 struct cache_fill {

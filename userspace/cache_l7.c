@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "l7.h"
 #include "l7_int.h"
 #include "log.h"
+#include "worker.h"
 
 static struct cache *find(struct l7 *l7, const char *name)
 {
@@ -16,6 +18,20 @@ static struct cache *find(struct l7 *l7, const char *name)
 		if (!strcmp(cache_name(l7->caches[i]), name))
 			return l7->caches[i];
 	return NULL;
+}
+
+/*
+ * wake_worker() - a claim worker @shard waits on ended: its wake eventfd makes
+ * its ring complete a read, so it looks again now instead of at its next poll.
+ */
+static void wake_worker(void *arg, unsigned int shard)
+{
+	struct l7 *l7 = arg;
+	uint64_t one = 1;
+
+	if (shard < l7->n_wake && l7->w[shard].wake_fd >= 0 &&
+	    write(l7->w[shard].wake_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		log_debug("cache: waking worker %u: %m", shard);
 }
 
 /*
@@ -44,6 +60,7 @@ int l7_caches_sync(struct l7 *l7, const struct cfg *cfg)
 		c = cache_new(cc->name, cc->memory_bytes, cc->max_object_bytes, l7->n_cache_shards);
 		if (!c)
 			return -ENOMEM;
+		cache_set_waker(c, wake_worker, l7);
 		l7->caches[l7->n_caches++] = c;
 	}
 	for (size_t i = 0; i < l7->n_ls; i++)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Request collapsing: one request per key fetches, the others of its worker wait for it; other workers poll its claim. */
+/* Request collapsing: one request per key fetches, the others of its worker wait for it; other workers wait on its claim. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,11 +110,19 @@ int cache_pending_claim(struct cache_shard *s, const struct cache_key *k)
 
 	pthread_mutex_lock(&c->claim_lock);
 	pp = pend_find(c->claims, k);
-	if (*pp)
+	if (*pp) {
 		err = (*pp)->owner == s ? 0 : -EBUSY;
-	else
+		if (err && s - c->sh < 64)
+			(*pp)->waiting |= UINT64_C(1) << (s - c->sh);
+	} else {
 		err = pend_add(c->claims, k, s);
+	}
 	pthread_mutex_unlock(&c->claim_lock);
+	if (err == -EBUSY) {
+		pthread_mutex_lock(&s->lock);
+		s->st.claim_waits++;
+		pthread_mutex_unlock(&s->lock);
+	}
 	return err;
 }
 
@@ -130,10 +138,27 @@ void cache_pending_unclaim(struct cache_shard *s, const struct cache_key *k)
 		*pp = p->next;
 	}
 	pthread_mutex_unlock(&c->claim_lock);
-	if (p) {
-		cache_key_free(&p->key);
-		free(p);
+	if (!p)
+		return;
+	if (p->waiting && c->wake) {
+		unsigned int n = 0;
+
+		for (uint64_t m = p->waiting; m; m &= m - 1, n++)
+			c->wake(c->wake_arg, (unsigned int)__builtin_ctzll(m));
+		pthread_mutex_lock(&s->lock);
+		s->st.claim_wakes += n;
+		pthread_mutex_unlock(&s->lock);
 	}
+	cache_key_free(&p->key);
+	free(p);
+}
+
+void cache_set_waker(struct cache *c, void (*wake)(void *arg, unsigned int shard), void *arg)
+{
+	pthread_mutex_lock(&c->claim_lock);
+	c->wake = wake;
+	c->wake_arg = arg;
+	pthread_mutex_unlock(&c->claim_lock);
 }
 
 bool cache_pending_claimed(struct cache_shard *s, const struct cache_key *k)

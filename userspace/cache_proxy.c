@@ -571,6 +571,17 @@ void cache_proxy_run(struct worker *w)
 	}
 }
 
+void cache_proxy_claims_ended(struct worker *w)
+{
+	/* rare (a claim some leader here waited on ended): a walk beats a list kept on every miss */
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct conn *c = w->conns[i];
+
+		if (c->used && !c->dead && c->req.cache && c->req.cache->polling)
+			cache_proxy_wait_timeout(w, c);
+	}
+}
+
 void cache_proxy_wait_timeout(struct worker *w, struct conn *c)
 {
 	struct req_cache *rc = c->req.cache;

@@ -93,6 +93,12 @@ void cache_proxy_resp_done(struct conn *c);
 /* cache_proxy_error() - the upstream failed with @status: true if the cache answered instead (stale-if-error). */
 bool cache_proxy_error(struct worker *w, struct conn *c, int status);
 
+/*
+ * cache_proxy_claims_ended() - another worker ended a claim one of @w's leaders
+ * waits on: every waiting leader of @w looks at its claim now.
+ */
+void cache_proxy_claims_ended(struct worker *w);
+
 /* cache_proxy_wait_timeout() - a collapsed request waited CACHE_WAIT_MS: send it upstream. */
 void cache_proxy_wait_timeout(struct worker *w, struct conn *c);
 

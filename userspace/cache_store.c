@@ -492,6 +492,8 @@ void cache_stats_get(struct cache *c, struct cache_stats *out)
 		out->evictions += s->st.evictions;
 		out->purged += s->st.purged;
 		out->invalidations += s->st.invalidations;
+		out->claim_waits += s->st.claim_waits;
+		out->claim_wakes += s->st.claim_wakes;
 		pthread_mutex_unlock(&s->lock);
 	}
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "forward.h"
@@ -152,12 +153,22 @@ static int l7_start_workers(struct l7 *l7, const struct cfg *cfg)
 	l7->w = calloc(n, sizeof(*l7->w));
 	if (!l7->w)
 		return -ENOMEM;
+	/* every wake fd exists before any worker runs: a running one may wake the others */
 	for (unsigned int i = 0; i < n; i++) {
 		l7->w[i].l7 = l7;
 		l7->w[i].id = i;
+		l7->w[i].wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);   /* -1: its claims are polled */
+	}
+	l7->n_wake = n;
+	for (unsigned int i = 0; i < n; i++) {
 		err = worker_main_start(&l7->w[i]);
-		if (err)
+		if (err) {
+			for (unsigned int k = i + 1; k < n; k++) {
+				close(l7->w[k].wake_fd);
+				l7->w[k].wake_fd = -1;
+			}
 			return err;
+		}
 		l7->n_workers++;
 	}
 	return 0;

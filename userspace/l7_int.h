@@ -47,6 +47,7 @@ struct l7_listener {
 struct l7 {
 	struct worker *w;
 	unsigned int n_workers;
+	unsigned int n_wake;            /* workers whose wake_fd exists (all of them, from before the first starts) */
 	struct l7_listener *ls;           /* L7_MAX_LISTENERS slots */
 	_Atomic size_t n_ls;              /* slots in use; only grows */
 	_Atomic(struct l7_gen *) cur;

@@ -697,6 +697,18 @@ static void logs_tick(struct worker *w, bool sync)
 
 /* ---- the loop ---- */
 
+/* arm_wake() - one read on the wake eventfd in flight: its completion says a claim ended. */
+static void arm_wake(struct worker *w)
+{
+	struct io_uring_sqe *sqe;
+
+	if (w->wake_fd < 0 || w->stopping)
+		return;
+	sqe = worker_sqe(w);
+	io_uring_prep_read(sqe, w->wake_fd, &w->wake_val, sizeof(w->wake_val), 0);
+	io_uring_sqe_set_data64(sqe, ud_pack(UD_WAKE, 0, 0));
+}
+
 static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = cqe->user_data;
@@ -712,6 +724,11 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 		return;
 	case UD_RESOLV:
 		forward_on_poll(w, ud_index(ud), ud_gen(ud), cqe->res);
+		return;
+	case UD_WAKE:
+		if (cqe->res == (int)sizeof(w->wake_val) || cqe->res == -EAGAIN || cqe->res == -EINTR)
+			arm_wake(w);
+		cache_proxy_claims_ended(w);
 		return;
 	case UD_RECV:
 	case UD_SEND:
@@ -1063,6 +1080,7 @@ static void *worker_thread(void *arg)
 	sem_post(&w->started);
 	if (w->start_err)
 		return NULL;
+	arm_wake(w);
 	return worker_run(w);
 }
 
@@ -1133,6 +1151,9 @@ void worker_destroy(struct worker *w)
 		free(w->conns[i]);
 	}
 	forward_worker_free(w);   /* after the connections: pooled ones point at its origins */
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	w->wake_fd = -1;
 	free(w->conns);
 	free(w->nobufs);
 	w->conns = NULL;

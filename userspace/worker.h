@@ -193,6 +193,8 @@ struct worker {
 	bool stopping;
 	uint64_t stop_deadline;
 	struct conn *cache_wake;  /* requests whose collapsed fill ended: looked up again after the CQEs */
+	int wake_fd;              /* eventfd other workers write when a cache claim this worker polls ends */
+	uint64_t wake_val;        /* the read's target */
 	int start_err;
 	bool ring_ok;
 	struct send_slot *sendv; /* SEND_ARENA slots; the first n_sendv wait for the next submit */

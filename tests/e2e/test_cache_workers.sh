@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Cache across workers: concurrent misses spread over two workers still make one origin request, and a response
-# stored by one worker is a hit on the other.
+# Cache across workers: concurrent misses spread over two workers still make one origin request (the other
+# worker's leader is woken when the fetch ends, not at its next poll), and a response stored by one worker is a
+# hit on the other.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/l7_lib.sh"
 . "$(dirname "$0")/cache_lib.sh"
@@ -17,6 +18,13 @@ sed "s/^/# /" "$SL_TMP/conc"
 [ "$(grep -c '^200 v1 /c/colw' "$SL_TMP/conc")" = 12 ]; ok $? "all 12 answered with that response"
 [ "$(grep -c 'collapsed' "$SL_TMP/conc")" = 11 ] && [ "$(grep -c 'fwd=miss; stored' "$SL_TMP/conc")" = 1 ]
 ok $? "1 stored miss, 11 collapsed hits"
+metric() { curl -s --unix-socket "$SL_TMP/admin.sock" http://sluiced/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
+waits=$(metric 'sluice_cache_claim_waits_total{cache="main"}'); wakes=$(metric 'sluice_cache_claim_wakes_total{cache="main"}')
+if [ "${waits:-0}" -gt 0 ]; then
+	[ "${wakes:-0}" -ge 1 ]; ok $? "the other worker's leader waited on the claim and was woken when it ended (waits $waits, wakes $wakes)"
+else
+	ok 0 "# SKIP every connection landed on one worker (waits ${waits:-?})"
+fi
 for _ in $(seq 1 20); do get "$U" >/dev/null; done   # new connections: both workers
 [ "$(origin_count "$U")" = 1 ] && [[ "$(hdr "$SL_TMP/h" cache-status)" == "sluice; hit"* ]]
 ok $? "20 more requests on new connections (both workers): all hits, still one origin request"

@@ -101,6 +101,16 @@ static void on_wake(struct cache_waiter *wt, bool stored)
 	woken_stored += stored;
 }
 
+static int wakes;
+static unsigned int woke_mask;
+
+static void record_wake(void *arg, unsigned int shard)
+{
+	(void)arg;
+	wakes++;
+	woke_mask |= 1u << shard;
+}
+
 int main(void)
 {
 	struct cache_obj *o;
@@ -303,6 +313,34 @@ int main(void)
 		cache_key_free(&k);
 	}
 	cache_free(C);
+
+	/* across workers: a claim held by shard 0; shards 1 and 2 wait; ending it wakes each once */
+	{
+		struct cache *c3 = cache_new("w", 1 << 20, 64 << 10, 3);
+		struct cache_shard *s0 = cache_shard(c3, 0), *s1 = cache_shard(c3, 1), *s2 = cache_shard(c3, 2);
+		struct cache_key k;
+		struct cache_stats cs;
+
+		cache_set_waker(c3, record_wake, NULL);
+		cache_key_make(&k, "http", "h", 1, "/w", 2);
+		is_int(cache_pending_claim(s0, &k), 0, "claim: the first shard fetches");
+		is_int(cache_pending_claim(s0, &k), 0, "claim again by its holder: still 0");
+		is_int(cache_pending_claim(s1, &k), -EBUSY, "another shard: busy");
+		cache_pending_claim(s1, &k);
+		cache_pending_claim(s2, &k);
+		ok(cache_pending_claimed(s1, &k) && !cache_pending_claimed(s0, &k), "claimed, seen from the others only");
+		cache_pending_unclaim(s1, &k);
+		ok(wakes == 0 && cache_pending_claimed(s1, &k), "only the holder's unclaim ends it");
+		cache_pending_unclaim(s0, &k);
+		ok(wakes == 2 && woke_mask == 6 && !cache_pending_claimed(s1, &k), "its end wakes shards 1 and 2, once each");
+		cache_stats_get(c3, &cs);
+		ok(cs.claim_waits == 3 && cs.claim_wakes == 2, "claim_waits 3, claim_wakes 2");
+		is_int(cache_pending_claim(s2, &k), 0, "then another shard can claim it");
+		cache_pending_unclaim(s2, &k);
+		ok(wakes == 2, "a claim nobody waited on wakes nobody");
+		cache_key_free(&k);
+		cache_free(c3);
+	}
 
 	/* eviction: bounded by bytes, and a scan does not flush the hot set (S3-FIFO) */
 	{
