@@ -680,6 +680,7 @@ static bool slice_head(struct worker *w, struct conn *c, const struct http_msg *
 		rc->slice_last = last;
 	} else {
 		rc->sink = true;   /* a 416 has no body: the response only fills the cache */
+		rc->unsat = true;
 	}
 	conn_send(w, c);
 	return true;
@@ -798,7 +799,7 @@ bool cache_proxy_rest_unwanted(const struct conn *c)
 {
 	const struct req_cache *rc = c->req.cache;
 
-	if (!rc || rc->fill || rc->sink || !(rc->head_get || (rc->slice && rc->slice_off > rc->slice_last)))
+	if (!rc || rc->fill || !(rc->head_get || rc->unsat || (rc->slice && rc->slice_off > rc->slice_last)))
 		return false;
 	return rc->body_total > rc->slice_off && rc->body_total - rc->slice_off > CACHE_CUT_BYTES;
 }

@@ -39,6 +39,7 @@ struct req_cache {
 	bool whole;                  /* a Range request sent upstream without its Range, so the response can be stored */
 	bool head_get;               /* a HEAD sent upstream as a GET: the client gets the head, the body only fills */
 	bool slice;                  /* ... and the client gets bytes [slice_first, slice_last] of it as a 206 */
+	bool unsat;                  /* ... or got a 416: none of it */
 	uint64_t slice_first, slice_last;
 	uint64_t slice_off;          /* body bytes of the upstream response seen so far */
 	uint64_t body_total;         /* its Content-Length (0: not known) */
@@ -82,7 +83,7 @@ bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len);
 
 /*
  * cache_proxy_rest_unwanted() - after body bytes: true when neither the client
- * (its range sent, or it asked for the head only) nor the cache (nothing is
+ * (its range sent, a 416 sent, or it asked for the head only) nor the cache (nothing is
  * stored) wants the rest, and more than CACHE_CUT_BYTES of it would come.
  */
 bool cache_proxy_rest_unwanted(const struct conn *c);

@@ -170,6 +170,9 @@ st, h, b, st2, ab = then_small("GET", "/c/rbig1?size=32000000&cc=max-age%3D60", 
 say("cut_range", st == 206 and len(b) == 100 and h.get("content-range") == "bytes 100-199/32000000"
     and "too-large" in h.get("cache-status", "") and st2 == 200 and ab == 1,
     st, h.get("cache-status"), st2, "origin writes cut", ab)
+st, h, b, st2, ab = then_small("GET", "/c/rbig3?size=32000000&cc=max-age%3D60", {"Range": "bytes=40000000-"})
+say("cut_unsat", st == 416 and b == b"" and h.get("content-range") == "bytes */32000000" and st2 == 200 and ab == 1,
+    st, h.get("content-range"), st2, "origin writes cut", ab)
 st, h, b, st2, ab = then_small("HEAD", "/c/rbig2?size=32000000&cc=max-age%3D60", {})
 say("cut_head", st == 200 and b == b"" and h.get("content-length") == "32000000" and st2 == 200 and ab == 1,
     st, h.get("content-length"), st2, "origin writes cut", ab)
@@ -187,6 +190,7 @@ mres ifrange | grep -q "^ifrange ok"; ok $? "a miss whose If-Range names another
 mres nostore_req | grep -q "^nostore_req ok"; ok $? "a no-store request keeps its Range upstream ($(mres nostore_req))"
 mres collapse | grep -q "^collapse ok"; ok $? "four concurrent range misses: one upstream request, each range right ($(mres collapse))"
 mres cut_range | grep -q "^cut_range ok"; ok $? "a range of an object too large to store: the long rest is not read, the upstream connection closed ($(mres cut_range))"
+mres cut_unsat | grep -q "^cut_unsat ok"; ok $? "a 416 for an object too large to store: the same ($(mres cut_unsat))"
 mres cut_head | grep -q "^cut_head ok"; ok $? "a HEAD of an object too large to store: the same ($(mres cut_head))"
 mres short_rest | grep -q "^short_rest ok"; ok $? "a short rest is read to its end ($(mres short_rest))"
 
