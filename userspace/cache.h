@@ -197,6 +197,7 @@ struct cache_obj {
 /* Counters of one cache (summed over shards). */
 struct cache_stats {
 	uint64_t entries, bytes, capacity;
+	uint64_t filling;          /* bytes held by fills in progress, counted against capacity */
 	uint64_t hits, misses, stale, revalidations, stores, evictions, purged, invalidations;
 	uint64_t claim_waits;      /* misses that found another worker fetching the key */
 	uint64_t claim_wakes;      /* workers woken when a claim they waited on ended */

@@ -95,14 +95,15 @@ void cache_admin_status(struct admin_ctx *ctx, struct sbuf *b)
 	for (size_t i = 0; l7_cache_stats(ctx->l7, i, name, sizeof(name), &st); i++) {
 		sbuf_printf(b, "%s{\"name\":", i ? "," : "");
 		sbuf_json_str(b, name);
-		sbuf_printf(b, ",\"entries\":%llu,\"bytes\":%llu,\"capacity\":%llu,\"hits\":%llu,\"misses\":%llu,"
-			    "\"stale\":%llu,\"revalidations\":%llu,\"stores\":%llu,\"evictions\":%llu,\"purged\":%llu,"
-			    "\"invalidations\":%llu}",
-			    (unsigned long long)st.entries, (unsigned long long)st.bytes, (unsigned long long)st.capacity,
-			    (unsigned long long)st.hits, (unsigned long long)st.misses, (unsigned long long)st.stale,
-			    (unsigned long long)st.revalidations, (unsigned long long)st.stores,
+		sbuf_printf(b, ",\"entries\":%llu,\"bytes\":%llu,\"filling\":%llu,\"capacity\":%llu,\"hits\":%llu,"
+			    "\"misses\":%llu,\"stale\":%llu,\"revalidations\":%llu,\"stores\":%llu,\"evictions\":%llu,"
+			    "\"purged\":%llu,\"invalidations\":%llu,\"claim_waits\":%llu,\"claim_wakes\":%llu}",
+			    (unsigned long long)st.entries, (unsigned long long)st.bytes, (unsigned long long)st.filling,
+			    (unsigned long long)st.capacity, (unsigned long long)st.hits, (unsigned long long)st.misses,
+			    (unsigned long long)st.stale, (unsigned long long)st.revalidations, (unsigned long long)st.stores,
 			    (unsigned long long)st.evictions, (unsigned long long)st.purged,
-			    (unsigned long long)st.invalidations);
+			    (unsigned long long)st.invalidations, (unsigned long long)st.claim_waits,
+			    (unsigned long long)st.claim_wakes);
 	}
 	sbuf_printf(b, "]");
 }
@@ -116,6 +117,8 @@ void cache_admin_metrics(struct admin_ctx *ctx, struct sbuf *b)
 		{ "sluice_cache_entries", "gauge", "Responses stored.", offsetof(struct cache_stats, entries) },
 		{ "sluice_cache_bytes", "gauge", "Bytes stored (heads, bodies, keys).", offsetof(struct cache_stats, bytes) },
 		{ "sluice_cache_capacity_bytes", "gauge", "The configured memory.", offsetof(struct cache_stats, capacity) },
+		{ "sluice_cache_filling_bytes", "gauge", "Memory held for responses being stored, counted against capacity.",
+		  offsetof(struct cache_stats, filling) },
 		{ "sluice_cache_hits_total", "counter", "Requests answered from the cache without asking the origin.",
 		  offsetof(struct cache_stats, hits) },
 		{ "sluice_cache_misses_total", "counter", "Lookups that found nothing usable.",

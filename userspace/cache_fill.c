@@ -149,6 +149,39 @@ struct cache_obj *cache_head_obj(const struct http_msg *resp, int64_t request_ti
 	return obj_head(resp, &cc, request_time, response_time);
 }
 
+/*
+ * fill_charge() - a fill holds budget for the memory it allocates (its head,
+ * then each body chunk, the whole body at once when the length is known), so
+ * fills in progress count against the memory bound, evicting stored objects
+ * for it, instead of overshooting it until they finish. 0, or -EFBIG when it
+ * would hold more than the shard's whole budget.
+ */
+static int fill_charge(struct cache_fill *f, uint64_t add)
+{
+	struct cache_shard *s = f->s;
+
+	pthread_mutex_lock(&s->lock);
+	if (f->charged + add > s->budget) {
+		pthread_mutex_unlock(&s->lock);
+		return -EFBIG;
+	}
+	store_charge(s, add, 0);
+	pthread_mutex_unlock(&s->lock);
+	f->charged += add;
+	return 0;
+}
+
+/* fill_uncharge() - give the fill's budget back (it ends: stored or dropped). */
+static void fill_uncharge(struct cache_fill *f)
+{
+	if (!f->charged)
+		return;
+	pthread_mutex_lock(&f->s->lock);
+	store_charge(f->s, 0, f->charged);
+	pthread_mutex_unlock(&f->s->lock);
+	f->charged = 0;
+}
+
 struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_key *k, const struct http_msg *req,
 				    const struct cache_req *r, const struct http_msg *resp,
 				    int64_t request_time, int64_t response_time, const char **why)
@@ -224,6 +257,12 @@ struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_ke
 	f->s = s;
 	f->o = o;
 	f->max = max;
+	if (fill_charge(f, o->head_len + (o->body->first ? o->body->first->cap : 0))) {
+		*why = "too-large";
+		cache_obj_put(o);
+		free(f);
+		return NULL;
+	}
 	*why = NULL;
 	return f;
 
@@ -246,6 +285,8 @@ int cache_fill_append(struct cache_fill *f, const char *data, size_t len)
 		if (!ch || ch->len == ch->cap) {
 			size_t cap = len > CHUNK_MIN ? len : CHUNK_MIN;
 
+			if (fill_charge(f, cap))
+				return -EFBIG;
 			ch = malloc(sizeof(*ch) + cap);
 			if (!ch)
 				return -ENOMEM;
@@ -275,6 +316,7 @@ int cache_fill_finish(struct cache_fill *f)
 	uint32_t cap = o->head_len + 1;
 	char cl[40];
 
+	fill_uncharge(f);   /* the stored object is charged its own size below */
 	free(f);
 	if (o->status != 204 && o->status != 304) {
 		snprintf(cl, sizeof(cl), "Content-Length: %llu\r\n", (unsigned long long)o->body->len);
@@ -304,6 +346,7 @@ void cache_fill_abort(struct cache_fill *f)
 {
 	if (!f)
 		return;
+	fill_uncharge(f);
 	cache_obj_put(f->o);
 	free(f);
 }

@@ -36,6 +36,7 @@ struct cache_shard {
 	uint64_t *ghost;           /* hashes recently evicted from small: a miss on one goes straight to main */
 	size_t ghost_mask;
 	uint64_t bytes, budget, entries;
+	uint64_t filling;          /* budget taken by fills in progress (charged ahead): evicted for like stored bytes */
 	struct pending *pend[PEND_BUCKETS];
 	struct cache_stats st;
 };
@@ -59,6 +60,7 @@ struct cache_fill {
 	struct cache_shard *s;
 	struct cache_obj *o;
 	uint64_t max;
+	uint64_t charged;          /* its share of s->filling */
 };
 
 static inline bool cache_key_eq(const struct cache_key *a, const struct cache_key *b)
@@ -68,6 +70,9 @@ static inline bool cache_key_eq(const struct cache_key *a, const struct cache_ke
 
 /* store_unlink() - out of the index and its queue; drops the index's reference. Shard lock held. */
 void store_unlink(struct cache_shard *s, struct cache_obj *o);
+
+/* store_charge() - a fill takes @add bytes more of the shard's budget (evicting for them) and gives @sub back. Shard lock held. */
+void store_charge(struct cache_shard *s, uint64_t add, uint64_t sub);
 
 /* store_insert() - into the index (replacing the same variant) and the S3-FIFO queues, then evict. Shard lock held. */
 void store_insert(struct cache_shard *s, struct cache_obj *o);

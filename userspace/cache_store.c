@@ -106,7 +106,7 @@ static bool ghost_has(struct cache_shard *s, uint64_t h)
  */
 static void evict(struct cache_shard *s, uint64_t budget)
 {
-	while (s->bytes > budget && (s->small.tail || s->main.tail)) {
+	while (s->bytes + s->filling > budget && (s->small.tail || s->main.tail)) {
 		struct cache_obj *o;
 
 		if (s->small.tail && (s->small.bytes > budget / 10 || !s->main.tail)) {
@@ -131,6 +131,13 @@ static void evict(struct cache_shard *s, uint64_t budget)
 		s->st.evictions++;
 		store_unlink(s, o);
 	}
+}
+
+void store_charge(struct cache_shard *s, uint64_t add, uint64_t sub)
+{
+	s->filling = s->filling + add - sub;
+	if (add)
+		evict(s, s->budget);
 }
 
 void store_insert(struct cache_shard *s, struct cache_obj *o)
@@ -483,6 +490,7 @@ void cache_stats_get(struct cache *c, struct cache_stats *out)
 		pthread_mutex_lock(&s->lock);
 		out->entries += s->entries;
 		out->bytes += s->bytes;
+		out->filling += s->filling;
 		out->capacity += s->budget;
 		out->hits += s->st.hits;
 		out->misses += s->st.misses;

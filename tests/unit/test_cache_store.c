@@ -85,6 +85,37 @@ static enum cache_verdict look(const char *path, const char *req_hdrs, int64_t n
 	return v;
 }
 
+/* begin() - a fill of @path with response head lines @resp_hdrs (Content-Length or not), left open. */
+static struct cache_fill *begin(const char *path, const char *resp_hdrs)
+{
+	char text[1024];
+	struct http_msg *req = req_of("GET", path, NULL), *resp;
+	struct cache_req r;
+	struct cache_key k;
+	struct cache_fill *f;
+	const char *w;
+
+	snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n%s\r\n", resp_hdrs);
+	resp = cu_resp(text);
+	cache_req_init(&r, req, false);
+	cache_key_make(&k, "http", "h", 1, path, strlen(path));
+	f = cache_fill_begin(S, &k, req, &r, resp, 1000, 1000, &w);
+	cache_key_free(&k);
+	cu_free(req);
+	cu_free(resp);
+	return f;
+}
+
+static int append_n(struct cache_fill *f, size_t n)
+{
+	static char body[4096];
+
+	for (size_t off = 0; off < n; off += sizeof(body))
+		if (cache_fill_append(f, body, n - off < sizeof(body) ? n - off : sizeof(body)))
+			return -1;
+	return 0;
+}
+
 static const char *why_not(const char *method, const char *req_hdrs, int status, const char *resp_hdrs)
 {
 	const char *w;
@@ -340,6 +371,48 @@ int main(void)
 		ok(wakes == 2, "a claim nobody waited on wakes nobody");
 		cache_key_free(&k);
 		cache_free(c3);
+	}
+
+	/* fills in progress hold budget: stored objects are evicted for them, and it is given back at their end */
+	{
+		struct cache_stats cs;
+		struct cache_fill *f;
+		char p[32];
+
+		C = cache_new("f", 100 << 10, 200 << 10, 1);   /* a 100 KiB shard; objects up to 200 KiB allowed */
+		S = cache_shard(C, 0);
+		for (int i = 0; i < 40; i++) {
+			snprintf(p, sizeof(p), "/f/%d", i);
+			store(p, "Cache-Control: max-age=600\r\n", 2000, T);
+		}
+		cache_stats_get(C, &cs);
+		ok(cs.bytes > 80000 && cs.filling == 0, "40 objects stored, nothing filling (%llu bytes)",
+		   (unsigned long long)cs.bytes);
+		f = begin("/big", "Content-Length: 50000\r\n");
+		cache_stats_get(C, &cs);
+		ok(f && cs.filling >= 50000 && cs.filling < 51000 && cs.bytes + cs.filling <= cs.capacity && cs.evictions > 0,
+		   "a fill of known length holds it at once, evicting for it (filling %llu, bytes %llu, capacity %llu)",
+		   (unsigned long long)cs.filling, (unsigned long long)cs.bytes, (unsigned long long)cs.capacity);
+		ok(f && !append_n(f, 50000) && !cache_fill_finish(f), "... and is stored");
+		cache_stats_get(C, &cs);
+		ok(cs.filling == 0 && cs.bytes <= cs.capacity, "its hold given back for the object's own size (bytes %llu)",
+		   (unsigned long long)cs.bytes);
+		f = begin("/chunked", "Transfer-Encoding: chunked\r\n");
+		cache_stats_get(C, &cs);
+		ok(f && cs.filling > 0 && cs.filling < 200, "unknown length: the head held (%llu)", (unsigned long long)cs.filling);
+		ok(f && !append_n(f, 70000), "70,000 bytes appended");
+		cache_stats_get(C, &cs);
+		ok(cs.filling >= 5 * 16384 && cs.filling < 5 * 16384 + 200 && cs.bytes + cs.filling <= cs.capacity,
+		   "... each 16 KiB chunk held as it is allocated (filling %llu, bytes %llu)",
+		   (unsigned long long)cs.filling, (unsigned long long)cs.bytes);
+		ok(f && append_n(f, 40000), "past the whole budget: refused, like a too-large object");
+		cache_fill_abort(f);
+		cache_stats_get(C, &cs);
+		is_int((int)cs.filling, 0, "an aborted fill gives its hold back");
+		ok(!begin("/huge", "Content-Length: 150000\r\n"), "a known length over the budget is not started");
+		cache_stats_get(C, &cs);
+		is_int((int)cs.filling, 0, "... and holds nothing");
+		cache_free(C);
 	}
 
 	/* eviction: bounded by bytes, and a scan does not flush the hot set (S3-FIFO) */
