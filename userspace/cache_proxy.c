@@ -299,6 +299,7 @@ void cache_proxy_prepare(struct conn *c)
 	}
 	if (head_as_get(rc) && !rc->head_get) {
 		fwd_head_to_get(c);
+		fwd_strip(c, range_lines);   /* HEAD ignores Range: the whole GET is what gets stored */
 		rc->head_get = true;
 	}
 }

@@ -196,4 +196,9 @@ mres short_rest | grep -q "^short_rest ok"; ok $? "a short rest is read to its e
 
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -I -r 0-9 "$B$U")
 [ "$code" = 200 ]; ok $? "HEAD with Range: 200, Range ignored ($code)"
+UH='/c/rhead?cc=max-age%3D60&size=5000'
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -I -r 0-9 "$B$UH")
+seen=$(curl -s -G "http://127.0.0.1:$OR_PORT/_last" --data-urlencode "u=$UH")
+[ "$code" = 200 ] && echo "$seen" | grep -q '"_method": "GET"' && ! echo "$seen" | grep -qi '"range"'
+ok $? "a HEAD miss with Range: sent as a GET without Range, the head of the 200 ($code, $seen)"
 done_testing
