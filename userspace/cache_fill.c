@@ -153,22 +153,26 @@ struct cache_obj *cache_head_obj(const struct http_msg *resp, int64_t request_ti
  * fill_charge() - a fill holds budget for the memory it allocates (its head,
  * then each body chunk, the whole body at once when the length is known), so
  * fills in progress count against the memory bound, evicting stored objects
- * for it, instead of overshooting it until they finish. 0, or -EFBIG when it
- * would hold more than the shard's whole budget.
+ * for it, instead of overshooting it until they finish. 0; -EFBIG when this
+ * fill alone would hold more than the shard's whole budget, -ENOSPC when the
+ * fills in progress together would (stored bytes are evicted for the rest).
  */
 static int fill_charge(struct cache_fill *f, uint64_t add)
 {
 	struct cache_shard *s = f->s;
+	int err = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (f->charged + add > s->budget) {
-		pthread_mutex_unlock(&s->lock);
-		return -EFBIG;
-	}
-	store_charge(s, add, 0);
+	if (f->charged + add > s->budget)
+		err = -EFBIG;
+	else if (s->filling + add > s->budget)
+		err = -ENOSPC;
+	else
+		store_charge(s, add, 0);
 	pthread_mutex_unlock(&s->lock);
-	f->charged += add;
-	return 0;
+	if (!err)
+		f->charged += add;
+	return err;
 }
 
 /* fill_uncharge() - give the fill's budget back (it ends: stored or dropped). */
@@ -193,6 +197,7 @@ struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_ke
 	struct cache_cc cc;
 	char names[512], vals[2048];
 	long nn, nv = 0;
+	int err;
 	bool explicit;
 
 	cache_cc_from_msg(&cc, resp, false);
@@ -257,8 +262,9 @@ struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_ke
 	f->s = s;
 	f->o = o;
 	f->max = max;
-	if (fill_charge(f, o->head_len + (o->body->first ? o->body->first->cap : 0))) {
-		*why = "too-large";
+	err = fill_charge(f, o->head_len + (o->body->first ? o->body->first->cap : 0));
+	if (err) {
+		*why = err == -EFBIG ? "too-large" : "no-room";   /* no-room: the fills under way hold the budget */
 		cache_obj_put(o);
 		free(f);
 		return NULL;

@@ -85,15 +85,15 @@ static enum cache_verdict look(const char *path, const char *req_hdrs, int64_t n
 	return v;
 }
 
-/* begin() - a fill of @path with response head lines @resp_hdrs (Content-Length or not), left open. */
-static struct cache_fill *begin(const char *path, const char *resp_hdrs)
+/* begin() - a fill of @path with response head lines @resp_hdrs (Content-Length or not), left open; NULL with *@why. */
+static struct cache_fill *begin(const char *path, const char *resp_hdrs, const char **why)
 {
 	char text[1024];
 	struct http_msg *req = req_of("GET", path, NULL), *resp;
 	struct cache_req r;
 	struct cache_key k;
 	struct cache_fill *f;
-	const char *w;
+	const char *w = NULL;
 
 	snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\n%s\r\n", resp_hdrs);
 	resp = cu_resp(text);
@@ -103,7 +103,18 @@ static struct cache_fill *begin(const char *path, const char *resp_hdrs)
 	cache_key_free(&k);
 	cu_free(req);
 	cu_free(resp);
+	if (why)
+		*why = f ? "started" : w;
 	return f;
+}
+
+/* why_begin() - why a fill of @path would not start ("started" when it would; it is dropped again). */
+static const char *why_begin(const char *path, const char *resp_hdrs)
+{
+	const char *w;
+
+	cache_fill_abort(begin(path, resp_hdrs, &w));
+	return w;
 }
 
 static int append_n(struct cache_fill *f, size_t n)
@@ -388,7 +399,7 @@ int main(void)
 		cache_stats_get(C, &cs);
 		ok(cs.bytes > 80000 && cs.filling == 0, "40 objects stored, nothing filling (%llu bytes)",
 		   (unsigned long long)cs.bytes);
-		f = begin("/big", "Content-Length: 50000\r\n");
+		f = begin("/big", "Content-Length: 50000\r\n", NULL);
 		cache_stats_get(C, &cs);
 		ok(f && cs.filling >= 50000 && cs.filling < 51000 && cs.bytes + cs.filling <= cs.capacity && cs.evictions > 0,
 		   "a fill of known length holds it at once, evicting for it (filling %llu, bytes %llu, capacity %llu)",
@@ -397,7 +408,7 @@ int main(void)
 		cache_stats_get(C, &cs);
 		ok(cs.filling == 0 && cs.bytes <= cs.capacity, "its hold given back for the object's own size (bytes %llu)",
 		   (unsigned long long)cs.bytes);
-		f = begin("/chunked", "Transfer-Encoding: chunked\r\n");
+		f = begin("/chunked", "Transfer-Encoding: chunked\r\n", NULL);
 		cache_stats_get(C, &cs);
 		ok(f && cs.filling > 0 && cs.filling < 200, "unknown length: the head held (%llu)", (unsigned long long)cs.filling);
 		ok(f && !append_n(f, 70000), "70,000 bytes appended");
@@ -409,9 +420,19 @@ int main(void)
 		cache_fill_abort(f);
 		cache_stats_get(C, &cs);
 		is_int((int)cs.filling, 0, "an aborted fill gives its hold back");
-		ok(!begin("/huge", "Content-Length: 150000\r\n"), "a known length over the budget is not started");
+		ok(!begin("/huge", "Content-Length: 150000\r\n", NULL), "a known length over the budget is not started");
 		cache_stats_get(C, &cs);
 		is_int((int)cs.filling, 0, "... and holds nothing");
+		{
+			struct cache_fill *a1 = begin("/a1", "Content-Length: 60000\r\n", NULL);
+			struct cache_fill *a2 = begin("/a2", "Content-Length: 60000\r\n", NULL);
+
+			cache_stats_get(C, &cs);
+			ok(a1 && !a2 && cs.filling < 61000, "two fills that together pass the budget: the second is not started");
+			is_str(why_begin("/a3", "Content-Length: 60000\r\n"), "no-room", "... Cache-Status detail=no-room");
+			is_str(why_begin("/huge2", "Content-Length: 150000\r\n"), "too-large", "alone over the budget: too-large");
+			cache_fill_abort(a1);
+		}
 		cache_free(C);
 	}
 
