@@ -6,20 +6,15 @@
 #include <linux/tcp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include "sluice/consts.h"
-#include "sluice/maps.h"
+#include "lib/ct_shape.h"
 
 /*
- * ct_floor: sl_conntrack's type, flags, key, value and default size (bpf_ns
- * resizes both together). sl_lb's SYN pays this insert and then its own work;
- * the insert is the part no balancer built on a kernel LRU map can avoid.
+ * ct_floor: sl_conntrack's shape, unpinned (bpf_ns resizes both together).
+ * sl_lb's SYN pays this insert and then its own work; the insert is the part
+ * no balancer built on a kernel LRU map can avoid.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, SL_CT_DEFAULT);
-	__type(key, struct sl_flow_key);
-	__type(value, struct sl_ct_value);
+	SL_CT_MAP_SHAPE;
 } ct_floor SEC(".maps");
 
 SEC("xdp")

@@ -9,6 +9,7 @@
 #include "sluice/consts.h"
 #include "sluice/drop.h"
 #include "sluice/maps.h"
+#include "lib/ct_shape.h"
 
 /*
  * sl_vips: (address, port, protocol, family) -> VIP id and flags. Exact port
@@ -86,11 +87,7 @@ struct {
  * value per CPU: a SYN ~12% cheaper, a tracked packet the same (bench/README.md).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, SL_CT_DEFAULT);
-	__type(key, struct sl_flow_key);
-	__type(value, struct sl_ct_value);
+	SL_CT_MAP_SHAPE;
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sl_conntrack SEC(".maps");
 
