@@ -53,6 +53,25 @@ get() {
 	curl -s -m 10 -D "$SL_TMP/h" -o "$SL_TMP/b" -w '%{http_code}' "$@" "$B$u"
 }
 
+# cache_py OUT ARGS...: runs the Python on stdin with ARGS (cache_client.py importable), its output in
+# OUT; lines that are no case's result ("NAME ok|BAD ...", cache_client.say) are shown as TAP comments.
+cache_py() {
+	local out=$1; shift
+	PYTHONPATH="$SL_ROOT/tests/e2e" python3 - "$@" >"$out" 2>&1
+	grep -Ev '^[a-z0-9_]+ (ok|BAD)( |$)' "$out" | sed 's/^/# /'
+}
+
+# case_line OUT NAME: case NAME's result line in OUT.
+case_line() { awk -v n="$2" '$1 == n' "$1"; }
+
+# case_ok OUT NAME DESCRIPTION: a TAP line, ok when case NAME said ok; its line follows the description.
+case_ok() {
+	local l
+	l=$(case_line "$1" "$2")
+	[[ $l == "$2 ok"* ]]
+	ok $? "$3 ($l)"
+}
+
 # concurrent URL N: N GETs at once (each then a second one on its connection); "STATUS BODY CACHE-STATUS" lines in $SL_TMP/conc
 concurrent() {
 	python3 - "$B$1" "$2" >"$SL_TMP/conc" <<'EOP'

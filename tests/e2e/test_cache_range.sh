@@ -15,14 +15,12 @@ cache_origin || exit 1
 cache_sluiced || exit 1
 U='/c/r?cc=max-age%3D60&size=70000&seq=1&etag=%22e1%22&lm=1700000000'
 
-python3 - "$B" "$U" >"$SL_TMP/range.out" 2>&1 <<'EOP'
-import http.client, sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1]); path = sys.argv[2]
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-def get(hdrs):
-    c.request("GET", path, headers=hdrs)
-    r = c.getresponse()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+cache_py "$SL_TMP/range.out" "$B" "$U" <<'EOP'
+import sys
+from cache_client import connect, request
+path = sys.argv[2]
+c = connect(sys.argv[1])
+def get(hdrs): return request(c, "GET", path, hdrs)
 # the miss goes upstream whole: the client gets its 100 bytes, the cache all of them
 st, h, first = get({"Range": "bytes=0-99"})
 st2, h2, whole = get({})
@@ -58,8 +56,7 @@ n = len(whole)
 check("chunks", {"Range": "bytes=16000-49999"}, 206, (16000, 49999), "bytes 16000-49999/%d" % n)
 check("chunks_tail", {"Range": "bytes=-17000"}, 206, (n - 17000, n - 1), "bytes %d-%d/%d" % (n - 17000, n - 1, n))
 EOP
-res() { awk -v n="$1" '$1 == n' "$SL_TMP/range.out"; }
-grep -v "^[a-z0-9_]* " "$SL_TMP/range.out" | sed "s/^/# /"
+res() { case_line "$SL_TMP/range.out" "$1"; }
 res miss | grep -q "^miss 206 100 bytes 0-99/70000 sluice;fwd=miss;stored ok"; ok $? "a Range miss: 206 cut from the whole response, which is stored ($(res miss))"
 for t in first100 middle open suffix pastend; do
 	res $t | grep -q " ok 206 "; ok $? "206 from the cache, bytes equal to the whole body's: $(res $t)"
@@ -79,26 +76,19 @@ grep -q '"GET /c/r?[^"]*" 206 ' "$SL_TMP/access.log" && grep -q '"GET /c/r?[^"]*
 ok $? "206 and 416 in the access log"
 
 # Range misses of their own, each on a fresh URL (python: one line per case, "NAME ok|BAD ...")
-python3 - "$B" "$OR_PORT" >"$SL_TMP/miss.out" 2>&1 <<'EOP'
-import http.client, json, sys, threading, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1]); orp = int(sys.argv[2])
-def seq(size): return b"".join(b"%08d\n" % i for i in range(0, size, 9))[:size]
-def get(path, hdrs, c=None):
-    c = c or http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-    c.request("GET", path, headers=hdrs)
-    r = c.getresponse()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-def origin(what, path):
-    c = http.client.HTTPConnection("127.0.0.1", orp, timeout=10)
-    c.request("GET", "/_%s?u=%s" % (what, urllib.parse.quote(path, safe="")))
-    return c.getresponse().read().decode()
+cache_py "$SL_TMP/miss.out" "$B" "$OR_PORT" <<'EOP'
+import json, sys, threading
+import cache_client
+from cache_client import connect, request, say, seq
+B = sys.argv[1]; orp = int(sys.argv[2])
+def get(path, hdrs, c=None): return request(c or connect(B), "GET", path, hdrs)
+def origin(what, path): return cache_client.origin(orp, what, path)
 def seen_range(path): return any(k.lower() == "range" for k in json.loads(origin("last", path)))
-def say(name, good, *info): print(name, "ok" if good else "BAD", *info)
 body = seq(70000)
 base = "/c/rm%d?cc=max-age%%3D60&size=70000&seq=1&etag=%%22m%d%%22"
 
 # a middle range, then the same connection again: a hit
-p = base % (1, 1); c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+p = base % (1, 1); c = connect(B)
 st, h, b = get(p, {"Range": "bytes=30000-30999"}, c)
 st2, h2, b2 = get(p, {"Range": "bytes=69000-"}, c)
 say("mid", st == 206 and b == body[30000:31000] and h.get("content-range") == "bytes 30000-30999/70000"
@@ -160,10 +150,9 @@ def aborted(before):
         time.sleep(0.05)
     return 0
 def then_small(first_method, p, hdrs):
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c = connect(B)
     a0 = int(origin("aborted", "-"))
-    c.request(first_method, p, headers=hdrs)
-    r = c.getresponse(); st, h, b = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    st, h, b = request(c, first_method, p, hdrs)
     st2, _, _ = get("/c/small?cc=no-store&n=%s" % p[-8:], {}, c)
     return st, h, b, st2, aborted(a0)
 st, h, b, st2, ab = then_small("GET", "/c/rbig1?size=32000000&cc=max-age%3D60", {"Range": "bytes=100-199"})
@@ -180,19 +169,17 @@ st, h, b, st2, ab = then_small("GET", "/c/rsmall?size=200000&seq=1&cookie=1", {"
 say("short_rest", st == 206 and b == seq(200000)[:10] and st2 == 200 and ab == 0,
     st, st2, "origin writes cut", ab)
 EOP
-grep -v "^[a-z_]* \(ok\|BAD\)" "$SL_TMP/miss.out" | sed "s/^/# /"
-mres() { awk -v n="$1" '$1 == n' "$SL_TMP/miss.out"; }
-mres mid | grep -q "^mid ok"; ok $? "a middle range missed: its bytes, the whole stored, the next range a hit on the same connection ($(mres mid))"
-mres unsat | grep -q "^unsat ok"; ok $? "past the end on a miss: 416, and the whole response stored ($(mres unsat))"
-mres nostore_resp | grep -q "^nostore_resp ok"; ok $? "a response not stored (Set-Cookie): still cut to the range, Set-Cookie kept ($(mres nostore_resp))"
-mres chunked | grep -q "^chunked ok"; ok $? "a miss without Content-Length: the whole 200, stored ($(mres chunked))"
-mres ifrange | grep -q "^ifrange ok"; ok $? "a miss whose If-Range names another version: the whole 200 ($(mres ifrange))"
-mres nostore_req | grep -q "^nostore_req ok"; ok $? "a no-store request keeps its Range upstream ($(mres nostore_req))"
-mres collapse | grep -q "^collapse ok"; ok $? "four concurrent range misses: one upstream request, each range right ($(mres collapse))"
-mres cut_range | grep -q "^cut_range ok"; ok $? "a range of an object too large to store: the long rest is not read, the upstream connection closed ($(mres cut_range))"
-mres cut_unsat | grep -q "^cut_unsat ok"; ok $? "a 416 for an object too large to store: the same ($(mres cut_unsat))"
-mres cut_head | grep -q "^cut_head ok"; ok $? "a HEAD of an object too large to store: the same ($(mres cut_head))"
-mres short_rest | grep -q "^short_rest ok"; ok $? "a short rest is read to its end ($(mres short_rest))"
+case_ok "$SL_TMP/miss.out" mid "a middle range missed: its bytes, the whole stored, the next range a hit on the same connection"
+case_ok "$SL_TMP/miss.out" unsat "past the end on a miss: 416, and the whole response stored"
+case_ok "$SL_TMP/miss.out" nostore_resp "a response not stored (Set-Cookie): still cut to the range, Set-Cookie kept"
+case_ok "$SL_TMP/miss.out" chunked "a miss without Content-Length: the whole 200, stored"
+case_ok "$SL_TMP/miss.out" ifrange "a miss whose If-Range names another version: the whole 200"
+case_ok "$SL_TMP/miss.out" nostore_req "a no-store request keeps its Range upstream"
+case_ok "$SL_TMP/miss.out" collapse "four concurrent range misses: one upstream request, each range right"
+case_ok "$SL_TMP/miss.out" cut_range "a range of an object too large to store: the long rest is not read, the upstream connection closed"
+case_ok "$SL_TMP/miss.out" cut_unsat "a 416 for an object too large to store: the same"
+case_ok "$SL_TMP/miss.out" cut_head "a HEAD of an object too large to store: the same"
+case_ok "$SL_TMP/miss.out" short_rest "a short rest is read to its end"
 
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -I -r 0-9 "$B$U")
 [ "$code" = 200 ]; ok $? "HEAD with Range: 200, Range ignored ($code)"

@@ -27,19 +27,14 @@ code=$(get "$U" -I)
 
 # A HEAD miss goes upstream as a GET: the client gets the head (the GET's length, no body), the
 # body fills the cache, and the same connection's next GET and HEAD are hits.
-python3 - "$B" "$OR_PORT" >"$SL_TMP/head.out" 2>&1 <<'EOP'
-import http.client, json, sys, urllib.parse
-u = urllib.parse.urlsplit(sys.argv[1]); orp = int(sys.argv[2])
-def origin(what, path):
-    c = http.client.HTTPConnection("127.0.0.1", orp, timeout=10)
-    c.request("GET", "/_%s?u=%s" % (what, urllib.parse.quote(path, safe="")))
-    return c.getresponse().read().decode()
-def req(c, m, p, h={}):
-    c.request(m, p, headers=h)
-    r = c.getresponse()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+cache_py "$SL_TMP/head.out" "$B" "$OR_PORT" <<'EOP'
+import json, sys
+import cache_client
+from cache_client import connect, request as req, say
+orp = int(sys.argv[2])
+def origin(what, path): return cache_client.origin(orp, what, path)
 for name, p in (("head_len", "/c/hm1?cc=max-age%3D60&size=5000"), ("head_chunked", "/c/hm2?cc=max-age%3D60&size=5000&chunked=1")):
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c = connect(sys.argv[1])
     st, h, b = req(c, "HEAD", p)
     m = json.loads(origin("last", p)).get("_method")
     st2, h2, b2 = req(c, "GET", p)
@@ -49,18 +44,16 @@ for name, p in (("head_len", "/c/hm1?cc=max-age%3D60&size=5000"), ("head_chunked
             and st2 == 200 and len(b2) == 5000 and "hit" in h2.get("cache-status", "")
             and st3 == 200 and b3 == b"" and h3.get("content-length") == "5000" and "hit" in h3.get("cache-status", "")
             and origin("count", p) == "1")
-    print(name, "ok" if good else "BAD", st, m, h.get("content-length"), h.get("cache-status"), st2, len(b2), origin("count", p))
+    say(name, good, st, m, h.get("content-length"), h.get("cache-status"), st2, len(b2), origin("count", p))
 p = "/c/hm3?cc=max-age%3D60"
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+c = connect(sys.argv[1])
 st, h, b = req(c, "HEAD", p, {"Cache-Control": "no-store"})
 m = json.loads(origin("last", p)).get("_method")
-print("head_nostore", "ok" if st == 200 and m == "HEAD" else "BAD", st, m)
+say("head_nostore", st == 200 and m == "HEAD", st, m)
 EOP
-grep -v "^head_[a-z]* \(ok\|BAD\)" "$SL_TMP/head.out" | sed "s/^/# /"
-hres() { awk -v n="$1" '$1 == n' "$SL_TMP/head.out"; }
-hres head_len | grep -q "^head_len ok"; ok $? "a HEAD miss: sent as a GET, head with its length, stored; GET and HEAD then hit ($(hres head_len))"
-hres head_chunked | grep -q "^head_chunked ok"; ok $? "a HEAD miss of a chunked response: the same ($(hres head_chunked))"
-hres head_nostore | grep -q "^head_nostore ok"; ok $? "a no-store HEAD goes upstream as HEAD ($(hres head_nostore))"
+case_ok "$SL_TMP/head.out" head_len "a HEAD miss: sent as a GET, head with its length, stored; GET and HEAD then hit"
+case_ok "$SL_TMP/head.out" head_chunked "a HEAD miss of a chunked response: the same"
+case_ok "$SL_TMP/head.out" head_nostore "a no-store HEAD goes upstream as HEAD"
 
 [ "$(twice '/c/ns?cc=no-store%2C%20max-age%3D60')" = 2 ]; ok $? "no-store: not stored"
 [ "$(twice '/c/pv?cc=private%2C%20max-age%3D60')" = 2 ]; ok $? "private: not stored by a shared cache"
