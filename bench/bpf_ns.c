@@ -32,7 +32,11 @@
  * "NAME ns/pkt ns median kernel katran ratio [this/cmp]".
  *
  * Paths: lb_syn (a new 5-tuple per call, never seen before: Maglev +
- * conntrack insert + IPIP),
+ * conntrack insert + IPIP; no insert rate), lb_syn_flood (the same past
+ * l4.conntrack_insert_rate, set to 1 a second: Maglev + IPIP, no insert,
+ * which is the state Katran's SYN is in past its MAX_CONN_RATE of 125,000
+ * new flows a second per CPU, well below this loop's rate: see
+ * bench/README.md),
  * lb_ct_hit (a tracked flow: conntrack hit + IPIP), lb_non_vip (TCP to an
  * address that is no VIP: one sl_vip_addrs read; a build without that map
  * does both sl_vips lookups), lb_non_vip_no_port0 (the same with
@@ -306,14 +310,15 @@ static int lb_track(struct lb_inst *in)
  * are net of it. The four lb paths come twice: this build, then the
  * SL_BENCH_CMP one (skipped when there is none).
  */
-enum { P_PASS, P_MIN, P_INS, P_SYN, P_CT, P_NV, P_NV0, P_CSYN, P_CCT, P_CNV, P_CNV0, P_MAX };
-#define P_LB_N 4
+enum { P_PASS, P_MIN, P_INS, P_SYN, P_SYNF, P_CT, P_NV, P_NV0, P_CSYN, P_CSYNF, P_CCT, P_CNV, P_CNV0, P_MAX };
+#define P_LB_N 5
 static const char *const p_name[P_MAX] = {
-	"xdp_pass", "min_tx", "ct_insert", "lb_syn", "lb_ct_hit", "lb_non_vip", "lb_non_vip_no_port0",
-	"cmp.lb_syn", "cmp.lb_ct_hit", "cmp.lb_non_vip", "cmp.lb_non_vip_no_port0",
+	"xdp_pass", "min_tx", "ct_insert", "lb_syn", "lb_syn_flood", "lb_ct_hit", "lb_non_vip", "lb_non_vip_no_port0",
+	"cmp.lb_syn", "cmp.lb_syn_flood", "cmp.lb_ct_hit", "cmp.lb_non_vip", "cmp.lb_non_vip_no_port0",
 };
 static const double p_katran[P_MAX] = {
-	0, 0, 0, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP,
+	0, 0, 0, KATRAN_SYN, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP,
+	KATRAN_SYN, KATRAN_SYN, KATRAN_CT, KATRAN_NONVIP, KATRAN_NONVIP,
 };
 enum { R_PASS, R_NV, R_DSR, R_MIN, R_CNV, R_CDSR, R_MAX };
 static const char *const r_name[R_MAX] = {
@@ -396,11 +401,11 @@ int main(void)
 		}
 
 	{
-		int fds[P_MAX] = { xpfd, mtfd, cifd, inst[0].prog, inst[0].prog, inst[0].prog, inst[0].prog,
-				   inst[1].prog, inst[1].prog, inst[1].prog, inst[1].prog };
-		uint8_t *frames[P_MAX] = { nonvip, minf, ins, syn, ack, nonvip, nonvip, syn, ack, nonvip, nonvip };
-		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_TX, XDP_TX, XDP_PASS, XDP_PASS,
-				    XDP_TX, XDP_TX, XDP_PASS, XDP_PASS };
+		int fds[P_MAX] = { xpfd, mtfd, cifd, inst[0].prog, inst[0].prog, inst[0].prog, inst[0].prog, inst[0].prog,
+				   inst[1].prog, inst[1].prog, inst[1].prog, inst[1].prog, inst[1].prog };
+		uint8_t *frames[P_MAX] = { nonvip, minf, ins, syn, syn, ack, nonvip, nonvip, syn, syn, ack, nonvip, nonvip };
+		int want[P_MAX] = { XDP_PASS, XDP_TX, XDP_TX, XDP_TX, XDP_TX, XDP_TX, XDP_PASS, XDP_PASS,
+				    XDP_TX, XDP_TX, XDP_TX, XDP_PASS, XDP_PASS };
 		int rfds[R_MAX] = { xpfd, inst[0].prog, inst[0].prog, mtfd, inst[1].prog, inst[1].prog };
 		uint8_t *rframes[R_MAX] = { nonvip, nonvip, dsr, minf, nonvip, dsr };
 		int rwant[R_MAX] = { XDP_PASS, XDP_PASS, XDP_TX, XDP_TX, XDP_PASS, XDP_TX };
@@ -410,24 +415,29 @@ int main(void)
 		for (int b = 0; b < batches; b++)
 			for (int p = 0; p < np; p++) {
 				struct lb_inst *in = &inst[p >= P_CSYN];
-				bool nv0 = p == P_NV0 || p == P_CNV0;
+				bool nv0 = p == P_NV0 || p == P_CNV0, flood = p == P_SYNF || p == P_CSYNF;
+				bool fresh = p == P_INS || p == P_SYN || p == P_CSYN || flood;
 
 				if (only && p != P_PASS && !strstr(only, p_name[p]))
 					continue;
 
-				/* lb_non_vip_no_port0: the control plane's SL_CFG_F_NO_PORT0 promise (true here) */
+				/*
+				 * lb_non_vip_no_port0: the control plane's SL_CFG_F_NO_PORT0 promise (true here);
+				 * lb_syn_flood: an insert rate of 1 a second, long used up (lb_syn: no limit)
+				 */
 				if (p >= P_SYN) {
 					cfg.flags = in->cfg_flags | (nv0 ? SL_CFG_F_NO_PORT0 : 0);
+					cfg.ct_insert_rate = flood;
 					bpf_map_update_elem(in->config, &zero, &cfg, 0);
 				}
-				if ((wall[p][b] = run_calls(fds[p], frames[p], want[p], p == P_SYN || p == P_CSYN || p == P_INS,
-							    BATCH, &kern[p][b])) < 0) {
+				if ((wall[p][b] = run_calls(fds[p], frames[p], want[p], fresh, BATCH, &kern[p][b])) < 0) {
 					fprintf(stderr, "bpf_ns: %s: run failed or unexpected verdict\n", p_name[p]);
 					return 1;
 				}
 			}
 		for (int i = 0; i < n_inst; i++) {
 			cfg.flags = inst[i].cfg_flags;
+			cfg.ct_insert_rate = 0;
 			bpf_map_update_elem(inst[i].config, &zero, &cfg, 0);
 		}
 		for (int i = 0; i < ROUNDS; i++)
@@ -468,6 +478,7 @@ int main(void)
 		/* for bench/bpf_ns.sh: what the kernel's insert alone weighs, against Katran's whole SYN and ours */
 		printf("ratio ct_insert/katran_ref.lb_syn bpf_ns.ct_insert.per_call bpf_ns.katran_ref.lb_syn.per_call -\n");
 		printf("ratio lb_syn/ct_insert bpf_ns.lb_syn.per_call bpf_ns.ct_insert.per_call -\n");
+		printf("ratio lb_syn/lb_syn_flood bpf_ns.lb_syn.per_call bpf_ns.lb_syn_flood.per_call -\n");
 		for (int p = 0; p < nr; p++) {
 			char name[64];
 

@@ -33,7 +33,10 @@
  *     SL_DROP_FRAG. Non-first fragments are matched against port-0 VIPs only.
  *  5. Conntrack: a SYN (no ACK) always asks Maglev and overwrites the entry;
  *     other packets keep their tracked backend while it exists (UDP: within
- *     udp_timeout_ns), else Maglev + insert.
+ *     udp_timeout_ns), else Maglev + insert. New entries are limited to
+ *     sl_config.ct_insert_rate per second per CPU (lib/conntrack.h
+ *     ct_admit()); past it a new flow is forwarded by its Maglev pick and
+ *     counted untracked.
  *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; too big for the
  *     path: dropped (SL_DROP_TOO_BIG), and answered with ICMP frag-needed
  *     (IPv4 with DF) / ICMPv6 packet-too-big from the VIP; next hop by
@@ -184,7 +187,22 @@ int sl_lb(struct xdp_md *ctx)
 		vs->new_flows += 1;
 	if (syn) {
 		/* insert without looking first: a SYN almost always opens a new flow */
-		if (ct_insert(fk, be_id, vip->id) == -SL_EEXIST) {
+		bool admit = ct_admit(cfg);
+
+		if (!admit) {
+			/*
+			 * Over the insert rate: not tracked, its next packets ask
+			 * Maglev too. Not looked up either (a miss in a big table
+			 * costs about what the insert would): an entry this
+			 * 5-tuple still has keeps its older pick, which differs
+			 * only if the ring changed since (Katran does the same).
+			 */
+			if (vs) {
+				vs->ct_miss_syn += 1;
+				vs->untracked += 1;
+			}
+		} else if (ct_insert(fk, be_id, vip->id) == -SL_EEXIST) {
+			/* the 5-tuple is tracked (port reuse, retransmit): its entry takes the new pick */
 			ct = ct_lookup(fk);
 			ct_store(fk, ct, be_id, vip->id);
 			if (vs)
@@ -193,7 +211,11 @@ int sl_lb(struct xdp_md *ctx)
 			vs->ct_miss_syn += 1;
 		}
 	} else if (p.frag == SL_FRAG_NONE && !ptb) {
-		ct_store(fk, ct, be_id, vip->id);
+		/* a stale entry is rewritten in place; only a new one counts against the rate */
+		if (ct || ct_admit(cfg))
+			ct_store(fk, ct, be_id, vip->id);
+		else if (vs)
+			vs->untracked += 1;
 	}
 
 forward:

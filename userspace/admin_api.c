@@ -68,7 +68,7 @@ static void api_vip_json(struct l4 *l4, struct sbuf *b, const struct l4_vip *v)
 		    "\"backends\":%zu,\"backends_up\":%zu,\"health_check\":\"%s\","
 		    "\"stats\":{\"packets\":%llu,\"bytes\":%llu,\"new_flows\":%llu,\"ct_hit_syn\":%llu,"
 		    "\"ct_miss_syn\":%llu,\"ct_hit\":%llu,\"ct_miss\":%llu,\"no_backend\":%llu,"
-		    "\"icmp_echo\":%llu,\"icmp_ptb\":%llu}}",
+		    "\"icmp_echo\":%llu,\"icmp_ptb\":%llu,\"untracked\":%llu}}",
 		    v->id, v->addr_text, v->port, v->proto == IPPROTO_UDP ? "udp" : "tcp",
 		    (v->flags & SL_VIP_F_DSR) ? "dsr" : "ipip", (v->flags & SL_VIP_F_HASH_SRC) ? "source" : "5tuple",
 		    (v->flags & SL_VIP_F_EMPTY_PASS) ? "pass" : "drop", v->ring_size,
@@ -76,7 +76,7 @@ static void api_vip_json(struct l4 *l4, struct sbuf *b, const struct l4_vip *v)
 		    (unsigned long long)s.packets, (unsigned long long)s.bytes, (unsigned long long)s.new_flows,
 		    (unsigned long long)s.ct_hit_syn, (unsigned long long)s.ct_miss_syn, (unsigned long long)s.ct_hit,
 		    (unsigned long long)s.ct_miss, (unsigned long long)s.no_backend, (unsigned long long)s.icmp_echo,
-		    (unsigned long long)s.icmp_ptb);
+		    (unsigned long long)s.icmp_ptb, (unsigned long long)s.untracked);
 }
 
 static void api_status(struct admin_ctx *ctx, struct sbuf *b)

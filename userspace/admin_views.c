@@ -100,6 +100,8 @@ void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
 	VIP_COUNTER(no_backend, "sluice_vip_no_backend_total", "Packets for the VIP while its ring was empty.");
 	VIP_COUNTER(icmp_echo, "sluice_vip_icmp_echo_total", "Echo requests to the VIP answered in XDP.");
 	VIP_COUNTER(icmp_ptb, "sluice_vip_icmp_ptb_total", "Frag-needed / packet-too-big messages steered to a backend.");
+	VIP_COUNTER(untracked, "sluice_vip_untracked_flows_total",
+		    "Packets of new flows forwarded by Maglev but not tracked: l4.conntrack_insert_rate reached.");
 #undef VIP_COUNTER
 	m_head(b, "sluice_vip_conntrack_total", "counter",
 	       "Conntrack lookups by result (hit, miss) and whether the packet was a SYN.");

@@ -80,6 +80,7 @@ struct cfg_l4 {
 	enum cfg_xdp_mode xdp_mode;
 	enum cfg_forwarding forwarding;
 	uint32_t conntrack_entries;   /* default 1000000 */
+	uint32_t conntrack_insert_rate; /* new entries per second per CPU, default SL_CT_INSERT_RATE; 0 = no limit */
 	uint32_t ring_size;           /* default 65537; must be prime */
 	uint32_t hash_seed;           /* default 0 */
 	uint32_t udp_timeout_ms;      /* default 30000 */

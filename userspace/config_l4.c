@@ -15,6 +15,7 @@ void cy_l4_defaults(struct cfg_l4 *l4)
 	l4->xdp_mode = CFG_XDP_NATIVE;
 	l4->forwarding = CFG_FWD_IPIP;
 	l4->conntrack_entries = SL_CT_DEFAULT;
+	l4->conntrack_insert_rate = SL_CT_INSERT_RATE;
 	l4->ring_size = SL_RING_DEFAULT;
 	l4->hash_seed = 0;
 	l4->udp_timeout_ms = 30000;
@@ -238,6 +239,8 @@ static bool cy_l4_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
 			l4->forwarding = (enum cfg_forwarding)e;
 	} else if (!strcmp(key, "conntrack_entries")) {
 		cy_u32(cy, v, key, 1024, 100000000, &l4->conntrack_entries);
+	} else if (!strcmp(key, "conntrack_insert_rate")) {
+		cy_u32(cy, v, key, 0, 100000000, &l4->conntrack_insert_rate);
 	} else if (!strcmp(key, "ring_size")) {
 		w->ring_node = v;
 		if (!cy_u32(cy, v, key, 2, SL_RING_MAX, &l4->ring_size) && !maglev_is_prime(l4->ring_size))

@@ -170,6 +170,7 @@ int l4_maps_set_config(struct l4_maps *m, const struct cfg_l4 *l4)
 	memcpy(c.tunnel_src6, &l4->tunnel_src6.v6, 16);
 	c.udp_timeout_ns = (uint64_t)l4->udp_timeout_ms * 1000000ULL;
 	c.hash_seed = l4->hash_seed;
+	c.ct_insert_rate = l4->conntrack_insert_rate;
 	c.flags = l4->icmp_echo ? SL_CFG_F_ICMP_ECHO : 0;
 	/* Written before the VIPs: a new port-0 VIP finds the flag already clear. */
 	c.flags |= SL_CFG_F_NO_PORT0;

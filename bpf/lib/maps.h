@@ -166,4 +166,12 @@ struct {
 	__type(value, struct sl_nexthop);
 } sl_nexthops SEC(".maps");
 
+/* sl_ct_rate: this CPU's conntrack inserts in its current window (lib/conntrack.h ct_admit()); not pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_ct_rate);
+} sl_ct_rate SEC(".maps");
+
 #endif

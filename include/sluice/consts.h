@@ -8,6 +8,7 @@
 #define SL_RING_DEFAULT     65537      /* Maglev table size: prime, >= 100 x backends */
 #define SL_RING_MAX         1048573    /* largest prime below 2^20 */
 #define SL_CT_DEFAULT       1000000
+#define SL_CT_INSERT_RATE   125000     /* l4.conntrack_insert_rate default: Katran's MAX_CONN_RATE */
 #define SL_UDP_TIMEOUT_NS   (30ULL * 1000000000ULL)
 #define SL_VIP_ADDR_BITS    12         /* sl_vip_addrs has 1 << SL_VIP_ADDR_BITS slots */
 #define SL_DECAP_DSTS_MAX   16         /* sl_decap_dsts: addresses a backend accepts tunnels for */

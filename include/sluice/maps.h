@@ -101,8 +101,16 @@ struct sl_config {
 	__u64  udp_timeout_ns;    /* idle time after which a UDP conntrack entry is ignored */
 	__u32  hash_seed;         /* flow hash seed: same config -> same answer on every node */
 	__u32  flags;             /* SL_CFG_F_* */
+	__u32  ct_insert_rate;    /* most new conntrack entries per second per CPU; 0 = no limit */
+	__u32  pad;
 };
-_Static_assert(sizeof(struct sl_config) == 40, "sl_config layout");
+_Static_assert(sizeof(struct sl_config) == 48, "sl_config layout");
+
+/* sl_ct_rate: one-entry PERCPU_ARRAY, each CPU's conntrack inserts in its window of about a second. */
+struct sl_ct_rate {
+	__u64 window_ns;    /* bpf_ktime_get_coarse_ns() when the window began */
+	__u64 inserts;      /* entries added since */
+};
 
 /* sl_vip_stats: PERCPU_ARRAY indexed by VIP id; userspace sums over CPUs. */
 struct sl_vip_stats {
@@ -116,8 +124,9 @@ struct sl_vip_stats {
 	__u64 no_backend;     /* packet for a VIP whose table is empty */
 	__u64 icmp_echo;      /* echo requests answered in XDP */
 	__u64 icmp_ptb;       /* frag-needed / packet-too-big steered to a backend */
+	__u64 untracked;      /* new flow balanced but not inserted: over sl_config.ct_insert_rate */
 };
-_Static_assert(sizeof(struct sl_vip_stats) == 80, "sl_vip_stats layout");
+_Static_assert(sizeof(struct sl_vip_stats) == 88, "sl_vip_stats layout");
 
 /* sl_be_stats: PERCPU_ARRAY indexed by backend id. */
 struct sl_backend_stats {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* sl_lb connection tracking: SYN vs established, flows keep their backend across table changes and CPUs, UDP timeout, fragments. */
+/* sl_lb connection tracking: SYN vs established, flows keep their backend across table changes and CPUs, UDP timeout, insert rate, fragments. */
 #include <arpa/inet.h>
 #include <sched.h>
 #include <string.h>
@@ -61,6 +61,19 @@ static void c_ack_dsr_be1(struct pkt *p)
 IN(z, Z())
 ENC(z_be1, BE1_ADDR, MAC_BE1, 0, Z())
 
+/* flows E..H (sports 41010..41013): the insert rate */
+IN(e_syn, TCPF(41010, TCP_SYN))
+IN(f_syn, TCPF(41011, TCP_SYN))
+IN(g_syn, TCPF(41012, TCP_SYN))
+IN(g_ack, TCPF(41012, TCP_ACK))
+IN(h_ack, TCPF(41013, TCP_ACK))
+ENC(e_syn_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41010, TCP_SYN))
+ENC(f_syn_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41011, TCP_SYN))
+ENC(g_syn_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41012, TCP_SYN))
+ENC(g_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41012, TCP_ACK))
+ENC(g_ack_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41012, TCP_ACK))
+ENC(h_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41013, TCP_ACK))
+
 static uint32_t frag_ring[13];
 static const char *be_addr[] = { NULL, BE1_ADDR, BE2_ADDR };
 static const uint8_t *be_mac[] = { NULL, MAC_BE1, MAC_BE2 };
@@ -118,9 +131,9 @@ static bool ct_get(struct lbt *t, const struct lbt_flow *f, struct sl_ct_value *
 	return !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.sl_conntrack), &k, out);
 }
 
-static void ct_put(struct lbt *t, const struct lbt_flow *f, uint32_t be, uint64_t last_seen)
+static void ct_put(struct lbt *t, const struct lbt_flow *f, uint32_t vip, uint32_t be, uint64_t last_seen)
 {
-	struct sl_ct_value v = { .backend_id = be, .vip_id = 2, .last_seen_ns = last_seen };
+	struct sl_ct_value v = { .backend_id = be, .vip_id = vip, .last_seen_ns = last_seen };
 	struct sl_flow_key k = lbt_flow_key(f);
 
 	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_conntrack), &k, &v, 0);
@@ -272,27 +285,104 @@ static void test_udp(struct lbt *t)
 	lbt_ring_all(t, 2, 7, BE2);
 	CHECK(t, "table now be2: fresh udp entry keeps be1", u, u_be1, XDP_TX);
 
-	ct_put(t, &f, BE1, mono_ns() - 31000000000ULL);
+	ct_put(t, &f, 2, BE1, mono_ns() - 31000000000ULL);
 	CHECK(t, "entry idle 31 s (timeout 30 s) is ignored: be2", u, u_be2, XDP_TX);
 	ok(ct_get(t, &f, &v) && v.backend_id == BE2 && mono_ns() - v.last_seen_ns < 1000000000ULL,
 	   "the re-pick was stored with a fresh last_seen");
 
-	ct_put(t, &f, BE1, mono_ns() - 5000000000ULL);
+	ct_put(t, &f, 2, BE1, mono_ns() - 5000000000ULL);
 	CHECK(t, "entry idle 5 s is used: be1", u, u_be1, XDP_TX);
 	ok(ct_get(t, &f, &v) && v.backend_id == BE1 && mono_ns() - v.last_seen_ns < 1000000000ULL,
 	   "and its last_seen refreshed");
 
 	now = mono_ns() - 300000000ULL;
-	ct_put(t, &f, BE1, now);
+	ct_put(t, &f, 2, BE1, now);
 	CHECK(t, "entry idle 0.3 s is used: be1", u, u_be1, XDP_TX);
 	ok(ct_get(t, &f, &v) && v.last_seen_ns == now, "and not rewritten (refresh at most once a second)");
 
 	t->cfg.udp_timeout_ns = 1000000000ULL;
 	lbt_config(t);
-	ct_put(t, &f, BE1, mono_ns() - 2000000000ULL);
+	ct_put(t, &f, 2, BE1, mono_ns() - 2000000000ULL);
 	CHECK(t, "udp_timeout_ns 1 s from sl_config: 2 s idle re-picks be2", u, u_be2, XDP_TX);
 	t->cfg.udp_timeout_ns = SL_UDP_TIMEOUT_NS;
 	lbt_config(t);
+}
+
+/* rate_set(): every CPU's sl_ct_rate: a window begun @age_ns ago with @inserts made in it */
+static void rate_set(struct lbt *t, uint64_t age_ns, uint64_t inserts)
+{
+	int n = libbpf_num_possible_cpus();
+	struct sl_ct_rate r[n];
+	__u32 zero = 0;
+
+	for (int i = 0; i < n; i++)
+		r[i] = (struct sl_ct_rate){ .window_ns = mono_ns() - age_ns, .inserts = inserts };
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.sl_ct_rate), &zero, r, 0);
+}
+
+/* rate_cpu(): the sl_ct_rate entry of the CPU this test runs on (pinned to one by test_tcp) */
+static struct sl_ct_rate rate_cpu(struct lbt *t)
+{
+	int n = libbpf_num_possible_cpus(), cpu = sched_getcpu();
+	struct sl_ct_rate r[n], none = {};
+	__u32 zero = 0;
+
+	if (cpu < 0 || cpu >= n || bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.sl_ct_rate), &zero, r))
+		return none;
+	return r[cpu];
+}
+
+/*
+ * sl_config.ct_insert_rate: past it in a window, new flows are forwarded by
+ * their Maglev pick without an entry (counted untracked); a window a second
+ * old starts afresh.
+ */
+static void test_rate(struct lbt *t)
+{
+	struct lbt_flow e = { TCPF(41010, TCP_SYN) }, f = { TCPF(41011, TCP_SYN) };
+	struct lbt_flow g = { TCPF(41012, TCP_SYN) }, h = { TCPF(41013, TCP_ACK) }, a = { TCPF(41000, TCP_SYN) };
+	struct sl_vip_stats s0, s1;
+	struct sl_ct_value v;
+	struct sl_ct_rate r;
+
+	lbt_ring_all(t, 1, 7, BE1);
+	t->cfg.ct_insert_rate = 2;
+	lbt_config(t);
+	rate_set(t, 0, 0);
+	s0 = lbt_vip_stats(t, 1);
+	CHECK(t, "rate 2: syn of E to be1", e_syn, e_syn_be1, XDP_TX);
+	CHECK(t, "rate 2: syn of F to be1", f_syn, f_syn_be1, XDP_TX);
+	ok(ct_get(t, &e, &v) && v.backend_id == BE1 && ct_get(t, &f, &v), "E and F tracked (2 inserts)");
+	CHECK(t, "rate reached: syn of G still forwarded by its pick (be1)", g_syn, g_syn_be1, XDP_TX);
+	ok(!ct_get(t, &g, &v), "but G is not tracked");
+	CHECK(t, "untracked G's next packet asks Maglev: be1", g_ack, g_ack_be1, XDP_TX);
+	CHECK(t, "non-syn of new flow H over the rate: forwarded (be1)", h_ack, h_ack_be1, XDP_TX);
+	ok(!ct_get(t, &g, &v) && !ct_get(t, &h, &v), "neither G nor H inserted");
+	s1 = lbt_vip_stats(t, 1);
+	is_int(s1.untracked - s0.untracked, 3, "stats: 3 packets of untracked flows");
+	is_int(s1.ct_miss_syn - s0.ct_miss_syn, 3, "stats: 3 syns without an entry (E, F, G)");
+	is_int(s1.new_flows - s0.new_flows, 5, "stats: 5 Maglev picks");
+
+	lbt_ring_all(t, 1, 7, BE2);
+	CHECK(t, "untracked G follows the table: be2 (what tracking prevents)", g_ack, g_ack_be2, XDP_TX);
+	/* the trade-off, as in Katran: over the rate a SYN is not looked up, so an older entry stays */
+	ct_put(t, &a, 1, BE1, 0);
+	CHECK(t, "over the rate, a syn on tracked A's 5-tuple asks Maglev: be2", a_syn, a_syn_be2, XDP_TX);
+	ok(ct_get(t, &a, &v) && v.backend_id == BE1, "A's entry is not looked at: it keeps be1");
+	CHECK(t, "so A's next packets go to be1", a_ack, a_ack_be1, XDP_TX);
+
+	lbt_ring_all(t, 1, 7, BE1);
+	rate_set(t, 2000000000ULL, 2);
+	CHECK(t, "window 2 s old: syn of G to be1", g_syn, g_syn_be1, XDP_TX);
+	r = rate_cpu(t);
+	ok(ct_get(t, &g, &v) && v.backend_id == BE1, "a new window: G tracked");
+	ok(r.inserts == 1 && mono_ns() - r.window_ns < 1000000000ULL, "the window restarted now with 1 insert");
+
+	t->cfg.ct_insert_rate = 0;
+	lbt_config(t);
+	rate_set(t, 0, 1000000);
+	CHECK(t, "rate 0 = no limit: non-syn of new flow H to be1", h_ack, h_ack_be1, XDP_TX);
+	ok(ct_get(t, &h, &v) && v.backend_id == BE1, "H tracked whatever the count");
 }
 
 static void test_frag(struct lbt *t)
@@ -325,6 +415,7 @@ int main(void)
 	test_tcp(&t);
 	test_fast_path(&t);
 	test_udp(&t);
+	test_rate(&t);
 	test_frag(&t);
 	return done_testing();
 }

@@ -61,6 +61,7 @@ static void test_design(void)
 	is_int(cfg->l4.xdp_mode, CFG_XDP_NATIVE, "xdp_mode native");
 	is_int(cfg->l4.forwarding, CFG_FWD_IPIP, "forwarding ipip");
 	is_int(cfg->l4.conntrack_entries, 1000000, "conntrack_entries");
+	is_int(cfg->l4.conntrack_insert_rate, 125000, "conntrack_insert_rate default: Katran's");
 	is_int(cfg->l4.ring_size, 65537, "ring_size default");
 	is_int(cfg->l4.udp_timeout_ms, 30000, "udp_timeout default");
 	is_str(ip4(&cfg->l4.tunnel_src4, a), "198.19.0.0", "tunnel_src4 default");
@@ -175,6 +176,7 @@ static void test_good_variants(void)
 		   "  tunnel_src6: '2001:2::99'\n"
 		   "  detach_on_exit: true\n"
 		   "  conntrack_entries: 2048\n"
+		   "  conntrack_insert_rate: 0\n"
 		   "  vips:\n"
 		   "    - name: v6\n"
 		   "      address: 2001:2::10\n"
@@ -203,12 +205,13 @@ static void test_good_variants(void)
 		ok(v->backends[0].weight == 100 && v->backends[1].weight == 0 && v->backends[1].addr.family == AF_INET6,
 		   "backend default weight 100, weight 0 allowed, 6-in-4 family mix with ipip allowed");
 		ok(cfg->l4.detach_on_exit && cfg->l4.conntrack_entries == 2048 && cfg->l4.tunnel_src6.family == AF_INET6 &&
-		   cfg->l4.tunnel_src6.v6.s6_addr[15] == 0x99, "detach_on_exit, conntrack_entries, tunnel_src6");
+		   cfg->l4.tunnel_src6.v6.s6_addr[15] == 0x99 && cfg->l4.conntrack_insert_rate == 0,
+		   "detach_on_exit, conntrack_entries, tunnel_src6, conntrack_insert_rate 0 (no limit)");
 		ok(v->health.type == CFG_HEALTH_HTTP && v->health.port == 8080 && !strcmp(v->health.path, "/hc") &&
 		   !strcmp(v->health.host, "h") && v->health.expect_status == 200 && v->health.interval_ms == 2000 &&
 		   v->health.timeout_ms == 2000 && v->health.rise == 5 && v->health.fall == 1,
 		   "every health key; timeout == interval is fine");
-		is_str(out, "t.yaml:17: warning: vip 'v6': ring_size 101 is smaller than 100 x 2 backends; shares will be uneven\n",
+		is_str(out, "t.yaml:18: warning: vip 'v6': ring_size 101 is smaller than 100 x 2 backends; shares will be uneven\n",
 		       "small ring: only a warning, but it is written");
 	}
 	cfg_free(cfg);
@@ -413,6 +416,8 @@ static const struct bad_case {
 	{ "duplicate backend", "l4:\n  vips:\n    - name: w\n      address: 198.18.10.1\n      port: 80\n"
 	  "      backends:\n        - 198.18.20.1\n        - { address: 198.18.20.1, weight: 5 }\n",
 	  "t.yaml:8: vip 'w': duplicate backend 198.18.20.1 (first at line 7)\n" },
+	{ "conntrack_insert_rate out of range", "l4:\n  conntrack_insert_rate: 200000000\n",
+	  "t.yaml:2: 'conntrack_insert_rate' must be 0..100000000, got 200000000\n" },
 	{ "YAML syntax error", "l4:\n  vips: [\n", "t.yaml:3: YAML: did not find expected node content while parsing a flow node\n" },
 	{ "several errors all reported, in order",
 	  "workers: 0\nadmin: { listen: 1.2.3.4 }\nl4:\n  xdp_mode: x\n  conntrack_entries: -1\nbogus: 1\n",

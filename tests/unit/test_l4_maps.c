@@ -91,7 +91,8 @@ int main(void)
 
 	/* sl_config from the config. */
 	{
-		struct cfg_l4 l4 = { .tunnel_src4_bits = 16, .udp_timeout_ms = 30000, .hash_seed = 7, .icmp_echo = true };
+		struct cfg_l4 l4 = { .tunnel_src4_bits = 16, .udp_timeout_ms = 30000, .hash_seed = 7, .icmp_echo = true,
+				     .conntrack_insert_rate = 5000 };
 		struct sl_config c;
 		__u32 k = 0;
 
@@ -99,8 +100,8 @@ int main(void)
 		ok(!l4_maps_set_config(&m, &l4) && !bpf_map_lookup_elem(m.config, &k, &c) &&
 		   c.tunnel_src4_mask == htonl(0xffff) && c.hash_seed == 7 && c.udp_timeout_ns == 30000000000ULL &&
 		   c.flags == (SL_CFG_F_ICMP_ECHO | SL_CFG_F_NO_PORT0 | SL_CFG_F_VIP_ADDRS) &&
-		   c.tunnel_src4 == l4.tunnel_src4.v4.s_addr,
-		   "sl_config: tunnel source and mask, seed, UDP timeout, echo, no-port-0 and vip-addrs flags");
+		   c.tunnel_src4 == l4.tunnel_src4.v4.s_addr && c.ct_insert_rate == 5000,
+		   "sl_config: tunnel source and mask, seed, UDP timeout, echo, no-port-0 and vip-addrs flags, insert rate");
 		{
 			struct cfg_vip vips[2] = { { .port = 80 }, { .port = 0 } };
 
