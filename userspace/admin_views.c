@@ -271,9 +271,10 @@ void admin_view_html(struct admin_ctx *ctx, struct sbuf *b)
 			h_num(b, s.packets);
 			h_num(b, s.bytes);
 			h_num(b, s.new_flows);
-			sbuf_printf(b, "<td>ct hit %llu / miss %llu, empty-ring %llu</td></tr></table>\n",
+			sbuf_printf(b, "<td>ct hit %llu / miss %llu, untracked %llu, empty-ring %llu</td></tr></table>\n",
 				    (unsigned long long)(s.ct_hit + s.ct_hit_syn),
-				    (unsigned long long)(s.ct_miss + s.ct_miss_syn), (unsigned long long)s.no_backend);
+				    (unsigned long long)(s.ct_miss + s.ct_miss_syn), (unsigned long long)s.untracked,
+				    (unsigned long long)s.no_backend);
 		}
 		{
 			uint64_t drops[SL_DROP_MAX] = { 0 };
