@@ -39,6 +39,10 @@ ok $? "only $added of $N connections tracked (at most $max in $secs s on $ncpu C
 [[ "$u1" =~ ^[0-9]+$ ]] && [ $((u1 - u0)) -ge $((N - added)) ]
 ok $? "untracked counter in /metrics and /vips agree and moved by $((u1 - u0)) (>= $((N - added)))"
 
+ctl stats | awk -v want="$u1" '$1 == "NAME" { for (i = 1; i <= NF; i++) if ($i == "UNTRACKED") c = i }
+	$1 == "web" && c { got = $c } END { exit !(c && got == want) }'
+ok $? "sluicectl stats: UNTRACKED column says $u1"
+
 sed -i 's/^  conntrack_insert_rate: 1$/  conntrack_insert_rate: 0/' "$SL_TMP/sluice.yaml"
 ctl reload >/dev/null
 ok $? "reload to conntrack_insert_rate: 0"

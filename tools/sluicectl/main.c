@@ -155,18 +155,19 @@ static int cmd_status(void)
 static void print_vips(const struct json *vips, bool counters)
 {
 	static const char *const heads[] = { "NAME", "ADDRESS", "PORT", "PROTO", "FWD", "HASH", "UP", "BACKENDS",
-					     "PACKETS", "BYTES", "NEW_FLOWS", "CT_HIT", "CT_MISS", "NO_BACKEND" };
-	struct table *t = table_new(counters ? 14 : 11, heads);
+					     "PACKETS", "BYTES", "NEW_FLOWS", "CT_HIT", "CT_MISS", "UNTRACKED", "NO_BACKEND" };
+	struct table *t = table_new(counters ? 15 : 11, heads);
 
 	for (size_t i = 0; vips && i < vips->n && t; i++) {
 		const struct json *v = vips->items[i], *s = json_get(v, "stats");
 		char a[32], b[32];
-		const char *row[14] = {
+		const char *row[15] = {
 			json_str(v, "name"), json_str(v, "address"), json_str(v, "port"), json_str(v, "protocol"),
 			json_str(v, "forwarding"), json_str(v, "hash"), json_str(v, "backends_up"), json_str(v, "backends"),
 			json_str(s, "packets"), json_str(s, "bytes"), json_str(s, "new_flows"),
 			fmt_num(a, sizeof(a), json_num(s, "ct_hit") + json_num(s, "ct_hit_syn")),
-			fmt_num(b, sizeof(b), json_num(s, "ct_miss") + json_num(s, "ct_miss_syn")), json_str(s, "no_backend"),
+			fmt_num(b, sizeof(b), json_num(s, "ct_miss") + json_num(s, "ct_miss_syn")), json_str(s, "untracked"),
+			json_str(s, "no_backend"),
 		};
 		table_add(t, row);
 	}
