@@ -36,7 +36,7 @@
  *     udp_timeout_ns), else Maglev + insert. New entries are limited to
  *     sl_config.ct_insert_rate per second per CPU (lib/conntrack.h
  *     ct_admit()); past it a new flow is forwarded by its Maglev pick and
- *     counted untracked.
+ *     counted untracked, and a SYN leaves any entry of its 5-tuple as it is.
  *  6. Forward: IPIP / IPv6 encapsulation (default) or L2 DSR; too big for the
  *     path: dropped (SL_DROP_TOO_BIG), and answered with ICMP frag-needed
  *     (IPv4 with DF) / ICMPv6 packet-too-big from the VIP; next hop by
