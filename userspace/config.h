@@ -131,6 +131,8 @@ struct cfg_route {
 	int line;
 };
 
+#define CFG_MAX_LISTENERS 64   /* listener slots a process has (userspace/l7.c): one per address a listener has had */
+
 struct cfg_listener {
 	char *name;
 	struct cfg_sockaddr listen;

@@ -557,6 +557,8 @@ void cy_l7(struct cy *cy, yaml_node_t *v, struct cfg_l7 *l7)
 			     &l7->n_listeners)))
 		for (size_t i = 0; i < l7->n_listeners; i++)
 			cy_listener(cy, cy_node(cy, items[i]), &l7->listeners[i]);
+	if (l7->n_listeners > CFG_MAX_LISTENERS)
+		cy_err(cy, w.listeners, "at most %d listeners, got %zu", CFG_MAX_LISTENERS, l7->n_listeners);
 	if ((items = cy_list(cy, w.upstreams, "upstreams", (void **)&l7->upstreams, sizeof(*l7->upstreams),
 			     &l7->n_upstreams)))
 		for (size_t i = 0; i < l7->n_upstreams; i++)

@@ -66,7 +66,8 @@ static void daemon_warn_restart(const struct cfg *old, const struct cfg *cfg)
 }
 
 /*
- * Reload: validate fully first, so a bad file never replaces a running config;
+ * Reload: validate fully first (the file, then what this process can take:
+ * l7_reload_check()), so a bad file never replaces a running config;
  * then L4 applies only the difference, then L7. @errors (if not NULL) gets
  * the config errors, one per line, for the admin API.
  */
@@ -84,6 +85,10 @@ static int daemon_reload(struct daemon *d, char **errors)
 	err = errno;
 	if (!cfg && err != EINVAL)
 		fprintf(errs, "%s: %s\n", d->opts->config_path, strerror(err));
+	if (cfg && l7_reload_check(d->l7, cfg, d->opts->config_path, errs)) {
+		cfg_free(cfg);   /* valid, but the running process cannot take it: refused the same way */
+		cfg = NULL;
+	}
 	fclose(errs);
 	if (!cfg) {
 		if (errors)

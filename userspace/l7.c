@@ -274,6 +274,32 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 	}
 }
 
+int l7_reload_check(struct l7 *l7, const struct cfg *cfg, const char *path, FILE *errs)
+{
+	const struct cfg_l7 *c7 = &cfg->l7;
+	size_t used, fresh = 0;
+	int err = 0;
+
+	if (!l7)
+		return 0;
+	pthread_mutex_lock(&l7->lock);
+	used = l7->n_ls;
+	for (size_t j = 0; j < c7->n_listeners && !err; j++) {
+		size_t i;
+
+		for (i = 0; i < used && !same_listener(&l7->ls[i], &c7->listeners[j]); i++)
+			;
+		if (i < used || used + ++fresh <= L7_MAX_LISTENERS)
+			continue;
+		fprintf(errs, "%s:%d: listener '%s' on %s: no listener slot left (this process has had %d listener "
+			"addresses, each keeps its slot; restart sluiced to start over)\n", path, c7->listeners[j].line,
+			c7->listeners[j].name, c7->listeners[j].listen.text, L7_MAX_LISTENERS);
+		err = -ENOSPC;
+	}
+	pthread_mutex_unlock(&l7->lock);
+	return err;
+}
+
 int l7_reload(struct l7 *l7, const struct cfg *cfg)
 {
 	struct l7_gen *g, *old;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -17,6 +18,15 @@ struct l7;
  * With no listeners configured it returns a tier that does nothing.
  */
 struct l7 *l7_start(const struct cfg *cfg);
+
+/*
+ * l7_reload_check() - can @cfg be applied? Each address a listener has had
+ * keeps its slot for the life of the process (connections on a removed one
+ * may still be finishing), and there are CFG_MAX_LISTENERS. Returns 0, or
+ * -ENOSPC with a "PATH:LINE: message" line on @errs for the first listener
+ * with no slot left. Call it before applying anything.
+ */
+int l7_reload_check(struct l7 *l7, const struct cfg *cfg, const char *path, FILE *errs);
 
 /* l7_reload() - apply @cfg to running workers without dropping connections. 0 or -errno. */
 int l7_reload(struct l7 *l7, const struct cfg *cfg);

@@ -35,7 +35,7 @@ struct l7_gen {
 	struct l7 *l7;
 };
 
-#define L7_MAX_LISTENERS 64   /* slots reserved at start: a reload may add listeners without moving any */
+#define L7_MAX_LISTENERS CFG_MAX_LISTENERS   /* slots reserved at start: a reload may add listeners without moving any */
 
 struct l7_listener {
 	_Atomic(const struct cfg_listener *) cfg;   /* limits and log settings: the latest config naming it */

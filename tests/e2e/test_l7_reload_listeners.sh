@@ -67,6 +67,27 @@ kill -HUP "$SLUICED_PID"
 wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P2" && wait_for 5 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$P3) 2>/dev/null"
 ok $? "moved back: the first address serves again, the second is closed"
 out=$(curl -s -m 5 "http://127.0.0.1:$P2/back"); [ "$out" = "a /back" ]; ok $? "it serves ($out)"
+
+# 64 listener slots a process: one, two, two-moved take 3; 61 more fit, the 62nd is refused
+mapfile -t PX < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(62)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in ss))')
+LX=()
+for i in $(seq 0 61); do
+	LX+=("    - { name: x$i, listen: 127.0.0.1:${PX[$i]}, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }")
+done
+conf "$L1b" "$L2" "${LX[@]:0:61}"
+kill -HUP "$SLUICED_PID"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${PX[60]}"; ok $? "61 listeners added: 64 slots in use"
+conf "$L1b" "$L2" "${LX[@]}"
+reply=$(curl -s -m 5 -X POST --unix-socket "$SL_TMP/admin.sock" http://sluiced/reload)
+echo "$reply" | grep -q "listener 'x61' on 127.0.0.1:${PX[61]}: no listener slot left"
+ok $? "one more: the reload is refused with the reason ($reply)"
+sleep 0.3
+! (exec 3<>"/dev/tcp/127.0.0.1/${PX[61]}") 2>/dev/null && out=$(curl -s -m 5 "http://127.0.0.1:${PX[60]}/still")
+[ "$out" = "a /still" ]; ok $? "nothing applied: the 65th address stays closed, the others serve ($out)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 [ $_tap_fail -gt 0 ] && sed "s/^/# /" "$SL_TMP/sluiced.log"
 done_testing

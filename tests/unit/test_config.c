@@ -459,6 +459,31 @@ static void test_bad(void)
 }
 
 /* The example in docs/config.md must load as it stands. */
+/* A process has CFG_MAX_LISTENERS listener slots: one config may not ask for more. */
+static void test_listener_cap(void)
+{
+	char *text = NULL, out[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct cfg *cfg;
+
+	for (int n = CFG_MAX_LISTENERS; n <= CFG_MAX_LISTENERS + 1; n++) {
+		rewind(f);
+		fprintf(f, "l7:\n  upstreams:\n    - { name: u, servers: ['127.0.0.1:1'] }\n  listeners:\n");
+		for (int i = 0; i < n; i++)
+			fprintf(f, "    - { listen: '127.0.0.1:%d', routes: [ { upstream: u } ] }\n", 20000 + i);
+		fflush(f);
+		cfg = load(text, out, sizeof(out));
+		if (n == CFG_MAX_LISTENERS)
+			ok(cfg && cfg->l7.n_listeners == (size_t)n, "%d listeners load: %s", n, out);
+		else
+			ok(!cfg && !strcmp(out, "t.yaml:5: at most 64 listeners, got 65\n"), "%d listeners: %s", n, out);
+		cfg_free(cfg);
+	}
+	fclose(f);
+	free(text);
+}
+
 static void test_docs_example(void)
 {
 	FILE *f = fopen(DOCS_MD, "r");
@@ -506,6 +531,7 @@ int main(void)
 	test_warnings();
 	test_bad();
 	test_missing_file();
+	test_listener_cap();
 	test_docs_example();
 	return done_testing();
 }
