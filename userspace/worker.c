@@ -362,7 +362,7 @@ void conn_recv(struct worker *w, struct conn *c)
 	c->inflight++;
 }
 
-/* conn_send() - start a sendmsg of everything queued (up to SEND_IOV segments) unless one is in flight. */
+/* conn_send() - start a send of everything queued (up to SEND_IOV segments) unless one is in flight. */
 void conn_send(struct worker *w, struct conn *c)
 {
 	struct outq *q = &c->out;
@@ -386,10 +386,15 @@ void conn_send(struct worker *w, struct conn *c)
 		sl->iov[n].iov_base = (void *)(p + off);
 		sl->iov[n].iov_len = s->len - off;
 	}
-	memset(&sl->msg, 0, sizeof(sl->msg));
-	sl->msg.msg_iov = sl->iov;
-	sl->msg.msg_iovlen = n;
-	io_uring_prep_sendmsg(sqe, c->fd, &sl->msg, MSG_NOSIGNAL);
+	if (n == 1) {
+		/* one segment (a rebuilt request head, most often): a plain send skips importing a msghdr and iovec */
+		io_uring_prep_send(sqe, c->fd, sl->iov[0].iov_base, sl->iov[0].iov_len, MSG_NOSIGNAL);
+	} else {
+		memset(&sl->msg, 0, sizeof(sl->msg));
+		sl->msg.msg_iov = sl->iov;
+		sl->msg.msg_iovlen = n;
+		io_uring_prep_sendmsg(sqe, c->fd, &sl->msg, MSG_NOSIGNAL);
+	}
 	io_uring_sqe_set_data64(sqe, ud_pack(UD_SEND, c->idx, c->gen));
 	q->inflight = true;
 	c->inflight++;
