@@ -24,7 +24,7 @@ enum ud_op {
 	UD_NONE = 0,     /* cancels, closes: completion ignored */
 	UD_ACCEPT,       /* multishot accept; index = worker listener */
 	UD_RECV,         /* multishot recv into the buffer ring */
-	UD_SEND,         /* sendmsg of a connection's output queue */
+	UD_SEND,         /* send or sendmsg of a connection's output queue */
 	UD_CONNECT,      /* upstream connect */
 	UD_LOG,          /* access log batch write; index = log */
 	UD_RESOLV,       /* poll on a resolver socket; index = resolver socket slot */
