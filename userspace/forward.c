@@ -36,6 +36,7 @@ struct fwd_worker {
 	struct wupstream up;
 	struct fwd_origin *b[FWD_BUCKETS];
 	uint32_t n_origins;
+	struct fwd_auth_guard guard; /* failed proxy logins by client address */
 };
 
 struct fwd_policy {
@@ -345,7 +346,8 @@ void forward_conn_released(struct worker *w, struct conn *u)
 /* ---- answers ---- */
 
 /* refuse() - answer @status with a one-line reason, log @rule with it, close. Always -1. */
-static int refuse(struct worker *w, struct conn *c, int status, const char *rule, const char *why)
+static int refuse_with(struct worker *w, struct conn *c, int status, const char *rule, const char *why,
+		       const char *hdrs)
 {
 	const char *reason = http_reason(status);
 	char body[320], *text;
@@ -368,11 +370,45 @@ static int refuse(struct worker *w, struct conn *c, int status, const char *rule
 	}
 	len = snprintf(text, sizeof(body) + 256,
 		       "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%.*s",
-		       status, reason,
-		       status == 407 ? "Proxy-Authenticate: Basic realm=\"sluice\"\r\n" : "", bl, bl, body);
+		       status, reason, hdrs, bl, bl, body);
 	log_debug("forward %s: %d %s (%s)", c->ip, status, why, rule);
 	proxy_reply(w, c, status, text, (size_t)len, true);
 	return -1;
+}
+
+static int refuse(struct worker *w, struct conn *c, int status, const char *rule, const char *why)
+{
+	return refuse_with(w, c, status, rule, why, status == 407 ? "Proxy-Authenticate: Basic realm=\"sluice\"\r\n" : "");
+}
+
+/*
+ * forward_auth() - the request's Proxy-Authorization against the users file,
+ * unless its address failed too often lately (struct fwd_auth_guard). 0, or
+ * -1 once refused (407, or 429 with Retry-After).
+ */
+static int forward_auth(struct worker *w, struct fwd_worker *fw, struct conn *c, const struct fwd_auth *auth)
+{
+	const struct http_msg *m = &c->msg;
+	int i = http_find(m, "proxy-authorization");
+	uint64_t key, wait;
+	char hdr[48];
+
+	if (i < 0)
+		return refuse(w, c, 407, "auth", "proxy authentication required");
+	key = fwd_auth_guard_key(c->ip);
+	wait = fwd_auth_guard_wait(&fw->guard, key, w->now_ms);
+	if (wait) {
+		snprintf(hdr, sizeof(hdr), "Retry-After: %llu\r\n", (unsigned long long)(wait + 999) / 1000);
+		return refuse_with(w, c, 429, "auth-throttled", "too many failed proxy logins from this address", hdr);
+	}
+	if (fwd_auth_check(auth, http_value(m, i), m->hdr[i].value_len, c->req.fwd_note->user,
+			   sizeof(c->req.fwd_note->user)))
+		return 0;
+	if (fwd_auth_guard_fail(&fw->guard, key, w->now_ms))
+		log_warn("forward: %d failed proxy logins from %s within %d s: its credentials are answered 429, "
+			 "unchecked, until %d s after the first", FWD_AUTH_FAILS_MAX, c->ip, FWD_AUTH_WINDOW_MS / 1000,
+			 FWD_AUTH_WINDOW_MS / 1000);
+	return refuse(w, c, 407, "auth", "proxy authentication required");
 }
 
 /* ---- requests ---- */
@@ -569,13 +605,8 @@ int forward_start(struct worker *w, struct conn *c)
 		return refuse(w, c, 500, "internal", "out of memory");
 	if (!client_sockaddr(c->ip, &peer) || !fwd_client_allowed(f, (struct sockaddr *)&peer))
 		return refuse(w, c, 403, "allow_clients", "this client may not use the proxy");
-	if (g->fwd && g->fwd->auth) {
-		int i = http_find(m, "proxy-authorization");
-
-		if (i < 0 || !fwd_auth_check(g->fwd->auth, http_value(m, i), m->hdr[i].value_len,
-					     c->req.fwd_note->user, sizeof(c->req.fwd_note->user)))
-			return refuse(w, c, 407, "auth", "proxy authentication required");
-	}
+	if (g->fwd && g->fwd->auth && forward_auth(w, fw, c, g->fwd->auth))
+		return -1;
 	rc = fwd_parse_target(http_target(m), m->target_len, tunnel, &t);
 	if (rc)
 		return refuse(w, c, 400, "target", tunnel ? "CONNECT needs host:port" :

@@ -306,3 +306,35 @@ out:
 	explicit_bzero(dec, sizeof(dec));
 	return ok;
 }
+
+uint64_t fwd_auth_guard_key(const char *ip)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
+
+	for (; *ip; ip++)
+		h = (h ^ (unsigned char)*ip) * 0x100000001b3ULL;
+	return h | 1;
+}
+
+uint64_t fwd_auth_guard_wait(const struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms)
+{
+	const __typeof__(g->slot[0]) *s = &g->slot[key % FWD_AUTH_GUARD_SLOTS];
+	uint64_t end;
+
+	if (s->key != key || s->fails < FWD_AUTH_FAILS_MAX)
+		return 0;
+	end = s->since_ms + FWD_AUTH_WINDOW_MS;
+	return now_ms < end ? end - now_ms : 0;
+}
+
+bool fwd_auth_guard_fail(struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms)
+{
+	__typeof__(g->slot[0]) *s = &g->slot[key % FWD_AUTH_GUARD_SLOTS];
+
+	if (s->key != key || now_ms >= s->since_ms + FWD_AUTH_WINDOW_MS) {
+		s->key = key;
+		s->since_ms = now_ms;
+		s->fails = 0;
+	}
+	return ++s->fails == FWD_AUTH_FAILS_MAX;
+}

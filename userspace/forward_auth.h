@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct fwd_auth;
@@ -36,6 +37,36 @@ size_t fwd_auth_users(const struct fwd_auth *a);
  * password has matched once; then a plain comparison.
  */
 bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap);
+
+/*
+ * Failed logins by client address, one table per worker (no lock on the
+ * request path). After FWD_AUTH_FAILS_MAX failures within FWD_AUTH_WINDOW_MS
+ * of the first, the address's requests with credentials are answered 429
+ * without being checked until that window ends: guessing passwords cannot
+ * keep a worker in crypt(3), which blocks its event loop for milliseconds a
+ * try. Direct-mapped by a hash of the address: an address that lands on
+ * another's slot starts that slot over.
+ */
+#define FWD_AUTH_FAILS_MAX   10
+#define FWD_AUTH_WINDOW_MS   60000
+#define FWD_AUTH_GUARD_SLOTS 256
+
+struct fwd_auth_guard {
+	struct {
+		uint64_t key;        /* fwd_auth_guard_key() of the address; 0 = free */
+		uint64_t since_ms;   /* the window's first failure */
+		uint32_t fails;
+	} slot[FWD_AUTH_GUARD_SLOTS];
+};
+
+/* fwd_auth_guard_key() - the table key of client address text @ip (never 0). */
+uint64_t fwd_auth_guard_key(const char *ip);
+
+/* fwd_auth_guard_wait() - ms until @key's credentials are checked again; 0: now. */
+uint64_t fwd_auth_guard_wait(const struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms);
+
+/* fwd_auth_guard_fail() - count a failed login of @key at @now_ms. True when this one closed the door. */
+bool fwd_auth_guard_fail(struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms);
 
 /* fwd_base64_decode() - standard alphabet, padding optional. Returns bytes written, or -1 (bad input or @cap too small). */
 long fwd_base64_decode(const char *in, size_t len, char *out, size_t cap);

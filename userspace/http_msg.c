@@ -659,7 +659,7 @@ static const struct {
 	{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" },
 	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" }, { 413, "Content Too Large" },
-	{ 422, "Unprocessable Content" }, { 431, "Request Header Fields Too Large" },
+	{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" }, { 431, "Request Header Fields Too Large" },
 	{ 500, "Internal Server Error" }, { 501, "Not Implemented" }, { 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
 };
 #define N_ERR (sizeof(err_table) / sizeof(err_table[0]))

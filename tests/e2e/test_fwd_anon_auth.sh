@@ -82,4 +82,23 @@ fwd_reload
 code=$(curl $X -U bob:hunter2 "http://127.0.0.1:$O/after-bad-reload")
 [ "$code" = 200 ] && kill -0 "$SLUICED_PID"; ok $? "invalid auth_file on reload: refused, the previous users still work ($code)"
 grep -q "auth_file $SL_TMP/users:2: expected user:password" "$SL_TMP/sluiced.log"; ok $? "the bad line is reported as FILE:LINE"
+
+# password guessing: after 10 failed logins from an address within a minute (4 above), its
+# credentials are answered 429 without being checked, the right ones too, for the rest of the minute
+fails=4 code=407
+while [ "$code" = 407 ] && [ $fails -lt 12 ]; do
+	code=$(curl $X -U "bob:guess$fails" "http://127.0.0.1:$O/guess")
+	[ "$code" = 407 ] && fails=$((fails + 1))
+done
+[ "$code" = 429 ] && [ $fails = 10 ]; ok $? "wrong passwords: 407 until the 10th failure, then 429 ($code after $fails)"
+logged '"GET http://127.0.0.1:[0-9]+/guess HTTP/1.1" 429 .*rule=auth-throttled'; ok $? "429 logged with rule=auth-throttled"
+[ "$(grep -c "forward: 10 failed proxy logins from 127.0.0.1 within 60 s" "$SL_TMP/sluiced.log")" = 1 ]
+ok $? "the lock-out is logged, once"
+: >"$SL_TMP/origin.log"
+code=$(curl $X -U bob:hunter2 "http://127.0.0.1:$O/right-but-late")
+ra=$(tr -d '\r' <"$SL_TMP/head" | awk -F': ' 'tolower($1) == "retry-after" { print $2 }')
+[ "$code" = 429 ] && [ "${ra:-0}" -ge 1 ] && [ "${ra:-0}" -le 60 ]; ok $? "the right password meanwhile: 429, Retry-After: $ra ($code)"
+[ "$(grep -c '"line"' "$SL_TMP/origin.log")" = 0 ]; ok $? "and nothing reached the origin"
+code=$(curl $X "http://127.0.0.1:$O/still-407")
+[ "$code" = 407 ]; ok $? "no credentials at all: still 407 with the challenge ($code)"
 done_testing

@@ -302,12 +302,50 @@ static void test_auth_hashed(void)
 	}
 }
 
+/* The failed-login guard: FWD_AUTH_FAILS_MAX failures close an address's door until the window ends. */
+static void test_auth_guard(void)
+{
+	struct fwd_auth_guard *g = calloc(1, sizeof(*g));
+	uint64_t a = fwd_auth_guard_key("198.18.0.1"), b = fwd_auth_guard_key("198.18.0.2"), t0 = 1000000;
+	bool closed = false;
+	int i;
+
+	if (!g)
+		return;
+	ok(a && b && a != b && fwd_auth_guard_key("") != 0, "keys differ by address and are never 0");
+	for (i = 1; i < FWD_AUTH_FAILS_MAX; i++)
+		closed |= fwd_auth_guard_fail(g, a, t0 + (uint64_t)i);
+	ok(!closed && fwd_auth_guard_wait(g, a, t0 + 100) == 0, "%d failures: still checked", FWD_AUTH_FAILS_MAX - 1);
+	ok(fwd_auth_guard_fail(g, a, t0 + 200), "failure %d closes the door", FWD_AUTH_FAILS_MAX);
+	is_int((long long)fwd_auth_guard_wait(g, a, t0 + 1000), FWD_AUTH_WINDOW_MS - 999,
+	       "for the rest of the window from the first failure (ms)");
+	ok(fwd_auth_guard_wait(g, b, t0 + 1000) == 0, "another address is still checked");
+	ok(!fwd_auth_guard_fail(g, a, t0 + 2000) && fwd_auth_guard_wait(g, a, t0 + 2000) > 0,
+	   "more failures while closed: still closed, not closed again");
+	ok(fwd_auth_guard_wait(g, a, t0 + 1 + FWD_AUTH_WINDOW_MS) == 0, "the window over: checked again");
+	ok(!fwd_auth_guard_fail(g, a, t0 + 2 + FWD_AUTH_WINDOW_MS) &&
+	   fwd_auth_guard_wait(g, a, t0 + 3 + FWD_AUTH_WINDOW_MS) == 0, "a failure after it starts a new count");
+	/* an address on the same slot takes it over */
+	for (i = 0; i < FWD_AUTH_FAILS_MAX; i++)
+		fwd_auth_guard_fail(g, a, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS);
+	{
+		uint64_t c = a + FWD_AUTH_GUARD_SLOTS;   /* same slot, another key */
+
+		fwd_auth_guard_fail(g, c, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS + 1);
+		ok(fwd_auth_guard_wait(g, a, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS + 2) == 0 &&
+		   fwd_auth_guard_wait(g, c, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS + 2) == 0,
+		   "a colliding address restarts the slot (no address is locked out by another's failures)");
+	}
+	free(g);
+}
+
 int main(void)
 {
 	test_targets();
 	test_rules();
 	test_auth();
 	test_auth_hashed();
+	test_auth_guard();
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }
