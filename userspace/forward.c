@@ -345,7 +345,7 @@ void forward_conn_released(struct worker *w, struct conn *u)
 
 /* ---- answers ---- */
 
-/* refuse() - answer @status with a one-line reason, log @rule with it, close. Always -1. */
+/* refuse_with() - answer @status with a one-line reason and the header lines @hdrs, log @rule with it, close. Always -1. */
 static int refuse_with(struct worker *w, struct conn *c, int status, const char *rule, const char *why,
 		       const char *hdrs)
 {
@@ -376,6 +376,7 @@ static int refuse_with(struct worker *w, struct conn *c, int status, const char 
 	return -1;
 }
 
+/* refuse() - refuse_with() no extra header, but a 407's challenge. */
 static int refuse(struct worker *w, struct conn *c, int status, const char *rule, const char *why)
 {
 	return refuse_with(w, c, status, rule, why, status == 407 ? "Proxy-Authenticate: Basic realm=\"sluice\"\r\n" : "");

@@ -316,9 +316,15 @@ uint64_t fwd_auth_guard_key(const char *ip)
 	return h | 1;
 }
 
+/* the slot from high bits: the key's low bit is always set */
+static size_t fwd_auth_guard_slot(uint64_t key)
+{
+	return (size_t)(key >> 32) % FWD_AUTH_GUARD_SLOTS;
+}
+
 uint64_t fwd_auth_guard_wait(const struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms)
 {
-	const __typeof__(g->slot[0]) *s = &g->slot[key % FWD_AUTH_GUARD_SLOTS];
+	const __typeof__(g->slot[0]) *s = &g->slot[fwd_auth_guard_slot(key)];
 	uint64_t end;
 
 	if (s->key != key || s->fails < FWD_AUTH_FAILS_MAX)
@@ -329,7 +335,7 @@ uint64_t fwd_auth_guard_wait(const struct fwd_auth_guard *g, uint64_t key, uint6
 
 bool fwd_auth_guard_fail(struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms)
 {
-	__typeof__(g->slot[0]) *s = &g->slot[key % FWD_AUTH_GUARD_SLOTS];
+	__typeof__(g->slot[0]) *s = &g->slot[fwd_auth_guard_slot(key)];
 
 	if (s->key != key || now_ms >= s->since_ms + FWD_AUTH_WINDOW_MS) {
 		s->key = key;

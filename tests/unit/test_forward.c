@@ -329,7 +329,7 @@ static void test_auth_guard(void)
 	for (i = 0; i < FWD_AUTH_FAILS_MAX; i++)
 		fwd_auth_guard_fail(g, a, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS);
 	{
-		uint64_t c = a + FWD_AUTH_GUARD_SLOTS;   /* same slot, another key */
+		uint64_t c = a + ((uint64_t)FWD_AUTH_GUARD_SLOTS << 32);   /* same slot (high bits), another key */
 
 		fwd_auth_guard_fail(g, c, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS + 1);
 		ok(fwd_auth_guard_wait(g, a, t0 + 10 * (uint64_t)FWD_AUTH_WINDOW_MS + 2) == 0 &&
