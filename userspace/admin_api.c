@@ -111,8 +111,10 @@ static void api_status(struct admin_ctx *ctx, struct sbuf *b)
 			sbuf_json_str(b, name);
 			sbuf_printf(b, ",\"ifindex\":%d}", ifindex);
 		}
-		sbuf_printf(b, "],\"vips\":%zu,\"backends\":%zu,\"backends_up\":%zu,\"conntrack_max\":%u,\"hash_seed\":%u,\"drops\":%llu}",
-			    l4_n_vips(l4), nbe, nup, l4_maps(l4)->ct_max, cfg->l4.hash_seed, (unsigned long long)dsum);
+		sbuf_printf(b, "],\"vips\":%zu,\"backends\":%zu,\"backends_up\":%zu,\"conntrack_max\":%u,"
+			    "\"conntrack_insert_rate\":%u,\"hash_seed\":%u,\"drops\":%llu}",
+			    l4_n_vips(l4), nbe, nup, l4_maps(l4)->ct_max, cfg->l4.conntrack_insert_rate, cfg->l4.hash_seed,
+			    (unsigned long long)dsum);
 	} else {
 		sbuf_printf(b, ",\"l4\":{\"enabled\":false}");
 	}

@@ -12,6 +12,8 @@ ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100"
 sed -i 's/^l4:$/l4:\n  conntrack_insert_rate: 1/' "$SL_TMP/sluice.yaml"
 l4_start "$SL_TMP/sluice.yaml"
 l4_up "$VIP4" "VIP answers"
+[ "$(ctl --json status | ctl_json 'd["l4"]["conntrack_insert_rate"]')" = 1 ]
+ok $? "GET /status shows conntrack_insert_rate 1"
 
 # ct_entries: entries in this run's pinned conntrack table
 ct_entries() { bpftool -j map dump pinned "$L4_PIN/sl_conntrack" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
@@ -44,8 +46,8 @@ ctl stats | awk -v want="$u1" '$1 == "NAME" { for (i = 1; i <= NF; i++) if ($i =
 ok $? "sluicectl stats: UNTRACKED column says $u1"
 
 sed -i 's/^  conntrack_insert_rate: 1$/  conntrack_insert_rate: 0/' "$SL_TMP/sluice.yaml"
-ctl reload >/dev/null
-ok $? "reload to conntrack_insert_rate: 0"
+ctl reload >/dev/null && [ "$(ctl --json status | ctl_json 'd["l4"]["conntrack_insert_rate"]')" = 0 ]
+ok $? "reload to conntrack_insert_rate: 0 (and /status says so)"
 e1=$(ct_entries) u1=$(untracked)
 out=$(l4_tally "$VIP4" $N)
 e2=$(ct_entries) u2=$(untracked)
