@@ -73,6 +73,10 @@ ENC(g_syn_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41012, TCP_SYN))
 ENC(g_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41012, TCP_ACK))
 ENC(g_ack_be2, BE2_ADDR, MAC_BE2, 0, TCPF(41012, TCP_ACK))
 ENC(h_ack_be1, BE1_ADDR, MAC_BE1, 0, TCPF(41013, TCP_ACK))
+/* an IPv6 datagram to the hash-src udp/any VIP 2001:2:100::5 (unfragmented: tracked like any flow) */
+#define U6() .src = CLIENT6, .dst = "2001:2:100::5", .proto = 17, .sport = 9100, .dport = 4789, .payload = 16
+IN(u6, U6())
+ENC(u6_out, BE6_ADDR, MAC_BE1, SL_VIP_F_HASH_SRC, U6())
 
 static uint32_t frag_ring[13];
 static const char *be_addr[] = { NULL, BE1_ADDR, BE2_ADDR };
@@ -341,6 +345,7 @@ static void test_rate(struct lbt *t)
 {
 	struct lbt_flow e = { TCPF(41010, TCP_SYN) }, f = { TCPF(41011, TCP_SYN) };
 	struct lbt_flow g = { TCPF(41012, TCP_SYN) }, h = { TCPF(41013, TCP_ACK) }, a = { TCPF(41000, TCP_SYN) };
+	struct lbt_flow u6f = { U6() };
 	struct sl_vip_stats s0, s1;
 	struct sl_ct_value v;
 	struct sl_ct_rate r;
@@ -358,6 +363,8 @@ static void test_rate(struct lbt *t)
 	CHECK(t, "untracked G's next packet asks Maglev: be1", g_ack, g_ack_be1, XDP_TX);
 	CHECK(t, "non-syn of new flow H over the rate: forwarded (be1)", h_ack, h_ack_be1, XDP_TX);
 	ok(!ct_get(t, &g, &v) && !ct_get(t, &h, &v), "neither G nor H inserted");
+	CHECK(t, "an IPv6 flow over the rate: forwarded by its pick", u6, u6_out, XDP_TX);
+	ok(!ct_get(t, &u6f, &v), "and not tracked either");
 	s1 = lbt_vip_stats(t, 1);
 	is_int(s1.untracked - s0.untracked, 3, "stats: 3 packets of untracked flows");
 	is_int(s1.ct_miss_syn - s0.ct_miss_syn, 3, "stats: 3 syns without an entry (E, F, G)");
@@ -383,6 +390,8 @@ static void test_rate(struct lbt *t)
 	rate_set(t, 0, 1000000);
 	CHECK(t, "rate 0 = no limit: non-syn of new flow H to be1", h_ack, h_ack_be1, XDP_TX);
 	ok(ct_get(t, &h, &v) && v.backend_id == BE1, "H tracked whatever the count");
+	CHECK(t, "rate 0: the IPv6 flow again", u6, u6_out, XDP_TX);
+	ok(ct_get(t, &u6f, &v) && v.backend_id == BE6, "now tracked");
 }
 
 static void test_frag(struct lbt *t)
