@@ -265,9 +265,7 @@ struct cache_fill *cache_fill_begin(struct cache_shard *s, const struct cache_ke
 	err = fill_charge(f, o->head_len + (o->body->first ? o->body->first->cap : 0));
 	if (err) {
 		*why = err == -EFBIG ? "too-large" : "no-room";   /* no-room: the fills under way hold the budget */
-		cache_obj_put(o);
-		free(f);
-		return NULL;
+		goto err_free;
 	}
 	*why = NULL;
 	return f;
