@@ -231,6 +231,16 @@ static bool same_listener(const struct l7_listener *ll, const struct cfg_listene
 	return !strcmp(l->name, ll->cfg->name) && !strcmp(l->listen.text, ll->cfg->listen.text);
 }
 
+/* slot_of() - the first of slots [0, @n) that serves @l, or @n for none. */
+static size_t slot_of(const struct l7 *l7, size_t n, const struct cfg_listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < n && !same_listener(&l7->ls[i], l); i++)
+		;
+	return i;
+}
+
 /*
  * l7_listeners_update() - match @cfg's listeners to slots by name and address:
  * new ones take free slots (workers open them), missing ones are marked
@@ -254,10 +264,8 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 	}
 	for (size_t j = 0; j < c7->n_listeners; j++) {
 		const struct cfg_listener *l = &c7->listeners[j];
-		size_t i;
+		size_t i = slot_of(l7, n, l);
 
-		for (i = 0; i < n && !same_listener(&l7->ls[i], l); i++)
-			;
 		if (i < n) {
 			l7->ls[i].cfg = l;   /* kept (or reopened: a removed slot of the same name and address) */
 			continue;
@@ -285,11 +293,7 @@ int l7_reload_check(struct l7 *l7, const struct cfg *cfg, const char *path, FILE
 	pthread_mutex_lock(&l7->lock);
 	used = l7->n_ls;
 	for (size_t j = 0; j < c7->n_listeners && !err; j++) {
-		size_t i;
-
-		for (i = 0; i < used && !same_listener(&l7->ls[i], &c7->listeners[j]); i++)
-			;
-		if (i < used || used + ++fresh <= L7_MAX_LISTENERS)
+		if (slot_of(l7, used, &c7->listeners[j]) < used || used + ++fresh <= L7_MAX_LISTENERS)
 			continue;
 		fprintf(errs, "%s:%d: listener '%s' on %s: no listener slot left (this process has had %d listener "
 			"addresses, each keeps its slot; restart sluiced to start over)\n", path, c7->listeners[j].line,
