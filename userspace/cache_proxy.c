@@ -238,6 +238,12 @@ static int fwd_add(struct conn *c, const char *lines, size_t n)
 	return 0;
 }
 
+/* may_store() - a cacheable method, not an unsafe one, and the request allows storing what comes back. */
+static bool may_store(const struct req_cache *rc)
+{
+	return rc->rq.method_ok && !rc->unsafe && !(rc->rq.cc.flags & CC_NO_STORE);
+}
+
 /*
  * whole_for_range() - a GET with a Range whose response may be stored: it goes
  * upstream whole (as nginx's proxy_cache does), so a range miss fills the
@@ -245,7 +251,7 @@ static int fwd_add(struct conn *c, const char *lines, size_t n)
  */
 static bool whole_for_range(const struct req_cache *rc)
 {
-	return rc->rq.range && rc->rq.method_ok && !rc->rq.is_head && !rc->unsafe && !(rc->rq.cc.flags & CC_NO_STORE);
+	return rc->rq.range && !rc->rq.is_head && may_store(rc);
 }
 
 /*
@@ -255,7 +261,7 @@ static bool whole_for_range(const struct req_cache *rc)
  */
 static bool head_as_get(const struct req_cache *rc)
 {
-	return rc->rq.is_head && rc->rq.method_ok && !rc->unsafe && !(rc->rq.cc.flags & CC_NO_STORE);
+	return rc->rq.is_head && may_store(rc);
 }
 
 /* fwd_head_to_get() - the upstream request line's HEAD becomes GET. */
