@@ -32,7 +32,6 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-
     def send(self, status, headers, body=b""):
         self.send_response_only(status)
         for k, v in headers:
