@@ -27,6 +27,20 @@ static __always_inline __u16 csum_ipv4_hdr(const void *hdr)
 	return csum_fold(sum);
 }
 
+/*
+ * csum_ipv4_words(): checksum of a 20-byte IPv4 header held as five words as
+ * they lie in memory, check field 0 (a one's complement sum does not care
+ * about byte order, so 32-bit words folded equal the 16-bit word sum).
+ */
+static __always_inline __u16 csum_ipv4_words(const __u32 w[5])
+{
+	__u64 sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold((__u32)sum);
+}
+
 /* csum_replace2(): new checksum after a 16-bit word changes from old to new (RFC 1624 eqn. 3). */
 static __always_inline __u16 csum_replace2(__u16 check, __u16 old, __u16 new)
 {

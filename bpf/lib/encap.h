@@ -164,6 +164,7 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p, 
 
 	if (be->family == SL_AF_INET) {
 		struct iphdr *iph;
+		__u32 w[5];
 
 		hdr = fwd_l2(data, data_end, p, *nh, ETH_P_IP);
 		if (!hdr)
@@ -171,18 +172,18 @@ static __always_inline int fwd_ipip(struct xdp_md *ctx, const struct sl_pkt *p, 
 		iph = hdr;
 		if ((void *)(iph + 1) > data_end)
 			return SL_DROP_HEADROOM;
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tos = p->tos;
-		iph->tot_len = bpf_htons(p->l3_len + elen);
-		iph->id = 0;
-		iph->frag_off = p->df ? bpf_htons(SL_IP_DF) : 0;
-		iph->ttl = SL_TUNNEL_TTL;
-		iph->protocol = inner;
-		iph->check = 0;
-		iph->saddr = sl_tunnel_src4(cfg->tunnel_src4, cfg->tunnel_src4_mask, hash);
-		iph->daddr = be->addr[0];
-		iph->check = csum_ipv4_hdr(iph);
+		/*
+		 * Built in registers and summed there, then stored as five words:
+		 * summing the header back from the packet after byte-wide field
+		 * stores stalled on store-to-load forwarding.
+		 */
+		w[0] = bpf_htonl(0x45000000U | (__u32)p->tos << 16 | (p->l3_len + elen));
+		w[1] = p->df ? bpf_htonl(SL_IP_DF) : 0;                 /* id 0, DF copied */
+		w[2] = bpf_htonl((__u32)SL_TUNNEL_TTL << 24 | (__u32)inner << 16);
+		w[3] = sl_tunnel_src4(cfg->tunnel_src4, cfg->tunnel_src4_mask, hash);
+		w[4] = be->addr[0];
+		w[2] |= (__u32)csum_ipv4_words(w) << 16;              /* the check field: bytes 10-11 */
+		__builtin_memcpy(iph, w, sizeof(w));
 	} else {
 		struct ipv6hdr *ip6;
 		__u32 w0;

@@ -13,6 +13,9 @@
 
 IN(ipip, F("198.18.100.1"))
 ENC(ipip_out, BE1_ADDR, MAC_BE1, 0, F("198.18.100.1"))
+/* TOS and DF copied to the outer header, whose checksum then has carries to fold */
+IN(ipip_tos_df, F("198.18.100.11", .tos = 0xb8, .frag = 0x4000, .payload = 1200))
+ENC(ipip_tos_df_out, BE1_ADDR, MAC_BE1, 0, F("198.18.100.11", .tos = 0xb8, .frag = 0x4000, .payload = 1200))
 IN(dsr, F("198.18.100.2", .payload = 33))
 static void dsr_out(struct pkt *p)
 {
@@ -85,6 +88,7 @@ static const struct xdp_case cases[] = {
 	{ "too big with DF and ip options: frag-needed quotes them", tb4opt, tb4opt_out, XDP_TX, SL_DROP_TOO_BIG },
 	{ "40 bytes of ip options behind a vlan tag",       tb4opt40,   tb4opt40_out, XDP_TX, SL_DROP_TOO_BIG },
 	{ "ipv4 in ipv4 out of the ingress port",       ipip,       ipip_out,     XDP_TX, 0 },
+	{ "ipv4 in ipv4 copies TOS and DF",             ipip_tos_df, ipip_tos_df_out, XDP_TX, 0 },
 	{ "dsr rewrites only the MACs",                 dsr,        dsr_out,      XDP_TX, 0 },
 	{ "dsr keeps the vlan tag",                     dsr_vlan,   dsr_vlan_out, XDP_TX, 0 },
 	{ "backend behind another port: redirect",      redir,      redir_out,    XDP_REDIRECT, 0 },
