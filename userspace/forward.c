@@ -13,6 +13,7 @@
 #include "forward.h"
 #include "forward_acl.h"
 #include "forward_auth.h"
+#include "forward_crypt.h"
 #include "log.h"
 #include "resolver.h"
 #include "worker.h"
@@ -37,6 +38,7 @@ struct fwd_worker {
 	struct fwd_origin *b[FWD_BUCKETS];
 	uint32_t n_origins;
 	struct fwd_auth_guard guard; /* failed proxy logins by client address */
+	struct fwd_crypt_inbox *inbox;  /* crypt threads' answers; NULL: crypt(3) runs on the worker */
 };
 
 struct fwd_policy {
@@ -210,6 +212,9 @@ static struct fwd_worker *fwd_worker_get(struct worker *w)
 	fw->res = resolver_new(w, on_resolved);
 	if (!fw->res)
 		log_err("l7 worker %u: forward proxy resolver: %s: names will not resolve", w->id, strerror(errno));
+	fw->inbox = fwd_crypt_inbox_new(w->wake_fd);
+	if (!fw->inbox)
+		log_warn("l7 worker %u: %s: hashed proxy passwords are checked on the worker", w->id, strerror(errno));
 	w->fwd = fw;
 	return fw;
 }
@@ -221,6 +226,7 @@ void forward_worker_free(struct worker *w)
 	if (!fw)
 		return;
 	resolver_free(fw->res);
+	fwd_crypt_inbox_close(fw->inbox);   /* before the wake eventfd closes: no answer writes to it after */
 	for (size_t i = 0; i < FWD_BUCKETS; i++) {
 		while (fw->b[i]) {
 			struct fwd_origin *o = fw->b[i];
@@ -239,10 +245,20 @@ void forward_on_poll(struct worker *w, uint32_t slot, uint32_t gen, int res)
 		resolver_on_poll(w->fwd->res, slot, gen, res);
 }
 
+static void crypt_answers(struct worker *w);
+
 void forward_tick(struct worker *w)
 {
+	if (!w->fwd)
+		return;
+	resolver_tick(w->fwd->res);
+	crypt_answers(w);   /* without a wake eventfd, or while stopping (the wake read is not re-armed) */
+}
+
+void forward_on_wake(struct worker *w)
+{
 	if (w->fwd)
-		resolver_tick(w->fwd->res);
+		crypt_answers(w);
 }
 
 static uint32_t key_hash(const char *s)
@@ -382,34 +398,50 @@ static int refuse(struct worker *w, struct conn *c, int status, const char *rule
 	return refuse_with(w, c, status, rule, why, status == 407 ? "Proxy-Authenticate: Basic realm=\"sluice\"\r\n" : "");
 }
 
+/* auth_refused() - a wrong login: count it against the address (struct fwd_auth_guard), then 407. Always -1. */
+static int auth_refused(struct worker *w, struct fwd_worker *fw, struct conn *c)
+{
+	if (fwd_auth_guard_fail(&fw->guard, fwd_auth_guard_key(c->ip), w->now_ms))
+		log_warn("forward: %d failed proxy logins from %s within %d s: its credentials are answered 429, "
+			 "unchecked, until %d s after the first", FWD_AUTH_FAILS_MAX, c->ip, FWD_AUTH_WINDOW_MS / 1000,
+			 FWD_AUTH_WINDOW_MS / 1000);
+	return refuse(w, c, 407, "auth", "proxy authentication required");
+}
+
 /*
  * forward_auth() - the request's Proxy-Authorization against the users file,
- * unless its address failed too often lately (struct fwd_auth_guard). 0, or
- * -1 once refused (407, or 429 with Retry-After).
+ * unless its address failed too often lately (struct fwd_auth_guard). 0, 1
+ * while a crypt thread checks a hashed password (on_crypt() carries on), or
+ * -1 once refused (407, 429 with Retry-After, 503 when the crypt threads
+ * have too much queued).
  */
 static int forward_auth(struct worker *w, struct fwd_worker *fw, struct conn *c, const struct fwd_auth *auth)
 {
 	const struct http_msg *m = &c->msg;
 	int i = http_find(m, "proxy-authorization");
-	uint64_t key, wait;
+	uint64_t wait;
 	char hdr[48];
 
 	if (i < 0)
 		return refuse(w, c, 407, "auth", "proxy authentication required");
-	key = fwd_auth_guard_key(c->ip);
-	wait = fwd_auth_guard_wait(&fw->guard, key, w->now_ms);
+	wait = fwd_auth_guard_wait(&fw->guard, fwd_auth_guard_key(c->ip), w->now_ms);
 	if (wait) {
 		snprintf(hdr, sizeof(hdr), "Retry-After: %llu\r\n", (unsigned long long)(wait + 999) / 1000);
 		return refuse_with(w, c, 429, "auth-throttled", "too many failed proxy logins from this address", hdr);
 	}
-	if (fwd_auth_check(auth, http_value(m, i), m->hdr[i].value_len, c->req.fwd_note->user,
-			   sizeof(c->req.fwd_note->user)))
+	switch (fwd_auth_start(auth, http_value(m, i), m->hdr[i].value_len, c->req.fwd_note->user,
+			       sizeof(c->req.fwd_note->user), fw->inbox, (uint64_t)c->gen << 32 | c->idx)) {
+	case FWD_AUTH_OK:
 		return 0;
-	if (fwd_auth_guard_fail(&fw->guard, key, w->now_ms))
-		log_warn("forward: %d failed proxy logins from %s within %d s: its credentials are answered 429, "
-			 "unchecked, until %d s after the first", FWD_AUTH_FAILS_MAX, c->ip, FWD_AUTH_WINDOW_MS / 1000,
-			 FWD_AUTH_WINDOW_MS / 1000);
-	return refuse(w, c, 407, "auth", "proxy authentication required");
+	case FWD_AUTH_QUEUED:
+		c->req.fwd_wait = c->req.fwd_auth_wait = true;
+		return 1;
+	case FWD_AUTH_BUSY:
+		return refuse_with(w, c, 503, "auth-busy", "too many proxy logins being checked", "Retry-After: 1\r\n");
+	case FWD_AUTH_BAD:
+		break;
+	}
+	return auth_refused(w, fw, c);
 }
 
 /* ---- requests ---- */
@@ -567,7 +599,7 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 	if (idx >= w->n_conns)
 		return;
 	c = w->conns[idx];
-	if (!c->used || c->dead || c->gen != gen || !c->req.fwd_wait)
+	if (!c->used || c->dead || c->gen != gen || !c->req.fwd_wait || c->req.fwd_auth_wait)
 		return;   /* the client left while we asked */
 	c->req.fwd_wait = false;
 	if (err) {
@@ -586,28 +618,20 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 		proxy_resume(w, c);
 }
 
-int forward_start(struct worker *w, struct conn *c)
+/*
+ * forward_route() - forward_start() past the login: the target, the rules,
+ * the resolver, the origin. Returns as forward_start() does.
+ */
+static int forward_route(struct worker *w, struct fwd_worker *fw, struct conn *c)
 {
-	struct fwd_worker *fw = fwd_worker_get(w);
-	const struct l7_gen *g = c->req.wg->g;
-	const struct cfg_forward *f = &g->cfg->l7.forward;
+	const struct cfg_forward *f = &c->req.wg->g->cfg->l7.forward;
 	const struct http_msg *m = &c->msg;
 	bool tunnel = m->p.method == HTTP_CONNECT;
-	struct sockaddr_storage peer, addrs[RESOLVER_MAX_ADDRS];
+	struct sockaddr_storage addrs[RESOLVER_MAX_ADDRS];
 	struct fwd_target t;
 	const char *why;
 	int rc;
 
-	if (!fw)
-		return refuse(w, c, 500, "internal", "out of memory");
-	c->req.fwd = true;
-	c->req.fwd_note = calloc(1, sizeof(*c->req.fwd_note));
-	if (!c->req.fwd_note)
-		return refuse(w, c, 500, "internal", "out of memory");
-	if (!client_sockaddr(c->ip, &peer) || !fwd_client_allowed(f, (struct sockaddr *)&peer))
-		return refuse(w, c, 403, "allow_clients", "this client may not use the proxy");
-	if (g->fwd && g->fwd->auth && forward_auth(w, fw, c, g->fwd->auth))
-		return -1;
 	rc = fwd_parse_target(http_target(m), m->target_len, tunnel, &t);
 	if (rc)
 		return refuse(w, c, 400, "target", tunnel ? "CONNECT needs host:port" :
@@ -641,6 +665,71 @@ int forward_start(struct worker *w, struct conn *c)
 		return 1;
 	}
 	return refuse(w, c, 502, "resolve", rc == -ENOENT ? "no such name" : "cannot resolve");
+}
+
+/* on_crypt() - a crypt thread's answer, for the request that waits on it if it still does. */
+static void on_crypt(struct worker *w, struct fwd_worker *fw, const struct fwd_crypt_job *j)
+{
+	uint32_t idx = (uint32_t)j->cookie, gen = (uint32_t)(j->cookie >> 32);
+	const struct fwd_auth *auth;
+	struct conn *c;
+
+	if (idx >= w->n_conns)
+		return;
+	c = w->conns[idx];
+	if (!c->used || c->dead || c->gen != gen || !c->req.fwd_auth_wait)
+		return;   /* the client left while its password was checked */
+	c->req.fwd_wait = c->req.fwd_auth_wait = false;
+	/* the request's own generation, so the same table the check was queued from */
+	auth = c->req.wg->g->fwd ? c->req.wg->g->fwd->auth : NULL;
+	if (!j->ok || !auth) {
+		c->req.fwd_note->user[0] = '\0';
+		auth_refused(w, fw, c);
+		return;
+	}
+	fwd_auth_remember(auth, j->user, j->pass, j->len);
+	if (!forward_route(w, fw, c))
+		proxy_resume(w, c);
+}
+
+static void crypt_answers(struct worker *w)
+{
+	struct fwd_worker *fw = w->fwd;
+	struct fwd_crypt_job *j;
+
+	if (!fw->inbox)
+		return;
+	j = fwd_crypt_take(fw->inbox);
+	while (j) {
+		struct fwd_crypt_job *next = j->next;
+
+		on_crypt(w, fw, j);
+		fwd_crypt_job_free(j);
+		j = next;
+	}
+}
+
+int forward_start(struct worker *w, struct conn *c)
+{
+	struct fwd_worker *fw = fwd_worker_get(w);
+	const struct l7_gen *g = c->req.wg->g;
+	struct sockaddr_storage peer;
+	int rc;
+
+	if (!fw)
+		return refuse(w, c, 500, "internal", "out of memory");
+	c->req.fwd = true;
+	c->req.fwd_note = calloc(1, sizeof(*c->req.fwd_note));
+	if (!c->req.fwd_note)
+		return refuse(w, c, 500, "internal", "out of memory");
+	if (!client_sockaddr(c->ip, &peer) || !fwd_client_allowed(&g->cfg->l7.forward, (struct sockaddr *)&peer))
+		return refuse(w, c, 403, "allow_clients", "this client may not use the proxy");
+	if (g->fwd && g->fwd->auth) {
+		rc = forward_auth(w, fw, c, g->fwd->auth);
+		if (rc)
+			return rc;   /* refused, or on_crypt() carries on */
+	}
+	return forward_route(w, fw, c);
 }
 
 /* ---- CONNECT tunnels ---- */

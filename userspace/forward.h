@@ -31,8 +31,9 @@ void fwd_policy_free(struct fwd_policy *p);
  * forward_start() - a forward listener's request head is complete: check the
  * rules, resolve, and send it on (or open a tunnel for CONNECT).
  * Returns 0 when an origin connection took the request (proxy.c carries on),
- * 1 when it waits for the resolver (proxy_resume() follows), -1 when the
- * client was answered (403, 407, 400, 502) and the connection is closing.
+ * 1 when it waits for the resolver or for a crypt thread to check a hashed
+ * password (proxy_resume() follows), -1 when the client was answered (403,
+ * 407, 429, 400, 502, 503) and the connection is closing.
  */
 int forward_start(struct worker *w, struct conn *c);
 
@@ -73,8 +74,11 @@ bool forward_tunnel_sent(struct worker *w, struct conn *x);
 /* forward_on_poll() - a UD_RESOLV completion for the worker's resolver. */
 void forward_on_poll(struct worker *w, uint32_t slot, uint32_t gen, int res);
 
-/* forward_tick() - resolver timeouts; called from the loop's timer tick. */
+/* forward_tick() - resolver timeouts, and crypt answers not yet taken; called from the loop's timer tick. */
 void forward_tick(struct worker *w);
+
+/* forward_on_wake() - the worker's wake eventfd fired: take the crypt threads' answers (forward_crypt.h). */
+void forward_on_wake(struct worker *w);
 
 /* forward_conn_released() - an upstream connection is gone: its origin may be evicted once unused. */
 void forward_conn_released(struct worker *w, struct conn *u);

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "forward_auth.h"
+#include "forward_crypt.h"
 
 /* A password a hashed entry accepted once: later requests compare against it instead of running crypt(3) again. */
 struct fwd_verified {
@@ -225,55 +226,68 @@ static bool same_secret(const char *a, size_t al, const char *b, size_t bl)
 	return !d;
 }
 
-/*
- * hashed_ok() - does @pass match the user's crypt(3) hash? A password that
- * matched once is remembered (see struct fwd_user), so crypt(3), slow by
- * design (bcrypt cost 5: ~2 ms), runs once per user and table, not per request.
- */
-static bool hashed_ok(struct fwd_user *u, const char *pass, size_t len)
+/* remembered() - has @pass matched the user's hash before (see struct fwd_user)? */
+static bool remembered(struct fwd_user *u, const char *pass, size_t len)
 {
-	struct fwd_verified *v = atomic_load_explicit(&u->verified, memory_order_acquire), *nv, *none = NULL;
-	struct crypt_data *cd;
+	struct fwd_verified *v = atomic_load_explicit(&u->verified, memory_order_acquire);
+
+	return v && same_secret(v->pass, v->len, pass, len);
+}
+
+void fwd_auth_remember(const struct fwd_auth *a, size_t user, const char *pass, size_t len)
+{
+	struct fwd_verified *nv, *none = NULL;
+	struct fwd_user *u;
+
+	if (!a || user >= a->n || !a->u[user].hashed)
+		return;
+	u = &a->u[user];
+	if (atomic_load_explicit(&u->verified, memory_order_acquire) || !(nv = malloc(sizeof(*nv) + len)))
+		return;
+	nv->len = len;
+	memcpy(nv->pass, pass, len);
+	if (!atomic_compare_exchange_strong_explicit(&u->verified, &none, nv, memory_order_release,
+						     memory_order_relaxed)) {
+		explicit_bzero(nv->pass, len);
+		free(nv);
+	}
+}
+
+/*
+ * hashed_ok() - does @pass match the user's crypt(3) hash, on this thread?
+ * A password that matched once is remembered, so crypt(3), slow by design
+ * (bcrypt cost 5: ~2 ms), runs once per user and table, not per request.
+ */
+static bool hashed_ok(const struct fwd_auth *a, size_t user, const char *pass, size_t len)
+{
 	char *plain;
 	bool ok;
 
-	if (v && same_secret(v->pass, v->len, pass, len))
+	if (remembered(&a->u[user], pass, len))
 		return true;
-	if (memchr(pass, '\0', len))
-		return false;
-	cd = calloc(1, sizeof(*cd));
 	plain = strndup(pass, len);
-	if (!cd || !plain) {
-		free(cd);
-		free(plain);
+	if (!plain)
 		return false;
-	}
-	ok = crypt_r(plain, u->pass, cd) && !strcmp(cd->output, u->pass);
-	explicit_bzero(cd, sizeof(*cd));
+	ok = fwd_crypt_verify(a->u[user].pass, plain);
 	explicit_bzero(plain, len);
-	free(cd);
 	free(plain);
-	if (ok && !v && (nv = malloc(sizeof(*nv) + len))) {
-		nv->len = len;
-		memcpy(nv->pass, pass, len);
-		if (!atomic_compare_exchange_strong_explicit(&u->verified, &none, nv,
-							     memory_order_release, memory_order_relaxed)) {
-			explicit_bzero(nv->pass, len);
-			free(nv);
-		}
-	}
+	if (ok)
+		fwd_auth_remember(a, user, pass, len);
 	return ok;
 }
 
-bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap)
+enum fwd_auth_verdict fwd_auth_start(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap,
+				     struct fwd_crypt_inbox *in, uint64_t cookie)
 {
+	enum fwd_auth_verdict r = FWD_AUTH_BAD;
 	char dec[512];
-	const char *colon;
+	const char *colon, *pass;
+	size_t plen;
 	long n;
-	bool ok = false;
+	int err;
 
 	if (!a || len < 6 || strncasecmp(v, "basic ", 6))
-		return false;
+		return FWD_AUTH_BAD;
 	v += 6;
 	len -= 6;
 	while (len && (*v == ' ' || *v == '\t')) {
@@ -284,27 +298,43 @@ bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *u
 		len--;
 	n = fwd_base64_decode(v, len, dec, sizeof(dec));
 	if (n <= 0)
-		return false;
+		return FWD_AUTH_BAD;
 	colon = memchr(dec, ':', (size_t)n);
 	if (!colon)
 		goto out;
+	pass = colon + 1;
+	plen = (size_t)(dec + n - pass);
 	for (size_t i = 0; i < a->n; i++) {
 		size_t ul = strlen(a->u[i].name);
 
 		if (ul != (size_t)(colon - dec) || memcmp(a->u[i].name, dec, ul))
 			continue;
-		if (a->u[i].hashed)
-			ok = hashed_ok(&a->u[i], colon + 1, (size_t)(dec + n - colon - 1));
-		else
-			ok = same_secret(a->u[i].pass, strlen(a->u[i].pass), colon + 1, (size_t)(dec + n - colon - 1));
-		if (ok && user && ucap) {
-			snprintf(user, ucap, "%.*s", (int)ul, dec);
+		if (!a->u[i].hashed) {
+			if (same_secret(a->u[i].pass, strlen(a->u[i].pass), pass, plen))
+				r = FWD_AUTH_OK;
+		} else if (memchr(pass, '\0', plen)) {
+			r = FWD_AUTH_BAD;   /* crypt(3) would stop at the NUL */
+		} else if (!in) {
+			r = hashed_ok(a, i, pass, plen) ? FWD_AUTH_OK : FWD_AUTH_BAD;
+		} else if (remembered(&a->u[i], pass, plen)) {
+			r = FWD_AUTH_OK;
+		} else {
+			err = fwd_crypt_submit(in, cookie, i, a->u[i].pass, pass, plen);
+			r = !err ? FWD_AUTH_QUEUED : err == -EAGAIN ? FWD_AUTH_BUSY : FWD_AUTH_BAD;
 		}
+		/* named when queued too: the caller clears it if the answer is no */
+		if ((r == FWD_AUTH_OK || r == FWD_AUTH_QUEUED) && user && ucap)
+			snprintf(user, ucap, "%.*s", (int)ul, dec);
 		break;
 	}
 out:
 	explicit_bzero(dec, sizeof(dec));
-	return ok;
+	return r;
+}
+
+bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap)
+{
+	return fwd_auth_start(a, v, len, user, ucap, NULL, 0) == FWD_AUTH_OK;
 }
 
 uint64_t fwd_auth_guard_key(const char *ip)

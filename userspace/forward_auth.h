@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 struct fwd_auth;
+struct fwd_crypt_inbox;
 
 /*
  * fwd_auth_parse() - users from @text: one "user:password" per line; blank lines
@@ -33,10 +34,31 @@ size_t fwd_auth_users(const struct fwd_auth *a);
 /*
  * fwd_auth_check() - does the Proxy-Authorization value @v ("Basic base64(user:pass)")
  * name a user of @a with that password? The user name is copied to @user (for logs) when it is.
- * Safe from several threads at once. A hashed entry runs crypt(3) until its
- * password has matched once; then a plain comparison.
+ * Safe from several threads at once. A hashed entry runs crypt(3) on this
+ * thread until its password has matched once; then a plain comparison.
  */
 bool fwd_auth_check(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap);
+
+enum fwd_auth_verdict {
+	FWD_AUTH_BAD = 0,    /* no such user, wrong password, malformed header */
+	FWD_AUTH_OK,
+	FWD_AUTH_QUEUED,     /* a hashed entry's check went to a crypt thread: its answer comes through @in */
+	FWD_AUTH_BUSY,       /* the crypt threads' queue is full: try later */
+};
+
+/*
+ * fwd_auth_start() - fwd_auth_check() that never runs crypt(3) on the
+ * caller's thread when @in is given: a hashed entry whose password has not
+ * matched before is queued (forward_crypt.h) with @cookie and the user's
+ * index, and the caller waits for the answer, then calls
+ * fwd_auth_remember() if it is yes. @user is filled for OK and QUEUED.
+ * Without @in, crypt(3) runs here (fwd_auth_check()).
+ */
+enum fwd_auth_verdict fwd_auth_start(const struct fwd_auth *a, const char *v, size_t len, char *user, size_t ucap,
+				     struct fwd_crypt_inbox *in, uint64_t cookie);
+
+/* fwd_auth_remember() - a crypt thread said @pass matches user @user of @a: later requests skip crypt(3). */
+void fwd_auth_remember(const struct fwd_auth *a, size_t user, const char *pass, size_t len);
 
 /*
  * Failed logins by client address, one table per worker (no lock on the

@@ -28,7 +28,7 @@ enum ud_op {
 	UD_CONNECT,      /* upstream connect */
 	UD_LOG,          /* access log batch write; index = log */
 	UD_RESOLV,       /* poll on a resolver socket; index = resolver socket slot */
-	UD_WAKE,         /* read of the worker's wake eventfd: another worker ended a cache claim */
+	UD_WAKE,         /* read of the worker's wake eventfd: another worker ended a cache claim, or a crypt thread answered */
 	UD_OP_MAX,
 };
 

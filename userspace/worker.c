@@ -734,6 +734,7 @@ static void dispatch(struct worker *w, const struct io_uring_cqe *cqe)
 		if (cqe->res == (int)sizeof(w->wake_val) || cqe->res == -EAGAIN || cqe->res == -EINTR)
 			arm_wake(w);
 		cache_proxy_claims_ended(w);
+		forward_on_wake(w);
 		return;
 	case UD_RECV:
 	case UD_SEND:

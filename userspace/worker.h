@@ -98,7 +98,8 @@ struct req {
 	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
 	/* forward proxy (forward.c) */
 	bool fwd;                /* a forward listener's request */
-	bool fwd_wait;           /* waiting for the resolver: parsing stays paused */
+	bool fwd_wait;           /* waiting for the resolver or a crypt thread: parsing stays paused */
+	bool fwd_auth_wait;      /* ... a crypt thread (forward_crypt.h), not the resolver */
 	bool fwd_tunnel;         /* CONNECT: a tunnel once the origin connects */
 	struct fwd_note *fwd_note;  /* rule and user for the access log (heap: forward requests only) */
 };
@@ -193,7 +194,7 @@ struct worker {
 	bool stopping;
 	uint64_t stop_deadline;
 	struct conn *cache_wake;  /* requests whose collapsed fill ended: looked up again after the CQEs */
-	int wake_fd;              /* eventfd other workers write when a cache claim this worker polls ends */
+	int wake_fd;              /* eventfd written when a cache claim this worker polls ends, or a crypt thread answers it */
 	uint64_t wake_val;        /* the read's target */
 	int start_err;
 	bool ring_ok;
