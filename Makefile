@@ -34,7 +34,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -Iinclude -Iuserspace -I$(BUILD) -I$(LLHTTP_INC) -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LDLIBS   += -lxdp -lbpf -luring -lyaml -lcares -lcrypt -lelf -lz -lpthread -lm
+LDLIBS   += -lxdp -lbpf -luring -lyaml -lcares -lcrypt -lcrypto -lelf -lz -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude -Ibpf -Wall -Werror
 

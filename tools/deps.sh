@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm libc6-dev linux-libc-dev pkg-config
-	libbpf-dev libxdp-dev bpftool liburing-dev libyaml-dev libelf-dev zlib1g-dev libc-ares-dev libcrypt-dev
+	libbpf-dev libxdp-dev bpftool liburing-dev libyaml-dev libelf-dev zlib1g-dev libc-ares-dev libcrypt-dev libssl-dev
 	node-llhttp
 	iproute2 ethtool procps psmisc curl perl python3 util-linux openssl
 )

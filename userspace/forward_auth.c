@@ -12,6 +12,7 @@
 #include "config.h"
 #include "forward_auth.h"
 #include "forward_crypt.h"
+#include "htpasswd.h"
 
 /* A password a hashed entry accepted once: later requests compare against it instead of running crypt(3) again. */
 struct fwd_verified {
@@ -60,16 +61,23 @@ size_t fwd_auth_users(const struct fwd_auth *a)
 }
 
 /*
- * pass_kind() - how a password field is read: 0 plain text, 1 a crypt(3)
- * hash this libcrypt verifies, or -1 with *why set for a hash it cannot
- * (htpasswd's apr1 MD5 and {SHA} are Apache's own formats, not crypt(3)'s).
+ * pass_kind() - how a password field is read: 0 plain text, 1 a hash this
+ * build verifies (a crypt(3) hash the system's libcrypt knows, or one of
+ * htpasswd's own formats, htpasswd.h), or -1 with *why set for a hash it
+ * cannot.
  */
 static int pass_kind(const char *pass, const char **why)
 {
-	if (!strncmp(pass, "$apr1$", 6) || !strncmp(pass, "{SHA}", 5)) {
-		*why = "apr1 and {SHA} hashes (htpasswd -m, -s) are not supported: use htpasswd -B (bcrypt) "
-		       "or a crypt(3) hash such as openssl passwd -6";
+	switch (htpasswd_kind(pass)) {
+	case HTPASSWD_APR1:
+	case HTPASSWD_SHA:
+	case HTPASSWD_SSHA:
+		return 1;
+	case HTPASSWD_BAD:
+		*why = "a $apr1$, {SHA} or {SSHA} hash that is not well formed";
 		return -1;
+	case HTPASSWD_NONE:
+		break;
 	}
 	if (pass[0] != '$')
 		return 0;

@@ -16,8 +16,9 @@ struct fwd_crypt_inbox;
  * (spaces and tabs only) and lines starting with '#' are skipped; the password is everything after the
  * first ':' (it may contain ':'); a trailing CR is ignored. A password that is
  * a crypt(3) hash the system's libcrypt knows ($2y$ bcrypt from htpasswd -B,
- * $6$ / $5$ SHA-crypt, $y$ yescrypt, ...) is the hash of the password;
- * htpasswd's own $apr1$ and {SHA} formats are bad lines. Bad lines are
+ * $6$ / $5$ SHA-crypt, $y$ yescrypt, ...) or one of htpasswd's own formats
+ * ($apr1$, {SHA}, {SSHA}: htpasswd.h) is the hash of the password; one of
+ * those prefixes on a malformed value is a bad line. Bad lines are
  * reported on @errs as "NAME:LINE: message".
  * Returns the user table, or NULL with errno (EINVAL: a bad line, ENOMEM).
  */

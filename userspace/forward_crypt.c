@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "forward_crypt.h"
+#include "htpasswd.h"
 
 struct fwd_crypt_inbox {
 	pthread_mutex_t lock;
@@ -33,9 +34,12 @@ static struct {
 
 bool fwd_crypt_verify(const char *hash, const char *pass)
 {
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	struct crypt_data *cd;
 	bool ok;
 
+	if (htpasswd_kind(hash) != HTPASSWD_NONE)
+		return htpasswd_verify(hash, pass, strlen(pass));
+	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return false;
 	ok = crypt_r(pass, hash, cd) && !strcmp(cd->output, hash);

@@ -62,7 +62,7 @@ struct fwd_crypt_job *fwd_crypt_take(struct fwd_crypt_inbox *in);
 /* fwd_crypt_job_free() - one job (not the list after it); its password copy is wiped first. */
 void fwd_crypt_job_free(struct fwd_crypt_job *j);
 
-/* fwd_crypt_verify() - the check itself, on the calling thread: does @pass hash to @hash? */
+/* fwd_crypt_verify() - the check itself, on the calling thread: does @pass hash to @hash (crypt(3) or htpasswd.h)? */
 bool fwd_crypt_verify(const char *hash, const char *pass);
 
 #endif

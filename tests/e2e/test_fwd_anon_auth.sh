@@ -10,14 +10,23 @@ fwd_origin || exit 1
 O=$ORIGIN_PORT
 P=$(free_port)
 printf '# proxy users\nalice:s3cret:with:colons\r\n\nbob:hunter2\n' >"$SL_TMP/users"
-# hashed entries, as openssl passwd or htpasswd -B write them
+# hashed entries, as openssl passwd or htpasswd -B write them, and htpasswd's own apr1 (-m) and {SHA} (-s)
 printf 'carl:%s\ndana:%s\n' "$(openssl passwd -6 'n0t plain')" "$(openssl passwd -5 'also:hashed')" >>"$SL_TMP/users"
+printf 'erin:%s\nfred:{SHA}%s\n' "$(openssl passwd -apr1 'apr1 pass')" "$(printf 'sha pass' | openssl sha1 -binary | base64)" \
+	>>"$SL_TMP/users"
 fwd_config "$SL_TMP/c.yaml" "$P" "    allow_private_destinations: true
     anonymize: true
     identifying_headers: [X-Secret-Id, From]
     auth_file: $SL_TMP/users"
 fwd_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 X="-s -m 5 -x http://127.0.0.1:$P -o $SL_TMP/body -D $SL_TMP/head -w %{http_code}"
+
+# login CODE USER:PASS PATH WHAT: one request through the proxy with those credentials is answered CODE.
+login() {
+	local got
+	got=$(curl $X -U "$2" "http://127.0.0.1:$O/$3")
+	[ "$got" = "$1" ]; ok $? "$4: $1 ($got)"
+}
 
 # authentication
 code=$(curl $X "http://127.0.0.1:$O/noauth")
@@ -36,19 +45,20 @@ for i in 1 2; do
 	code=$(curl $X -U 'carl:n0t plain' "http://127.0.0.1:$O/carl$i")
 	[ "$code" = 200 ]; ok $? "SHA-512 crypt entry, right password, request $i: 200 ($code)"
 done
-code=$(curl $X -U 'carl:n0t plaiN' "http://127.0.0.1:$O/carl-wrong")
-[ "$code" = 407 ]; ok $? "SHA-512 crypt entry, wrong password after a right one: 407 ($code)"
-code=$(curl $X -U 'carl:$6$' "http://127.0.0.1:$O/carl-prefix")
-[ "$code" = 407 ]; ok $? "SHA-512 crypt entry, the hash's prefix as password: 407 ($code)"
-code=$(curl $X -U 'dana:also:hashed' "http://127.0.0.1:$O/dana")
-[ "$code" = 200 ]; ok $? "SHA-256 crypt entry (password with a colon): 200 ($code)"
+login 407 'carl:n0t plaiN' carl-wrong "SHA-512 crypt entry, wrong password after a right one"
+login 407 'carl:$6$' carl-prefix "SHA-512 crypt entry, the hash's prefix as password"
+login 200 'dana:also:hashed' dana "SHA-256 crypt entry (password with a colon)"
 logged '^127.0.0.1 - carl \[.*"GET http://127.0.0.1:[0-9]+/carl1 HTTP/1.1" 200'; ok $? "the hashed user is logged"
+login 200 'erin:apr1 pass' erin "htpasswd apr1 entry, right password"
+login 200 'fred:sha pass' fred "htpasswd {SHA} entry, right password"
+login 407 'erin:apr1 pasS' erin-wrong "htpasswd apr1 entry, wrong password"
 
-# sluiced -t reads the users file too: an htpasswd apr1 line fails the check with FILE:LINE
+# sluiced -t reads the users file too: a malformed apr1 line fails the check with FILE:LINE
 cp "$SL_TMP/users" "$SL_TMP/users.ok"
-printf 'web:$apr1$abcdefgh$0123456789abcdefghijkl\n' >>"$SL_TMP/users"
+printf 'web:$apr1$abcdefgh$0123456789abcdefghijk\n' >>"$SL_TMP/users"
 out=$("$SL_BUILD/sluiced" -t -c "$SL_TMP/c.yaml" 2>&1); rc=$?
-[ $rc = 1 ] && grep -q "$SL_TMP/users:7: apr1 and {SHA} hashes .*htpasswd -B" <<<"$out"; ok $? "sluiced -t: an apr1 entry fails with FILE:LINE and what to use ($rc: $out)"
+[ $rc = 1 ] && grep -q "$SL_TMP/users:9: a \$apr1\$, {SHA} or {SSHA} hash that is not well formed" <<<"$out"
+ok $? "sluiced -t: a malformed apr1 entry fails with FILE:LINE and why ($rc: $out)"
 cp "$SL_TMP/users.ok" "$SL_TMP/users"
 "$SL_BUILD/sluiced" -t -c "$SL_TMP/c.yaml" >/dev/null 2>&1; ok $? "sluiced -t: the users file as it was passes"
 code=$(curl -s -m 5 -p -x "http://127.0.0.1:$P" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$O/" 2>/dev/null; true)
@@ -83,9 +93,9 @@ code=$(curl $X -U bob:hunter2 "http://127.0.0.1:$O/after-bad-reload")
 [ "$code" = 200 ] && kill -0 "$SLUICED_PID"; ok $? "invalid auth_file on reload: refused, the previous users still work ($code)"
 grep -q "auth_file $SL_TMP/users:2: expected user:password" "$SL_TMP/sluiced.log"; ok $? "the bad line is reported as FILE:LINE"
 
-# password guessing: after 10 failed logins from an address within a minute (4 above), its
+# password guessing: after 10 failed logins from an address within a minute (5 above), its
 # credentials are answered 429 without being checked, the right ones too, for the rest of the minute
-fails=4 code=407
+fails=5 code=407
 while [ "$code" = 407 ] && [ $fails -lt 12 ]; do
 	code=$(curl $X -U "bob:guess$fails" "http://127.0.0.1:$O/guess")
 	[ "$code" = 407 ] && fails=$((fails + 1))

@@ -231,6 +231,7 @@ static void test_auth_hashed(void)
 	static const char *const methods[] = { "$2b$", "$6$", "$5$", "$y$" };
 	static const unsigned long costs[] = { 4, 1000, 1000, 0 };
 	static const char apache[] = "ok:1\nweb:$apr1$abcdefgh$0123456789abcdefghijkl\nsha:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n";
+	static const char bad_apache[] = "ok:1\nweb:$apr1$abcdefgh$0123456789abcdefghijk\nsha:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9=\n";
 	char text[2048] = "", cred[256], user[48] = "";
 	size_t len = 0;
 	struct fwd_auth *a;
@@ -288,15 +289,19 @@ static void test_auth_hashed(void)
 		fwd_auth_free(a);
 	}
 
+	a = fwd_auth_parse(apache, strlen(apache), "htpasswd", NULL);
+	ok(a && fwd_auth_users(a) == 3, "apr1 and {SHA} entries load (htpasswd.h)");
+	ok(fwd_auth_check(a, "Basic c2hhOnRlc3Q=", 18, NULL, 0), "and the {SHA} one checks (sha:test)");
+	fwd_auth_free(a);
 	errs = tmpfile();
-	a = fwd_auth_parse(apache, strlen(apache), "htpasswd", errs);
-	ok(!a && errno == EINVAL, "apr1 and {SHA} entries make the file invalid");
+	a = fwd_auth_parse(bad_apache, strlen(bad_apache), "htpasswd", errs);
+	ok(!a && errno == EINVAL, "malformed apr1 and {SHA} entries make the file invalid");
 	if (errs) {
 		char line[256] = "";
 
 		rewind(errs);
-		ok(fgets(line, sizeof(line), errs) && strstr(line, "htpasswd:2:") && strstr(line, "htpasswd -B"),
-		   "the error names the line and what to use instead: %s", line);
+		ok(fgets(line, sizeof(line), errs) && strstr(line, "htpasswd:2:") && strstr(line, "not well formed"),
+		   "the error names the line and why: %s", line);
 		ok(fgets(line, sizeof(line), errs) && strstr(line, "htpasswd:3:"), "and the {SHA} line: %s", line);
 		fclose(errs);
 	}
