@@ -73,4 +73,13 @@ wait_for 10 test -e "$SL_TMP/slow-reload.done"
 req slow-new-table 'slow:sl0w pass'
 [ "$(code slow-new-table)" = 200 ]; ok $? "after the reload (a new table) the password still works: 200 ($(code slow-new-table))"
 kill -0 "$SLUICED_PID"; ok $? "sluiced is still running"
+
+# 6. SIGTERM while a password is checked: the worker drains, so the request is still answered.
+fwd_reload   # a fresh table again: the next check queues
+bg req slow-stop 'slow:sl0w pass'
+sleep 0.2
+kill -TERM "$SLUICED_PID"
+wait_for 10 test -e "$SL_TMP/slow-stop.done"
+[ "$(code slow-stop)" = 200 ]; ok $? "a check under way at SIGTERM: answered 200 while draining ($(code slow-stop))"
+wait_for 10 bash -c "! kill -0 $SLUICED_PID 2>/dev/null"; ok $? "then sluiced exits"
 done_testing
