@@ -145,6 +145,8 @@ struct fwd_auth *fwd_auth_parse(const char *text, size_t len, const char *name, 
 			if (!u->name || !u->pass)
 				goto err_free;
 			kind = pass_kind(u->pass, &why);
+			if (kind == 0 && !strncmp(u->pass, "{PLAIN}", 7))   /* nginx's marker for plain text */
+				memmove(u->pass, u->pass + 7, strlen(u->pass + 7) + 1);
 			if (kind < 0) {
 				if (errs)
 					fprintf(errs, "%s:%d: %s\n", name, line, why);

@@ -107,10 +107,13 @@ static void test_users_file(void)
 	struct fwd_auth *a;
 	FILE *errs = tmpfile();
 
-	snprintf(users, sizeof(users), "web:%s\nsha:%s\nssha:%s\n", apr1[0].hash, "{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=",
-		 "{SSHA}qxOmfauge8wxsgLgW230irLcpm8BAnNhbHRZ");
+	snprintf(users, sizeof(users), "web:%s\nsha:%s\nssha:%s\nplain:{PLAIN}hunter2\n", apr1[0].hash,
+		 "{SHA}87u9ZqY9S/F0eUBXjsPQEDUw4h0=", "{SSHA}qxOmfauge8wxsgLgW230irLcpm8BAnNhbHRZ");
 	a = fwd_auth_parse(users, strlen(users), "users", NULL);
-	ok(a && fwd_auth_users(a) == 3, "a users file of apr1, {SHA} and {SSHA} entries loads");
+	ok(a && fwd_auth_users(a) == 4, "a users file of apr1, {SHA}, {SSHA} and {PLAIN} entries loads");
+	/* plain:hunter2, then plain:{PLAIN}hunter2 */
+	ok(fwd_auth_check(a, "Basic cGxhaW46aHVudGVyMg==", 26, NULL, 0), "{PLAIN}: the password after the marker");
+	ok(!fwd_auth_check(a, "Basic cGxhaW46e1BMQUlOfWh1bnRlcjI=", 34, NULL, 0), "not the marker with it");
 	/* "Basic " + base64 of web:hunter2, sha:hunter2, ssha:hunter2, web:hunter3 */
 	ok(fwd_auth_check(a, "Basic d2ViOmh1bnRlcjI=", 22, NULL, 0), "apr1 user, right password");
 	ok(fwd_auth_check(a, "Basic c2hhOmh1bnRlcjI=", 22, NULL, 0), "{SHA} user, right password");
