@@ -330,7 +330,12 @@ enum fwd_auth_verdict fwd_auth_start(const struct fwd_auth *a, const char *v, si
 			r = FWD_AUTH_OK;
 		} else {
 			err = fwd_crypt_submit(in, cookie, i, a->u[i].pass, pass, plen);
-			r = !err ? FWD_AUTH_QUEUED : err == -EAGAIN ? FWD_AUTH_BUSY : FWD_AUTH_BAD;
+			if (!err)
+				r = FWD_AUTH_QUEUED;
+			else if (err == -EAGAIN)
+				r = FWD_AUTH_BUSY;
+			else   /* no memory for the copy: check here rather than refuse a right password */
+				r = hashed_ok(a, i, pass, plen) ? FWD_AUTH_OK : FWD_AUTH_BAD;
 		}
 		/* named when queued too: the caller clears it if the answer is no */
 		if ((r == FWD_AUTH_OK || r == FWD_AUTH_QUEUED) && user && ucap)
