@@ -63,7 +63,7 @@ E2E_TESTS := $(wildcard tests/e2e/test_*.sh)
 
 BINS := $(if $(USR_SRCS),$(BUILD)/sluiced) $(if $(CTL_SRCS),$(BUILD)/sluicectl)
 
-.PHONY: all test check check-unit check-bpf check-e2e bench demo deps clean install tests-build fuzz
+.PHONY: all test check check-unit check-bpf check-e2e check-e2e-san bench demo deps clean install tests-build fuzz
 .DELETE_ON_ERROR:
 
 all: $(BPF_OBJS) $(SKELS) $(BINS) tests-build $(BENCH_BINS)
@@ -144,6 +144,21 @@ check-bpf: $(TBPF_BINS)
 	$(if $^,$(Q)$(PROVE) $^)
 check-e2e: all
 	$(if $(E2E_TESTS),$(Q)$(PROVE) $(E2E_TESTS))
+
+# The e2e tests against a sluiced built with ASan+UBSan (not part of make test: about 4 more
+# minutes). Sanitizer reports go to files under build/san-e2e/; any report fails the target.
+$(BUILD)/san/sluiced: $(SAN_OBJS) $(BUILD)/san/userspace/main.o
+	$(call msg,LINK-SAN,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $^ $(LDLIBS) -o $@
+SAN_E2E := $(BUILD)/san-e2e
+check-e2e-san: all $(BUILD)/san/sluiced
+	$(Q)rm -rf $(SAN_E2E) && mkdir -p $(SAN_E2E)
+	$(Q)for f in bpf tests bench sluicectl; do ln -s ../$$f $(SAN_E2E)/$$f; done
+	$(Q)ln -s ../san/sluiced $(SAN_E2E)/sluiced
+	$(Q)SL_BUILD=$(abspath $(SAN_E2E)) ASAN_OPTIONS=log_path=$(abspath $(SAN_E2E))/asan \
+		UBSAN_OPTIONS=log_path=$(abspath $(SAN_E2E))/ubsan $(PROVE) $(filter-out %bench_quick.sh,$(E2E_TESTS))
+	$(Q)if ls $(SAN_E2E)/asan.* $(SAN_E2E)/ubsan.* >/dev/null 2>&1; then \
+		echo "sanitizer reports:"; head -50 $(SAN_E2E)/asan.* $(SAN_E2E)/ubsan.* 2>/dev/null; exit 1; fi
 
 # libFuzzer, ASan+UBSan, FUZZ_SECS each: the HTTP glue (tests/fuzz/fuzz_http.c) and the config
 # parser (fuzz_config.c). Not part of make test; corpora grow under build/fuzz/.
