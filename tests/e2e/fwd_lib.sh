@@ -19,7 +19,14 @@ fwd_dns() {
 }
 
 # fwd_config FILE PORT [FORWARD_YAML_LINES]: a one-worker forward listener on 127.0.0.1:PORT logging to $SL_TMP/access.log.
+# FWD_CACHE=NAME gives the listener an 8 MiB cache of that name.
 fwd_config() {
+	local cache_line="" caches=""
+	if [ -n "${FWD_CACHE:-}" ]; then
+		cache_line="      cache: $FWD_CACHE"
+		caches="  caches:
+    - { name: $FWD_CACHE, memory: 8MiB }"
+	fi
 	cat >"$1" <<EOC
 workers: 1
 admin: { listen: $(l7_admin) }
@@ -28,8 +35,10 @@ l7:
     - name: fwd
       listen: 127.0.0.1:$2
       mode: forward
+$cache_line
       client_idle: ${FWD_IDLE:-60s}
       access_log: { path: $SL_TMP/access.log, format: ${FWD_LOG_FORMAT:-combined} }
+$caches
   forward:
 ${3:-    allow_private_destinations: true}
 EOC

@@ -9,22 +9,8 @@
 fwd_origin || exit 1
 O=$ORIGIN_PORT
 P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: fwd
-      listen: 127.0.0.1:$P
-      mode: forward
-      cache: main
-      access_log: { path: $SL_TMP/access.log }
-  caches:
-    - { name: main, memory: 8MiB }
-  forward:
-    allow_private_destinations: true
-    allow_hosts: [127.0.0.1, localhost]
-EOC
+FWD_CACHE=main fwd_config "$SL_TMP/c.yaml" "$P" "    allow_private_destinations: true
+    allow_hosts: [127.0.0.1, localhost]"
 fwd_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 X="-s -m 5 -x http://127.0.0.1:$P -D $SL_TMP/h"
 hdr() { tr -d '\r' <"$1" | awk -F': ' -v k="$2" 'tolower($1) == k {print $2}'; }
