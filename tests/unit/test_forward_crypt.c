@@ -95,6 +95,37 @@ static void test_answers(void)
 	free(h);
 }
 
+/* Two workers' inboxes share the threads: each answer reaches the inbox that asked. */
+static void test_two_inboxes(void)
+{
+	int e1 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), e2 = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct fwd_crypt_inbox *a = fwd_crypt_inbox_new(e1), *b = fwd_crypt_inbox_new(e2);
+	struct fwd_crypt_job *ga[4] = { NULL }, *gb[4] = { NULL };
+	char *h = hash("pw", 1000);
+	bool right = true;
+	int na, nb, rc = 0;
+
+	for (uint64_t i = 0; i < 4 && !rc; i++) {
+		rc |= fwd_crypt_submit(a, 100 + i, 0, h, "pw", 2);
+		rc |= fwd_crypt_submit(b, 200 + i, 0, h, "px", 2);
+	}
+	is_int(rc, 0, "four checks from each of two inboxes");
+	na = collect(a, e1, ga, 4);
+	nb = collect(b, e2, gb, 4);
+	for (int i = 0; i < na; i++)
+		right &= ga[i]->cookie >= 100 && ga[i]->cookie < 104 && ga[i]->ok;
+	for (int i = 0; i < nb; i++)
+		right &= gb[i]->cookie >= 200 && gb[i]->cookie < 204 && !gb[i]->ok;
+	ok(na == 4 && nb == 4 && right, "each inbox got its own four answers (%d, %d)", na, nb);
+	free_list(ga, na);
+	free_list(gb, nb);
+	fwd_crypt_inbox_close(a);
+	fwd_crypt_inbox_close(b);
+	close(e1);
+	close(e2);
+	free(h);
+}
+
 /* A worker that goes while its checks run: they finish, are dropped, and its eventfd is never written again. */
 static void test_close_pending(void)
 {
@@ -184,6 +215,7 @@ int main(void)
 {
 	test_verify();
 	test_answers();
+	test_two_inboxes();
 	test_close_pending();
 	test_auth_start();
 	test_bound();
