@@ -359,6 +359,26 @@ void forward_conn_released(struct worker *w, struct conn *u)
 	((struct fwd_origin *)u->srv)->users--;   /* srv is the origin's first member */
 }
 
+/* ---- requests that wait: the resolver, a crypt thread ---- */
+
+/* wait_cookie() - names @c's current connection to an answer that comes later (conn slots are reused). */
+static uint64_t wait_cookie(const struct conn *c)
+{
+	return (uint64_t)c->gen << 32 | c->idx;
+}
+
+/* waiting_conn() - the connection @cookie named, if it is still that one and open; else NULL (the client left). */
+static struct conn *waiting_conn(struct worker *w, uint64_t cookie)
+{
+	uint32_t idx = (uint32_t)cookie, gen = (uint32_t)(cookie >> 32);
+	struct conn *c;
+
+	if (idx >= w->n_conns)
+		return NULL;
+	c = w->conns[idx];
+	return c->used && !c->dead && c->gen == gen ? c : NULL;
+}
+
 /* ---- answers ---- */
 
 /* refuse_with() - answer @status with a one-line reason and the header lines @hdrs, log @rule with it, close. Always -1. */
@@ -430,7 +450,7 @@ static int forward_auth(struct worker *w, struct fwd_worker *fw, struct conn *c,
 		return refuse_with(w, c, 429, "auth-throttled", "too many failed proxy logins from this address", hdr);
 	}
 	switch (fwd_auth_start(auth, http_value(m, i), m->hdr[i].value_len, c->req.fwd_note->user,
-			       sizeof(c->req.fwd_note->user), fw->inbox, (uint64_t)c->gen << 32 | c->idx)) {
+			       sizeof(c->req.fwd_note->user), fw->inbox, wait_cookie(c))) {
 	case FWD_AUTH_OK:
 		return 0;
 	case FWD_AUTH_QUEUED:
@@ -590,16 +610,12 @@ int forward_retry(struct worker *w, struct conn *c)
 
 static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct sockaddr_storage *a, size_t n)
 {
-	uint32_t idx = (uint32_t)cookie, gen = (uint32_t)(cookie >> 32);
+	struct conn *c = waiting_conn(w, cookie);
 	struct sockaddr_storage addrs[RESOLVER_MAX_ADDRS];
 	struct fwd_target t;
-	struct conn *c;
 	char msg[128];
 
-	if (idx >= w->n_conns)
-		return;
-	c = w->conns[idx];
-	if (!c->used || c->dead || c->gen != gen || !c->req.fwd_wait || c->req.fwd_auth_wait)
+	if (!c || !c->req.fwd_wait || c->req.fwd_auth_wait)
 		return;   /* the client left while we asked */
 	c->req.fwd_wait = false;
 	if (err) {
@@ -657,7 +673,7 @@ static int forward_route(struct worker *w, struct fwd_worker *fw, struct conn *c
 		return forward_go(w, c, &t, &t.addr, 1);
 	if (!fw->res)
 		return refuse(w, c, 502, "resolve", "no resolver");
-	rc = resolver_lookup(fw->res, t.host, (uint64_t)c->gen << 32 | c->idx, addrs);
+	rc = resolver_lookup(fw->res, t.host, wait_cookie(c), addrs);
 	if (rc > 0)
 		return forward_go(w, c, &t, addrs, (size_t)rc);
 	if (rc == 0) {
@@ -670,14 +686,10 @@ static int forward_route(struct worker *w, struct fwd_worker *fw, struct conn *c
 /* on_crypt() - a crypt thread's answer, for the request that waits on it if it still does. */
 static void on_crypt(struct worker *w, struct fwd_worker *fw, const struct fwd_crypt_job *j)
 {
-	uint32_t idx = (uint32_t)j->cookie, gen = (uint32_t)(j->cookie >> 32);
+	struct conn *c = waiting_conn(w, j->cookie);
 	const struct fwd_auth *auth;
-	struct conn *c;
 
-	if (idx >= w->n_conns)
-		return;
-	c = w->conns[idx];
-	if (!c->used || c->dead || c->gen != gen || !c->req.fwd_auth_wait)
+	if (!c || !c->req.fwd_auth_wait)
 		return;   /* the client left while its password was checked */
 	c->req.fwd_wait = c->req.fwd_auth_wait = false;
 	/* the request's own generation, so the same table the check was queued from */
