@@ -264,17 +264,15 @@ void fwd_auth_remember(const struct fwd_auth *a, size_t user, const char *pass, 
 }
 
 /*
- * hashed_ok() - does @pass match the user's crypt(3) hash, on this thread?
- * A password that matched once is remembered, so crypt(3), slow by design
- * (bcrypt cost 5: ~2 ms), runs once per user and table, not per request.
+ * hashed_ok() - does @pass match the user's hash, checked on this thread? A
+ * match is remembered, so crypt(3), slow by design (bcrypt cost 5: ~2 ms),
+ * runs once per user and table, not per request.
  */
 static bool hashed_ok(const struct fwd_auth *a, size_t user, const char *pass, size_t len)
 {
 	char *plain;
 	bool ok;
 
-	if (remembered(&a->u[user], pass, len))
-		return true;
 	plain = strndup(pass, len);
 	if (!plain)
 		return false;
@@ -324,18 +322,14 @@ enum fwd_auth_verdict fwd_auth_start(const struct fwd_auth *a, const char *v, si
 				r = FWD_AUTH_OK;
 		} else if (memchr(pass, '\0', plen)) {
 			r = FWD_AUTH_BAD;   /* crypt(3) would stop at the NUL */
-		} else if (!in) {
-			r = hashed_ok(a, i, pass, plen) ? FWD_AUTH_OK : FWD_AUTH_BAD;
 		} else if (remembered(&a->u[i], pass, plen)) {
 			r = FWD_AUTH_OK;
-		} else {
-			err = fwd_crypt_submit(in, cookie, i, a->u[i].pass, pass, plen);
-			if (!err)
-				r = FWD_AUTH_QUEUED;
-			else if (err == -EAGAIN)
-				r = FWD_AUTH_BUSY;
-			else   /* no memory for the copy: check here rather than refuse a right password */
-				r = hashed_ok(a, i, pass, plen) ? FWD_AUTH_OK : FWD_AUTH_BAD;
+		} else if (in && !(err = fwd_crypt_submit(in, cookie, i, a->u[i].pass, pass, plen))) {
+			r = FWD_AUTH_QUEUED;
+		} else if (in && err == -EAGAIN) {
+			r = FWD_AUTH_BUSY;
+		} else {   /* no inbox, or no memory to queue: check here rather than refuse a right password */
+			r = hashed_ok(a, i, pass, plen) ? FWD_AUTH_OK : FWD_AUTH_BAD;
 		}
 		/* named when queued too: the caller clears it if the answer is no */
 		if ((r == FWD_AUTH_OK || r == FWD_AUTH_QUEUED) && user && ucap)
