@@ -226,13 +226,13 @@ long fwd_base64_decode(const char *in, size_t len, char *out, size_t cap)
 	return (long)n;
 }
 
-/* same_secret() - compare without an early exit, so timing does not tell how much of a password matched. */
-static bool same_secret(const char *a, size_t al, const char *b, size_t bl)
+bool fwd_same_secret(const void *a, size_t al, const void *b, size_t bl)
 {
+	const unsigned char *x = a, *y = b;
 	unsigned char d = al != bl;
 
 	for (size_t i = 0; i < al && i < bl; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
+		d |= x[i] ^ y[i];
 	return !d;
 }
 
@@ -241,7 +241,7 @@ static bool remembered(struct fwd_user *u, const char *pass, size_t len)
 {
 	struct fwd_verified *v = atomic_load_explicit(&u->verified, memory_order_acquire);
 
-	return v && same_secret(v->pass, v->len, pass, len);
+	return v && fwd_same_secret(v->pass, v->len, pass, len);
 }
 
 void fwd_auth_remember(const struct fwd_auth *a, size_t user, const char *pass, size_t len)
@@ -318,7 +318,7 @@ enum fwd_auth_verdict fwd_auth_start(const struct fwd_auth *a, const char *v, si
 		if (ul != (size_t)(colon - dec) || memcmp(a->u[i].name, dec, ul))
 			continue;
 		if (!a->u[i].hashed) {
-			if (same_secret(a->u[i].pass, strlen(a->u[i].pass), pass, plen))
+			if (fwd_same_secret(a->u[i].pass, strlen(a->u[i].pass), pass, plen))
 				r = FWD_AUTH_OK;
 		} else if (memchr(pass, '\0', plen)) {
 			r = FWD_AUTH_BAD;   /* crypt(3) would stop at the NUL */

@@ -91,6 +91,9 @@ uint64_t fwd_auth_guard_wait(const struct fwd_auth_guard *g, uint64_t key, uint6
 /* fwd_auth_guard_fail() - count a failed login of @key at @now_ms. True when this one closed the door. */
 bool fwd_auth_guard_fail(struct fwd_auth_guard *g, uint64_t key, uint64_t now_ms);
 
+/* fwd_same_secret() - equal bytes, compared without an early exit so timing does not tell how much of a secret matched. */
+bool fwd_same_secret(const void *a, size_t al, const void *b, size_t bl);
+
 /* fwd_base64_decode() - standard alphabet, padding optional. Returns bytes written, or -1 (bad input or @cap too small). */
 long fwd_base64_decode(const char *in, size_t len, char *out, size_t cap);
 

@@ -13,16 +13,6 @@
 
 static const char itoa64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/* same_bytes() - compare without an early exit. */
-static bool same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	unsigned char d = 0;
-
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return !d;
-}
-
 static char *to64(char *s, unsigned long v, int n)
 {
 	while (--n >= 0) {
@@ -138,7 +128,7 @@ static bool sha1_ok(const char *hash, size_t skip, const char *pass, size_t len)
 	ctx = EVP_MD_CTX_new();
 	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, pass, len) &&
 	    EVP_DigestUpdate(ctx, dec + SHA1_LEN, (size_t)n - SHA1_LEN) && EVP_DigestFinal_ex(ctx, md, NULL))
-		ok = same_bytes(md, dec, SHA1_LEN);
+		ok = fwd_same_secret(md, SHA1_LEN, dec, SHA1_LEN);
 	EVP_MD_CTX_free(ctx);
 	explicit_bzero(md, sizeof(md));
 	return ok;
@@ -153,8 +143,7 @@ bool htpasswd_verify(const char *hash, const char *pass, size_t len)
 	case HTPASSWD_APR1:
 		if (md5crypt(pass, len, hash + 6, "$apr1$", out))
 			return false;
-		ok = strlen(out) == strlen(hash) && same_bytes((const unsigned char *)out, (const unsigned char *)hash,
-								strlen(hash));
+		ok = fwd_same_secret(out, strlen(out), hash, strlen(hash));
 		explicit_bzero(out, sizeof(out));
 		return ok;
 	case HTPASSWD_SHA:
