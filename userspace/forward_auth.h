@@ -66,8 +66,8 @@ void fwd_auth_remember(const struct fwd_auth *a, size_t user, const char *pass, 
  * request path). After FWD_AUTH_FAILS_MAX failures within FWD_AUTH_WINDOW_MS
  * of the first, the address's requests with credentials are answered 429
  * without being checked until that window ends: guessing passwords cannot
- * keep a worker in crypt(3), which blocks its event loop for milliseconds a
- * try. Direct-mapped by a hash of the address: an address that lands on
+ * keep the crypt threads (forward_crypt.h) busy for milliseconds a try.
+ * Direct-mapped by a hash of the address: an address that lands on
  * another's slot starts that slot over.
  */
 #define FWD_AUTH_FAILS_MAX   10
