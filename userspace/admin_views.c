@@ -60,6 +60,10 @@ static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
 	L7_METRIC("sluice_http_upstream_reuses_total", "counter", "Requests sent on a pooled upstream connection.",
 		  st.upstream_reuses);
 	L7_METRIC("sluice_http_retries_total", "counter", "Requests sent again to another server.", st.retries);
+	L7_METRIC("sluice_http_loop_turns_total", "counter", "Worker event loop turns (one io_uring_enter each).",
+		  st.loop_turns);
+	L7_METRIC("sluice_http_loop_batched_turns_total", "counter",
+		  "Loop turns that waited for a batch of completions (l7.batch).", st.loop_batched);
 #undef L7_METRIC
 }
 

@@ -183,6 +183,13 @@ struct cfg_cache {
 	int line;
 };
 
+/* l7.batch: when a busy worker waits for several completions per loop turn (worker.c ring_wait()) */
+struct cfg_batch {
+	uint32_t wait_us;             /* longest wait for a batch, default 30; 0 = never wait for one */
+	uint32_t clients;             /* busy: at least this many clients sent within a 16 ms tick, default 8 */
+	uint32_t rate;                /* ... and completions came at least this fast (a second), default 64000 */
+};
+
 struct cfg_forward {
 	struct cfg_cidr *allow_clients;   /* default 127.0.0.0/8 and ::1/128 */
 	size_t n_allow_clients;
@@ -207,6 +214,7 @@ struct cfg_l7 {
 	struct cfg_cache *caches;
 	size_t n_caches;
 	struct cfg_forward forward;
+	struct cfg_batch batch;
 };
 
 struct cfg {

@@ -439,7 +439,7 @@ static void cy_cache(struct cy *cy, yaml_node_t *n, struct cfg_cache *c)
 
 struct l7_walk {
 	struct cfg_l7 *l7;
-	yaml_node_t *listeners, *upstreams, *caches, *forward;
+	yaml_node_t *listeners, *upstreams, *caches, *forward, *batch;
 };
 
 static bool cy_l7_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
@@ -455,6 +455,23 @@ static bool cy_l7_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
 		w->caches = v;
 	else if (!strcmp(key, "forward"))
 		w->forward = v;
+	else if (!strcmp(key, "batch"))
+		w->batch = v;
+	else
+		return false;
+	return true;
+}
+
+static bool cy_batch_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
+{
+	struct cfg_batch *b = obj;
+
+	if (!strcmp(key, "wait_us"))
+		cy_u32(cy, v, key, 0, 1000, &b->wait_us);
+	else if (!strcmp(key, "clients"))
+		cy_u32(cy, v, key, 1, 1000000, &b->clients);
+	else if (!strcmp(key, "rate"))
+		cy_u32(cy, v, key, 0, 100000000, &b->rate);
 	else
 		return false;
 	return true;
@@ -542,6 +559,9 @@ static void cy_l7_resolve(struct cy *cy, struct cfg_l7 *l7)
 
 int cy_l7_defaults(struct cfg_l7 *l7)
 {
+	l7->batch.wait_us = 30;
+	l7->batch.clients = 8;
+	l7->batch.rate = 64000;
 	return cy_forward_defaults(&l7->forward);
 }
 
@@ -568,5 +588,7 @@ void cy_l7(struct cy *cy, yaml_node_t *v, struct cfg_l7 *l7)
 			cy_cache(cy, cy_node(cy, items[i]), &l7->caches[i]);
 	if (w.forward)
 		cy_forward(cy, w.forward, &l7->forward);
+	if (w.batch)
+		cy_map(cy, w.batch, "batch", cy_batch_key, &l7->batch);
 	cy_l7_resolve(cy, l7);
 }

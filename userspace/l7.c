@@ -408,6 +408,8 @@ void l7_stats_get(struct l7 *l7, struct l7_stats *out)
 		out->upstream_connects += atomic_load_explicit(&w->st_up_connects, memory_order_relaxed);
 		out->upstream_reuses += atomic_load_explicit(&w->st_up_reuses, memory_order_relaxed);
 		out->retries += atomic_load_explicit(&w->st_retries, memory_order_relaxed);
+		out->loop_turns += atomic_load_explicit(&w->st_turns, memory_order_relaxed);
+		out->loop_batched += atomic_load_explicit(&w->st_batched, memory_order_relaxed);
 	}
 	for (size_t i = 0; l7 && i < l7->n_ls; i++)
 		out->conns_active += atomic_load_explicit(&l7->ls[i].n_conns, memory_order_relaxed);

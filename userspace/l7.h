@@ -55,6 +55,8 @@ struct l7_stats {
 	uint64_t upstream_connects;   /* new upstream connections */
 	uint64_t upstream_reuses;     /* requests sent on a pooled connection */
 	uint64_t retries;             /* requests sent again to another server */
+	uint64_t loop_turns;          /* workers' event loop turns (one io_uring_enter each) */
+	uint64_t loop_batched;        /* ... of them that waited for a batch of completions (l7.batch) */
 };
 
 /* l7_stats_get() - fill @out (zeroes for a tier without workers). */

@@ -108,6 +108,7 @@ struct conn {
 	uint32_t idx, gen;
 	uint8_t kind;
 	bool used;
+	uint16_t seen_tick;      /* client: the worker's activity tick of its last receive (ring_wait's batching) */
 	struct worker *w;
 	int fd;
 	uint32_t inflight;       /* SQEs whose completion has not arrived */
@@ -198,11 +199,18 @@ struct worker {
 	uint64_t wake_val;        /* the read's target */
 	int start_err;
 	bool ring_ok;
+	bool min_wait;            /* the kernel takes a minimum wait in the enter's extended argument (6.12+) */
+	bool reg_ring;            /* io_uring_register_ring_fd worked: enter by the registered index */
+	uint32_t batch_wait_us;   /* ring_wait() waits this long for several completions; 0: for one */
+	uint16_t act_tick;        /* activity tick (one per WHEEL_MS) */
+	uint32_t act_clients;     /* clients that received in this tick */
+	uint32_t act_cqes;        /* completions handled in this tick */
 	struct send_slot *sendv; /* SEND_ARENA slots; the first n_sendv wait for the next submit */
 	uint32_t n_sendv;
 	/* counters: written by this worker only, read by l7_stats_get (relaxed) */
 	_Atomic uint64_t st_accepted, st_requests, st_resp[6], st_bytes_in, st_bytes_out;
 	_Atomic uint64_t st_up_connects, st_up_reuses, st_retries;
+	_Atomic uint64_t st_turns, st_batched;
 	sem_t started;
 };
 

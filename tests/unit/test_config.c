@@ -159,6 +159,16 @@ static void test_good_variants(void)
 	ok(cfg && !cfg->l4.present && !cfg->l7.n_listeners && !*out, "empty file: valid, all defaults");
 	ok(cfg && cfg->l7.forward.n_allow_clients == 2 && cfg->l7.forward.n_connect_ports == 1 &&
 	   cfg->l7.forward.connect_ports[0] == 443, "forward defaults: loopback v4+v6, port 443");
+	ok(cfg && cfg->l7.batch.wait_us == 30 && cfg->l7.batch.clients == 8 && cfg->l7.batch.rate == 64000,
+	   "batch defaults: 30 us, 8 clients, 64000 completions a second");
+	cfg_free(cfg);
+
+	cfg = load("l7:\n  batch: { wait_us: 0, clients: 1, rate: 0 }\n", out, sizeof(out));
+	ok(cfg && !*out && cfg->l7.batch.wait_us == 0 && cfg->l7.batch.clients == 1 && cfg->l7.batch.rate == 0,
+	   "batch: wait_us 0 (never batch), clients 1, rate 0");
+	cfg_free(cfg);
+	cfg = load("l7:\n  batch: { wait_us: 1000 }\n", out, sizeof(out));
+	ok(cfg && cfg->l7.batch.wait_us == 1000 && cfg->l7.batch.clients == 8, "batch: wait_us 1000, the rest default");
 	cfg_free(cfg);
 
 	cfg = load("workers: 4\n"
@@ -418,6 +428,13 @@ static const struct bad_case {
 	  "t.yaml:8: vip 'w': duplicate backend 198.18.20.1 (first at line 7)\n" },
 	{ "conntrack_insert_rate out of range", "l4:\n  conntrack_insert_rate: 200000000\n",
 	  "t.yaml:2: 'conntrack_insert_rate' must be 0..100000000, got 200000000\n" },
+	{ "batch out of range and unknown key",
+	  "l7:\n  batch:\n    wait_us: 1001\n    clients: 0\n    rate: -1\n    size: 4\n",
+	  "t.yaml:3: 'wait_us' must be 0..1000, got 1001\n"
+	  "t.yaml:4: 'clients' must be 1..1000000, got 0\n"
+	  "t.yaml:5: 'rate' must be an integer, got '-1'\n"
+	  "t.yaml:6: unknown key 'size' in batch\n" },
+	{ "batch not a mapping", "l7:\n  batch: 30\n", "t.yaml:2: batch must be a mapping\n" },
 	{ "YAML syntax error", "l4:\n  vips: [\n", "t.yaml:3: YAML: did not find expected node content while parsing a flow node\n" },
 	{ "several errors all reported, in order",
 	  "workers: 0\nadmin: { listen: 1.2.3.4 }\nl4:\n  xdp_mode: x\n  conntrack_entries: -1\nbogus: 1\n",
