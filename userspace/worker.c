@@ -16,6 +16,10 @@
 #include "log.h"
 #include "worker.h"
 
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)   /* kernel 6.12; newer than liburing 2.3's headers */
+#endif
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -853,7 +857,7 @@ static bool worker_accepting(const struct worker *w)
  * While the worker is busy (batch_learn()), it waits up to w->batch_wait_us
  * for BATCH_NR completions, then for any: a turn then pays its sleep,
  * wake-up and enter for several events, not one or two (under the bench's
- * 32 connections: ~0.7 enters a request instead of 2). Otherwise it waits
+ * 32 connections: ~0.8 enters a request instead of 2). Otherwise it waits
  * for one, so a lone or occasional request never waits for company.
  */
 #define BATCH_NR 4
@@ -889,8 +893,9 @@ static void ring_wait(struct worker *w, struct __kernel_timespec *ts)
 /*
  * batch_learn() - once a tick (@ms since the last one): the worker is busy
  * while at least l7.batch.clients clients sent something in it and
- * completions came at l7.batch.rate a second or more (the defaults: 4 of
- * them arrive within ~60 µs). A draining worker does not batch.
+ * completions came at l7.batch.rate a second or more (at the default
+ * 64,000, two arrive within the default 30 µs wait). A draining worker does
+ * not batch.
  */
 static void batch_learn(struct worker *w, uint64_t ms)
 {
@@ -1127,7 +1132,7 @@ static int worker_ring_init(struct worker *w)
 	}
 	w->n_sendv = 0;
 	/* The loop enters the ring once per turn: a registered ring fd spares each enter an fdget. */
-	w->min_wait = p.features & (1U << 15);   /* IORING_FEAT_MIN_TIMEOUT, newer than these headers */
+	w->min_wait = p.features & IORING_FEAT_MIN_TIMEOUT;
 	w->reg_ring = io_uring_register_ring_fd(&w->ring) == 1;
 	if (!w->reg_ring)
 		log_debug("l7 worker %u: io_uring_register_ring_fd failed: entering by fd", w->id);
