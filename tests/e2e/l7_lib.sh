@@ -24,6 +24,11 @@ l7_sluiced() {
 # l7_admin: a unix admin socket path private to this test (keeps tests from colliding on 9900).
 l7_admin() { echo "unix:$SL_TMP/admin.sock"; }
 
+# l7_metric NAME: the value of sample NAME in /metrics, asked on l7_admin's socket (empty when absent).
+l7_metric() {
+	curl -s -m 5 --unix-socket "$SL_TMP/admin.sock" http://sluiced/metrics | awk -v k="$1" '$1 == k { print $2 }'
+}
+
 # up_stats PORT FIELD: a counter from an upstream's /stats (asked directly, not through the proxy).
 up_stats() {
 	curl -s "http://127.0.0.1:$1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"

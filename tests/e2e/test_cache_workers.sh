@@ -18,8 +18,7 @@ sed "s/^/# /" "$SL_TMP/conc"
 [ "$(grep -c '^200 v1 /c/colw' "$SL_TMP/conc")" = 12 ]; ok $? "all 12 answered with that response"
 [ "$(grep -c 'collapsed' "$SL_TMP/conc")" = 11 ] && [ "$(grep -c 'fwd=miss; stored' "$SL_TMP/conc")" = 1 ]
 ok $? "1 stored miss, 11 collapsed hits"
-metric() { curl -s --unix-socket "$SL_TMP/admin.sock" http://sluiced/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
-waits=$(metric 'sluice_cache_claim_waits_total{cache="main"}'); wakes=$(metric 'sluice_cache_claim_wakes_total{cache="main"}')
+waits=$(l7_metric 'sluice_cache_claim_waits_total{cache="main"}'); wakes=$(l7_metric 'sluice_cache_claim_wakes_total{cache="main"}')
 if [ "${waits:-0}" -gt 0 ]; then
 	[ "${wakes:-0}" -ge 1 ]; ok $? "the other worker's leader waited on the claim and was woken when it ended (waits $waits, wakes $wakes)"
 else

@@ -26,20 +26,19 @@ l7:
     - { name: app, servers: [ { address: 127.0.0.1:$A } ] }
 EOC
 }
-metric() { curl -s -m 5 --unix-socket "$SL_TMP/admin.sock" http://x/metrics | awk -v k="$1" '$1 == k {print $2}'; }
 
 write_config 30
 l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
 # Eight clients at once: the worker batches, and every answer is still right, bodies both ways included.
-t0=$(metric sluice_http_loop_turns_total) b0=$(metric sluice_http_loop_batched_turns_total)
+t0=$(l7_metric sluice_http_loop_turns_total) b0=$(l7_metric sluice_http_loop_batched_turns_total)
 head -c 3000000 /dev/urandom >"$SL_TMP/body"
 curl -s -m 20 -o "$SL_TMP/echoed" --data-binary @"$SL_TMP/body" "http://127.0.0.1:$P/echo" &
 up=$!
 l7_load "http://127.0.0.1:$P/x" 2000 8 >"$SL_TMP/l"
 curl -s -m 20 -o "$SL_TMP/big" "http://127.0.0.1:$P/size/2000000"
 wait $up
-t1=$(metric sluice_http_loop_turns_total) b1=$(metric sluice_http_loop_batched_turns_total)
+t1=$(l7_metric sluice_http_loop_turns_total) b1=$(l7_metric sluice_http_loop_batched_turns_total)
 diag "8 clients: $((t1 - t0)) turns, $((b1 - b0)) of them batched"
 [ "$(count_of "200 a" "$SL_TMP/l")" = 2000 ]; ok $? "2000 requests from 8 clients answered 200 while batching"
 cmp -s "$SL_TMP/body" "$SL_TMP/echoed"; ok $? "a 3 MB upload echoed back whole"
@@ -48,12 +47,12 @@ cmp -s "$SL_TMP/body" "$SL_TMP/echoed"; ok $? "a 3 MB upload echoed back whole"
 
 # One client alone: no turn waits for company (the busy state ends within a tick, 16-50 ms).
 sleep 0.3
-b0=$(metric sluice_http_loop_batched_turns_total)
+b0=$(l7_metric sluice_http_loop_batched_turns_total)
 urls=(); for i in $(seq 1 200); do urls+=("http://127.0.0.1:$P/one$i"); done
 start=$(date +%s%N)
 n=$(curl -s -m 20 "${urls[@]}" | grep -c '^a /one')
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-b1=$(metric sluice_http_loop_batched_turns_total)
+b1=$(l7_metric sluice_http_loop_batched_turns_total)
 diag "one client: 200 requests on one connection in $ms ms"
 [ "$n" = 200 ]; ok $? "one client: 200 requests answered"
 [ "$b1" = "$b0" ]; ok $? "one client: no turn batched ($((b1 - b0)))"
@@ -63,9 +62,9 @@ write_config 0
 kill -HUP "$SLUICED_PID"
 wait_for 5 grep -q "reload: .* applied" "$SL_TMP/sluiced.log"
 sleep 0.3
-b0=$(metric sluice_http_loop_batched_turns_total)
+b0=$(l7_metric sluice_http_loop_batched_turns_total)
 l7_load "http://127.0.0.1:$P/x" 1000 8 >"$SL_TMP/l2"
-b1=$(metric sluice_http_loop_batched_turns_total)
+b1=$(l7_metric sluice_http_loop_batched_turns_total)
 [ "$(count_of "200 a" "$SL_TMP/l2")" = 1000 ]; ok $? "after the reload: 1000 requests from 8 clients answered"
 [ "$b1" = "$b0" ]; ok $? "wait_us 0: no turn batched ($((b1 - b0)))"
 
