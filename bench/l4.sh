@@ -108,12 +108,15 @@ done
 # found as the napi/* thread that appeared when threading was switched on (its name,
 # "napi/DEV-ID", is cut at 15 characters).
 napi_thread() {
-	local ns=$1 dev=$2 cpu=$3 before after pid
+	local ns=$1 dev=$2 cpu=$3 before after pid p
 	ip netns exec "$ns" sh -c "echo 0 > /sys/class/net/$dev/threaded"
 	before=$(pgrep '^napi/' | sort || true)
 	ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded"
 	after=$(pgrep '^napi/' | sort || true)
-	pid=$(comm -13 <(echo "$before") <(echo "$after") | head -1)
+	pid=
+	for p in $after; do
+		grep -qx "$p" <<<"$before" || { pid=$p; break; }
+	done
 	[ -n "$pid" ] || { progress "no NAPI thread appeared for $dev"; return 1; }
 	taskset -pc "$cpu" "$pid" >/dev/null
 	echo "$pid"
@@ -126,20 +129,22 @@ napi_thread "$NS_CLI" "$RING_B" "$GEN_CPU" >/dev/null
 GEN_ARGS=(--gen-ns "$NS_CLI" --gen-dev "$IF_CLI" --src-mac "$MAC_CLI" --dst-mac "$MAC_LB_IN"
 	--dport 80 --flows "$FLOWS" --cpu "$GEN_CPU" --lb-pid "$LB_PID" --ring-devs "$RING_A,$RING_B")
 
-# The generator, once: live frames unless refused (or not asked for), else the ring.
+# The generator, once: live frames unless refused (or not asked for), else the ring;
+# whichever it is must run, or nothing can generate here and the scenario is skipped,
+# with the reason, like a missing peer.
+probe() {
+	"$GEN" "${GEN_ARGS[@]}" --src "$CLI4" --dst "$VIP4" --count-ns "$NS_LB" --count-dev "$IF_LB_IN" \
+		--generator "$1" --duration 0.05 --warmup 0 >/dev/null 2>"$OUT/l4-probe.err"
+}
 if [ "$GENERATOR" = auto ]; then
-	if "$GEN" "${GEN_ARGS[@]}" --src "$CLI4" --dst "$VIP4" --count-ns "$NS_LB" --count-dev "$IF_LB_IN" \
-		--generator live --duration 0.05 --warmup 0 >/dev/null 2>"$OUT/l4-probe.err"; then
+	if probe live; then
 		GENERATOR=live
 	else
 		progress "live frames: $(tail -1 "$OUT/l4-probe.err"); using the ring"
 		GENERATOR=ring
 	fi
 fi
-if [ "$GENERATOR" = ring ] &&
-   ! "$GEN" "${GEN_ARGS[@]}" --src "$CLI4" --dst "$VIP4" --count-ns "$NS_LB" --count-dev "$IF_LB_IN" \
-	--generator ring --duration 0.05 --warmup 0 >/dev/null 2>"$OUT/l4-probe.err"; then
-	# nothing can generate here: skipped, with the reason, like a missing peer
+if ! probe "$GENERATOR"; then
 	echo "no packet generator runs here: $(tail -1 "$OUT/l4-probe.err")" >&2
 	exit 77
 fi

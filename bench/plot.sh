@@ -78,8 +78,8 @@ kernel_routing l4.kernel_fwd l4.kernel_fwd6
 nftables_DNAT l4.nft_dnat l4.nft_dnat6
 EOF
 then
-	bars "$DIR/l4_pps.png" "L4 packets/s through the lb (64-byte frames)\ncores: $(cores l4.xdp_drop)" \
-		"Mpps (per CPU-second of the one busy core)" "$PD/l4_pps.tsv" 2
+	bars "$DIR/l4_pps.png" "L4 packets per second of the lb core (64-byte frames)\ncores: $(cores l4.xdp_drop)" \
+		"Mpps per CPU-second of the lb core" "$PD/l4_pps.tsv" 2
 fi
 SCALE=1
 

@@ -215,7 +215,8 @@ def aggregate(out, scenarios, reps):
 
 # The figures the README shows (those present), in this order; every other one is in results.md.
 HEADLINE = ["l4.xdp_drop", "l4.xdp_tx", "l4.xdp_fwd", "l4.sluice_ipip", "l4.sluice_dsr", "l4.kernel_fwd",
-            "l4.nft_dnat", "l7.direct_100b_rps"] + \
+            "l4.nft_dnat", "l4.xdp_tx_ns", "l4.sluice_ipip_ns", "l4.sluice_dsr_ns", "l4.sluice_ipip6_ns",
+            "l4.sluice_ipip_syn_ns", "l4.nft_dnat_ns", "l7.direct_100b_rps"] + \
     [f"l7.{p}_100b_{m}" for p in ("sluiced", "nginx", "haproxy") for m in ("rps", "rps_per_core", "p99")] + \
     [f"idle_mem.{p}_rss_per_conn" for p in ("sluiced", "nginx", "haproxy")]
 

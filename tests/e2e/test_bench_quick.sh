@@ -27,7 +27,7 @@ dir=$(ls -d "$SL_BENCH_RESULTS"/*/ 2>/dev/null | head -1)
 dir=${dir%/}
 check "one results directory was written" -- test -n "$dir"
 md=$dir/results.md
-for f in results.md results.tsv summary.tsv env.txt raw/l4.rep1.tsv raw/l4.rep1.d/l4.raw; do
+for f in results.md results.tsv summary.tsv env.txt raw/l4.rep1.tsv; do
 	check "it holds $f" -- test -s "$dir/$f"
 done
 prefix=$(sed -n 's/^prefix: //p' "$dir/env.txt")
@@ -48,20 +48,31 @@ for s in $scenarios; do
 			END { exit !(fig || why) }' "$md"
 done
 
-# L4: every figure is positive, the kernel's own forwarding and the ceilings are there.
-check "results.md has the L4 table with min/median/max and cores" -- \
-	sh -c "grep -q '^| l4.xdp_fwd | pps | [0-9,]* | [0-9,]* | [0-9,]* | 1 | [A-Z] |' '$md' &&
-	       sed -n '/^## l4/,/^## /p' '$md' | grep -q '^Cores.*: .*cpu[0-9]' &&
-	       grep -q '^| l4.xdp_drop | pps |' '$md' && grep -q '^| l4.xdp_tx | pps |' '$md' &&
-	       grep -q '^| l4.kernel_fwd | pps |' '$md'"
-if command -v nft >/dev/null; then
-	check "nftables DNAT was measured, and a ratio computed within the run" -- \
-		sh -c "grep -q '^| l4.nft_dnat | pps |' '$md' && grep -q '^| kernel_fwd/nft_dnat |' '$md'"
+# L4: where a packet generator runs (live frames, or the XDP ring where those are refused),
+# every figure is positive, the ceilings and the kernel's own forwarding are there and the
+# generator is named; where none runs, the scenario is skipped with its reason.
+l4_skipped() { awk '$0 == "## l4" { on = 1; next } /^## / { on = 0 } on && /^no figures: rep 1: skipped: ./ { f = 1 } END { exit !f }' "$md"; }
+if l4_skipped; then
+	diag "l4 skipped: $(grep -m1 '^no figures: rep 1: skipped:' "$md")"
+	check "l4 is skipped because no packet generator runs here, and says why" -- \
+		grep -q '^no figures: rep 1: skipped: no packet generator runs here: ' "$md"
 else
-	check "nftables DNAT is skipped with its reason" -- grep -q '^- skipped nft_dnat: nft not installed' "$md"
+	check "results.md has the L4 table with min/median/max and cores" -- \
+		sh -c "grep -q '^| l4.xdp_fwd | pps | [0-9,]* | [0-9,]* | [0-9,]* | 1 | [A-Z] |' '$md' &&
+		       sed -n '/^## l4/,/^## /p' '$md' | grep -q '^Cores.*: .*cpu[0-9]' &&
+		       grep -q '^| l4.xdp_drop | pps |' '$md' && grep -q '^| l4.xdp_tx | pps |' '$md' &&
+		       grep -q '^| l4.kernel_fwd | pps |' '$md' && grep -q '^| l4.sluice_ipip_ns | ns/packet |' '$md'"
+	check "results.md names the generator that ran" -- grep -q 'generator: \(live\|ring\), ' "$md"
+	check "the generator's raw lines are kept" -- test -s "$dir/raw/l4.rep1.d/l4.raw"
+	if command -v nft >/dev/null; then
+		check "nftables DNAT was measured, and a ratio computed within the run" -- \
+			sh -c "grep -q '^| l4.nft_dnat | pps |' '$md' && grep -q '^| kernel_fwd/nft_dnat |' '$md'"
+	else
+		check "nftables DNAT is skipped with its reason" -- grep -q '^- skipped nft_dnat: nft not installed' "$md"
+	fi
+	check "every L4 figure is a positive number" -- \
+		awk '$1 == "figure" { n++; if ($3 + 0 <= 0) bad = 1 } END { exit (n >= 5 && !bad) ? 0 : 1 }' "$dir/raw/l4.rep1.tsv"
 fi
-check "every L4 figure is a positive number" -- \
-	awk '$1 == "figure" { n++; if ($3 + 0 <= 0) bad = 1 } END { exit (n >= 5 && !bad) ? 0 : 1 }' "$dir/raw/l4.rep1.tsv"
 
 # L7: a peer that is installed (sluiced: built) must be measured; one that is not must
 # be skipped with its reason. The CDF data behind the plot is there for each measured one.
@@ -100,7 +111,8 @@ done
 # Plots: drawn when gnuplot is there, else the report says why there are none.
 if command -v gnuplot >/dev/null; then
 	png() { test "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a; }
-	check "l4_pps.png is a PNG and results.md shows it" -- sh -c "$(declare -f png); png '$dir/l4_pps.png' && grep -q '](l4_pps.png)' '$md'"
+	l4_skipped || check "l4_pps.png is a PNG and results.md shows it" -- \
+		sh -c "$(declare -f png); png '$dir/l4_pps.png' && grep -q '](l4_pps.png)' '$md'"
 	if grep -q '^| l7.sluiced_100b_rps ' "$md"; then
 		for f in l7_rps l7_p99 l7_conns l7_latency_cdf_100b; do
 			check "$f.png is a PNG" -- sh -c "$(declare -f png); png '$dir/$f.png'"
