@@ -685,7 +685,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	    fam2 != o->family || o->flows == 0 || o->flows > 50000 ||
 	    o->duration <= 0 || o->duration > MAX_SECONDS || o->warmup < 0 || o->warmup > 5 ||
 	    o->copies < 1 || o->copies >= RING_PORTS || o->ring_frames < 1 || o->ring_frames > 400 ||
-	    o->lb_pid < 0 || (o->gen == GEN_RING && !o->ring_a))
+	    o->lb_pid < 0)
 		usage();
 	if (o->lb_prog && (!o->lb_ns || !o->lb_dev ||
 			   (strcmp(o->lb_prog, "fwd") && strcmp(o->lb_prog, "reflect")) ||
