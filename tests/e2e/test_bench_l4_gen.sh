@@ -46,9 +46,10 @@ check "ring: the ping-pong ran for XDP_TX and Sluice, the broadcast ring for XDP
 	       grep -q '^sluice_ipip generator=ring/pingpong' '$SL_TMP/ring.d/l4.raw' &&
 	       grep -q '^xdp_drop generator=ring/broadcast' '$SL_TMP/ring.d/l4.raw' &&
 	       grep -q '^kernel_fwd generator=ring/broadcast' '$SL_TMP/ring.d/l4.raw'"
-check "ring: figures are per CPU-second of the lb's NAPI thread, which the ping-pong keeps busy" -- \
+# (how busy the ping-pong keeps it is a speed, reported in lb_busy, not asserted here)
+check "ring: figures are per CPU-second of the lb's NAPI thread, and it ran" -- \
 	awk '$1 == "sluice_dsr" { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
-	     END { exit !(f["clock"] == "lb_thread" && f["lb_busy"] + 0 >= 0.5) }' "$SL_TMP/ring.d/l4.raw"
+	     END { exit !(f["clock"] == "lb_thread" && f["clock_seconds"] + 0 > 0 && f["lb_busy"] + 0 > 0) }' "$SL_TMP/ring.d/l4.raw"
 check "ring: ns per packet is 1e9 over the figure" -- \
 	awk -v x="$(fig ring sluice_ipip)" -v ns="$(fig ring sluice_ipip_ns)" 'BEGIN { d = 1e9 / x - ns; exit !(d < 0.1 && d > -0.1) }'
 check "ring: nothing of the run is left" -- bash -c "$(declare -f left); ! left ring"
