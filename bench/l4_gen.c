@@ -12,9 +12,13 @@
  * Two generators, --generator auto picks the first that runs:
  *   live  BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES from one pinned thread
  *         (kernel >= 5.18; kernels and sandboxes may refuse it with EPERM);
- *   ring  a few hundred frames kept circulating on a veth pair (--ring-devs A,B)
- *         by XDP programs (l4_ring.bpf.c), each lap broadcasting copies out of
- *         the client's veth: no syscall per packet, no special permission.
+ *   ring  frames injected once with a packet socket and kept circulating by
+ *         XDP (l4_ring.bpf.c): no syscall per packet, no special permission.
+ *         Counted on the client's own link (--count-dev == --gen-dev), it is a
+ *         ping-pong with the lb, which sends every frame back: ring_pong makes
+ *         each returned frame the template again and sends it once more.
+ *         Counted elsewhere, or with --broadcast, a broadcast ring on a veth
+ *         pair (--ring-devs A,B) sends --copies of each lap toward the lb.
  *
  * The clock the figures are per: with --lb-pid, the on-CPU time of the lb's
  * NAPI thread (threaded NAPI, /proc/PID/schedstat), so a figure is packets
