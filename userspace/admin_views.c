@@ -60,6 +60,9 @@ static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
 	L7_METRIC("sluice_http_upstream_reuses_total", "counter", "Requests sent on a pooled upstream connection.",
 		  st.upstream_reuses);
 	L7_METRIC("sluice_http_retries_total", "counter", "Requests sent again to another server.", st.retries);
+	L7_METRIC("sluice_http_upstream_pool_full_total", "counter",
+		  "Upstream connections closed after a response because the idle pool was full (keepalive, or recent demand).",
+		  st.upstream_pool_full);
 	L7_METRIC("sluice_http_upstream_ejections_total", "counter",
 		  "Upstream servers passively ejected after max_fails consecutive failures.", st.upstream_ejections);
 	L7_METRIC("sluice_http_upstream_ejections_skipped_total", "counter",

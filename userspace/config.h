@@ -107,6 +107,7 @@ enum cfg_fail {
 	CFG_FAIL_TIMEOUT = 1 << 1,    /* connect_timeout or response_timeout */
 	CFG_FAIL_5XX = 1 << 2,        /* a 5xx response */
 };
+#define CFG_KEEPALIVE_AUTO 1024       /* keepalive: auto (the default): the pool follows demand up to this */
 
 struct cfg_access_log {
 	char *path;                   /* NULL: no access log */
@@ -178,7 +179,8 @@ struct cfg_upstream {
 	uint32_t fail_on;             /* CFG_FAIL_* bits counted as failures, default connect | timeout */
 	uint32_t fail_timeout_ms;     /* how long an ejected server stays out, default 10000 */
 	uint32_t slow_start_ms;       /* default 0 */
-	uint32_t keepalive;           /* idle pooled connections per worker per server, default 32 */
+	uint32_t keepalive;           /* idle pooled connections per worker per server at most, default
+				       * CFG_KEEPALIVE_AUTO; below it the pool keeps what recent demand needs */
 	bool via;                     /* add a Via header, default false */
 	int line;
 };

@@ -373,6 +373,19 @@ out:
 	cfg_strv_free(list, n);
 }
 
+/* keepalive: auto (the default bound) or a number 0..10000. */
+static void cy_keepalive(struct cy *cy, yaml_node_t *v, uint32_t *out)
+{
+	const char *s = cy_scalar(v);
+
+	if (s && !strcmp(s, "auto"))
+		*out = CFG_KEEPALIVE_AUTO;
+	else if (s && (*s < '0' || *s > '9'))
+		cy_err(cy, v, "'keepalive' must be auto or a number, got '%s'", s);
+	else
+		cy_u32(cy, v, "keepalive", 0, 10000, out);
+}
+
 static bool cy_upstream_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
 {
 	static const char *const balances[] = { "round_robin", "weighted", "least_conn", "hash", "p2c", NULL };
@@ -409,7 +422,7 @@ static bool cy_upstream_key(struct cy *cy, const char *key, yaml_node_t *v, void
 	} else if (!strcmp(key, "slow_start") || !strcmp(key, "slow_start_ms")) {
 		cy_ms(cy, v, key, &up->slow_start_ms);
 	} else if (!strcmp(key, "keepalive")) {
-		cy_u32(cy, v, key, 0, 10000, &up->keepalive);
+		cy_keepalive(cy, v, &up->keepalive);
 	} else if (!strcmp(key, "via")) {
 		cy_bool(cy, v, key, &up->via);
 	} else {
@@ -428,7 +441,7 @@ static void cy_upstream(struct cy *cy, yaml_node_t *n, struct cfg_upstream *up)
 	up->max_fails = 3;
 	up->fail_on = CFG_FAIL_CONNECT | CFG_FAIL_TIMEOUT;   /* as nginx: a 5xx is an answer, not a failure */
 	up->fail_timeout_ms = 10000;
-	up->keepalive = 32;
+	up->keepalive = CFG_KEEPALIVE_AUTO;
 	cy_health_defaults(&up->health);
 	cy_require(cy, n, "upstream", "name", "servers", NULL);
 	cy_map(cy, n, "upstream", cy_upstream_key, up);

@@ -411,6 +411,7 @@ void l7_stats_get(struct l7 *l7, struct l7_stats *out)
 		out->upstream_ejections += atomic_load_explicit(&w->st_up_ejections, memory_order_relaxed);
 		out->upstream_eject_skipped += atomic_load_explicit(&w->st_up_eject_skipped, memory_order_relaxed);
 		out->upstream_panic += atomic_load_explicit(&w->st_up_panic, memory_order_relaxed);
+		out->upstream_pool_full += atomic_load_explicit(&w->st_up_pool_full, memory_order_relaxed);
 		out->loop_turns += atomic_load_explicit(&w->st_turns, memory_order_relaxed);
 		out->loop_batched += atomic_load_explicit(&w->st_batched, memory_order_relaxed);
 	}

@@ -78,6 +78,9 @@ struct wserver {
 	uint64_t ejected_until;       /* passive ejection, ms monotonic; 0 = not ejected */
 	uint32_t weight;              /* last weight handed to the balancer */
 	bool health_up;
+	/* demand: the most requests in flight at once in this period and the last (upstream_pool_cap()) */
+	uint32_t peak_cur, peak_prev;
+	uint64_t peak_since;          /* start of the current period, ms monotonic */
 };
 
 struct wupstream {
@@ -107,6 +110,7 @@ int upstream_pick(struct worker *w, struct wgen *wg, size_t up, const char *key,
 enum up_outcome { UP_OK = 0, UP_ERROR, UP_TIMEOUT, UP_5XX };
 void upstream_outcome(struct worker *w, struct wserver *s, enum up_outcome o);
 void upstream_result(struct worker *w, struct wserver *s, bool ok);   /* ok ? UP_OK : UP_ERROR */
+uint32_t upstream_pool_cap(struct wserver *s, uint64_t now_ms);    /* idle connections @s may keep now */
 struct conn *upstream_get(struct worker *w, struct wserver *s);  /* pooled or connecting; NULL + errno */
 bool upstream_put(struct worker *w, struct conn *u);            /* back to the pool: false = closed */
 void upstream_unpool(struct conn *u);

@@ -204,6 +204,59 @@ void upstream_result(struct worker *w, struct wserver *s, bool ok)
 	upstream_outcome(w, s, ok ? UP_OK : UP_ERROR);
 }
 
+/*
+ * Pool sizing. A pool capped below the number of requests a server has in
+ * flight at once closes connections that the next burst opens again (50
+ * keep-alive clients against 32 pooled connections reconnect all the time).
+ * So the pool keeps as many idle connections as the most requests in flight
+ * at once lately: the peak of the current period of POOL_PERIOD_MS and of the
+ * last one, so demand is remembered for 30 to 60 s and then forgotten. Since
+ * a connection is opened only when the pool is empty, a worker never holds
+ * more connections to a server than that peak, and in a steady state it never
+ * reconnects. keepalive bounds it (CFG_KEEPALIVE_AUTO by default).
+ */
+#define POOL_PERIOD_MS 30000
+
+static void pool_rotate(struct wserver *s, uint64_t now_ms)
+{
+	uint64_t age = now_ms - s->peak_since;
+
+	if (age < POOL_PERIOD_MS)
+		return;
+	s->peak_prev = age < 2 * POOL_PERIOD_MS ? s->peak_cur : 0;   /* a silent period forgets both */
+	s->peak_cur = 0;
+	s->peak_since = now_ms;
+}
+
+/* pool_demand() - a request is about to start on @s: it and those in flight count toward the peak. */
+static void pool_demand(struct wserver *s, uint64_t now_ms)
+{
+	uint32_t n;
+
+	if (!s->up->bal)
+		return;
+	n = balancer_inflight(s->up->bal, s->idx) + 1;   /* balancer_begin() for this one follows */
+	pool_rotate(s, now_ms);
+	if (n > s->peak_cur)
+		s->peak_cur = n;
+}
+
+/*
+ * upstream_pool_cap() - how many idle connections @s may keep now: the recent
+ * peak of requests in flight, at most keepalive. A forward proxy origin (no
+ * balancer counts its requests) keeps up to its keepalive.
+ */
+uint32_t upstream_pool_cap(struct wserver *s, uint64_t now_ms)
+{
+	uint32_t cap = s->up->cfg->keepalive, peak;
+
+	if (!s->up->bal)
+		return cap;
+	pool_rotate(s, now_ms);
+	peak = s->peak_cur > s->peak_prev ? s->peak_cur : s->peak_prev;
+	return peak < cap ? peak : cap;
+}
+
 void upstream_unpool(struct conn *u)
 {
 	if (!u->pooled)
@@ -223,6 +276,7 @@ struct conn *upstream_get(struct worker *w, struct wserver *s)
 	struct conn *u;
 	int fd, one = 1;
 
+	pool_demand(s, w->now_ms);
 	while ((u = s->idle)) {
 		upstream_unpool(u);
 		if (!u->dead && !u->eof) {
@@ -258,8 +312,12 @@ bool upstream_put(struct worker *w, struct conn *u)
 {
 	struct wserver *s = u->srv;
 
-	if (!s || w->stopping || s->n_idle >= s->up->cfg->keepalive || u->dead || u->eof)
+	if (!s || w->stopping || u->dead || u->eof)
 		return false;
+	if (s->n_idle >= upstream_pool_cap(s, w->now_ms)) {
+		stat_add(w->st_up_pool_full, 1);
+		return false;
+	}
 	http_msg_free_head(&u->msg);
 	conn_timer(w, u, TMR_NONE, 0);
 	u->resp_started = false;

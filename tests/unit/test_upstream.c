@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Passive ejection on one worker's upstream state: what fail_on counts, the last server kept, picks when every server is out. */
+/* One worker's upstream state: what fail_on counts, the last server kept, picks when every server is out, pool sizing. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +26,7 @@ static struct wgen *setup(size_t n, uint32_t fail_on)
 	ucfg.max_fails = 3;
 	ucfg.fail_timeout_ms = 10000;
 	ucfg.fail_on = fail_on;
-	ucfg.keepalive = 32;
+	ucfg.keepalive = CFG_KEEPALIVE_AUTO;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(servers[i].addr.text, sizeof(servers[i].addr.text), "127.0.0.1:%zu", 9001 + i);
 		servers[i].weight = 1;
@@ -136,11 +136,36 @@ static void test_all_out(void)
 	wgen_put(&w, wg);
 }
 
+/* The idle pool follows the recent peak of requests in flight (30 to 60 s), at most keepalive. */
+static void test_pool_cap(void)
+{
+	struct wgen *wg = setup(1, CFG_FAIL_CONNECT);
+	struct wserver *s = &wg->up[0].srv[0];
+	uint64_t t0 = w.now_ms;
+
+	is_int(upstream_pool_cap(s, t0), 0, "no request yet: no demand");
+	s->peak_cur = 50;
+	is_int(upstream_pool_cap(s, t0 + 1000), 50, "keeps as many as were in flight at once (50)");
+	is_int(upstream_pool_cap(s, t0 + 31000), 50, "... still in the next period");
+	s->peak_cur = 7;
+	is_int(upstream_pool_cap(s, t0 + 40000), 50, "a quieter period: the last one's peak still holds");
+	is_int(upstream_pool_cap(s, t0 + 62000), 7, "two periods on: only the recent peak (7)");
+	is_int(upstream_pool_cap(s, t0 + 200000), 0, "a silent minute forgets it all");
+	s->peak_cur = 5000;
+	is_int(upstream_pool_cap(s, t0 + 200000), CFG_KEEPALIVE_AUTO, "bounded by keepalive (auto: %d)", CFG_KEEPALIVE_AUTO);
+	ucfg.keepalive = 8;
+	is_int(upstream_pool_cap(s, t0 + 200000), 8, "keepalive: 8 caps it");
+	ucfg.keepalive = 0;
+	is_int(upstream_pool_cap(s, t0 + 200000), 0, "keepalive: 0 pools nothing");
+	wgen_put(&w, wg);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LVL_ERR);
 	test_fail_on();
 	test_last_server();
 	test_all_out();
+	test_pool_cap();
 	return done_testing();
 }
