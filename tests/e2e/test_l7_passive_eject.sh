@@ -104,5 +104,14 @@ got=$(codes "$U/status/500" 5)$(codes "$U/x" 2)
 [ "$(l7_metric sluice_http_upstream_ejections_total)" = 1 ]; ok $? "sluice_http_upstream_ejections_total 1"
 n=$(l7_metric sluice_http_upstream_ejections_skipped_total)
 [ "${n:-0}" -ge 1 ]; ok $? "sluice_http_upstream_ejections_skipped_total $n"
+
+# a reload applies fail_on like the other upstream keys (a new generation starts with nothing ejected)
+sed -i 's/fail_on: \[connect, timeout, 5xx\]/fail_on: [connect, timeout]/' "$SL_TMP/c2.yaml"
+kill -HUP "$SLUICED_PID"
+wait_for 5 grep -q "reload: .* applied" "$SL_TMP/sluiced.log"; ok $? "reloaded without 5xx in fail_on"
+sleep 0.2   # workers switch generations within a loop turn
+got=$(codes "$U/status/500" 8)$(froms "$U/x" 2)
+[ "$got" = "500 500 500 500 500 500 500 500 200 b, 200 c, " ]; ok $? "after the reload 5xx count no more: both serve ($got)"
+[ "$(l7_metric sluice_http_upstream_ejections_total)" = 1 ]; ok $? "... no new ejection"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing
