@@ -60,6 +60,17 @@ static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
 	L7_METRIC("sluice_http_upstream_reuses_total", "counter", "Requests sent on a pooled upstream connection.",
 		  st.upstream_reuses);
 	L7_METRIC("sluice_http_retries_total", "counter", "Requests sent again to another server.", st.retries);
+	L7_METRIC("sluice_http_upstream_pool_full_total", "counter",
+		  "Upstream connections closed after a response because the idle pool was full (keepalive, or recent demand).",
+		  st.upstream_pool_full);
+	L7_METRIC("sluice_http_upstream_ejections_total", "counter",
+		  "Upstream servers passively ejected after max_fails consecutive failures.", st.upstream_ejections);
+	L7_METRIC("sluice_http_upstream_ejections_skipped_total", "counter",
+		  "Upstream servers that reached max_fails but were kept: the last one of their upstream available.",
+		  st.upstream_eject_skipped);
+	L7_METRIC("sluice_http_upstream_panic_total", "counter",
+		  "Requests sent to an ejected or health-checked-down server because every server of the upstream was out.",
+		  st.upstream_panic);
 	L7_METRIC("sluice_http_loop_turns_total", "counter", "Worker event loop turns (one io_uring_enter each).",
 		  st.loop_turns);
 	L7_METRIC("sluice_http_loop_batched_turns_total", "counter",

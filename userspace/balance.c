@@ -31,6 +31,7 @@ struct balancer {
 	size_t n;
 	size_t rr_next;          /* least_conn tie-break cursor */
 	uint64_t rng;            /* p2c: xorshift64* state, seeded from the upstream's name */
+	bool any;                /* this pick counts down servers as up (balancer_pick_any()) */
 	struct bal_server s[];
 };
 
@@ -108,7 +109,7 @@ static uint64_t bal_eweight(struct balancer *b, size_t i, uint64_t now_ms, bool 
 	struct bal_server *s = &b->s[i];
 	uint64_t w, elapsed;
 
-	if (!s->up || !s->weight)
+	if ((!s->up && !b->any) || !s->weight)
 		return 0;
 	w = (use_weight ? s->weight : 1) * BAL_SCALE;
 	if (!s->ramping)
@@ -235,7 +236,7 @@ static int bal_hash(struct balancer *b, const void *key, size_t key_len, int exc
 		uint64_t h;
 		double u, score;
 
-		if (!s->up || !s->weight || (int)i == exclude)
+		if ((!s->up && !b->any) || !s->weight || (int)i == exclude)
 			continue;
 		h = maglev_hash64(&kh, sizeof(kh), s->id_hash);
 		u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;   /* (0, 1) */
@@ -265,4 +266,14 @@ int balancer_pick(struct balancer *b, uint64_t now_ms, const void *key, size_t k
 		return bal_p2c(b, now_ms, exclude);
 	}
 	return -1;
+}
+
+int balancer_pick_any(struct balancer *b, uint64_t now_ms, const void *key, size_t key_len, int exclude)
+{
+	int s;
+
+	b->any = true;
+	s = balancer_pick(b, now_ms, key, key_len, exclude);
+	b->any = false;
+	return s;
 }

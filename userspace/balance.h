@@ -33,6 +33,13 @@ void balancer_set_up(struct balancer *b, size_t server, bool up, uint64_t now_ms
  */
 int balancer_pick(struct balancer *b, uint64_t now_ms, const void *key, size_t key_len, int exclude);
 
+/*
+ * balancer_pick_any() - the same, but counting servers that are down (health
+ * checks, passive ejection) as up: for when none is up. Drained servers
+ * (weight 0) stay out. -1 when every one is drained (or @exclude).
+ */
+int balancer_pick_any(struct balancer *b, uint64_t now_ms, const void *key, size_t key_len, int exclude);
+
 /* balancer_begin()/balancer_end() - a request starts/finishes on @server (least_conn and p2c count these). */
 void balancer_begin(struct balancer *b, size_t server);
 void balancer_end(struct balancer *b, size_t server);

@@ -101,6 +101,13 @@ enum cfg_balance {
 	CFG_BAL_ROUND_ROBIN = 0, CFG_BAL_WEIGHTED, CFG_BAL_LEAST_CONN, CFG_BAL_HASH, CFG_BAL_P2C,
 };
 enum cfg_hash_key { CFG_HASH_CLIENT_IP = 0, CFG_HASH_HEADER, CFG_HASH_COOKIE };
+/* What counts toward an upstream's max_fails (key: fail_on), as bits. */
+enum cfg_fail {
+	CFG_FAIL_CONNECT = 1 << 0,    /* connect refused or reset, connection lost before the response ended, malformed response */
+	CFG_FAIL_TIMEOUT = 1 << 1,    /* connect_timeout or response_timeout */
+	CFG_FAIL_5XX = 1 << 2,        /* a 5xx response */
+};
+#define CFG_KEEPALIVE_AUTO 1024       /* keepalive: auto (the default): the pool follows demand up to this */
 
 struct cfg_access_log {
 	char *path;                   /* NULL: no access log */
@@ -169,9 +176,11 @@ struct cfg_upstream {
 	uint32_t response_timeout_ms; /* default 30000 -> 504 */
 	uint32_t retries;             /* default 1 (idempotent requests only) */
 	uint32_t max_fails;           /* passive ejection after N consecutive failures, default 3 */
+	uint32_t fail_on;             /* CFG_FAIL_* bits counted as failures, default connect | timeout */
 	uint32_t fail_timeout_ms;     /* how long an ejected server stays out, default 10000 */
 	uint32_t slow_start_ms;       /* default 0 */
-	uint32_t keepalive;           /* idle pooled connections per worker per server, default 32 */
+	uint32_t keepalive;           /* idle pooled connections per worker per server at most, default
+				       * CFG_KEEPALIVE_AUTO; below it the pool keeps what recent demand needs */
 	bool via;                     /* add a Via header, default false */
 	int line;
 };

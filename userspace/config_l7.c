@@ -342,6 +342,50 @@ static int cy_hash_key(struct cy *cy, yaml_node_t *v, struct cfg_upstream *up)
 	return 0;
 }
 
+/* fail_on: a list of connect | timeout | 5xx (a bare word is a list of one; [] counts nothing). */
+static void cy_fail_on(struct cy *cy, yaml_node_t *v, uint32_t *out)
+{
+	static const struct { const char *name; uint32_t bit; } kinds[] = {
+		{ "connect", CFG_FAIL_CONNECT }, { "timeout", CFG_FAIL_TIMEOUT }, { "5xx", CFG_FAIL_5XX },
+	};
+	char **list = NULL;
+	size_t n = 0;
+	uint32_t bits = 0;
+	bool bad = false;
+
+	if (cy_strlist(cy, v, "fail_on", &list, &n))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && strcmp(list[i], kinds[k].name); k++)
+			;
+		if (k == sizeof(kinds) / sizeof(kinds[0])) {
+			cy_err(cy, v, "'fail_on' items must be connect, timeout or 5xx, got '%s'", list[i]);
+			bad = true;
+			continue;
+		}
+		bits |= kinds[k].bit;
+	}
+	if (!bad)
+		*out = bits;
+out:
+	cfg_strv_free(list, n);
+}
+
+/* keepalive: auto (the default bound) or a number 0..10000. */
+static void cy_keepalive(struct cy *cy, yaml_node_t *v, uint32_t *out)
+{
+	const char *s = cy_scalar(v);
+
+	if (s && !strcmp(s, "auto"))
+		*out = CFG_KEEPALIVE_AUTO;
+	else if (s && (*s < '0' || *s > '9'))
+		cy_err(cy, v, "'keepalive' must be auto or a number, got '%s'", s);
+	else
+		cy_u32(cy, v, "keepalive", 0, 10000, out);
+}
+
 static bool cy_upstream_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
 {
 	static const char *const balances[] = { "round_robin", "weighted", "least_conn", "hash", "p2c", NULL };
@@ -371,12 +415,14 @@ static bool cy_upstream_key(struct cy *cy, const char *key, yaml_node_t *v, void
 		cy_u32(cy, v, key, 0, 10, &up->retries);
 	} else if (!strcmp(key, "max_fails")) {
 		cy_u32(cy, v, key, 0, 1000, &up->max_fails);
+	} else if (!strcmp(key, "fail_on")) {
+		cy_fail_on(cy, v, &up->fail_on);
 	} else if (!strcmp(key, "fail_timeout") || !strcmp(key, "fail_timeout_ms")) {
 		cy_ms(cy, v, key, &up->fail_timeout_ms);
 	} else if (!strcmp(key, "slow_start") || !strcmp(key, "slow_start_ms")) {
 		cy_ms(cy, v, key, &up->slow_start_ms);
 	} else if (!strcmp(key, "keepalive")) {
-		cy_u32(cy, v, key, 0, 10000, &up->keepalive);
+		cy_keepalive(cy, v, &up->keepalive);
 	} else if (!strcmp(key, "via")) {
 		cy_bool(cy, v, key, &up->via);
 	} else {
@@ -393,8 +439,9 @@ static void cy_upstream(struct cy *cy, yaml_node_t *n, struct cfg_upstream *up)
 	up->response_timeout_ms = 30000;
 	up->retries = 1;
 	up->max_fails = 3;
+	up->fail_on = CFG_FAIL_CONNECT | CFG_FAIL_TIMEOUT;   /* as nginx: a 5xx is an answer, not a failure */
 	up->fail_timeout_ms = 10000;
-	up->keepalive = 32;
+	up->keepalive = CFG_KEEPALIVE_AUTO;
 	cy_health_defaults(&up->health);
 	cy_require(cy, n, "upstream", "name", "servers", NULL);
 	cy_map(cy, n, "upstream", cy_upstream_key, up);

@@ -408,6 +408,10 @@ void l7_stats_get(struct l7 *l7, struct l7_stats *out)
 		out->upstream_connects += atomic_load_explicit(&w->st_up_connects, memory_order_relaxed);
 		out->upstream_reuses += atomic_load_explicit(&w->st_up_reuses, memory_order_relaxed);
 		out->retries += atomic_load_explicit(&w->st_retries, memory_order_relaxed);
+		out->upstream_ejections += atomic_load_explicit(&w->st_up_ejections, memory_order_relaxed);
+		out->upstream_eject_skipped += atomic_load_explicit(&w->st_up_eject_skipped, memory_order_relaxed);
+		out->upstream_panic += atomic_load_explicit(&w->st_up_panic, memory_order_relaxed);
+		out->upstream_pool_full += atomic_load_explicit(&w->st_up_pool_full, memory_order_relaxed);
 		out->loop_turns += atomic_load_explicit(&w->st_turns, memory_order_relaxed);
 		out->loop_batched += atomic_load_explicit(&w->st_batched, memory_order_relaxed);
 	}

@@ -55,6 +55,10 @@ struct l7_stats {
 	uint64_t upstream_connects;   /* new upstream connections */
 	uint64_t upstream_reuses;     /* requests sent on a pooled connection */
 	uint64_t retries;             /* requests sent again to another server */
+	uint64_t upstream_ejections;  /* servers passively ejected (max_fails) */
+	uint64_t upstream_eject_skipped; /* ... not ejected: the last server of their upstream available */
+	uint64_t upstream_panic;      /* requests sent to a server that was out, every server of the upstream being out */
+	uint64_t upstream_pool_full;  /* upstream connections closed after a response: the idle pool was full */
 	uint64_t loop_turns;          /* workers' event loop turns (one io_uring_enter each) */
 	uint64_t loop_batched;        /* ... of them that waited for a batch of completions (l7.batch) */
 };

@@ -78,6 +78,9 @@ struct wserver {
 	uint64_t ejected_until;       /* passive ejection, ms monotonic; 0 = not ejected */
 	uint32_t weight;              /* last weight handed to the balancer */
 	bool health_up;
+	/* demand: the most requests in flight at once in this period and the last (upstream_pool_cap()) */
+	uint32_t peak_cur, peak_prev;
+	uint64_t peak_since;          /* start of the current period, ms monotonic */
 };
 
 struct wupstream {
@@ -86,6 +89,7 @@ struct wupstream {
 	struct wserver *srv;
 	size_t n_srv;
 	size_t idx;
+	bool panic;                   /* every server is out: picks ignore health and ejection (logged once) */
 };
 
 struct wgen {
@@ -102,7 +106,11 @@ struct wgen *wgen_new(struct worker *w, struct l7_gen *g);
 void wgen_put(struct worker *w, struct wgen *wg);
 void wgen_sync(struct worker *w, struct wgen *wg);            /* weights, health, ejection expiry */
 int upstream_pick(struct worker *w, struct wgen *wg, size_t up, const char *key, size_t key_len, int exclude);
-void upstream_result(struct worker *w, struct wserver *s, bool ok);
+/* How an exchange with a server ended, for passive ejection (counted when the upstream's fail_on has it). */
+enum up_outcome { UP_OK = 0, UP_ERROR, UP_TIMEOUT, UP_5XX };
+void upstream_outcome(struct worker *w, struct wserver *s, enum up_outcome o);
+void upstream_result(struct worker *w, struct wserver *s, bool ok);   /* ok ? UP_OK : UP_ERROR */
+uint32_t upstream_pool_cap(struct wserver *s, uint64_t now_ms);    /* idle connections @s may keep now */
 struct conn *upstream_get(struct worker *w, struct wserver *s);  /* pooled or connecting; NULL + errno */
 bool upstream_put(struct worker *w, struct conn *u);            /* back to the pool: false = closed */
 void upstream_unpool(struct conn *u);

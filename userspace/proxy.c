@@ -329,7 +329,7 @@ static void upstream_fail(struct worker *w, struct conn *u, int err, bool timeou
 	int failed;
 
 	if (u->srv)
-		upstream_result(w, u->srv, false);
+		upstream_outcome(w, u->srv, timeout ? UP_TIMEOUT : UP_ERROR);
 	if (!c) {
 		upstream_unpool(u);
 		conn_close(w, u);
@@ -907,7 +907,7 @@ static void finish_request(struct worker *w, struct conn *c)
 	cache_proxy_release(w, c);
 	if (u) {
 		conn_timer(w, u, TMR_NONE, 0);
-		upstream_result(w, u->srv, c->req.status < 500);
+		upstream_outcome(w, u->srv, c->req.status >= 500 ? UP_5XX : UP_OK);
 		reuse = !u->dead && !u->eof && !c->req.up_cut && c->req.req_done && llhttp_should_keep_alive(&u->msg.p) &&
 			u->in.head == u->in.tail && u->out.head == u->out.tail && !u->out.inflight;
 	}
@@ -1150,7 +1150,7 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 		if (!x->peer)
 			break;
 		log_warn("upstream %s/%s: response timeout", x->srv->up->cfg->name, x->srv->cfg->addr.text);
-		upstream_result(w, x->srv, false);
+		upstream_outcome(w, x->srv, UP_TIMEOUT);
 		client_error(w, x->peer, 504);
 		break;
 	default:

@@ -110,35 +110,151 @@ void wgen_sync(struct worker *w, struct wgen *wg)
 	}
 }
 
+/*
+ * upstream_pick() - a server of upstream @up for a new request (not @exclude,
+ * unless it is the only one). When every server is out (ejected or failing its
+ * health checks) one is tried anyway, as nginx does with a group's only server
+ * and Envoy in panic mode: an answer from a server that may be fine beats a 503
+ * from nowhere. Returns its index, or -1 when every server is drained.
+ */
 int upstream_pick(struct worker *w, struct wgen *wg, size_t up, const char *key, size_t key_len, int exclude)
 {
-	int s = balancer_pick(wg->up[up].bal, w->now_ms, key, key_len, exclude);
+	struct wupstream *u = &wg->up[up];
+	int s = balancer_pick(u->bal, w->now_ms, key, key_len, exclude);
 
 	/* the only other server is the excluded one: a retry may still go back to it */
 	if (s < 0 && exclude >= 0)
-		s = balancer_pick(wg->up[up].bal, w->now_ms, key, key_len, -1);
+		s = balancer_pick(u->bal, w->now_ms, key, key_len, -1);
+	if (s >= 0) {
+		if (u->panic) {
+			u->panic = false;
+			log_info("upstream %s: a server is available again", u->cfg->name);
+		}
+		return s;
+	}
+	s = balancer_pick_any(u->bal, w->now_ms, key, key_len, exclude);
+	if (s < 0 && exclude >= 0)
+		s = balancer_pick_any(u->bal, w->now_ms, key, key_len, -1);
+	if (s < 0)
+		return -1;
+	stat_add(w->st_up_panic, 1);
+	if (!u->panic) {
+		u->panic = true;
+		log_warn("upstream %s: no server available (ejected or failing health checks): trying them anyway",
+			 u->cfg->name);
+	}
 	return s;
 }
 
-/* upstream_result() - passive health: max_fails consecutive failures eject a server for fail_timeout_ms. */
-void upstream_result(struct worker *w, struct wserver *s, bool ok)
+/* upstream_last() - is @s the only server of its upstream that new requests could go to? */
+static bool upstream_last(const struct wserver *s)
 {
+	const struct wupstream *up = s->up;
+
+	for (size_t i = 0; i < up->n_srv; i++) {
+		const struct wserver *o = &up->srv[i];
+
+		if (o != s && o->health_up && !o->ejected_until && o->weight)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * upstream_outcome() - passive health: max_fails consecutive failures of a kind
+ * the upstream's fail_on counts eject a server for fail_timeout_ms; any other
+ * outcome is a success and starts the count over. The last server available is
+ * never ejected: with nothing else to send to, ejecting it only turns every
+ * request into a 503.
+ */
+void upstream_outcome(struct worker *w, struct wserver *s, enum up_outcome o)
+{
+	static const uint32_t kind[] = {
+		[UP_OK] = 0, [UP_ERROR] = CFG_FAIL_CONNECT, [UP_TIMEOUT] = CFG_FAIL_TIMEOUT, [UP_5XX] = CFG_FAIL_5XX,
+	};
 	const struct cfg_upstream *uc;
 
 	if (!s)
 		return;
 	uc = s->up->cfg;
-	if (ok) {
+	if (!(uc->fail_on & kind[o])) {
 		s->fails = 0;
 		return;
 	}
 	if (++s->fails < uc->max_fails || !uc->max_fails || s->ejected_until)
 		return;
+	if (upstream_last(s)) {
+		if (s->fails == uc->max_fails) {   /* once per run of failures */
+			stat_add(w->st_up_eject_skipped, 1);
+			log_warn("upstream %s/%s: %u consecutive failures: not ejected: the last server available",
+				 uc->name, s->cfg->addr.text, s->fails);
+		}
+		return;
+	}
 	s->ejected_until = w->now_ms + (uc->fail_timeout_ms ? uc->fail_timeout_ms : 1);
 	if (s->health_up)
 		balancer_set_up(s->up->bal, s->idx, false, w->now_ms);
+	stat_add(w->st_up_ejections, 1);
 	log_warn("upstream %s/%s: %u consecutive failures: ejected for %u ms", uc->name, s->cfg->addr.text,
 		 s->fails, uc->fail_timeout_ms);
+}
+
+void upstream_result(struct worker *w, struct wserver *s, bool ok)
+{
+	upstream_outcome(w, s, ok ? UP_OK : UP_ERROR);
+}
+
+/*
+ * Pool sizing. A pool capped below the number of requests a server has in
+ * flight at once closes connections that the next burst opens again (50
+ * keep-alive clients against 32 pooled connections reconnect all the time).
+ * So the pool keeps as many idle connections as the most requests in flight
+ * at once lately: the peak of the current period of POOL_PERIOD_MS and of the
+ * last one, so demand is remembered for 30 to 60 s and then forgotten. Since
+ * a connection is opened only when the pool is empty, a worker never holds
+ * more connections to a server than that peak, and in a steady state it never
+ * reconnects. keepalive bounds it (CFG_KEEPALIVE_AUTO by default).
+ */
+#define POOL_PERIOD_MS 30000
+
+static void pool_rotate(struct wserver *s, uint64_t now_ms)
+{
+	uint64_t age = now_ms - s->peak_since;
+
+	if (age < POOL_PERIOD_MS)
+		return;
+	s->peak_prev = age < 2 * POOL_PERIOD_MS ? s->peak_cur : 0;   /* a silent period forgets both */
+	s->peak_cur = 0;
+	s->peak_since = now_ms;
+}
+
+/* pool_demand() - a request is about to start on @s: it and those in flight count toward the peak. */
+static void pool_demand(struct wserver *s, uint64_t now_ms)
+{
+	uint32_t n;
+
+	if (!s->up->bal)
+		return;
+	n = balancer_inflight(s->up->bal, s->idx) + 1;   /* balancer_begin() for this one follows */
+	pool_rotate(s, now_ms);
+	if (n > s->peak_cur)
+		s->peak_cur = n;
+}
+
+/*
+ * upstream_pool_cap() - how many idle connections @s may keep now: the recent
+ * peak of requests in flight, at most keepalive. A forward proxy origin (no
+ * balancer counts its requests) keeps up to its keepalive.
+ */
+uint32_t upstream_pool_cap(struct wserver *s, uint64_t now_ms)
+{
+	uint32_t cap = s->up->cfg->keepalive, peak;
+
+	if (!s->up->bal)
+		return cap;
+	pool_rotate(s, now_ms);
+	peak = s->peak_cur > s->peak_prev ? s->peak_cur : s->peak_prev;
+	return peak < cap ? peak : cap;
 }
 
 void upstream_unpool(struct conn *u)
@@ -160,6 +276,7 @@ struct conn *upstream_get(struct worker *w, struct wserver *s)
 	struct conn *u;
 	int fd, one = 1;
 
+	pool_demand(s, w->now_ms);
 	while ((u = s->idle)) {
 		upstream_unpool(u);
 		if (!u->dead && !u->eof) {
@@ -195,8 +312,12 @@ bool upstream_put(struct worker *w, struct conn *u)
 {
 	struct wserver *s = u->srv;
 
-	if (!s || w->stopping || s->n_idle >= s->up->cfg->keepalive || u->dead || u->eof)
+	if (!s || w->stopping || u->dead || u->eof)
 		return false;
+	if (s->n_idle >= upstream_pool_cap(s, w->now_ms)) {
+		stat_add(w->st_up_pool_full, 1);
+		return false;
+	}
 	http_msg_free_head(&u->msg);
 	conn_timer(w, u, TMR_NONE, 0);
 	u->resp_started = false;

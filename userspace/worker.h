@@ -210,6 +210,7 @@ struct worker {
 	/* counters: written by this worker only, read by l7_stats_get (relaxed) */
 	_Atomic uint64_t st_accepted, st_requests, st_resp[6], st_bytes_in, st_bytes_out;
 	_Atomic uint64_t st_up_connects, st_up_reuses, st_retries;
+	_Atomic uint64_t st_up_ejections, st_up_eject_skipped, st_up_panic, st_up_pool_full;
 	_Atomic uint64_t st_turns, st_batched;
 	sem_t started;
 };

@@ -276,6 +276,41 @@ static void test_never_picked(void)
 	}
 }
 
+/* balancer_pick_any(): every server down, each algorithm still picks among them (never a drained one). */
+static void test_pick_any(void)
+{
+	static const char *const names[] = { "round_robin", "weighted", "least_conn", "hash", "p2c" };
+
+	for (int alg = CFG_BAL_ROUND_ROBIN; alg <= CFG_BAL_P2C; alg++) {
+		uint32_t w[3] = { 1, 1, 1 };
+		struct cfg_upstream up = mkup((enum cfg_balance)alg, 3, w, 0);
+		struct balancer *b = balancer_new(&up);
+		int cnt[MAXS + 1] = { 0 };
+
+		for (size_t i = 0; i < 3; i++)
+			balancer_set_up(b, i, false, 0);
+		balancer_set_weight(b, 2, 0);
+		ok(balancer_pick(b, 0, "k", 1, -1) == -1, "%s: every server down: balancer_pick() -1", names[alg]);
+		for (int k = 0; k < 200; k++) {
+			char key[8];
+			int s;
+
+			snprintf(key, sizeof(key), "k%d", k);
+			s = balancer_pick_any(b, 0, key, strlen(key), -1);
+			cnt[s < 0 ? MAXS : s]++;
+		}
+		ok(cnt[0] > 0 && cnt[1] > 0 && cnt[0] + cnt[1] == 200,
+		   "%s: balancer_pick_any() spreads over the down servers, never the drained one (%d/%d/%d)",
+		   names[alg], cnt[0], cnt[1], cnt[2]);
+		ok(balancer_pick_any(b, 0, "k", 1, 0) == 1, "%s: ... and avoids the excluded one", names[alg]);
+		ok(balancer_pick(b, 0, "k", 1, -1) == -1, "%s: ... and leaves the servers down", names[alg]);
+		balancer_set_weight(b, 0, 0);
+		balancer_set_weight(b, 1, 0);
+		ok(balancer_pick_any(b, 0, "k", 1, -1) == -1, "%s: every server drained: -1", names[alg]);
+		balancer_free(b);
+	}
+}
+
 static void test_slow_start(void)
 {
 	uint32_t w[2] = { 1, 1 };
@@ -317,6 +352,7 @@ int main(void)
 	test_p2c();
 	test_hash();
 	test_never_picked();
+	test_pick_any();
 	test_slow_start();
 	return done_testing();
 }

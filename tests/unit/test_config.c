@@ -124,8 +124,9 @@ static void test_design(void)
 		is_int(u->health.type, CFG_HEALTH_HTTP, "http health");
 		is_str(u->health.path, "/healthz", "health path");
 		ok(u->connect_timeout_ms == 2000 && u->response_timeout_ms == 30000 && u->retries == 1 &&
-		   u->max_fails == 3 && u->fail_timeout_ms == 10000 && u->slow_start_ms == 0 && u->keepalive == 32 &&
+		   u->max_fails == 3 && u->fail_timeout_ms == 10000 && u->slow_start_ms == 0 && u->keepalive == CFG_KEEPALIVE_AUTO &&
 		   !u->via, "upstream defaults");
+		is_int(u->fail_on, CFG_FAIL_CONNECT | CFG_FAIL_TIMEOUT, "fail_on defaults to connect, timeout (not 5xx)");
 		is_int(cfg->l7.upstreams[2].servers[0].addr.ss.ss_family, AF_INET6, "[::1]:9002 is IPv6");
 		is_int(cfg->l7.upstreams[2].servers[0].weight, 2, "server weight");
 	}
@@ -251,6 +252,7 @@ static void test_good_variants(void)
 		   "      response_timeout: 1m\n"
 		   "      retries: 0\n"
 		   "      max_fails: 0\n"
+		   "      fail_on: [5xx, timeout]\n"
 		   "      fail_timeout: 30s\n"
 		   "      slow_start: 10s\n"
 		   "      keepalive: 0\n"
@@ -283,6 +285,7 @@ static void test_good_variants(void)
 		   u->response_timeout_ms == 60000 && u->retries == 0 && u->max_fails == 0 &&
 		   u->fail_timeout_ms == 30000 && u->slow_start_ms == 10000 && u->keepalive == 0 && u->via,
 		   "upstream keys");
+		is_int(u->fail_on, CFG_FAIL_5XX | CFG_FAIL_TIMEOUT, "fail_on: [5xx, timeout]");
 		ok(u->n_servers == 2 && u->servers[0].addr.ss.ss_family == AF_INET &&
 		   u->servers[1].addr.ss.ss_family == AF_INET6, "scalar servers, localhost and [v6]");
 		ok(u->health.type == CFG_HEALTH_HTTP && !strcmp(u->health.path, "/") && u->health.expect_status == 204,
@@ -416,6 +419,17 @@ static const struct bad_case {
 	  "t.yaml:5: upstream: missing required key 'servers'\n" },
 	{ "bad enum", "l4:\n  xdp_mode: offload\n",
 	  "t.yaml:2: 'xdp_mode' must be one of native | generic, got 'offload'\n" },
+	{ "bad fail_on items",
+	  "l7:\n  upstreams:\n    - name: u\n      servers: ['127.0.0.1:1']\n      fail_on: [connect, 4xx, 502]\n",
+	  "t.yaml:5: 'fail_on' items must be connect, timeout or 5xx, got '4xx'\n"
+	  "t.yaml:5: 'fail_on' items must be connect, timeout or 5xx, got '502'\n" },
+	{ "fail_on not a list", "l7:\n  upstreams:\n    - name: u\n      servers: ['127.0.0.1:1']\n      fail_on: { a: 1 }\n",
+	  "t.yaml:5: 'fail_on' must be a list\n" },
+	{ "bad keepalive",
+	  "l7:\n  upstreams:\n    - { name: a, servers: ['127.0.0.1:1'], keepalive: lots }\n"
+	  "    - { name: b, servers: ['127.0.0.1:1'], keepalive: 10001 }\n",
+	  "t.yaml:3: 'keepalive' must be auto or a number, got 'lots'\n"
+	  "t.yaml:4: 'keepalive' must be 0..10000, got 10001\n" },
 	{ "bad hash_key",
 	  "l7:\n  upstreams:\n    - { name: u, balance: hash, hash_key: 'header:', servers: ['127.0.0.1:1'] }\n",
 	  "t.yaml:3: 'hash_key' must be client_ip, header:NAME or cookie:NAME, got 'header:'\n" },
@@ -444,6 +458,45 @@ static const struct bad_case {
 	  "t.yaml:4: 'xdp_mode' must be one of native | generic, got 'x'\n"
 	  "t.yaml:5: 'conntrack_entries' must be an integer, got '-1'\n" },
 };
+
+/* fail_on: a bare word is a list of one; an empty list counts nothing (max_fails then never ejects). */
+static void test_fail_on(void)
+{
+	static const struct { const char *val; uint32_t want; } cases[] = {
+		{ "5xx", CFG_FAIL_5XX },
+		{ "[]", 0 },
+		{ "[connect, timeout, 5xx]", CFG_FAIL_CONNECT | CFG_FAIL_TIMEOUT | CFG_FAIL_5XX },
+		{ "[timeout, timeout]", CFG_FAIL_TIMEOUT },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256], out[512];
+		struct cfg *cfg;
+
+		snprintf(text, sizeof(text), "l7:\n  upstreams:\n    - { name: u, servers: ['127.0.0.1:1'], fail_on: %s }\n",
+			 cases[i].val);
+		cfg = load(text, out, sizeof(out));
+		if (ok(cfg, "fail_on: %s parses %s", cases[i].val, out))
+			is_int(cfg->l7.upstreams[0].fail_on, cases[i].want, "fail_on: %s", cases[i].val);
+		cfg_free(cfg);
+	}
+}
+
+static void test_keepalive(void)
+{
+	char out[512];
+	struct cfg *cfg = load("l7:\n  upstreams:\n"
+			       "    - { name: a, servers: ['127.0.0.1:1'], keepalive: auto }\n"
+			       "    - { name: b, servers: ['127.0.0.1:1'], keepalive: 64 }\n"
+			       "    - { name: c, servers: ['127.0.0.1:1'] }\n", out, sizeof(out));
+
+	if (ok(cfg, "keepalive: auto and a number parse %s", out)) {
+		is_int(cfg->l7.upstreams[0].keepalive, CFG_KEEPALIVE_AUTO, "keepalive: auto");
+		is_int(cfg->l7.upstreams[1].keepalive, 64, "keepalive: 64");
+		is_int(cfg->l7.upstreams[2].keepalive, CFG_KEEPALIVE_AUTO, "no keepalive: auto");
+	}
+	cfg_free(cfg);
+}
 
 static void test_warnings(void)
 {
@@ -545,6 +598,8 @@ int main(void)
 {
 	test_design();
 	test_good_variants();
+	test_fail_on();
+	test_keepalive();
 	test_warnings();
 	test_bad();
 	test_missing_file();
