@@ -792,23 +792,16 @@ static void worker_begin_stop(struct worker *w)
 		}
 	}
 	/*
-	 * Idle keep-alive clients go now (a client whose next request crosses the
-	 * close retries it, RFC 9112 9.3.1); busy ones close after their response.
-	 * A client that connected but has not sent its first request yet is not
-	 * idle: it cannot know to retry, so it keeps until its request is served
-	 * or the request timeout or the drain deadline ends it.
+	 * Idle keep-alive clients are not closed here: a client may have sent its
+	 * next request already, and closing under it fails that request for a
+	 * client that does not retry (nginx's and HAProxy's close of idle
+	 * connections at a graceful stop has that race). Each one's next request
+	 * is served with Connection: close (finish_request(), resp_on_head());
+	 * one that stays idle closes when its client_idle timer ends or at the
+	 * drain deadline. No connection goes idle once stopping, so by the
+	 * deadline every idle one has been idle at least drain_ms: a client that
+	 * races that close reuses a long-idle connection, which clients retry.
 	 */
-	for (uint32_t i = 0; i < w->n_conns; i++) {
-		struct conn *c = w->conns[i];
-
-		if (!c->used || c->dead || c->kind != CONN_CLIENT || c->req.phase != PH_IDLE ||
-		    c->in.head != c->in.tail || c->t_kind != TMR_CLIENT_IDLE)
-			continue;
-		if (c->out.head == c->out.tail && !c->out.inflight)
-			conn_close(w, c);
-		else
-			c->req.phase = PH_CLOSING;   /* the last response is still being sent: close after it */
-	}
 }
 
 static int worker_listeners_sync(struct worker *w, bool at_start);
