@@ -141,6 +141,8 @@ struct wlistener {
 	bool armed;
 	uint64_t backoff_until;  /* accept failed for lack of descriptors: not before this (ms) */
 	bool failed;             /* could not be opened (after a reload): not retried */
+	bool released;           /* removed and closed: counted in l7_listener.quiet */
+	uint32_t epoch;          /* l7_listener.epoch this state belongs to */
 };
 
 /* A per-worker access log: lines are appended here and written in batches. */
