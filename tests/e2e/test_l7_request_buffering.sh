@@ -88,6 +88,21 @@ r=$(upload "$P" 300000 1); diag "300000 B, chunked, over the buffer: $r"
 r=$(upload "$Q" 20000 0); diag "20000 B, request_buffering: off: $r"
 [ "$(field mid "$r")" = 1 ] && [ "$(field ok "$r")" = 1 ]; ok $? "request_buffering: off streams a small body too ($r)"
 
+# keep-alive: buffered POSTs back to back on one connection, each echoed (the connection and pool are reused)
+r=$(python3 - "$P" <<'EOP'
+import http.client, sys
+c, good = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10), 0
+for i in range(200):
+    body = (b"%d-" % i) * (1 + i * 37 % 3000)
+    hdr = {"Transfer-Encoding": "chunked"} if i % 2 else {}
+    c.request("POST", "/echo", body=iter([body]) if i % 2 else body, headers=hdr, encode_chunked=bool(i % 2))
+    r = c.getresponse()
+    good += r.status == 200 and r.read() == body
+print(good)
+EOP
+)
+[ "$r" = 200 ]; ok $? "200 buffered POSTs on one keep-alive connection, Content-Length and chunked, echoed ($r)"
+
 head -c 3000000 /dev/urandom >"$SL_TMP/big"
 curl -s -m 20 -H "Expect:" --data-binary @"$SL_TMP/big" "http://127.0.0.1:$P/echo" | cmp -s - "$SL_TMP/big"; ok $? "3 MB upload echoed"
 head -c 50000 /dev/urandom >"$SL_TMP/small"
