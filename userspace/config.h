@@ -154,6 +154,7 @@ struct cfg_listener {
 	uint32_t request_timeout_ms;  /* header read timeout, default 10000 -> 408 */
 	uint32_t client_idle_ms;      /* keep-alive idle, default 60000 */
 	uint32_t max_connections;     /* per listener, default 10000 */
+	uint32_t request_buffering;   /* request bodies up to this are gathered before going upstream; 0 = off, default 64 KiB */
 	int line;
 };
 

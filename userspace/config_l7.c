@@ -207,6 +207,16 @@ static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void
 		cy_ms(cy, v, key, &l->request_timeout_ms);
 	} else if (!strcmp(key, "client_idle") || !strcmp(key, "client_idle_ms")) {
 		cy_ms(cy, v, key, &l->client_idle_ms);
+	} else if (!strcmp(key, "request_buffering")) {
+		/* a size, or off (0); bounded: every buffered request may hold this much memory */
+		if (cy_scalar(v) && (!strcmp(cy_scalar(v), "off") || !strcmp(cy_scalar(v), "false")))
+			l->request_buffering = 0;
+		else if (!cy_size(cy, v, key, &sz)) {
+			if (sz && (sz < 1024 || sz > 16U << 20))
+				cy_err(cy, v, "'%s' must be off, 0 or 1KiB..16MiB", key);
+			else
+				l->request_buffering = (uint32_t)sz;
+		}
 	} else if (!strcmp(key, "max_connections")) {
 		cy_u32(cy, v, key, 1, 1000000, &l->max_connections);
 	} else {
@@ -229,6 +239,7 @@ static void cy_listener(struct cy *cy, yaml_node_t *n, struct cfg_listener *l)
 	l->request_timeout_ms = 10000;
 	l->client_idle_ms = 60000;
 	l->max_connections = 10000;
+	l->request_buffering = 64 * 1024;
 	cy_require(cy, n, "listener", "listen", NULL);
 	if (cy_map(cy, n, "listener", cy_listener_key, &w))
 		return;

@@ -65,6 +65,33 @@ static const struct gen_server *prev_server(const struct l7_gen *old, const char
 }
 
 /*
+ * old_routes() - the routes of removed listener @l (its own, older config) on
+ * @c7's upstreams, matched by name: the keep-alive connections it still has
+ * are served their next request (with Connection: close), not a 404. A
+ * split to an upstream that is gone too leaves its route without splits (a
+ * 404). 0 or -ENOMEM.
+ */
+static int old_routes(struct route_table *t, const struct cfg_listener *l, const struct cfg_l7 *c7)
+{
+	if (route_table_build(t, l))
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		for (size_t s = 0; s < l->routes[i].n_splits; s++) {
+			size_t u;
+
+			for (u = 0; u < c7->n_upstreams && strcmp(c7->upstreams[u].name, l->routes[i].splits[s].upstream); u++)
+				;
+			if (u == c7->n_upstreams) {
+				t->r[i].n_splits = 0;
+				break;
+			}
+			t->r[i].splits[s].upstream = u;
+		}
+	}
+	return 0;
+}
+
+/*
  * gen_new() - a generation for @cfg. For servers that stay, health verdicts
  * carry over from @old (a reload does not send traffic to a server known down
  * while its new checks warm up), and so does a weight set through the admin
@@ -88,12 +115,17 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	if (!g->routes || !g->srv || !g->fwd)
 		goto err_free;
 	for (size_t i = 0; i < g->n_routes; i++) {
+		bool named = false;
+
 		for (size_t j = 0; j < c7->n_listeners; j++) {
 			if (strcmp(c7->listeners[j].name, l7->ls[i].cfg->name))
 				continue;
+			named = true;
 			if (route_table_build(&g->routes[i], &c7->listeners[j]))
 				goto err_free;
 		}
+		if (!named && atomic_load(&l7->ls[i].removed) && old_routes(&g->routes[i], l7->ls[i].cfg, c7))
+			goto err_free;
 	}
 	for (size_t i = 0; i < c7->n_upstreams; i++) {
 		const struct cfg_upstream *up = &c7->upstreams[i];
@@ -241,6 +273,37 @@ static size_t slot_of(const struct l7 *l7, size_t n, const struct cfg_listener *
 	return i;
 }
 
+/* slot_wanted() - does a listener of @cfg serve slot @i (it keeps or reopens it)? */
+static bool slot_wanted(const struct l7 *l7, size_t i, const struct cfg *cfg)
+{
+	for (size_t j = 0; j < cfg->l7.n_listeners; j++)
+		if (same_listener(&l7->ls[i], &cfg->l7.listeners[j]))
+			return true;
+	return false;
+}
+
+/*
+ * slot_free() - may slot @i serve another listener: removed, closed by every
+ * worker (none can accept on it any more) and no connection of it left (none
+ * reads its settings, routes or counters any more)?
+ */
+static bool slot_free(const struct l7 *l7, size_t i)
+{
+	const struct l7_listener *ll = &l7->ls[i];
+
+	return atomic_load(&ll->removed) && atomic_load(&ll->quiet) == l7->n_workers && !atomic_load(&ll->n_conns);
+}
+
+/* slot_reusable() - the first free slot of [0, n) that no listener of @cfg wants, or @n for none. */
+static size_t slot_reusable(const struct l7 *l7, size_t n, const struct cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < n && !(slot_free(l7, i) && !slot_wanted(l7, i, cfg)); i++)
+		;
+	return i;
+}
+
 /*
  * l7_listeners_update() - match @cfg's listeners to slots by name and address:
  * new ones take free slots (workers open them), missing ones are marked
@@ -270,9 +333,18 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 			l7->ls[i].cfg = l;   /* kept (or reopened: a removed slot of the same name and address) */
 			continue;
 		}
+		i = slot_reusable(l7, n, cfg);
+		if (i < n) {
+			/* workers see the new epoch before the slot is live again: they drop the old one's state */
+			atomic_store(&l7->ls[i].cfg, l);
+			atomic_store(&l7->ls[i].quiet, 0);
+			atomic_fetch_add(&l7->ls[i].epoch, 1);
+			atomic_store(&l7->ls[i].removed, false);
+			log_info("reload: listener %s opened on %s (slot %zu reused)", l->name, l->listen.text, i);
+			continue;
+		}
 		if (n == L7_MAX_LISTENERS) {
-			log_warn("reload: listener %s: more than %d listeners since the start (restart to reuse slots)",
-				 l->name, L7_MAX_LISTENERS);
+			log_warn("reload: listener %s: %d listener slots in use or draining", l->name, L7_MAX_LISTENERS);
 			continue;
 		}
 		l7->ls[n].cfg = l;
@@ -285,18 +357,26 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 int l7_reload_check(struct l7 *l7, const struct cfg *cfg, const char *path, FILE *errs)
 {
 	const struct cfg_l7 *c7 = &cfg->l7;
-	size_t used, fresh = 0;
+	size_t used, avail;
 	int err = 0;
 
 	if (!l7)
 		return 0;
 	pthread_mutex_lock(&l7->lock);
 	used = l7->n_ls;
+	/* never used, plus freed and not reopened by this config: l7_listeners_update() takes the same */
+	avail = L7_MAX_LISTENERS - used;
+	for (size_t i = 0; i < used; i++)
+		avail += slot_free(l7, i) && !slot_wanted(l7, i, cfg);
 	for (size_t j = 0; j < c7->n_listeners && !err; j++) {
-		if (slot_of(l7, used, &c7->listeners[j]) < used || used + ++fresh <= L7_MAX_LISTENERS)
+		if (slot_of(l7, used, &c7->listeners[j]) < used)
 			continue;
-		fprintf(errs, "%s:%d: listener '%s' on %s: no listener slot left (this process has had %d listener "
-			"addresses, each keeps its slot; restart sluiced to start over)\n", path, c7->listeners[j].line,
+		if (avail) {
+			avail--;
+			continue;
+		}
+		fprintf(errs, "%s:%d: listener '%s' on %s: no listener slot left (%d in use, or removed with "
+			"connections still open on them)\n", path, c7->listeners[j].line,
 			c7->listeners[j].name, c7->listeners[j].listen.text, L7_MAX_LISTENERS);
 		err = -ENOSPC;
 	}

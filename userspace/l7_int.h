@@ -42,6 +42,15 @@ struct l7_listener {
 	_Atomic uint32_t n_conns;
 	_Atomic bool removed;                       /* gone from the config: workers close their sockets */
 	_Atomic(struct cache *) cache;              /* its `cache:`, NULL for none (cache_l7.c) */
+	/*
+	 * Reuse of a removed slot (l7.c): each worker counts itself in `quiet`
+	 * once its socket is closed and its accept's last completion came back;
+	 * with every worker quiet and no connection left the slot is free, and
+	 * a listener that takes it bumps `epoch` (before clearing `removed`), so
+	 * workers drop what they kept for the old one.
+	 */
+	_Atomic uint32_t quiet;
+	_Atomic uint32_t epoch;
 };
 
 struct l7 {
@@ -49,7 +58,7 @@ struct l7 {
 	unsigned int n_workers;
 	unsigned int n_wake;            /* workers whose wake_fd exists (all of them, from before the first starts) */
 	struct l7_listener *ls;           /* L7_MAX_LISTENERS slots */
-	_Atomic size_t n_ls;              /* slots in use; only grows */
+	_Atomic size_t n_ls;              /* slots ever used; only grows (a free one is reused first) */
 	_Atomic(struct l7_gen *) cur;
 	_Atomic uint64_t gen_seq;
 	_Atomic uint64_t weight_seq;      /* bumped on weight or health changes */

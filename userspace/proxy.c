@@ -14,6 +14,7 @@
 #include "balance.h"
 #include "forward.h"
 #include "log.h"
+#include "req_buffer.h"
 #include "worker.h"
 
 #define RESP_HEAD_LIMIT (64 * 1024)
@@ -435,6 +436,18 @@ int proxy_attach(struct worker *w, struct conn *c, struct conn *u)
 	return 0;
 }
 
+/* send_upstream() - connect (or take a pooled connection) and queue the request head. 0, or -1: @c was answered. */
+static int send_upstream(struct worker *w, struct conn *c)
+{
+	if (connect_upstream(w, c, -1)) {
+		if (cache_proxy_error(w, c, 503))
+			return 0;
+		client_error(w, c, 503);
+		return -1;
+	}
+	return 0;
+}
+
 /* start_request() - the request head is complete: check limits, route, and send it on. 0 = carry on parsing. */
 static int start_request(struct worker *w, struct conn *c)
 {
@@ -511,12 +524,25 @@ static int start_request(struct worker *w, struct conn *c)
 		return 0;   /* or collapsed: waits for another request's fill */
 	}
 	cache_proxy_prepare(c);
-	if (connect_upstream(w, c, -1)) {
-		if (cache_proxy_error(w, c, 503))
-			return 0;
-		client_error(w, c, 503);
+	if (req_buffer_begin(c, l))
+		return 0;   /* the body is gathered first: buffered_send() once it is in */
+	return send_upstream(w, c);
+}
+
+/* buffered_send() - a buffered body is complete, or fills the buffer: send the request with it. 0, or -1: @c was answered. */
+static int buffered_send(struct worker *w, struct conn *c)
+{
+	c->req.buffering = false;
+	if (send_upstream(w, c)) {
+		req_buffer_free(c);
 		return -1;
 	}
+	if (req_buffer_flush(c)) {
+		client_error(w, c, 500);
+		return -1;
+	}
+	if (c->peer)
+		conn_send(w, c->peer);
 	return 0;
 }
 
@@ -535,8 +561,14 @@ static int req_on_chunk(void *arg, uint64_t size)
 {
 	struct conn *c = arg;
 
-	if (c->peer)
+	if (c->peer) {
 		out_chunk_size(c->peer, size);
+	} else if (c->req.buffering) {
+		char b[20];
+		int n = snprintf(b, sizeof(b), "%llx\r\n", (unsigned long long)size);
+
+		return req_buffer_add(c, b, (size_t)n) ? -1 : 0;
+	}
 	return 0;
 }
 
@@ -546,6 +578,8 @@ static int req_on_chunk_end(void *arg)
 
 	if (c->peer)
 		outq_inline(&c->peer->out, "\r\n", 2);
+	else if (c->req.buffering && req_buffer_add(c, "\r\n", 2))
+		return -1;
 	return 0;
 }
 
@@ -561,8 +595,12 @@ static int req_on_body(void *arg, const char *at, size_t len)
 	}
 	if (c->req.cap)
 		capture(c, false, at, len);
-	if (c->peer)
+	if (c->peer) {
 		out_body(c->peer, c, at, len);
+	} else if (c->req.buffering && req_buffer_add(c, at, len)) {
+		c->req.err_status = 500;
+		return -1;
+	}
 	return 0;
 }
 
@@ -571,8 +609,12 @@ static int req_on_done(void *arg, struct http_msg *m)
 	struct conn *c = arg;
 
 	(void)m;
-	if (c->peer && c->req.req_framing == HTTP_FRAME_CHUNKED)
-		outq_inline(&c->peer->out, "0\r\n\r\n", 5);
+	if (c->req.req_framing == HTTP_FRAME_CHUNKED) {
+		if (c->peer)
+			outq_inline(&c->peer->out, "0\r\n\r\n", 5);
+		else if (c->req.buffering && req_buffer_add(c, "0\r\n\r\n", 5))
+			return -1;
+	}
 	c->req.req_done = true;
 	if (!c->req.cache || !(c->req.cache->waiting || c->req.cache->polling))
 		conn_timer(c->w, c, TMR_NONE, 0);
@@ -748,6 +790,7 @@ static void begin_request(struct worker *w, struct conn *c)
 	free(c->req.cap);
 	cache_proxy_release(w, c);
 	free(c->req.fwd_note);
+	req_buffer_free(c);
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.server = -1;
 	c->req.phase = PH_HEAD;
@@ -822,6 +865,8 @@ static void pump_client(struct worker *w, struct conn *c)
 			if (start_request(w, c) || after_head(w, c))
 				return;
 		}
+		if (req_buffer_ready(c, lcfg(w, c)) && buffered_send(w, c))
+			return;
 	}
 	if (c->in.head == c->in.tail) {
 		c->in.head = c->in.tail = 0;
@@ -1173,6 +1218,7 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		cache_proxy_release(w, c);
 		free(c->req.fwd_note);
 		c->req.fwd_note = NULL;
+		req_buffer_free(c);
 	} else {
 		upstream_unpool(c);
 		forward_conn_released(w, c);

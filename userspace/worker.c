@@ -463,13 +463,32 @@ void conn_close(struct worker *w, struct conn *c)
 
 /* ---- completions ---- */
 
+/*
+ * listener_release() - slot @li is gone from the config, and this worker's
+ * socket for it is closed and its accept's last completion came back (no
+ * connection of it can still arrive): count this worker in the slot's quiet
+ * ones, once. l7.c reuses the slot when every worker is and it has no
+ * connection left.
+ */
+static void listener_release(struct worker *w, size_t li)
+{
+	struct wlistener *wl = &w->ls[li];
+
+	if (wl->released || wl->fd >= 0 || wl->armed || !atomic_load(&w->l7->ls[li].removed))
+		return;
+	wl->released = true;
+	atomic_fetch_add(&w->l7->ls[li].quiet, 1);
+}
+
 static void on_accept(struct worker *w, uint32_t li, const struct io_uring_cqe *cqe)
 {
 	struct wlistener *l = &w->ls[li];
 	struct conn *c;
 
-	if (!(cqe->flags & IORING_CQE_F_MORE))
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		l->armed = false;
+		listener_release(w, li);
+	}
 	if (cqe->res < 0) {
 		if (cqe->res == -EMFILE || cqe->res == -ENFILE || cqe->res == -ENOMEM || cqe->res == -ENOBUFS) {
 			/* out of descriptors: re-arming at once would spin; try again shortly */
@@ -792,23 +811,16 @@ static void worker_begin_stop(struct worker *w)
 		}
 	}
 	/*
-	 * Idle keep-alive clients go now (a client whose next request crosses the
-	 * close retries it, RFC 9112 9.3.1); busy ones close after their response.
-	 * A client that connected but has not sent its first request yet is not
-	 * idle: it cannot know to retry, so it keeps until its request is served
-	 * or the request timeout or the drain deadline ends it.
+	 * Idle keep-alive clients are not closed here: a client may have sent its
+	 * next request already, and closing under it fails that request for a
+	 * client that does not retry (nginx's and HAProxy's close of idle
+	 * connections at a graceful stop has that race). Each one's next request
+	 * is served with Connection: close (finish_request(), resp_on_head());
+	 * one that stays idle closes when its client_idle timer ends or at the
+	 * drain deadline. No connection goes idle once stopping, so by the
+	 * deadline every idle one has been idle at least drain_ms: a client that
+	 * races that close reuses a long-idle connection, which clients retry.
 	 */
-	for (uint32_t i = 0; i < w->n_conns; i++) {
-		struct conn *c = w->conns[i];
-
-		if (!c->used || c->dead || c->kind != CONN_CLIENT || c->req.phase != PH_IDLE ||
-		    c->in.head != c->in.tail || c->t_kind != TMR_CLIENT_IDLE)
-			continue;
-		if (c->out.head == c->out.tail && !c->out.inflight)
-			conn_close(w, c);
-		else
-			c->req.phase = PH_CLOSING;   /* the last response is still being sent: close after it */
-	}
 }
 
 static int worker_listeners_sync(struct worker *w, bool at_start);
@@ -1059,11 +1071,25 @@ static int worker_listeners_sync(struct worker *w, bool at_start)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct l7_listener *ll = &w->l7->ls[i];
+		bool removed = atomic_load(&ll->removed);
+		uint32_t epoch = atomic_load(&ll->epoch);   /* after removed: l7.c bumps it first */
 		const struct cfg_listener *l = ll->cfg;
 		struct wlistener *wl = &w->ls[i];
-		bool want = !ll->removed && !w->stopping;
+		bool want = !removed && !w->stopping;
 		int err;
 
+		if (epoch != wl->epoch) {
+			/* the slot was freed (this worker had let go of it) and serves another listener now */
+			wl->epoch = epoch;
+			wl->released = false;
+			wl->failed = false;
+			wl->backoff_until = 0;
+		}
+		if (want && wl->released) {
+			/* the same listener came back before its slot was reused */
+			wl->released = false;
+			atomic_fetch_sub(&ll->quiet, 1);
+		}
 		if (want && wl->fd < 0 && !wl->failed) {
 			err = listen_socket(&l->listen);
 			if (err < 0) {
@@ -1089,6 +1115,7 @@ static int worker_listeners_sync(struct worker *w, bool at_start)
 			if (at_start)
 				return err;
 		}
+		listener_release(w, i);
 	}
 	w->n_ls = n;
 	return 0;

@@ -77,6 +77,7 @@ struct req {
 	bool req_done, resp_done, resp_head_sent, close_after, upgrade, is_head;
 	bool http10;
 	bool up_cut;             /* the response ended before the upstream's body did: close it, never pool it */
+	bool buffering;          /* the body is gathered in rb before the request goes upstream (req_buffer.c) */
 	int status;
 	enum http_framing req_framing, resp_framing;
 	uint64_t body_in;        /* request body bytes so far (413 check) */
@@ -93,6 +94,8 @@ struct req {
 	const struct route *route;
 	struct wserver *last_srv;  /* for the access log */
 	int err_status;          /* set by a hook that rejected the message (413) */
+	uint32_t rb_len;         /* bytes in rb (its size: rb_len rounded up to a power of two) */
+	char *rb;                /* the buffered request body, framed for the upstream (req_buffer.c) */
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
 	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
@@ -141,6 +144,8 @@ struct wlistener {
 	bool armed;
 	uint64_t backoff_until;  /* accept failed for lack of descriptors: not before this (ms) */
 	bool failed;             /* could not be opened (after a reload): not retried */
+	bool released;           /* removed and closed: counted in l7_listener.quiet */
+	uint32_t epoch;          /* l7_listener.epoch this state belongs to */
 };
 
 /* A per-worker access log: lines are appended here and written in batches. */

@@ -68,26 +68,39 @@ wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P2" && wait_for 5 bash -c "! (ex
 ok $? "moved back: the first address serves again, the second is closed"
 out=$(curl -s -m 5 "http://127.0.0.1:$P2/back"); [ "$out" = "a /back" ]; ok $? "it serves ($out)"
 
-# 64 listener slots a process: one, two, two-moved take 3; 61 more fit, the 62nd is refused
+# 64 listener slots a process: one and two take 2, two's old address (moved back) freed its slot;
+# 62 more fit, the 63rd is refused (test_l7_reload_slots.sh: reuse over many reloads)
 mapfile -t PX < <(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(62)]
+ss = [socket.socket() for _ in range(63)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print("\n".join(str(s.getsockname()[1]) for s in ss))')
 LX=()
-for i in $(seq 0 61); do
+for i in $(seq 0 62); do
 	LX+=("    - { name: x$i, listen: 127.0.0.1:${PX[$i]}, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }")
 done
-conf "$L1b" "$L2" "${LX[@]:0:61}"
+conf "$L1b" "$L2" "${LX[@]:0:62}"
 kill -HUP "$SLUICED_PID"
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${PX[60]}"; ok $? "61 listeners added: 64 slots in use"
-conf "$L1b" "$L2" "${LX[@]}"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${PX[61]}"; ok $? "62 listeners added: 64 slots in use (one reused)"
+# x0 goes while a client is still connected to it: its slot is not free until that connection closes
+exec 5<>"/dev/tcp/127.0.0.1/${PX[0]}"
+printf 'GET /hold HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+read -r -t 3 line <&5
+conf "$L1b" "$L2" "${LX[@]:1:61}"
 reply=$(curl -s -m 5 -X POST --unix-socket "$SL_TMP/admin.sock" http://sluiced/reload)
-echo "$reply" | grep -q "listener 'x61' on 127.0.0.1:${PX[61]}: no listener slot left"
-ok $? "one more: the reload is refused with the reason ($reply)"
+wait_for 5 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/${PX[0]}) 2>/dev/null"; ok $? "x0 removed ($reply)"
+conf "$L1b" "$L2" "${LX[@]:1:62}"
+sleep 0.2
+reply=$(curl -s -m 5 -X POST --unix-socket "$SL_TMP/admin.sock" http://sluiced/reload)
+echo "$reply" | grep -q "listener 'x62' on 127.0.0.1:${PX[62]}: no listener slot left"
+ok $? "one more while the removed one still has a connection: the reload is refused with the reason ($reply)"
 sleep 0.3
-! (exec 3<>"/dev/tcp/127.0.0.1/${PX[61]}") 2>/dev/null && out=$(curl -s -m 5 "http://127.0.0.1:${PX[60]}/still")
+! (exec 3<>"/dev/tcp/127.0.0.1/${PX[62]}") 2>/dev/null && out=$(curl -s -m 5 "http://127.0.0.1:${PX[61]}/still")
 [ "$out" = "a /still" ]; ok $? "nothing applied: the 65th address stays closed, the others serve ($out)"
+exec 5<&-
+sleep 0.3
+reply=$(curl -s -m 5 -X POST --unix-socket "$SL_TMP/admin.sock" http://sluiced/reload)
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/${PX[62]}"; ok $? "its client gone: the same reload takes x0's slot ($reply)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 [ $_tap_fail -gt 0 ] && sed "s/^/# /" "$SL_TMP/sluiced.log"
 done_testing

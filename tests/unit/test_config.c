@@ -111,6 +111,7 @@ static void test_design(void)
 		is_int(l->routes[1].splits[1].upstream_idx, 2, "app-next resolved");
 		ok(l->max_header_bytes == 16384 && l->max_body_bytes == 1ULL << 30 && l->request_timeout_ms == 10000 &&
 		   l->client_idle_ms == 60000 && l->max_connections == 10000, "listener defaults");
+		is_int(l->request_buffering, 64 * 1024, "request_buffering defaults to 64KiB");
 	}
 	{
 		struct cfg_upstream *u = &cfg->l7.upstreams[0];
@@ -236,6 +237,7 @@ static void test_good_variants(void)
 		   "      request_timeout: 5s\n"
 		   "      client_idle: 1h\n"
 		   "      max_connections: 100\n"
+		   "      request_buffering: 1MiB\n"
 		   "      routes:\n"
 		   "        - match: { header: X-Debug }\n"
 		   "          split: [ { upstream: a, weight: 0 }, { upstream: a } ]\n"
@@ -243,6 +245,7 @@ static void test_good_variants(void)
 		   "    - name: fwd\n"
 		   "      listen: 127.0.0.1:3128\n"
 		   "      mode: forward\n"
+		   "      request_buffering: off\n"
 		   "  upstreams:\n"
 		   "    - name: a\n"
 		   "      balance: p2c\n"
@@ -280,6 +283,8 @@ static void test_good_variants(void)
 		ok(l->routes[0].splits[0].weight == 0 && l->routes[0].splits[1].weight == 1 &&
 		   l->routes[0].log_body_sample == 10, "split weights 0 and default 1");
 		is_int(cfg->l7.listeners[1].mode, CFG_MODE_FORWARD, "forward listener without routes");
+		ok(l->request_buffering == 1U << 20 && cfg->l7.listeners[1].request_buffering == 0,
+		   "request_buffering: a size, or off");
 		ok(u->balance == CFG_BAL_P2C && u->hash_key == CFG_HASH_COOKIE && !strcmp(u->hash_name, "sid") &&
 		   !strcmp(u->host, "internal.example") && u->connect_timeout_ms == 250 &&
 		   u->response_timeout_ms == 60000 && u->retries == 0 && u->max_fails == 0 &&
@@ -321,6 +326,12 @@ static const struct bad_case {
 	  "t.yaml:5: 'port' must be 0..65535, got 65536\n" },
 	{ "bad listen port", "l7:\n  listeners:\n    - { listen: '127.0.0.1:0', mode: forward }\n",
 	  "t.yaml:3: 'listen': bad port in '127.0.0.1:0' (1..65535)\n" },
+	{ "request_buffering too small",
+	  "l7:\n  listeners:\n    - { listen: '127.0.0.1:80', mode: forward, request_buffering: 100 }\n",
+	  "t.yaml:3: 'request_buffering' must be off, 0 or 1KiB..16MiB\n" },
+	{ "request_buffering not a size",
+	  "l7:\n  listeners:\n    - { listen: '127.0.0.1:80', mode: forward, request_buffering: on }\n",
+	  "t.yaml:3: 'request_buffering' must be a size like 512KiB, 256MiB, 1GiB, got 'on'\n" },
 	{ "bare IPv6 listen address", "admin:\n  listen: ::1:9900\n",
 	  "t.yaml:2: 'listen': bad address '::1:9900' (expected IP:port, [IPv6]:port or unix:/path)\n" },
 	{ "relative unix path", "admin: unix:run/a.sock\n",
