@@ -3,6 +3,7 @@
 #ifndef SLUICE_ADMIN_H
 #define SLUICE_ADMIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,8 +22,12 @@ struct admin_ctx {
 	uint64_t reloads;                 /* successful reloads */
 	uint64_t reload_failures;
 	const char *listen;               /* the address the API listens on (set by admin.c) */
-	/* reload(): 0, or -EINVAL with the config errors in *errors (malloc'd, one per line). */
-	int (*reload)(void *arg, char **errors);
+	/*
+	 * reload(): 0, or -EINVAL with the config errors in *errors (malloc'd,
+	 * one per line). @allow_empty: a config that serves nothing, or removes
+	 * every listener or VIP, is applied instead of refused.
+	 */
+	int (*reload)(void *arg, bool allow_empty, char **errors);
 	void *reload_arg;
 };
 

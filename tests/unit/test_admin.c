@@ -16,9 +16,10 @@
 
 static int fake_reload_rc;
 
-static int fake_reload(void *arg, char **errors)
+static int fake_reload(void *arg, bool allow_empty, char **errors)
 {
 	(void)arg;
+	(void)allow_empty;
 	if (fake_reload_rc) {
 		*errors = strdup("cfg.yaml:3: unknown key \"bogus\"\ncfg.yaml:9: weight must be 0..1000\n");
 		return fake_reload_rc;
