@@ -135,12 +135,10 @@ static int daemon_reload(struct daemon *d, bool allow_empty, char **errors)
 	free(buf);
 	daemon_warn_restart(d->cfg, cfg);
 	/* against the address in use: one a failed move left behind is tried again */
-	if (strcmp(admin_address(d->admin), cfg->admin.text)) {
-		err = admin_relisten(d->admin, &cfg->admin);
-		if (err)
-			log_err("reload: admin.listen %s: %s; still listening on %s", cfg->admin.text, strerror(-err),
-				admin_address(d->admin));
-	}
+	err = admin_relisten(d->admin, cfg);
+	if (err)
+		log_err("reload: admin.listen %s: %s; still listening on %s", cfg->admin.text, strerror(-err),
+			admin_address(d->admin));
 	if (cfg->l4.present && !d->l4) {
 		d->l4 = l4_start(cfg, d->health, d->pin_dir);
 		if (!d->l4)
