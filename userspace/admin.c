@@ -493,17 +493,20 @@ static bool admin_allowed(struct admin *a, const struct admin_conn *c, const cha
 			  const char *hend, struct admin_resp *resp)
 {
 	const char *token = a->ctx->cfg ? a->ctx->cfg->admin_access.token : NULL;
-	const char *v = NULL, *why;
-	size_t vlen = 0;
-	int status;
+	const char *host = NULL, *auth = NULL, *origin;
+	size_t host_len = 0, auth_len = 0, origin_len;
+	int n_host, n_auth, status;
+	const char *why;
 
-	if (admin_header(hstart, hend, "Origin", &v, &vlen)) {
+	n_host = admin_header(hstart, hend, "Host", &host, &host_len);
+	n_auth = admin_header(hstart, hend, "Authorization", &auth, &auth_len);
+	if (admin_header(hstart, hend, "Origin", &origin, &origin_len)) {
 		status = 403;
 		why = "requests from web pages (an Origin header) are refused: use sluicectl or curl";
-	} else if (admin_header(hstart, hend, "Host", &v, &vlen) > 1) {
+	} else if (n_host > 1) {
 		status = 400;
 		why = "more than one Host header";
-	} else if (c->tcp && vlen && !admin_host_ok(v, vlen, &c->local)) {
+	} else if (c->tcp && host_len && !admin_host_ok(host, host_len, &c->local)) {
 		status = 403;
 		why = "Host is not this admin address: use localhost, a loopback address or the listen address";
 	} else if (!c->tcp || !strcmp(method, "GET") || !strcmp(method, "HEAD")) {
@@ -511,10 +514,10 @@ static bool admin_allowed(struct admin *a, const struct admin_conn *c, const cha
 	} else if (!token) {
 		status = 403;
 		why = "changes over TCP are refused: admin.token_file is not set (use the unix socket, or set a token)";
-	} else if ((vlen = 0, admin_header(hstart, hend, "Authorization", &v, &vlen)) == 0) {
+	} else if (!n_auth) {
 		status = 401;
 		why = "changes over TCP need Authorization: Bearer TOKEN (sluicectl --token-file FILE, or -c CONFIG)";
-	} else if (!admin_bearer_ok(v, vlen, token) || admin_header(hstart, hend, "Authorization", &v, &vlen) > 1) {
+	} else if (n_auth > 1 || !admin_bearer_ok(auth, auth_len, token)) {
 		status = 401;
 		why = "wrong token";
 	} else {
@@ -526,7 +529,8 @@ static bool admin_allowed(struct admin *a, const struct admin_conn *c, const cha
 	sbuf_printf(&resp->body, "{\"error\":");
 	sbuf_json_str(&resp->body, why);
 	sbuf_printf(&resp->body, "}\n");
-	log_warn("admin: %s: %s refused (%d): %s", a->addr, method, status, why);
+	/* the method is the client's bytes: bounded in the log */
+	log_warn("admin: %s: %.16s refused (%d): %s", a->addr, method, status, why);
 	return false;
 }
 
