@@ -175,13 +175,17 @@ bool admin_query_get(const char *query, const char *key, char *out, size_t outle
  */
 static int admin_unix_access(const char *path, const struct cfg_admin_access *acc)
 {
+	int err;
+
 	if (chmod(path, acc->mode)) {
-		log_err("admin: unix:%s: chmod %04o: %s", path, acc->mode, strerror(errno));
-		return -errno;
+		err = errno;
+		log_err("admin: unix:%s: chmod %04o: %s", path, acc->mode, strerror(err));
+		return -err;
 	}
 	if (acc->group && chown(path, (uid_t)-1, (gid_t)acc->gid)) {
-		log_err("admin: unix:%s: chown to group %s: %s", path, acc->group, strerror(errno));
-		return -errno;
+		err = errno;
+		log_err("admin: unix:%s: chown to group %s: %s", path, acc->group, strerror(err));
+		return -err;
 	}
 	return 0;
 }
