@@ -3,6 +3,7 @@
 #ifndef SLUICE_ADMIN_H
 #define SLUICE_ADMIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,14 +22,21 @@ struct admin_ctx {
 	uint64_t reloads;                 /* successful reloads */
 	uint64_t reload_failures;
 	const char *listen;               /* the address the API listens on (set by admin.c) */
-	/* reload(): 0, or -EINVAL with the config errors in *errors (malloc'd, one per line). */
-	int (*reload)(void *arg, char **errors);
+	/*
+	 * reload(): 0, or -EINVAL with the config errors in *errors (malloc'd,
+	 * one per line). @allow_empty: a config that serves nothing, or removes
+	 * every listener or VIP, is applied instead of refused.
+	 */
+	int (*reload)(void *arg, bool allow_empty, char **errors);
 	void *reload_arg;
 };
 
 /*
  * admin_start() - listen on @addr (TCP host:port or unix:/path; an old unix
- * socket file is replaced). Returns the server, or NULL with errno set.
+ * socket file is replaced, the new one gets ctx->cfg's admin.mode and
+ * admin.group whatever the umask). Over TCP, changes need ctx->cfg's
+ * admin.token_file token (read again from ctx->cfg at each request, so a
+ * reload rotates it). Returns the server, or NULL with errno set.
  */
 struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx);
 
@@ -36,12 +44,13 @@ struct admin *admin_start(const struct cfg_sockaddr *addr, struct admin_ctx *ctx
 const char *admin_address(const struct admin *a);
 
 /*
- * admin_relisten() - move to @addr (a reload changed admin.listen): the new
- * socket opens first, then the old one closes (its socket file removed);
- * connections already open finish on their own. 0, or -errno with the old
- * socket still listening.
+ * admin_relisten() - follow a reloaded @cfg's admin section. A changed
+ * admin.listen moves the API: the new socket opens first, then the old one
+ * closes (its socket file removed); connections already open finish on their
+ * own. The same address keeps its socket, with admin.mode and admin.group
+ * applied again. 0, or -errno with the old socket still listening.
  */
-int admin_relisten(struct admin *a, const struct cfg_sockaddr *addr);
+int admin_relisten(struct admin *a, const struct cfg *cfg);
 
 /* admin_fd() - an fd that polls readable when admin_on_event() has work. */
 int admin_fd(const struct admin *a);

@@ -348,10 +348,19 @@ static void api_backend_action(struct admin_ctx *ctx, const struct admin_req *re
 	sbuf_printf(&resp->body, "\n");
 }
 
-static void api_reload(struct admin_ctx *ctx, struct admin_resp *resp)
+/* ?allow_empty=1 (or true, yes): the one way to apply a config that serves nothing. */
+static bool api_query_flag(const char *query, const char *key)
+{
+	char v[8];
+
+	return admin_query_get(query, key, v, sizeof(v)) &&
+	       (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
+}
+
+static void api_reload(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp)
 {
 	char *errors = NULL;
-	int err = ctx->reload(ctx->reload_arg, &errors);
+	int err = ctx->reload(ctx->reload_arg, api_query_flag(req->query, "allow_empty"), &errors);
 
 	if (!err) {
 		sbuf_printf(&resp->body, "{\"ok\":true,\"reloads\":%llu}\n", (unsigned long long)ctx->reloads);
@@ -401,7 +410,7 @@ void admin_route(struct admin_ctx *ctx, const struct admin_req *req, struct admi
 	if (!strcmp(p, "/reload")) {
 		if (!post)
 			return api_error(resp, 405, "use POST");
-		return api_reload(ctx, resp);
+		return api_reload(ctx, req, resp);
 	}
 	if (!strcmp(p, "/cache/purge")) {
 		if (!post)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "admin.h"
 
@@ -36,8 +37,24 @@ struct admin_req {
 struct admin_resp {
 	int status;
 	const char *type;
+	const char *headers;              /* more header lines, each ending in \r\n; NULL for none */
 	struct sbuf body;
 };
+
+/*
+ * admin_host_ok() - may a request whose Host header is @host (@len bytes,
+ * port and all) reach this admin API over TCP, @local being the address the
+ * connection came in on? True for localhost, a loopback address and @local
+ * itself; a DNS name that only resolves here (DNS rebinding) is refused. The
+ * port is not compared: an SSH tunnel's local port differs.
+ */
+bool admin_host_ok(const char *host, size_t len, const struct sockaddr_storage *local);
+
+/*
+ * admin_bearer_ok() - does the Authorization header value @v (@len bytes)
+ * carry "Bearer @token"? The token is compared in constant time.
+ */
+bool admin_bearer_ok(const char *v, size_t len, const char *token);
 
 /* admin_route() - answer @req into @resp (admin_api.c). */
 void admin_route(struct admin_ctx *ctx, const struct admin_req *req, struct admin_resp *resp);

@@ -2,8 +2,10 @@
 /* Loading the config: read the file, load the YAML document, walk the top level, free it all. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_yaml.h"
 
@@ -12,13 +14,102 @@ struct top_walk {
 	yaml_node_t *l4, *l7, *admin;
 };
 
+/*
+ * The token is read with the config, so `sluiced -t` and a reload check it
+ * too and a reload picks up a rotated one. It must be one word of visible
+ * ASCII (it travels in an HTTP header); the trailing newline editors add is
+ * dropped. Messages never quote it.
+ */
+static void cy_admin_token(struct cy *cy, yaml_node_t *v, struct cfg_admin_access *acc)
+{
+	struct stat st;
+	size_t len;
+	char *text;
+
+	if (cy_str(cy, v, "token_file", &acc->token_file))
+		return;
+	text = cfg_read_file(acc->token_file, &len, NULL);
+	if (!text) {
+		cy_err(cy, v, "admin.token_file %s: %s", acc->token_file, strerror(errno));
+		return;
+	}
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
+		text[--len] = 0;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)text[i] < 0x21 || (unsigned char)text[i] > 0x7e) {
+			cy_err(cy, v, "admin.token_file %s: the token must be one line of printable ASCII without "
+			       "spaces (byte %zu is not)", acc->token_file, i + 1);
+			free(text);
+			return;
+		}
+	}
+	if (len < CFG_ADMIN_TOKEN_MIN || len > CFG_ADMIN_TOKEN_MAX) {
+		cy_err(cy, v, "admin.token_file %s: the token must be %d..%d characters, it has %zu "
+		       "(e.g. openssl rand -hex 32 > %s)", acc->token_file, CFG_ADMIN_TOKEN_MIN, CFG_ADMIN_TOKEN_MAX,
+		       len, acc->token_file);
+		free(text);
+		return;
+	}
+	if (!stat(acc->token_file, &st) && (st.st_mode & S_IROTH))
+		cy_warn(cy, v, "admin.token_file %s is readable by every user (chmod 0600 or 0640)", acc->token_file);
+	free(acc->token);
+	acc->token = text;
+}
+
+/* mode: octal permissions of the unix socket, as chmod(1) writes them ("0660"). */
+static void cy_admin_mode(struct cy *cy, yaml_node_t *v, struct cfg_admin_access *acc)
+{
+	const char *s = cy_scalar(v);
+	uint32_t m = 0;
+	size_t n = 0;
+
+	for (; s && s[n] >= '0' && s[n] <= '7' && n < 4; n++)
+		m = m * 8 + (uint32_t)(s[n] - '0');
+	if (!s || n < 3 || s[n] || m > 0777) {
+		cy_err(cy, v, "admin.mode must be octal permissions like 0660, got '%s'", s ? s : "(not a scalar)");
+		return;
+	}
+	if (!(m & 0600))
+		cy_warn(cy, v, "admin.mode %04o: sluiced's own user cannot use the socket", m);
+	if (m & 0006)
+		cy_warn(cy, v, "admin.mode %04o lets every local user drive the admin API", m);
+	acc->mode = m;
+}
+
+static void cy_admin_group(struct cy *cy, yaml_node_t *v, struct cfg_admin_access *acc)
+{
+	struct group gr, *res = NULL;
+	char buf[4096], *end;
+	unsigned long id;
+
+	if (cy_str(cy, v, "group", &acc->group))
+		return;
+	id = strtoul(acc->group, &end, 10);
+	if (acc->group[0] >= '0' && acc->group[0] <= '9' && !*end && id < UINT32_MAX) {
+		acc->gid = (uint32_t)id;
+		return;
+	}
+	if (getgrnam_r(acc->group, &gr, buf, sizeof(buf), &res) || !res) {
+		cy_err(cy, v, "admin.group: no group named '%s'", acc->group);
+		return;
+	}
+	acc->gid = (uint32_t)res->gr_gid;
+}
+
 static bool cy_admin_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
 {
 	struct cfg *cfg = obj;
 
-	if (strcmp(key, "listen"))
+	if (!strcmp(key, "listen"))
+		cy_sockaddr(cy, v, key, &cfg->admin);
+	else if (!strcmp(key, "token_file"))
+		cy_admin_token(cy, v, &cfg->admin_access);
+	else if (!strcmp(key, "mode"))
+		cy_admin_mode(cy, v, &cfg->admin_access);
+	else if (!strcmp(key, "group"))
+		cy_admin_group(cy, v, &cfg->admin_access);
+	else
 		return false;
-	cy_sockaddr(cy, v, key, &cfg->admin);
 	return true;
 }
 
@@ -44,8 +135,10 @@ static bool cy_top_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 			cy_map(cy, v, "admin", cy_admin_key, cfg);
 	} else if (!strcmp(key, "l4")) {
 		w->l4 = v;
+		cfg->l4_line = cy_line(v);
 	} else if (!strcmp(key, "l7")) {
 		w->l7 = v;
+		cfg->l7_line = cy_line(v);
 	} else {
 		return false;
 	}
@@ -60,6 +153,7 @@ static int cfg_defaults(struct cy *cy, struct cfg *cfg)
 	fake.data.scalar.value = (yaml_char_t *)"127.0.0.1:9900";
 	if (cy_sockaddr(cy, &fake, "admin", &cfg->admin))
 		return -1;
+	cfg->admin_access.mode = 0660;
 	cy_l4_defaults(&cfg->l4);
 	return cy_l7_defaults(&cfg->l7);
 }
@@ -90,8 +184,8 @@ static void cfg_walk(struct cy *cy, struct cfg *cfg)
 	if (cy_map(cy, root, "the top level", cy_top_key, &w))
 		return;
 	if (w.admin && !cfg_admin_is_local(&cfg->admin))
-		cy_warn(cy, w.admin, "admin API on %s is reachable from other hosts and has no authentication",
-			cfg->admin.text);
+		cy_warn(cy, w.admin, "admin API on %s is reachable from other hosts%s", cfg->admin.text,
+			cfg->admin_access.token ? "" : " and has no admin.token_file: it can only be read there");
 	if (w.l4)
 		cy_l4(cy, w.l4, &cfg->l4);
 	if (w.l7)
@@ -253,10 +347,25 @@ static void cfg_l7_free(struct cfg_l7 *l7)
 	cy_forward_free(&l7->forward);
 }
 
+int cfg_check_serves(const struct cfg *cfg, FILE *errs)
+{
+	int line = cfg->l7_line ? cfg->l7_line : cfg->l4_line ? cfg->l4_line : 1;
+
+	if (cfg->l7.n_listeners || cfg->l4.n_vips)
+		return 0;
+	if (errs)
+		fprintf(errs, "%s:%d: nothing to serve: no l7 listener and no l4 vip%s\n", cfg->path, line,
+			cfg->l7_line || cfg->l4_line ? "" : " (an empty or truncated file?)");
+	return -EINVAL;
+}
+
 void cfg_free(struct cfg *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->admin_access.token_file);
+	free(cfg->admin_access.token);
+	free(cfg->admin_access.group);
 	cfg_strv_free(cfg->l4.interfaces, cfg->l4.n_interfaces);
 	for (size_t i = 0; i < cfg->l4.n_vips; i++) {
 		free(cfg->l4.vips[i].name);

@@ -227,12 +227,23 @@ struct cfg_l7 {
 	struct cfg_batch batch;
 };
 
+/* admin: beside listen (struct cfg's admin, kept where it was for its users). */
+struct cfg_admin_access {
+	char *token_file;                 /* admin.token_file: NULL = no token, TCP clients may only read */
+	char *token;                      /* its contents, checked when the config loads (so sluiced -t reads it) */
+	uint32_t mode;                    /* admin.mode: the unix socket's permissions, default 0660 */
+	char *group;                      /* admin.group: the unix socket's group, NULL = sluiced's own */
+	uint32_t gid;                     /* resolved from group when set */
+};
+
 struct cfg {
 	char *path;
 	uint32_t workers;                 /* 0 = auto (one per core) */
 	struct cfg_sockaddr admin;        /* default 127.0.0.1:9900 */
+	struct cfg_admin_access admin_access;
 	struct cfg_l4 l4;
 	struct cfg_l7 l7;
+	int l4_line, l7_line;             /* where the sections start, 0 when absent */
 };
 
 /*
@@ -254,5 +265,18 @@ char *cfg_read_file(const char *path, size_t *len, FILE *errs);
 struct cfg *cfg_load_string(const char *name, const char *text, size_t len, FILE *errs);
 
 void cfg_free(struct cfg *cfg);
+
+/*
+ * cfg_check_serves() - a config must serve something: at least one L7
+ * listener or one L4 VIP. An empty file (an editor's or config management's
+ * truncated write) parses as every default and nothing else; started or
+ * reloaded, it would close every listener. Returns 0, or -EINVAL with
+ * "file:line: message" on @errs.
+ */
+int cfg_check_serves(const struct cfg *cfg, FILE *errs);
+
+/* Token sizes admin.token_file accepts (bytes, after trailing whitespace is dropped). */
+#define CFG_ADMIN_TOKEN_MIN 16
+#define CFG_ADMIN_TOKEN_MAX 512
 
 #endif

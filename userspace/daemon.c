@@ -66,12 +66,44 @@ static void daemon_warn_restart(const struct cfg *old, const struct cfg *cfg)
 }
 
 /*
- * Reload: validate fully first (the file, then what this process can take:
- * l7_reload_check()), so a bad file never replaces a running config;
- * then L4 applies only the difference, then L7. @errors (if not NULL) gets
- * the config errors, one per line, for the admin API.
+ * A config that serves nothing, or that takes away every listener or every
+ * VIP this process runs, is most often a truncated write (an editor, config
+ * management) caught by a SIGHUP: applied, all traffic stops. Only an
+ * operator who asks for it (POST /reload?allow_empty=1, sluicectl reload
+ * --allow-empty) gets it; SIGHUP never does. Returns 0, or -EINVAL with the
+ * reason on @errs.
  */
-static int daemon_reload(struct daemon *d, char **errors)
+static int daemon_reload_check_empty(const struct daemon *d, const struct cfg *cfg, FILE *errs)
+{
+	size_t vips = d->l4 ? l4_n_vips(d->l4) : 0;
+	const char *how = "to apply it on purpose: sluicectl reload --allow-empty (POST /reload?allow_empty=1)";
+	int err = 0;
+
+	if (cfg_check_serves(cfg, errs)) {
+		fprintf(errs, "%s: %s\n", cfg->path, how);
+		return -EINVAL;
+	}
+	if (d->cfg->l7.n_listeners && !cfg->l7.n_listeners) {
+		fprintf(errs, "%s:%d: the reload would close every l7 listener (%zu running); %s\n", cfg->path,
+			cfg->l7_line ? cfg->l7_line : 1, d->cfg->l7.n_listeners, how);
+		err = -EINVAL;
+	}
+	if (vips && !cfg->l4.n_vips) {
+		fprintf(errs, "%s:%d: the reload would remove every l4 vip (%zu running); %s\n", cfg->path,
+			cfg->l4_line ? cfg->l4_line : 1, vips, how);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/*
+ * Reload: validate fully first (the file, then what this process can take:
+ * l7_reload_check(), then that it still serves something unless
+ * @allow_empty), so a bad file never replaces a running config; then L4
+ * applies only the difference, then L7. @errors (if not NULL) gets the config
+ * errors, one per line, for the admin API.
+ */
+static int daemon_reload(struct daemon *d, bool allow_empty, char **errors)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -85,7 +117,8 @@ static int daemon_reload(struct daemon *d, char **errors)
 	err = errno;
 	if (!cfg && err != EINVAL)
 		fprintf(errs, "%s: %s\n", d->opts->config_path, strerror(err));
-	if (cfg && l7_reload_check(d->l7, cfg, d->opts->config_path, errs)) {
+	if (cfg && (l7_reload_check(d->l7, cfg, d->opts->config_path, errs) ||
+		    (!allow_empty && daemon_reload_check_empty(d, cfg, errs)))) {
 		cfg_free(cfg);   /* valid, but the running process cannot take it: refused the same way */
 		cfg = NULL;
 	}
@@ -102,12 +135,10 @@ static int daemon_reload(struct daemon *d, char **errors)
 	free(buf);
 	daemon_warn_restart(d->cfg, cfg);
 	/* against the address in use: one a failed move left behind is tried again */
-	if (strcmp(admin_address(d->admin), cfg->admin.text)) {
-		err = admin_relisten(d->admin, &cfg->admin);
-		if (err)
-			log_err("reload: admin.listen %s: %s; still listening on %s", cfg->admin.text, strerror(-err),
-				admin_address(d->admin));
-	}
+	err = admin_relisten(d->admin, cfg);
+	if (err)
+		log_err("reload: admin.listen %s: %s; still listening on %s", cfg->admin.text, strerror(-err),
+			admin_address(d->admin));
 	if (cfg->l4.present && !d->l4) {
 		d->l4 = l4_start(cfg, d->health, d->pin_dir);
 		if (!d->l4)
@@ -135,16 +166,19 @@ static int daemon_reload(struct daemon *d, char **errors)
 	d->actx.cfg = cfg;
 	d->actx.l4 = d->l4;
 	d->actx.reloads++;
+	if (!cfg->l7.n_listeners && !cfg->l4.n_vips)
+		log_warn("reload: %s serves nothing (applied because the operator allowed an empty config)",
+			 d->opts->config_path);
 	log_info("reload: %s applied", d->opts->config_path);
 	return 0;
 }
 
-static int daemon_admin_reload(void *arg, char **errors)
+static int daemon_admin_reload(void *arg, bool allow_empty, char **errors)
 {
 	struct daemon *d = arg;
 
-	log_info("admin: reloading %s", d->opts->config_path);
-	return daemon_reload(d, errors);
+	log_info("admin: reloading %s%s", d->opts->config_path, allow_empty ? " (empty allowed)" : "");
+	return daemon_reload(d, allow_empty, errors);
 }
 
 static void daemon_on_signal(struct daemon *d)
@@ -155,7 +189,7 @@ static void daemon_on_signal(struct daemon *d)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading %s", d->opts->config_path);
-			daemon_reload(d, NULL);
+			daemon_reload(d, false, NULL);
 			break;
 		case SIGUSR1:
 			log_info("SIGUSR1: reopening access logs");
@@ -249,6 +283,10 @@ int daemon_run(const struct daemon_opts *opts)
 	if (!d.cfg) {
 		if (errno != EINVAL)
 			fprintf(stderr, "%s: %s\n", opts->config_path, strerror(errno));
+		return 1;
+	}
+	if (cfg_check_serves(d.cfg, stderr)) {
+		cfg_free(d.cfg);
 		return 1;
 	}
 	d.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

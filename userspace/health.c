@@ -38,6 +38,7 @@ struct hc_target {
 	bool up;
 	bool known;                   /* a first verdict (rise successes or fall failures) was reached */
 	bool removed;
+	bool starved;                 /* the last check found no descriptor: said once, until one is found */
 	uint32_t succ, fail;
 	uint64_t next_due_ns;
 	uint64_t deadline_ns;
@@ -285,6 +286,23 @@ static void hc_start_check(struct health *h, struct hc_target *t, uint64_t now)
 	int err;
 
 	t->fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+		/*
+		 * Out of descriptors or memory here says nothing about the backend:
+		 * counted as a failure, a burst of client connections at the fd
+		 * limit would take every healthy backend out. No verdict; the next
+		 * interval tries again.
+		 */
+		if (!t->starved)
+			log_warn("%s: health: checks skipped, no verdict, until a socket can be had: %s", t->name,
+				 strerror(errno));
+		t->starved = true;
+		t->next_due_ns = now + (uint64_t)t->cfg.interval_ms * 1000000ULL;
+		return;
+	}
+	if (t->starved && t->fd >= 0)
+		log_info("%s: health: checking again", t->name);
+	t->starved = false;
 	if (t->fd < 0) {
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
 		hc_finish(h, t, false, why);

@@ -91,6 +91,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%s: %s\n", opts.config_path, strerror(errno));
 			return 1;
 		}
+		if (cfg_check_serves(cfg, stderr)) {
+			cfg_free(cfg);
+			return 1;
+		}
 		if (cfg->l7.forward.auth_file) {
 			/* the users file is part of the configuration: its bad lines fail the check too */
 			struct fwd_auth *a = fwd_auth_load(cfg->l7.forward.auth_file, stderr);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# L7 reload of listeners: a reload opens added listeners (even when none existed), closes removed ones, follows access log changes,
+# L7 reload of listeners: a reload opens added listeners, closes removed ones, follows access log changes,
 # moves a listener whose address changed.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/l7_lib.sh"
@@ -27,14 +27,13 @@ L1b="    - { name: one, listen: 127.0.0.1:$P1, mode: reverse, access_log: { path
 L2="    - { name: two, listen: 127.0.0.1:$P2, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
 L2m="    - { name: two, listen: 127.0.0.1:$P3, mode: reverse, routes: [ { match: { path_prefix: / }, upstream: app } ] }"
 
+# no listener and no VIP is refused (test_ctl_empty_config.sh): the first listener comes with the start
 conf
+"$SL_BUILD/sluiced" -t -c "$SL_TMP/c.yaml" >/dev/null 2>&1; [ $? = 1 ]; ok $? "a config with no L7 listener (and no VIP) is refused"
+conf "$L1"
 bg bash -c "exec '$SL_BUILD/sluiced' -c '$SL_TMP/c.yaml' >>'$SL_TMP/sluiced.log' 2>&1"
 SLUICED_PID=$BG_PID
-wait_for 5 test -S "$SL_TMP/admin.sock"; ok $? "sluiced up with no L7 listener"
-
-conf "$L1"
-kill -HUP "$SLUICED_PID"
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P1"; ok $? "reload added the first listener (workers started)"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$P1"; ok $? "sluiced up with the first listener"
 out=$(curl -s -m 5 "http://127.0.0.1:$P1/x"); [ "$out" = "a /x" ]; ok $? "it serves ($out)"
 
 conf "$L1" "$L2"

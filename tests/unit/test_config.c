@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "../tap.h"
@@ -515,7 +517,8 @@ static void test_warnings(void)
 	struct cfg *cfg = load("admin: { listen: '0.0.0.0:9900' }\n", out, sizeof(out));
 
 	ok(cfg, "admin on every address: valid");
-	is_str(out, "t.yaml:1: warning: admin API on 0.0.0.0:9900 is reachable from other hosts and has no authentication\n",
+	is_str(out, "t.yaml:1: warning: admin API on 0.0.0.0:9900 is reachable from other hosts and has no "
+	       "admin.token_file: it can only be read there\n",
 	       "... with a warning");
 	cfg_free(cfg);
 	cfg = load("l7:\n  forward:\n    allow_clients: [10.1.2.3/8]\n", out, sizeof(out));
@@ -605,8 +608,121 @@ static void test_missing_file(void)
 	is_str(out, DATA_DIR "/no-such-file.yaml: No such file or directory\n", "... and says which file");
 }
 
+/* Nothing to serve (an empty or truncated file) is an error of its own, with a line. */
+static void test_serves(void)
+{
+	static const struct { const char *what, *yaml, *msg; } empty[] = {
+		{ "empty file", "", "t.yaml:1: nothing to serve: no l7 listener and no l4 vip (an empty or truncated file?)\n" },
+		{ "only comments", "# sluice\n# nothing yet\n",
+		  "t.yaml:1: nothing to serve: no l7 listener and no l4 vip (an empty or truncated file?)\n" },
+		{ "{}", "{}\n", "t.yaml:1: nothing to serve: no l7 listener and no l4 vip (an empty or truncated file?)\n" },
+		{ "only the admin section", "admin: { listen: 'unix:/run/x.sock' }\n",
+		  "t.yaml:1: nothing to serve: no l7 listener and no l4 vip (an empty or truncated file?)\n" },
+		{ "upstreams but no listener", "workers: 1\nl7:\n  upstreams:\n    - { name: a, servers: [127.0.0.1:1] }\n",
+		  "t.yaml:3: nothing to serve: no l7 listener and no l4 vip\n" },
+	};
+	char out[512];
+
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		struct cfg *cfg = load(empty[i].yaml, out, sizeof(out));
+		FILE *f = fmemopen(out, sizeof(out), "w");
+		int rc;
+
+		memset(out, 0, sizeof(out));
+		rc = cfg ? cfg_check_serves(cfg, f) : 0;
+		fclose(f);
+		ok(cfg && rc == -EINVAL, "serves nothing: %s", empty[i].what);
+		is_str(out, empty[i].msg, "... said with file:line: %s", empty[i].what);
+		cfg_free(cfg);
+	}
+	{
+		struct cfg *cfg = load("l7:\n  listeners:\n    - { name: f, listen: '127.0.0.1:3128', mode: forward }\n",
+				       out, sizeof(out));
+
+		ok(cfg && cfg_check_serves(cfg, NULL) == 0, "one listener serves");
+		cfg_free(cfg);
+		cfg = load("l4:\n  vips:\n    - { name: a, address: 198.18.10.1, port: 80, backends: [198.18.20.1] }\n",
+			   out, sizeof(out));
+		ok(cfg && cfg_check_serves(cfg, NULL) == 0, "one vip serves");
+		cfg_free(cfg);
+	}
+}
+
+/* tmp_file() - @text in a fresh file of mode @mode; its path in @path. */
+static void tmp_file(char *path, size_t len, const char *text, size_t tlen, mode_t mode)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/sluice-test-token.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, tlen) != (ssize_t)tlen || fchmod(fd, mode))
+		perror("tmp_file");
+	close(fd);
+}
+
+/* admin: token_file, mode, group. */
+static void test_admin_access(void)
+{
+	static const struct { const char *what; const char *text; size_t len; const char *msg; } badtok[] = {
+		{ "empty", "", 0, "the token must be 16..512 characters, it has 0" },
+		{ "only a newline", "\n", 1, "the token must be 16..512 characters, it has 0" },
+		{ "too short", "abc\n", 4, "the token must be 16..512 characters, it has 3" },
+		{ "two lines", "0123456789abcdef\nsecond-line-here\n", 34, "byte 17 is not" },
+		{ "a space inside", "0123456789 abcdef", 17, "byte 11 is not" },
+		{ "a NUL byte", "0123456789abcdef\0xyz", 20, "byte 17 is not" },
+		{ "binary garbage", "\xff\xfe\x01\x02garbagegarbagegarbage", 25, "byte 1 is not" },
+	};
+	char out[1024], yaml[512], tok[64];
+	struct cfg *cfg;
+
+	cfg = load("admin: { listen: 'unix:/run/x.sock' }\n", out, sizeof(out));
+	ok(cfg && cfg->admin_access.mode == 0660 && !cfg->admin_access.group && !cfg->admin_access.token,
+	   "admin defaults: socket mode 0660, no group, no token");
+	cfg_free(cfg);
+	cfg = load("admin: { listen: 'unix:/run/x.sock', mode: '0600', group: root }\n", out, sizeof(out));
+	ok(cfg && cfg->admin_access.mode == 0600 && cfg->admin_access.gid == 0 && !*out, "admin.mode and admin.group");
+	cfg_free(cfg);
+	cfg = load("admin: { listen: 'unix:/run/x.sock', mode: 0666, group: 4242 }\n", out, sizeof(out));
+	ok(cfg && cfg->admin_access.mode == 0666 && cfg->admin_access.gid == 4242, "a numeric group, a wide mode");
+	is_str(out, "t.yaml:1: warning: admin.mode 0666 lets every local user drive the admin API\n", "... warned");
+	cfg_free(cfg);
+	cfg = load("admin:\n  mode: rw-rw----\n  group: no-such-group-sluice\n", out, sizeof(out));
+	ok(!cfg, "a mode that is not octal, an unknown group: refused");
+	is_str(out, "t.yaml:2: admin.mode must be octal permissions like 0660, got 'rw-rw----'\n"
+		    "t.yaml:3: admin.group: no group named 'no-such-group-sluice'\n", "... with file:line");
+	cfg_free(cfg);
+
+	tmp_file(tok, sizeof(tok), "0123456789abcdef0123456789abcdef\n", 33, 0600);
+	snprintf(yaml, sizeof(yaml), "admin:\n  listen: 127.0.0.1:9900\n  token_file: %s\n", tok);
+	cfg = load(yaml, out, sizeof(out));
+	ok(cfg && cfg->admin_access.token && !strcmp(cfg->admin_access.token, "0123456789abcdef0123456789abcdef") &&
+	   !*out, "admin.token_file: read with the config, its newline dropped");
+	cfg_free(cfg);
+	chmod(tok, 0644);
+	cfg = load(yaml, out, sizeof(out));
+	ok(cfg && strstr(out, "t.yaml:3: warning: admin.token_file ") && strstr(out, "is readable by every user"),
+	   "a token file every user can read: a warning");
+	cfg_free(cfg);
+	unlink(tok);
+	cfg = load(yaml, out, sizeof(out));
+	ok(!cfg && strstr(out, "t.yaml:3: admin.token_file ") && strstr(out, ": No such file or directory"),
+	   "a missing token file: refused at its line");
+	cfg_free(cfg);
+	for (size_t i = 0; i < sizeof(badtok) / sizeof(badtok[0]); i++) {
+		tmp_file(tok, sizeof(tok), badtok[i].text, badtok[i].len, 0600);
+		snprintf(yaml, sizeof(yaml), "admin: { listen: '127.0.0.1:9900', token_file: '%s' }\n", tok);
+		cfg = load(yaml, out, sizeof(out));
+		ok(!cfg && !strncmp(out, "t.yaml:1: admin.token_file ", 27) && strstr(out, badtok[i].msg) &&
+		   !strstr(out, "garbage") && !strstr(out, "0123"), "token file refused: %s", badtok[i].what);
+		cfg_free(cfg);
+		unlink(tok);
+	}
+}
+
 int main(void)
 {
+	test_serves();
+	test_admin_access();
 	test_design();
 	test_good_variants();
 	test_fail_on();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* A blocking HTTP/1.1 client for the admin API: connect, send, read to EOF, split status and body. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -83,20 +84,38 @@ static int http_connect(const char *addr, char *err, size_t errlen)
 	return fd;
 }
 
-int http_request(const char *addr, const char *method, const char *path, const char *body,
+/* http_host() - the Host header for @fd: the peer's numeric address, or localhost on a unix socket. */
+static void http_host(int fd, char *host, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	snprintf(host, len, "localhost");
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET && inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip)))
+		snprintf(host, len, "%s:%u", ip, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	else if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip)))
+		snprintf(host, len, "[%s]:%u", ip, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+}
+
+int http_request(const char *addr, const char *method, const char *path, const char *body, const char *token,
 		 struct http_resp *resp, char *err, size_t errlen)
 {
 	size_t blen = body ? strlen(body) : 0, cap = 8192, len = 0;
-	char *req = NULL, *buf, *hend;
+	char *req = NULL, *buf, *hend, host[INET6_ADDRSTRLEN + 16];
 	int fd, n, rc = 0;
 
 	memset(resp, 0, sizeof(*resp));
 	fd = http_connect(addr, err, errlen);
 	if (fd < 0)
 		return fd;
-	n = asprintf(&req, "%s %s HTTP/1.1\r\nHost: sluiced\r\nUser-Agent: sluicectl\r\nAccept: application/json\r\n"
-			   "Connection: close\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-		     method, path, blen, body ? body : "");
+	http_host(fd, host, sizeof(host));
+	n = asprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: sluicectl\r\nAccept: application/json\r\n"
+			   "%s%s%sConnection: close\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+		     method, path, host, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "",
+		     blen, body ? body : "");
 	if (n < 0) {
 		close(fd);
 		return -ENOMEM;

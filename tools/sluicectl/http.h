@@ -13,11 +13,13 @@ struct http_resp {
 
 /*
  * http_request() - send @method @path (with @body if not NULL) to @addr
- * ("host:port", "[v6]:port" or "unix:/path") and read the whole answer.
- * Returns 0 with @resp filled, or -errno (-ECONNREFUSED, -ENOENT, ...) with a
- * reason for the operator in @err.
+ * ("host:port", "[v6]:port" or "unix:/path") and read the whole answer; with
+ * @token (not NULL) as "Authorization: Bearer @token". Host is the address
+ * actually connected to (numeric), which the admin API accepts whatever name
+ * @addr used. Returns 0 with @resp filled, or -errno (-ECONNREFUSED, -ENOENT,
+ * ...) with a reason for the operator in @err.
  */
-int http_request(const char *addr, const char *method, const char *path, const char *body,
+int http_request(const char *addr, const char *method, const char *path, const char *body, const char *token,
 		 struct http_resp *resp, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "http.h"
 #include "json.h"
 #include "table.h"
@@ -14,12 +15,13 @@
 #define DEFAULT_ADMIN "127.0.0.1:9900"
 
 static const char *admin_addr = DEFAULT_ADMIN;
+static const char *token_file;       /* --token-file, -c CONFIG's admin.token_file or $SLUICE_ADMIN_TOKEN_FILE */
 static bool json_out;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sluicectl [-s ADMIN_ADDR] [--json] COMMAND\n"
+		"usage: sluicectl [-c CONFIG] [-s ADMIN_ADDR] [--token-file FILE] [--json] COMMAND\n"
 		"commands:\n"
 		"  status                          daemon, L4 and L7 summary\n"
 		"  vips                            L4 VIPs with counters\n"
@@ -28,22 +30,47 @@ static void usage(FILE *f)
 		"  backend drain ID                no new flows for the backend; open ones continue\n"
 		"  backend enable ID               undo drain\n"
 		"  stats                           packets, bytes, flows per VIP and backend, drops by reason\n"
-		"  reload                          reload the config (refused with errors if invalid)\n"
+		"  reload [--allow-empty]          reload the config (refused with errors if invalid, and when it has\n"
+		"                                  no listener and no VIP, or removes them all, unless --allow-empty)\n"
 		"  cache purge URL                 purge a cached URL\n"
 		"  cache purge --prefix P          purge every cached URL starting with P\n"
 		"  trace PROTO SRC:PORT DST:PORT   which backend a flow maps to (conntrack, else Maglev)\n"
 		"ID is VIP/ADDRESS (web/198.18.20.1) or the numeric backend id of an L4 backend,\n"
 		"or UPSTREAM/SERVER (app/127.0.0.1:9001) of an L7 server (weight, drain, enable).\n"
-		"ADMIN_ADDR: HOST:PORT, [V6]:PORT or unix:/PATH (default $SLUICE_ADMIN or %s).\n"
+		"options:\n"
+		"  -c, --config CONFIG   sluiced's config: admin.listen is the address and admin.token_file the token\n"
+		"                        (as sluiced -c CONFIG would use them)\n"
+		"  -s, --server ADDR     the admin API: HOST:PORT, [V6]:PORT or unix:/PATH\n"
+		"                        (default: -c CONFIG's admin.listen, else $SLUICE_ADMIN, else %s)\n"
+		"  --token-file FILE     the admin token, sent with changes (POST) as Authorization: Bearer;\n"
+		"                        the API needs it over TCP (admin.token_file in sluiced's config)\n"
+		"                        (default: -c CONFIG's admin.token_file, else $SLUICE_ADMIN_TOKEN_FILE)\n"
+		"  --json                raw JSON for scripts\n"
+		"Over a unix socket no token is needed: the socket file's mode and group decide who may use it.\n"
 		"exit: 0 ok, 1 the daemon refused, 2 usage, 3 sluiced unreachable\n", DEFAULT_ADMIN);
 }
 
-/* Every API call goes through here: transport errors say what to try, API errors print their message. */
+/*
+ * Every API call goes through here: transport errors say what to try, API
+ * errors print their message. The token is read only for changes (reads do
+ * not need one), so `sluicectl status` works for a user who cannot read it.
+ */
 static int call(const char *method, const char *path, const char *body, struct http_resp *r)
 {
 	char err[256] = "";
-	int rc = http_request(admin_addr, method, path, body, r, err, sizeof(err));
+	char *token = NULL;
+	int rc;
 
+	memset(r, 0, sizeof(*r));
+	if (token_file && strcmp(method, "GET")) {
+		token = ctl_token_read(token_file, err, sizeof(err));
+		if (!token) {
+			fprintf(stderr, "sluicectl: %s\n", err);
+			return 2;
+		}
+	}
+	rc = http_request(admin_addr, method, path, body, token, r, err, sizeof(err));
+	free(token);
 	if (rc) {
 		fprintf(stderr, "sluicectl: cannot reach sluiced at %s: %s (is it running? try -s ADDR or $SLUICE_ADMIN)\n",
 			admin_addr, err);
@@ -372,10 +399,10 @@ static int cmd_stats(void)
 	return 0;
 }
 
-static int cmd_reload(void)
+static int cmd_reload(bool allow_empty)
 {
 	struct http_resp r;
-	int rc = call("POST", "/reload", NULL, &r);
+	int rc = call("POST", allow_empty ? "/reload?allow_empty=1" : "/reload", NULL, &r);
 
 	if (rc)
 		return rc;
@@ -454,20 +481,28 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "token-file", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *env = getenv("SLUICE_ADMIN");
+	const char *env = getenv("SLUICE_ADMIN"), *env_tok = getenv("SLUICE_ADMIN_TOKEN_FILE");
+	const char *opt_s = NULL, *opt_c = NULL, *opt_t = NULL;
+	static struct ctl_conf conf;   /* static: its strings live as long as the process */
 	const char *cmd;
 	int c;
 
-	if (env && *env)
-		admin_addr = env;
-	while ((c = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:c:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			admin_addr = optarg;
+			opt_s = optarg;
+			break;
+		case 'c':
+			opt_c = optarg;
+			break;
+		case 'T':
+			opt_t = optarg;
 			break;
 		case 'j':
 			json_out = true;
@@ -480,6 +515,36 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The command line first, then the config it names, then the environment. */
+	if (opt_c) {
+		char err[512];
+
+		if (ctl_conf_read(opt_c, &conf, err, sizeof(err))) {
+			fprintf(stderr, "sluicectl: %s\n", err);
+			return 2;
+		}
+	}
+	if (conf.listen && !strncmp(conf.listen, "*:", 2)) {
+		/* every address (config.md): this host reaches it on loopback */
+		char *lo = NULL;
+
+		if (asprintf(&lo, "127.0.0.1:%s", conf.listen + 2) > 0) {
+			free(conf.listen);
+			conf.listen = lo;
+		}
+	}
+	if (opt_s)
+		admin_addr = opt_s;
+	else if (conf.listen)
+		admin_addr = conf.listen;
+	else if (env && *env)
+		admin_addr = env;
+	if (opt_t)
+		token_file = opt_t;
+	else if (conf.token_file)
+		token_file = conf.token_file;
+	else if (env_tok && *env_tok)
+		token_file = env_tok;
 	/* --json is also accepted after the command. */
 	for (int i = optind; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
@@ -507,7 +572,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "stats") && argc == 0)
 		return cmd_stats();
 	if (!strcmp(cmd, "reload") && argc == 0)
-		return cmd_reload();
+		return cmd_reload(false);
+	if (!strcmp(cmd, "reload") && argc == 1 && !strcmp(argv[0], "--allow-empty"))
+		return cmd_reload(true);
 	if (!strcmp(cmd, "cache") && argc == 2 && !strcmp(argv[0], "purge"))
 		return cmd_cache_purge(argv[1], false);
 	if (!strcmp(cmd, "cache") && argc == 3 && !strcmp(argv[0], "purge") && !strcmp(argv[1], "--prefix"))
