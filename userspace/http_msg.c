@@ -159,6 +159,9 @@ static int on_headers_complete(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
 
+	/* llhttp takes any 64-bit length; like nginx, one that overflows an off_t is malformed, not a wait */
+	if (p->flags & F_CONTENT_LENGTH && p->content_length > HTTP_LENGTH_MAX)
+		return -1;
 	m->head_done = true;
 	return m->hooks->on_head ? m->hooks->on_head(m->arg, m) : 0;
 }
@@ -167,6 +170,8 @@ static int on_chunk_header(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
 
+	if (p->content_length > HTTP_LENGTH_MAX)
+		return -1;   /* FFFFFFFFFFFFFFFF would otherwise wait for 16 EiB, i.e. for a timeout */
 	if (!p->content_length || !m->hooks->on_chunk)
 		return 0;   /* the last chunk: its framing is written at on_done */
 	m->in_chunk = true;
@@ -313,6 +318,13 @@ long http_msg_feed(struct http_msg *m, const char *data, size_t len)
 {
 	llhttp_errno_t e;
 
+	/*
+	 * llhttp returns a paused parser's error at once, with the error position
+	 * of an earlier call: feeding it would consume nothing (a caller looping
+	 * until its input is used would spin) or a stale count.
+	 */
+	if (http_msg_paused(m))
+		return -EBUSY;
 	if (!m->scan_done && head_scan(m, data, len))
 		return -EBADMSG;
 	m->feed_end = data + len;

@@ -12,6 +12,7 @@
 #define HTTP_MAX_HEADERS 128
 #define HTTP_HDR_MIN     16     /* header slots at first; doubled up to HTTP_MAX_HEADERS */
 #define HTTP_HEAD_BUF_MIN 1024  /* head bytes at first; doubled up to the head limit */
+#define HTTP_LENGTH_MAX  INT64_MAX  /* larger Content-Length or chunk sizes are malformed (nginx: off_t) */
 
 /* One header: offsets into http_msg.buf (the head is copied out of the receive buffers). */
 struct http_hdr {
@@ -79,6 +80,8 @@ void http_msg_free_head(struct http_msg *m);
  * input (-E2BIG when the head is too large: a 431). Pauses (an owner hook
  * returned HPE_PAUSED, or an upgrade) return the bytes consumed so far; the
  * caller checks http_msg_paused() and calls http_msg_resume() before feeding more.
+ * -EBUSY: @m is still paused (nothing can be consumed: the caller's state is
+ * wrong, and looping on it would never end).
  */
 long http_msg_feed(struct http_msg *m, const char *data, size_t len);
 

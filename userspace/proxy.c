@@ -272,7 +272,8 @@ static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
 /*
  * proxy_reply() - answer with @text (a whole response for @status saying
  * Connection: close; @heap: it is malloc'ed and the queue frees it) and close.
- * An answer already under way can only be cut.
+ * An answer already under way can only be cut: what is queued of it is sent,
+ * then the connection closes (never a second response on it).
  */
 void proxy_reply(struct worker *w, struct conn *c, int status, const char *text, size_t len, bool heap)
 {
@@ -286,9 +287,16 @@ void proxy_reply(struct worker *w, struct conn *c, int status, const char *text,
 	if (c->req.resp_head_sent || c->req.phase == PH_CLOSING) {
 		log_request(w, c);
 		c->req.start_ms = 0;
-		conn_close(w, c);
 		if (heap)
 			free((void *)text);
+		if (c->req.phase != PH_CLOSING && (c->out.head != c->out.tail || c->out.inflight)) {
+			/* what is queued of the answer goes out, then a FIN: the client sees a cut, not a reset */
+			c->req.phase = PH_CLOSING;
+			conn_timer(w, c, TMR_CLIENT_IDLE, 5000);   /* bound the final send */
+			conn_send(w, c);
+			return;
+		}
+		conn_close(w, c);
 		return;
 	}
 	if (outq_push(&c->out, heap ? SEG_HEAP : SEG_STATIC, text, (uint32_t)len, 0) && heap)
@@ -597,12 +605,25 @@ static int resp_on_head(void *arg, struct http_msg *m)
 	const struct cfg_upstream *uc;
 	size_t cap = m->len + 512;
 	char *head;
+	int skip = 0;
 	long n;
 
 	if (!c)
 		return -1;
+	/*
+	 * A 101 switches only what the client asked to switch, and says to what
+	 * (RFC 9110 15.2.2): any other is a bad response (502), never an interim
+	 * one, or llhttp would stay in its upgrade state and the pump would spin.
+	 */
+	if (st == 101 && !(c->req.upgrade && (m->p.flags & F_UPGRADE) && (m->p.flags & F_CONNECTION_UPGRADE)))
+		return -1;
+	/* 204 and 304 have no body whatever they announce: skip it, and never reuse what carries its bytes */
+	if ((st == 204 || st == 304) && (m->p.flags & F_CHUNKED || m->p.content_length)) {
+		c->req.up_cut = true;
+		skip = 1;
+	}
 	if (cache_proxy_resp_head(c->w, c, m))
-		return cache_proxy_bodyless(c) && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
+		return skip || (cache_proxy_bodyless(c) && st >= 200) ? 1 : 0;   /* answered from the cache; the response only feeds it */
 	uc = up_cfg(c);
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
@@ -651,7 +672,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		if (b.upgrade)
 			c->req.status = 101;
 	}
-	return cache_proxy_bodyless(c) && st >= 200 ? 1 : 0;
+	return skip || (cache_proxy_bodyless(c) && st >= 200) ? 1 : 0;
 }
 
 static int resp_on_chunk(void *arg, uint64_t size)
@@ -835,9 +856,26 @@ static void pump_client(struct worker *w, struct conn *c)
 	update_pause(w, c);
 }
 
+/*
+ * unqueue_head() - a response whose head was queued in this very feed turned
+ * out bad: nothing of it went out, so drop it (all but the first @keep
+ * pending segments) and let the client have a clean error instead.
+ */
+static void unqueue_head(struct worker *w, struct conn *c, uint32_t keep)
+{
+	uint64_t before = c->out.bytes;
+
+	outq_cut(w, &c->out, keep);
+	c->req.bytes_out -= before - c->out.bytes;
+	c->req.resp_head_sent = false;
+	c->req.close_after = true;
+}
+
 static void pump_upstream(struct worker *w, struct conn *u)
 {
 	struct conn *c = u->peer;
+	uint32_t queued;
+	bool head_was;
 
 	if (!c) {
 		/* an idle pooled connection must stay silent */
@@ -859,11 +897,17 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		e = &u->in.v[u->in.head];
 		u->cur_bid = e->bid;
 		u->resp_started = true;
+		queued = c->out.tail - c->out.head;
+		head_was = c->req.resp_head_sent;
 		n = http_msg_feed(&u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		if (n == 0 && !c->req.resp_done)
+			n = -EBUSY;   /* paused without an end: the loop would never advance */
 		if (n < 0) {
-			log_warn("upstream %s/%s: malformed response", up_cfg(c)->name,
-				 u->srv->cfg->addr.text);
+			log_warn("upstream %s/%s: malformed response%s", up_cfg(c)->name,
+				 u->srv->cfg->addr.text, n == -EBUSY ? " (parser stuck)" : "");
 			upstream_result(w, u->srv, false);
+			if (!head_was && c->req.resp_head_sent)
+				unqueue_head(w, c, queued);
 			client_error(w, c, 502);
 			return;
 		}
