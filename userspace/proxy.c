@@ -794,6 +794,14 @@ static bool after_head(struct worker *w, struct conn *c)
 		finish_request(w, c);
 		return true;
 	}
+	/*
+	 * A body is owed: request_timeout runs until it is all in (each piece
+	 * restarts it, pump_client). Without it a head announcing a body that
+	 * never comes would hold this connection and an upstream one forever:
+	 * the server's response clock only starts once it has the whole request.
+	 */
+	if (!c->req.req_done && c->req.phase == PH_PROXY && c->t_kind == TMR_NONE)
+		conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);
 	return false;
 }
 
@@ -825,6 +833,8 @@ static void pump_client(struct worker *w, struct conn *c)
 		e = &c->in.v[c->in.head];
 		c->cur_bid = e->bid;
 		n = http_msg_feed(&c->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		if (n == 0 && !c->req.head_pending && !c->req.req_done)
+			n = -EBUSY;   /* paused for no reason we know: the loop would never advance */
 		if (n < 0) {
 			client_error(w, c, c->req.err_status ? c->req.err_status : n == -E2BIG ? 431 : 400);
 			return;

@@ -3,7 +3,7 @@
 # a raw client, "a good client still gets answers" and "SIGTERM still stops it". Source after l7_lib.sh.
 
 # adv_start [ROUTES_YAML]: evil_upstream.py on $EVIL, a one-worker sluiced on $P (request_timeout 2s,
-# client_idle 5s) whose routes send everything to it unless ROUTES_YAML (listener routes, one line) says otherwise.
+# client_idle 5s, max_connections $ADV_MAXCONN or 10000) whose routes send everything to it unless ROUTES_YAML (listener routes, one line) says otherwise.
 adv_start() {
 	local routes='[ { match: { path_prefix: / }, upstream: evil } ]'
 	[ $# -gt 0 ] && routes=$1
@@ -21,6 +21,7 @@ l7:
       mode: reverse
       request_timeout: 2s
       client_idle: 5s
+      max_connections: ${ADV_MAXCONN:-10000}
       routes: $routes
   upstreams:
     - { name: evil, response_timeout: 30s, max_fails: 0, servers: [ { address: 127.0.0.1:$EVIL } ] }
