@@ -461,6 +461,11 @@ static int start_request(struct worker *w, struct conn *c)
 		client_error(w, c, 405);
 		return -1;
 	}
+	/* a forward proxy takes the host from its absolute-form target: Host may be absent there */
+	if (http_check_host(m, l->mode != CFG_MODE_FORWARD)) {
+		client_error(w, c, 400);
+		return -1;
+	}
 	if (m->p.flags & F_CHUNKED)
 		c->req.req_framing = HTTP_FRAME_CHUNKED;
 	else if (m->p.flags & F_CONTENT_LENGTH && m->p.content_length)
@@ -476,6 +481,12 @@ static int start_request(struct worker *w, struct conn *c)
 		make_request_id(w, c->req.rid, sizeof(c->req.rid));
 	if (l->mode == CFG_MODE_FORWARD)
 		return forward_start(w, c);   /* 1: waiting for the resolver; forward.c calls proxy_resume() */
+	/* absolute-form: route on the target's authority and send origin-form, as the upstream would read it */
+	i = http_origin_form(m);
+	if (i) {
+		client_error(w, c, i == -E2BIG ? 431 : 400);
+		return -1;
+	}
 	c->req.route = c->listener < c->req.wg->g->n_routes ?
 		       route_match(&c->req.wg->g->routes[c->listener], m) : NULL;
 	if (!c->req.route || !c->req.route->n_splits) {
