@@ -3,7 +3,8 @@
 # a raw client, "a good client still gets answers" and "SIGTERM still stops it". Source after l7_lib.sh.
 
 # adv_start [ROUTES_YAML]: evil_upstream.py on $EVIL, a one-worker sluiced on $P (request_timeout 2s,
-# client_idle 5s, max_connections $ADV_MAXCONN or 10000) whose routes send everything to it unless ROUTES_YAML (listener routes, one line) says otherwise.
+# client_idle 5s, max_connections $ADV_MAXCONN or 10000) whose routes send everything to it unless ROUTES_YAML (listener routes, one line) says otherwise;
+# a forward listener (loopback origins allowed) on $FP, on the same worker.
 adv_start() {
 	local routes='[ { match: { path_prefix: / }, upstream: evil } ]'
 	[ $# -gt 0 ] && routes=$1
@@ -11,6 +12,7 @@ adv_start() {
 	bg bash -c "exec python3 '$SL_ROOT/tests/e2e/evil_upstream.py' --port $EVIL >>'$SL_TMP/evil.log' 2>&1"
 	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$EVIL" || { diag "evil upstream did not start"; return 1; }
 	P=$(free_port)
+	FP=$(free_port)
 	cat >"$SL_TMP/adv.yaml" <<EOC
 workers: 1
 admin: { listen: $(l7_admin) }
@@ -23,6 +25,13 @@ l7:
       client_idle: 5s
       max_connections: ${ADV_MAXCONN:-10000}
       routes: $routes
+    - name: fwd
+      listen: 127.0.0.1:$FP
+      mode: forward
+      request_timeout: 2s
+      client_idle: 5s
+  forward:
+    allow_private_destinations: true
   upstreams:
     - { name: evil, response_timeout: 30s, max_fails: 0, servers: [ { address: 127.0.0.1:$EVIL } ] }
 ${ADV_EXTRA_UPSTREAMS:-}
@@ -30,8 +39,8 @@ EOC
 	l7_sluiced "$SL_TMP/adv.yaml" "$P"
 }
 
-# adv_raw DATA [TIMEOUT_S]: raw_client.py against $P; prints STATUSES|SECONDS|closed-or-open|BYTES.
-adv_raw() { python3 "$SL_ROOT/tests/e2e/raw_client.py" "$P" "$@" 2>>"$SL_TMP/raw.log"; }
+# adv_raw DATA [TIMEOUT_S]: raw_client.py against $P (ADV_PORT=$FP: the forward listener); prints STATUSES|SECONDS|closed-or-open|BYTES.
+adv_raw() { python3 "$SL_ROOT/tests/e2e/raw_client.py" "${ADV_PORT:-$P}" "$@" 2>>"$SL_TMP/raw.log"; }
 
 # adv_bg_raw OUT DATA [TIMEOUT_S]: adv_raw in the background, its line into OUT; PID in $RAW_PID.
 adv_bg_raw() {

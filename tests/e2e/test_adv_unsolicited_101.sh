@@ -24,6 +24,10 @@ r=$(adv_raw 'GET /bare101 HTTP/1.1\r\nHost: h\r\nUpgrade: x\r\nConnection: upgra
 r=$(adv_raw 'GET /bare101 HTTP/1.1\r\nHost: h\r\n\r\n' 5)
 [ "$(adv_field "$r" 1)" = "HTTP/1.1 502" ] && [ "$(adv_field "$r" 3)" = closed ]; ok $? "bare 101 to a plain GET: one 502 ($r)"
 
+# 4. through the forward proxy: any origin may do it
+r=$(ADV_PORT=$FP adv_raw "GET http://127.0.0.1:$EVIL/u101 HTTP/1.1\\r\\nHost: 127.0.0.1:$EVIL\\r\\n\\r\\n" 5)
+[ "$(adv_field "$r" 1)" = "HTTP/1.1 502" ] && [ "$(adv_field "$r" 3)" = closed ]; ok $? "forward proxy, unsolicited 101 from the origin: 502 and close ($r)"
+
 adv_good "after the bad 101s"
 adv_sigterm
 done_testing
