@@ -126,8 +126,8 @@ static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
 	from->in.head = from->in.tail = 0;
 	conn_send(w, to);
 	update_pause(w, from);
-	if (client->req.fwd_tunnel)   /* forward.c: traffic keeps a CONNECT tunnel alive */
-		conn_timer(w, client, TMR_CLIENT_IDLE, lcfg(w, client)->client_idle_ms);
+	/* traffic either way keeps a tunnel (CONNECT or an upgrade) alive; client_idle of silence ends it */
+	conn_timer(w, client, TMR_CLIENT_IDLE, lcfg(w, client)->client_idle_ms);
 }
 
 /* ---- request id and logging ---- */
@@ -1180,8 +1180,8 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 	case TMR_CLIENT_IDLE:
 		if (x->req.phase == PH_IDLE || x->req.phase == PH_CLOSING)
 			conn_close(w, x);
-		else if (x->req.phase == PH_TUNNEL && x->req.fwd_tunnel)
-			proxy_tunnel_close(w, x);   /* a CONNECT tunnel idle for client_idle */
+		else if (x->req.phase == PH_TUNNEL)
+			proxy_tunnel_close(w, x);   /* a tunnel idle for client_idle */
 		break;
 	case TMR_CLIENT_SEND: {
 		int q = 0;

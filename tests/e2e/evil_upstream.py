@@ -6,6 +6,7 @@
   /u101        101 + Upgrade: x + Connection: upgrade (whatever was asked) and protocol bytes in
                the same write, then silence
   /bare101     the same without Upgrade or Connection
+  /ws          a proper 101 (when asked or not), then echoes bytes until the peer closes
   /304body     304 with Content-Length: 10 and 10 body bytes, then keep-alive
   /badchunk    a valid chunked 200 head and a bad chunk size in the same write, then silence
   /latechunk   a valid chunked 200 head and one chunk; 0.5 s later a bad chunk size, then silence
@@ -89,6 +90,13 @@ class Handler(socketserver.BaseRequestHandler):
         if path == "/u101":
             s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nx-protocol hello")
             return self.hold()
+        if path == "/ws":
+            s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n" + self.buf)
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    return False
+                s.sendall(d)
         if path == "/bare101":
             s.sendall(b"HTTP/1.1 101 Switching Protocols\r\n\r\nx-protocol hello")
             return self.hold()
