@@ -10,10 +10,12 @@
   /304body     304 with Content-Length: 10 and 10 body bytes, then keep-alive
   /badchunk    a valid chunked 200 head and a bad chunk size in the same write, then silence
   /latechunk   a valid chunked 200 head and one chunk; 0.5 s later a bad chunk size, then silence
+  /garbage/N   N bytes of seeded noise, then silence: N a multiple of 3, as the body after a chunked head
+               in the same write; else odd N: instead of a status line; even N: after one
   /expect      100 Continue at once, then waits for the body forever
 A request carrying Expect: 100-continue is answered 100 Continue first (any path).
 Every answer is logged to stdout as "PATH".  Connections: one thread each."""
-import argparse, socket, socketserver, sys, threading, time
+import argparse, random, socket, socketserver, sys, threading, time
 
 HOLD = 60   # seconds a "then silence" connection stays open (the tests end well before)
 
@@ -97,6 +99,16 @@ class Handler(socketserver.BaseRequestHandler):
                 if not d:
                     return False
                 s.sendall(d)
+        if path.startswith("/garbage/"):
+            # /garbage/N: N bytes of seeded noise after a status line, or instead of one (odd N)
+            n = int(path.split("/")[2])
+            rnd = random.Random(n)
+            noise = bytes(rnd.randrange(256) for _ in range(n))
+            if n % 3 == 0:
+                s.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + noise)
+            else:
+                s.sendall(noise if n % 2 else b"HTTP/1.1 200 OK\r\n" + noise)
+            return self.hold()
         if path == "/bare101":
             s.sendall(b"HTTP/1.1 101 Switching Protocols\r\n\r\nx-protocol hello")
             return self.hold()
