@@ -539,6 +539,22 @@ static int start_request(struct worker *w, struct conn *c)
 	return 0;
 }
 
+/*
+ * up_wait() - the response clock of upstream @u serving @c: it runs from
+ * the moment the whole request is ours, and every send the server takes
+ * restarts it. Waiting for it to have the whole request instead left a
+ * server that stops reading with no timer at all (the client's ran out
+ * with its body).
+ */
+static void up_wait(struct worker *w, struct conn *u, struct conn *c)
+{
+	bool run = c->req.req_done;
+
+	if (c->req.fwd_tunnel)   /* CONNECT, as before: the origin's clock runs while nothing waits for it */
+		run = u->out.head == u->out.tail;
+	conn_timer(w, u, run ? TMR_UP_RESPONSE : TMR_NONE, up_cfg(c)->response_timeout_ms);
+}
+
 /* ---- request hooks (arg: the client connection) ---- */
 
 static int req_on_head(void *arg, struct http_msg *m)
@@ -595,6 +611,8 @@ static int req_on_done(void *arg, struct http_msg *m)
 	c->req.req_done = true;
 	if (!c->req.cache || !(c->req.cache->waiting || c->req.cache->polling))
 		conn_timer(c->w, c, TMR_NONE, 0);
+	if (c->peer && !c->peer->connecting && !c->peer->resp_started && !c->req.fwd_tunnel)
+		up_wait(c->w, c->peer, c);
 	return HPE_PAUSED;
 }
 
@@ -1043,10 +1061,9 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 	if (src && (x->kind == CONN_CLIENT ? x : src)->req.fwd_tunnel && forward_tunnel_sent(w, x))
 		return;   /* forward.c passed a half-close on or ended the tunnel */
 
-	/* the server's response clock starts when it has the whole request */
+	/* once the whole request is ours, each send it takes restarts its response clock (up_wait) */
 	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
-		conn_timer(w, x, src->req.req_done && x->out.head == x->out.tail ? TMR_UP_RESPONSE : TMR_NONE,
-			   up_cfg(src)->response_timeout_ms);
+		up_wait(w, x, src);
 
 	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
 	    !x->out.inflight) {
@@ -1081,11 +1098,12 @@ void proxy_on_connect(struct worker *w, struct conn *u, int res)
 		conn_close(w, u);
 		return;
 	}
-	conn_timer(w, u, TMR_NONE, 0);   /* connected: the response timer starts once the request is out */
+	conn_timer(w, u, TMR_NONE, 0);   /* connected */
 	if (c->req.fwd_tunnel) {
 		forward_tunnel_open(w, c);   /* CONNECT: 200 to the client, then bytes both ways */
 		return;
 	}
+	up_wait(w, u, c);   /* the response clock runs once the whole request is ours */
 	conn_recv(w, u);
 	conn_send(w, u);
 }

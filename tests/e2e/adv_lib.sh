@@ -33,7 +33,7 @@ l7:
   forward:
     allow_private_destinations: true
   upstreams:
-    - { name: evil, response_timeout: 30s, max_fails: 0, servers: [ { address: 127.0.0.1:$EVIL } ] }
+    - { name: evil, response_timeout: ${ADV_RESPONSE_TIMEOUT:-30s}, max_fails: 0, servers: [ { address: 127.0.0.1:$EVIL } ] }
 ${ADV_EXTRA_UPSTREAMS:-}
 EOC
 	l7_sluiced "$SL_TMP/adv.yaml" "$P"

@@ -12,6 +12,7 @@
   /latechunk   a valid chunked 200 head and one chunk; 0.5 s later a bad chunk size, then silence
   /garbage/N   N bytes of seeded noise, then silence: N a multiple of 3, as the body after a chunked head
                in the same write; else odd N: instead of a status line; even N: after one
+  /noread      reads the head only, never the body, and never answers
   /expect      100 Continue at once, then waits for the body forever
 A request carrying Expect: 100-continue is answered 100 Continue first (any path).
 Every answer is logged to stdout as "PATH".  Connections: one thread each."""
@@ -88,6 +89,9 @@ class Handler(socketserver.BaseRequestHandler):
             s.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         if path == "/expect":
             return self.hold()
+        if path == "/noread":
+            time.sleep(HOLD)   # reads nothing more: the request body fills the socket buffers
+            return False
         self.body(hdrs)
         if path == "/u101":
             s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nx-protocol hello")
