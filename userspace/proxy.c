@@ -827,7 +827,7 @@ static bool after_head(struct worker *w, struct conn *c)
 	 * A body is owed: request_timeout runs until it is all in (each piece
 	 * restarts it, pump_client). Without it a head announcing a body that
 	 * never comes would hold this connection and an upstream one forever:
-	 * the server's response clock only starts once it has the whole request.
+	 * the server's response clock only starts once the whole request is ours.
 	 */
 	if (!c->req.req_done && c->req.phase == PH_PROXY && c->t_kind == TMR_NONE)
 		conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);
