@@ -16,8 +16,8 @@ static struct http_msg *msg_of(llhttp_t *p)
 	return (struct http_msg *)p;   /* llhttp_t is the first member */
 }
 
-/* msg_append() - copy a span into the head buffer; fragments of one element stay contiguous. */
-static int msg_append(struct http_msg *m, const char *at, size_t len)
+/* msg_reserve() - room for @len more head bytes (and a NUL) within the head limit. 0 or -1 (too big). */
+static int msg_reserve(struct http_msg *m, size_t len)
 {
 	if (m->len + len + 1 > m->cap) {
 		m->too_big = true;
@@ -40,6 +40,14 @@ static int msg_append(struct http_msg *m, const char *at, size_t len)
 		m->buf = b;
 		m->buf_cap = n;
 	}
+	return 0;
+}
+
+/* msg_append() - copy a span into the head buffer; fragments of one element stay contiguous. */
+static int msg_append(struct http_msg *m, const char *at, size_t len)
+{
+	if (msg_reserve(m, len))
+		return -1;
 	memcpy(m->buf + m->len, at, len);
 	m->len += len;
 	return 0;
@@ -88,29 +96,37 @@ static int on_target_complete(llhttp_t *p)
 	return msg_terminate(m);
 }
 
+/* msg_slot() - room for one more header. 0 or -1 (too many). */
+static int msg_slot(struct http_msg *m)
+{
+	uint16_t n = m->hdr_cap ? m->hdr_cap * 2 : HTTP_HDR_MIN;
+	struct http_hdr *h;
+
+	if (m->n_hdr < m->hdr_cap)
+		return 0;
+	if (m->hdr_cap >= HTTP_MAX_HEADERS) {
+		m->too_big = true;
+		return -1;
+	}
+	if (n > HTTP_MAX_HEADERS)
+		n = HTTP_MAX_HEADERS;
+	h = realloc(m->hdr, n * sizeof(*h));
+	if (!h) {
+		m->too_big = true;
+		return -1;
+	}
+	m->hdr = h;
+	m->hdr_cap = n;
+	return 0;
+}
+
 static int on_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_msg *m = msg_of(p);
 
 	if (m->last != LAST_FIELD) {
-		if (m->n_hdr == m->hdr_cap) {
-			uint16_t n = m->hdr_cap ? m->hdr_cap * 2 : HTTP_HDR_MIN;
-			struct http_hdr *h;
-
-			if (m->hdr_cap >= HTTP_MAX_HEADERS) {
-				m->too_big = true;
-				return -1;
-			}
-			if (n > HTTP_MAX_HEADERS)
-				n = HTTP_MAX_HEADERS;
-			h = realloc(m->hdr, n * sizeof(*h));
-			if (!h) {
-				m->too_big = true;
-				return -1;
-			}
-			m->hdr = h;
-			m->hdr_cap = n;
-		}
+		if (msg_slot(m))
+			return -1;
 		m->last = LAST_FIELD;
 		m->hdr[m->n_hdr].name = m->len;
 		m->hdr[m->n_hdr].name_len = 0;
@@ -159,6 +175,9 @@ static int on_headers_complete(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
 
+	/* llhttp takes any 64-bit length; like nginx, one that overflows an off_t is malformed, not a wait */
+	if (p->flags & F_CONTENT_LENGTH && p->content_length > HTTP_LENGTH_MAX)
+		return -1;
 	m->head_done = true;
 	return m->hooks->on_head ? m->hooks->on_head(m->arg, m) : 0;
 }
@@ -167,6 +186,8 @@ static int on_chunk_header(llhttp_t *p)
 {
 	struct http_msg *m = msg_of(p);
 
+	if (p->content_length > HTTP_LENGTH_MAX)
+		return -1;   /* FFFFFFFFFFFFFFFF would otherwise wait for 16 EiB, i.e. for a timeout */
 	if (!p->content_length || !m->hooks->on_chunk)
 		return 0;   /* the last chunk: its framing is written at on_done */
 	m->in_chunk = true;
@@ -313,6 +334,13 @@ long http_msg_feed(struct http_msg *m, const char *data, size_t len)
 {
 	llhttp_errno_t e;
 
+	/*
+	 * llhttp returns a paused parser's error at once, with the error position
+	 * of an earlier call: feeding it would consume nothing (a caller looping
+	 * until its input is used would spin) or a stale count.
+	 */
+	if (http_msg_paused(m))
+		return -EBUSY;
 	if (!m->scan_done && head_scan(m, data, len))
 		return -EBADMSG;
 	m->feed_end = data + len;
@@ -352,6 +380,132 @@ int http_find(const struct http_msg *m, const char *name)
 		if (m->hdr[i].name_len == n && !strncasecmp(http_name(m, i), name, n))
 			return i;
 	return -1;
+}
+
+/* reg_char() - may @ch appear in a reg-name or IPv4address (RFC 3986 3.2.2: unreserved, sub-delims, '%')? */
+static bool reg_char(unsigned char ch)
+{
+	static const char ok[] = "-._~!$&'()*+,;=%";
+
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch && strchr(ok, ch));
+}
+
+static bool hex_char(unsigned char ch)
+{
+	return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f');
+}
+
+bool http_host_valid(const char *v, size_t len)
+{
+	size_t i = 0, host_end;
+
+	if (!len)
+		return false;
+	if (v[0] == '[') {
+		/* IP-literal: hex digits, ':' and '.' (an embedded IPv4); IPvFuture is not an address we can reach */
+		for (i = 1; i < len && v[i] != ']'; i++)
+			if (!hex_char((unsigned char)v[i]) && v[i] != ':' && v[i] != '.')
+				return false;
+		if (i == len || i == 1)
+			return false;
+		host_end = ++i;
+	} else {
+		for (; i < len && v[i] != ':'; i++) {
+			if (!reg_char((unsigned char)v[i]))
+				return false;
+			if (v[i] == '%' && (i + 2 >= len || !hex_char((unsigned char)v[i + 1]) ||
+					    !hex_char((unsigned char)v[i + 2])))
+				return false;
+		}
+		host_end = i;
+	}
+	if (!host_end)
+		return false;   /* ":80": no host */
+	if (host_end == len)
+		return true;
+	if (v[host_end] != ':' || len - host_end - 1 > 5)
+		return false;
+	for (i = host_end + 1; i < len; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return true;
+}
+
+int http_check_host(const struct http_msg *m, bool required)
+{
+	int n = 0, hi = -1;
+
+	/* by length first: most headers are rejected without a compare */
+	for (int i = 0; i < m->n_hdr; i++)
+		if (m->hdr[i].name_len == 4 && !strncasecmp(http_name(m, i), "host", 4)) {
+			hi = i;
+			n++;
+		}
+	if (n > 1)
+		return -EBADMSG;
+	if (!n)
+		return required && (m->p.http_major > 1 || m->p.http_minor > 0) ? -EBADMSG : 0;
+	return http_host_valid(http_value(m, hi), m->hdr[hi].value_len) ? 0 : -EBADMSG;
+}
+
+/* set_host() - point the Host header (added when absent) at @len bytes of the head buffer at @off. 0 or -1. */
+static int set_host(struct http_msg *m, uint32_t off, uint32_t len)
+{
+	int hi = http_find(m, "host");
+
+	if (hi < 0) {
+		if (msg_slot(m) || msg_reserve(m, 5))
+			return -1;
+		hi = m->n_hdr++;
+		m->hdr[hi].name = m->len;
+		m->hdr[hi].name_len = 4;
+		msg_append(m, "Host", 4);
+		msg_terminate(m);
+	}
+	m->hdr[hi].value = off;
+	m->hdr[hi].value_len = len;
+	return 0;
+}
+
+int http_origin_form(struct http_msg *m)
+{
+	const char *t = http_target(m), *sch, *a, *e, *end = t + m->target_len;
+	uint32_t host_off, target_off;
+	size_t alen, rlen, a_off, e_off;
+	bool slash;
+
+	if (!m->target_len || t[0] == '/' || t[0] == '*')
+		return 0;
+	sch = memchr(t, ':', m->target_len);
+	if (!sch || end - sch < 3 || sch[1] != '/' || sch[2] != '/')
+		return 0;   /* not absolute-form (authority-form is CONNECT's, refused elsewhere) */
+	if (!((sch - t == 4 && !strncasecmp(t, "http", 4)) || (sch - t == 5 && !strncasecmp(t, "https", 5))))
+		return -EBADMSG;
+	a = sch + 3;
+	for (e = a; e < end && *e != '/' && *e != '?' && *e != '#'; e++)
+		;
+	alen = (size_t)(e - a);
+	if (memchr(a, '@', alen) || !http_host_valid(a, alen))
+		return -EBADMSG;   /* userinfo is not sent in http(s) URIs (RFC 9110 4.2.4) */
+	rlen = (size_t)(end - e);
+	slash = !rlen || *e != '/';
+	a_off = (size_t)(a - m->buf);
+	e_off = (size_t)(e - m->buf);
+	/* room for both copies at once: the appends below cannot move the buffer */
+	if (msg_reserve(m, alen + 1 + slash + rlen + 1))
+		return -E2BIG;
+	host_off = m->len;
+	msg_append(m, m->buf + a_off, alen);
+	msg_terminate(m);
+	target_off = m->len;
+	if (slash)
+		msg_append(m, "/", 1);
+	msg_append(m, m->buf + e_off, rlen);
+	msg_terminate(m);
+	m->target = target_off;
+	m->target_len = (uint32_t)(slash + rlen);
+	return set_host(m, host_off, (uint32_t)alen) ? -E2BIG : 0;
 }
 
 bool http_is_hop(const char *name, size_t len)

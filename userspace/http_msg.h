@@ -12,6 +12,7 @@
 #define HTTP_MAX_HEADERS 128
 #define HTTP_HDR_MIN     16     /* header slots at first; doubled up to HTTP_MAX_HEADERS */
 #define HTTP_HEAD_BUF_MIN 1024  /* head bytes at first; doubled up to the head limit */
+#define HTTP_LENGTH_MAX  INT64_MAX  /* larger Content-Length or chunk sizes are malformed (nginx: off_t) */
 
 /* One header: offsets into http_msg.buf (the head is copied out of the receive buffers). */
 struct http_hdr {
@@ -79,6 +80,8 @@ void http_msg_free_head(struct http_msg *m);
  * input (-E2BIG when the head is too large: a 431). Pauses (an owner hook
  * returned HPE_PAUSED, or an upgrade) return the bytes consumed so far; the
  * caller checks http_msg_paused() and calls http_msg_resume() before feeding more.
+ * -EBUSY: @m is still paused (nothing can be consumed: the caller's state is
+ * wrong, and looping on it would never end).
  */
 long http_msg_feed(struct http_msg *m, const char *data, size_t len);
 
@@ -143,6 +146,26 @@ struct http_back {
 
 /* http_build_response() - the response head for the client. Returns its length or -ENOSPC. */
 long http_build_response(const struct http_msg *m, const struct http_back *b, char *out, size_t cap);
+
+/* http_host_valid() - is @v (@len bytes) a Host value: uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2)? */
+bool http_host_valid(const char *v, size_t len);
+
+/*
+ * http_check_host() - RFC 9112 3.2: at most one Host, and a valid one; with
+ * @required, an HTTP/1.1 request must have it (HTTP/1.0 may omit it, as nginx
+ * accepts). 0, or -EBADMSG (a 400).
+ */
+int http_check_host(const struct http_msg *m, bool required);
+
+/*
+ * http_origin_form() - RFC 9112 3.2.2: an absolute-form target's authority
+ * replaces Host (which is added when absent) and the target becomes
+ * origin-form (its path and query; "/" when it has no path). Both are new
+ * copies in the head buffer. 0 (also when the target was not absolute-form),
+ * -EBADMSG (a scheme other than http(s), userinfo, a bad authority) or -E2BIG
+ * (the head limit).
+ */
+int http_origin_form(struct http_msg *m);
 
 /* http_is_hop() - is @name a hop-by-hop header by itself (not counting Connection's list)? */
 bool http_is_hop(const char *name, size_t len);

@@ -127,8 +127,8 @@ static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
 	from->in.head = from->in.tail = 0;
 	conn_send(w, to);
 	update_pause(w, from);
-	if (client->req.fwd_tunnel)   /* forward.c: traffic keeps a CONNECT tunnel alive */
-		conn_timer(w, client, TMR_CLIENT_IDLE, lcfg(w, client)->client_idle_ms);
+	/* traffic either way keeps a tunnel (CONNECT or an upgrade) alive; client_idle of silence ends it */
+	conn_timer(w, client, TMR_CLIENT_IDLE, lcfg(w, client)->client_idle_ms);
 }
 
 /* ---- request id and logging ---- */
@@ -273,7 +273,8 @@ static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
 /*
  * proxy_reply() - answer with @text (a whole response for @status saying
  * Connection: close; @heap: it is malloc'ed and the queue frees it) and close.
- * An answer already under way can only be cut.
+ * An answer already under way can only be cut: what is queued of it is sent,
+ * then the connection closes (never a second response on it).
  */
 void proxy_reply(struct worker *w, struct conn *c, int status, const char *text, size_t len, bool heap)
 {
@@ -287,9 +288,16 @@ void proxy_reply(struct worker *w, struct conn *c, int status, const char *text,
 	if (c->req.resp_head_sent || c->req.phase == PH_CLOSING) {
 		log_request(w, c);
 		c->req.start_ms = 0;
-		conn_close(w, c);
 		if (heap)
 			free((void *)text);
+		if (c->req.phase != PH_CLOSING && (c->out.head != c->out.tail || c->out.inflight)) {
+			/* what is queued of the answer goes out, then a FIN: the client sees a cut, not a reset */
+			c->req.phase = PH_CLOSING;
+			conn_timer(w, c, TMR_CLIENT_IDLE, 5000);   /* bound the final send */
+			conn_send(w, c);
+			return;
+		}
+		conn_close(w, c);
 		return;
 	}
 	if (outq_push(&c->out, heap ? SEG_HEAP : SEG_STATIC, text, (uint32_t)len, 0) && heap)
@@ -466,6 +474,11 @@ static int start_request(struct worker *w, struct conn *c)
 		client_error(w, c, 405);
 		return -1;
 	}
+	/* a forward proxy takes the host from its absolute-form target: Host may be absent there */
+	if (http_check_host(m, l->mode != CFG_MODE_FORWARD)) {
+		client_error(w, c, 400);
+		return -1;
+	}
 	if (m->p.flags & F_CHUNKED)
 		c->req.req_framing = HTTP_FRAME_CHUNKED;
 	else if (m->p.flags & F_CONTENT_LENGTH && m->p.content_length)
@@ -481,6 +494,12 @@ static int start_request(struct worker *w, struct conn *c)
 		make_request_id(w, c->req.rid, sizeof(c->req.rid));
 	if (l->mode == CFG_MODE_FORWARD)
 		return forward_start(w, c);   /* 1: waiting for the resolver; forward.c calls proxy_resume() */
+	/* absolute-form: route on the target's authority and send origin-form, as the upstream would read it */
+	i = http_origin_form(m);
+	if (i) {
+		client_error(w, c, i == -E2BIG ? 431 : 400);
+		return -1;
+	}
 	c->req.route = c->listener < c->req.wg->g->n_routes ?
 		       route_match(&c->req.wg->g->routes[c->listener], m) : NULL;
 	if (!c->req.route || !c->req.route->n_splits) {
@@ -544,6 +563,22 @@ static int buffered_send(struct worker *w, struct conn *c)
 	if (c->peer)
 		conn_send(w, c->peer);
 	return 0;
+}
+
+/*
+ * up_wait() - the response clock of upstream @u serving @c: it runs from
+ * the moment the whole request is ours, and every send the server takes
+ * restarts it. Waiting for it to have the whole request instead left a
+ * server that stops reading with no timer at all (the client's ran out
+ * with its body).
+ */
+static void up_wait(struct worker *w, struct conn *u, struct conn *c)
+{
+	bool run = c->req.req_done;
+
+	if (c->req.fwd_tunnel)   /* CONNECT, as before: the origin's clock runs while nothing waits for it */
+		run = u->out.head == u->out.tail;
+	conn_timer(w, u, run ? TMR_UP_RESPONSE : TMR_NONE, up_cfg(c)->response_timeout_ms);
 }
 
 /* ---- request hooks (arg: the client connection) ---- */
@@ -618,6 +653,8 @@ static int req_on_done(void *arg, struct http_msg *m)
 	c->req.req_done = true;
 	if (!c->req.cache || !(c->req.cache->waiting || c->req.cache->polling))
 		conn_timer(c->w, c, TMR_NONE, 0);
+	if (c->peer && !c->peer->connecting && !c->peer->resp_started && !c->req.fwd_tunnel)
+		up_wait(c->w, c->peer, c);
 	return HPE_PAUSED;
 }
 
@@ -639,12 +676,25 @@ static int resp_on_head(void *arg, struct http_msg *m)
 	const struct cfg_upstream *uc;
 	size_t cap = m->len + 512;
 	char *head;
+	int skip = 0;
 	long n;
 
 	if (!c)
 		return -1;
+	/*
+	 * A 101 switches only what the client asked to switch, and says to what
+	 * (RFC 9110 15.2.2): any other is a bad response (502), never an interim
+	 * one, or llhttp would stay in its upgrade state and the pump would spin.
+	 */
+	if (st == 101 && !(c->req.upgrade && (m->p.flags & F_UPGRADE) && (m->p.flags & F_CONNECTION_UPGRADE)))
+		return -1;
+	/* 204 and 304 have no body whatever they announce: skip it, and never reuse what carries its bytes */
+	if ((st == 204 || st == 304) && (m->p.flags & F_CHUNKED || m->p.content_length)) {
+		c->req.up_cut = true;
+		skip = 1;
+	}
 	if (cache_proxy_resp_head(c->w, c, m))
-		return cache_proxy_bodyless(c) && st >= 200 ? 1 : 0;   /* answered from the cache; the response only feeds it */
+		return skip || (cache_proxy_bodyless(c) && st >= 200) ? 1 : 0;   /* answered from the cache; the response only feeds it */
 	uc = up_cfg(c);
 	memset(&b, 0, sizeof(b));
 	b.client_http10 = c->req.http10;
@@ -693,7 +743,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		if (b.upgrade)
 			c->req.status = 101;
 	}
-	return cache_proxy_bodyless(c) && st >= 200 ? 1 : 0;
+	return skip || (cache_proxy_bodyless(c) && st >= 200) ? 1 : 0;
 }
 
 static int resp_on_chunk(void *arg, uint64_t size)
@@ -816,6 +866,14 @@ static bool after_head(struct worker *w, struct conn *c)
 		finish_request(w, c);
 		return true;
 	}
+	/*
+	 * A body is owed: request_timeout runs until it is all in (each piece
+	 * restarts it, pump_client). Without it a head announcing a body that
+	 * never comes would hold this connection and an upstream one forever:
+	 * the server's response clock only starts once the whole request is ours.
+	 */
+	if (!c->req.req_done && c->req.phase == PH_PROXY && c->t_kind == TMR_NONE)
+		conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);
 	return false;
 }
 
@@ -847,6 +905,8 @@ static void pump_client(struct worker *w, struct conn *c)
 		e = &c->in.v[c->in.head];
 		c->cur_bid = e->bid;
 		n = http_msg_feed(&c->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		if (n == 0 && !c->req.head_pending && !c->req.req_done)
+			n = -EBUSY;   /* paused for no reason we know: the loop would never advance */
 		if (n < 0) {
 			client_error(w, c, c->req.err_status ? c->req.err_status : n == -E2BIG ? 431 : 400);
 			return;
@@ -880,9 +940,26 @@ static void pump_client(struct worker *w, struct conn *c)
 	update_pause(w, c);
 }
 
+/*
+ * unqueue_head() - a response whose head was queued in this very feed turned
+ * out bad: nothing of it went out, so drop it (all but the first @keep
+ * pending segments) and let the client have a clean error instead.
+ */
+static void unqueue_head(struct worker *w, struct conn *c, uint32_t keep)
+{
+	uint64_t before = c->out.bytes;
+
+	outq_cut(w, &c->out, keep);
+	c->req.bytes_out -= before - c->out.bytes;
+	c->req.resp_head_sent = false;
+	c->req.close_after = true;
+}
+
 static void pump_upstream(struct worker *w, struct conn *u)
 {
 	struct conn *c = u->peer;
+	uint32_t queued;
+	bool head_was;
 
 	if (!c) {
 		/* an idle pooled connection must stay silent */
@@ -904,11 +981,17 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		e = &u->in.v[u->in.head];
 		u->cur_bid = e->bid;
 		u->resp_started = true;
+		queued = c->out.tail - c->out.head;
+		head_was = c->req.resp_head_sent;
 		n = http_msg_feed(&u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		if (n == 0 && !c->req.resp_done)
+			n = -EBUSY;   /* paused without an end: the loop would never advance */
 		if (n < 0) {
-			log_warn("upstream %s/%s: malformed response", up_cfg(c)->name,
-				 u->srv->cfg->addr.text);
+			log_warn("upstream %s/%s: malformed response%s", up_cfg(c)->name,
+				 u->srv->cfg->addr.text, n == -EBUSY ? " (parser stuck)" : "");
 			upstream_result(w, u->srv, false);
+			if (!head_was && c->req.resp_head_sent)
+				unqueue_head(w, c, queued);
 			client_error(w, c, 502);
 			return;
 		}
@@ -1023,10 +1106,9 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 	if (src && (x->kind == CONN_CLIENT ? x : src)->req.fwd_tunnel && forward_tunnel_sent(w, x))
 		return;   /* forward.c passed a half-close on or ended the tunnel */
 
-	/* the server's response clock starts when it has the whole request */
+	/* once the whole request is ours, each send it takes restarts its response clock (up_wait) */
 	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
-		conn_timer(w, x, src->req.req_done && x->out.head == x->out.tail ? TMR_UP_RESPONSE : TMR_NONE,
-			   up_cfg(src)->response_timeout_ms);
+		up_wait(w, x, src);
 
 	if (x->kind == CONN_CLIENT && x->req.phase == PH_CLOSING && x->out.head == x->out.tail &&
 	    !x->out.inflight) {
@@ -1061,11 +1143,12 @@ void proxy_on_connect(struct worker *w, struct conn *u, int res)
 		conn_close(w, u);
 		return;
 	}
-	conn_timer(w, u, TMR_NONE, 0);   /* connected: the response timer starts once the request is out */
+	conn_timer(w, u, TMR_NONE, 0);   /* connected */
 	if (c->req.fwd_tunnel) {
 		forward_tunnel_open(w, c);   /* CONNECT: 200 to the client, then bytes both ways */
 		return;
 	}
+	up_wait(w, u, c);   /* the response clock runs once the whole request is ours */
 	conn_recv(w, u);
 	conn_send(w, u);
 }
@@ -1160,8 +1243,8 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 	case TMR_CLIENT_IDLE:
 		if (x->req.phase == PH_IDLE || x->req.phase == PH_CLOSING)
 			conn_close(w, x);
-		else if (x->req.phase == PH_TUNNEL && x->req.fwd_tunnel)
-			proxy_tunnel_close(w, x);   /* a CONNECT tunnel idle for client_idle */
+		else if (x->req.phase == PH_TUNNEL)
+			proxy_tunnel_close(w, x);   /* a tunnel idle for client_idle */
 		break;
 	case TMR_CLIENT_SEND: {
 		int q = 0;

@@ -126,6 +126,22 @@ static void outq_clear(struct worker *w, struct outq *q)
 	q->bytes = 0;
 }
 
+/*
+ * outq_cut() - drop what was queued after the first @keep pending segments.
+ * The caller knows no send has seen them (they were queued since it counted
+ * @keep, with no conn_send() in between): a reply not yet started can still
+ * be replaced by an error.
+ */
+void outq_cut(struct worker *w, struct outq *q, uint32_t keep)
+{
+	while (q->tail > q->head + keep) {
+		struct seg *s = &q->s[--q->tail];
+
+		q->bytes -= s->len;
+		seg_release(w, s);
+	}
+}
+
 /* conn_free() - the last completion of a closed connection arrived: give everything back. */
 static void conn_free(struct worker *w, struct conn *c)
 {

@@ -235,6 +235,7 @@ void conn_timer(struct worker *w, struct conn *c, uint8_t kind, uint32_t ms);
 void conn_trim(struct conn *c);
 int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint16_t bid);
 int outq_inline(struct outq *q, const char *text, uint32_t len);
+void outq_cut(struct worker *w, struct outq *q, uint32_t keep);
 void worker_log(struct worker *w, uint32_t listener, const char *line, size_t len);
 int worker_main_start(struct worker *w);
 void worker_destroy(struct worker *w);

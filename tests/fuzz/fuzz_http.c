@@ -37,6 +37,16 @@ static int on_head(void *arg, struct http_msg *m)
 		if (cache_range_pick(&r, &o, 1000, &a, &b) == CACHE_RANGE_OK && (a > b || b >= 1000))
 			abort();
 		fwd_parse_target(http_target(m), m->target_len, m->p.method == HTTP_CONNECT, &t);
+		http_check_host(m, true);
+		if (http_origin_form(m) == 0) {
+			/* the rewritten target and Host are NUL-terminated where their lengths say */
+			int hi = http_find(m, "host");
+
+			if (strlen(http_target(m)) != m->target_len ||
+			    (hi >= 0 && strlen(http_value(m, hi)) != m->hdr[hi].value_len))
+				abort();
+			http_build_request(m, &f, out, sizeof(out));
+		}
 	} else {
 		struct http_back bk = { .framing = HTTP_FRAME_LENGTH, .client_http10 = true, .via = true };
 		struct cache_cc cc;

@@ -292,6 +292,118 @@ static void test_limits(void)
 	   !http_is_hop("X-Forwarded-For", 15), "hop-by-hop names");
 }
 
+
+/* test_no_progress() - a paused parser refuses input (-EBUSY) instead of consuming nothing forever. */
+static void test_no_progress(void)
+{
+	static const char two[] = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char up101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nx-protocol";
+	struct http_msg m = { 0 };
+	struct sink s;
+	long n = parse(&m, &s, HTTP_REQUEST, two), n2;
+
+	ok(n > 0 && n < (long)strlen(two) && http_msg_paused(&m), "pipelined: paused after the first request (%ld)", n);
+	is_int(http_msg_feed(&m, two + n, strlen(two) - (size_t)n), -EBUSY, "fed again without a resume: -EBUSY, not 0");
+	http_msg_resume(&m);
+	is_int(http_msg_feed(&m, two + n, strlen(two) - (size_t)n), (long)(strlen(two) - (size_t)n), "resumed: the rest parses");
+	n = parse(&m, &s, HTTP_RESPONSE, up101);
+	ok(n > 0 && n < (long)strlen(up101) && http_msg_paused(&m), "101 + Upgrade: paused in the upgrade state (%ld)", n);
+	n2 = http_msg_feed(&m, up101 + n, strlen(up101) - (size_t)n);
+	is_int(n2, -EBUSY, "its protocol bytes fed as HTTP: -EBUSY, not 0");
+	http_msg_free_head(&m);
+}
+
+/* test_huge_lengths() - sizes llhttp accepts but no one could send are malformed, not a wait. */
+static void test_huge_lengths(void)
+{
+	struct http_msg m = { 0 };
+	struct sink s;
+
+	is_int(parse(&m, &s, HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFF\r\n"),
+	       -EBADMSG, "chunk size FFFFFFFFFFFFFFFF: -EBADMSG");
+	is_int(parse(&m, &s, HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8000000000000000\r\n"),
+	       -EBADMSG, "chunk size 2^63: -EBADMSG");
+	ok(parse(&m, &s, HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n7FFFFFFFFFFFFFFF\r\nab") > 0,
+	   "chunk size 2^63-1: read on");
+	is_int(parse(&m, &s, HTTP_REQUEST, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551615\r\n\r\n"),
+	       -EBADMSG, "Content-Length 2^64-1: -EBADMSG");
+	is_int(parse(&m, &s, HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFF\r\n"),
+	       -EBADMSG, "a response's chunk size FFFFFFFFFFFFFFFF: -EBADMSG");
+	http_msg_free_head(&m);
+}
+
+static void test_host(void)
+{
+	static const struct { const char *v; bool valid; } hosts[] = {
+		{ "example.com", true }, { "Example.COM.:8080", true }, { "127.0.0.1", true }, { "[::1]", true },
+		{ "[::1]:80", true }, { "[::ffff:1.2.3.4]", true }, { "a-b_c~d%41", true }, { "h:", true },
+		{ "", false }, { ":80", false }, { "a b", false }, { "a/b", false }, { "u@h", false }, { "[::1", false },
+		{ "[]", false }, { "[::1]x", false }, { "h:80x", false }, { "h:123456", false }, { "h%4", false },
+		{ "h%zz", false }, { "a\\b", false }, { "h:8:8", false }, { "[v1.x]", false },
+	};
+	struct http_msg m = { 0 };
+	struct sink s;
+
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		ok(http_host_valid(hosts[i].v, strlen(hosts[i].v)) == hosts[i].valid, "Host \"%s\" is %s", hosts[i].v,
+		   hosts[i].valid ? "valid" : "invalid");
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.1\r\n\r\n");
+	ok(http_check_host(&m, true) == -EBADMSG && http_check_host(&m, false) == 0, "HTTP/1.1 without Host: 400 unless a forward proxy");
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.0\r\n\r\n");
+	is_int(http_check_host(&m, true), 0, "HTTP/1.0 without Host: accepted (nginx does)");
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.1\r\nHost: a\r\nhOsT: a\r\n\r\n");
+	ok(http_check_host(&m, true) == -EBADMSG && http_check_host(&m, false) == -EBADMSG, "two Host headers: 400");
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n");
+	is_int(http_check_host(&m, false), -EBADMSG, "an invalid Host: 400");
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.1\r\nX: 1\r\nHost: a:1\r\n\r\n");
+	is_int(http_check_host(&m, true), 0, "one valid Host: accepted");
+	http_msg_free_head(&m);
+}
+
+/* origin() - parse @req, make it origin-form: "rc target host" for comparison. */
+static const char *origin(const char *req)
+{
+	static char out[256];
+	struct http_msg m = { 0 };
+	struct sink s;
+	int rc, hi;
+
+	parse(&m, &s, HTTP_REQUEST, req);
+	rc = http_origin_form(&m);
+	hi = http_find(&m, "host");
+	snprintf(out, sizeof(out), "%d %.*s %s", rc, (int)m.target_len, http_target(&m), hi >= 0 ? http_value(&m, hi) : "-");
+	http_msg_free_head(&m);
+	return out;
+}
+
+static void test_origin_form(void)
+{
+	char want[64], big[20000];
+	struct http_msg m = { 0 };
+	struct sink s;
+	int n;
+
+	is_str(origin("GET http://in.example/x?y HTTP/1.1\r\nHost: pub\r\n\r\n"), "0 /x?y in.example", "authority replaces Host");
+	is_str(origin("GET HTTPS://In.Example:8443 HTTP/1.1\r\nHost: pub\r\n\r\n"), "0 / In.Example:8443", "no path: /");
+	is_str(origin("GET http://in.example?q HTTP/1.1\r\nHost: pub\r\n\r\n"), "0 /?q in.example", "query only: /?q");
+	is_str(origin("GET http://in.example/ HTTP/1.0\r\n\r\n"), "0 / in.example", "no Host: one is added");
+	is_str(origin("GET /x HTTP/1.1\r\nHost: pub\r\n\r\n"), "0 /x pub", "origin-form: unchanged");
+	is_str(origin("OPTIONS * HTTP/1.1\r\nHost: pub\r\n\r\n"), "0 * pub", "asterisk-form: unchanged");
+	snprintf(want, sizeof(want), "%d", -EBADMSG);
+	ok(!strncmp(origin("GET ftp://in.example/x HTTP/1.1\r\nHost: pub\r\n\r\n"), want, strlen(want)), "ftp://: -EBADMSG");
+	ok(!strncmp(origin("GET http://u:p@in.example/x HTTP/1.1\r\nHost: pub\r\n\r\n"), want, strlen(want)), "userinfo: -EBADMSG");
+	ok(!strncmp(origin("GET http:///x HTTP/1.1\r\nHost: pub\r\n\r\n"), want, strlen(want)), "empty authority: -EBADMSG");
+	/* a head near its limit: the copies do not fit */
+	n = snprintf(big, sizeof(big), "GET http://in.example/%0500d HTTP/1.1\r\nHost: pub\r\nX: ", 1);
+	memset(big + n, 'a', 1000);
+	strcpy(big + n + 1000, "\r\n\r\n");
+	memset(&s, 0, sizeof(s));
+	http_msg_init(&m, HTTP_REQUEST, 1700, &hooks, &s);
+	ok(http_msg_feed(&m, big, strlen(big)) > 0, "a 1.6 KB head within a 1700-byte limit");
+	is_int(http_origin_form(&m), -E2BIG, "its origin-form copy would pass the limit: -E2BIG");
+	http_msg_free_head(&m);
+}
+
 int main(void)
 {
 	test_parse_and_rewrite();
@@ -299,5 +411,9 @@ int main(void)
 	test_smuggling();
 	test_split();
 	test_limits();
+	test_no_progress();
+	test_huge_lengths();
+	test_host();
+	test_origin_form();
 	return done_testing();
 }
