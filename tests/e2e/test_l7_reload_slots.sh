@@ -54,6 +54,7 @@ printf 'GET /held HTTP/1.1\r\nHost: x\r\n\r\n' >&5
 read -r -t 3 line <&5; [[ "$line" == "HTTP/1.1 200"* ]]; ok $? "a keep-alive client on the listener about to go ($line)"
 conf "$extra"
 r=$(reload); [[ "$r" == *'"ok":true'* ]]; ok $? "it is removed in a reload that adds another"
+wait_for 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$extra"
 out=$(curl -s -m 2 "http://127.0.0.1:$extra/x"); [ "$out" = "a /x" ]; ok $? "the added one serves ($out)"
 printf 'GET /held2 HTTP/1.1\r\nHost: x\r\n\r\n' >&5
 timeout 3 cat <&5 >"$SL_TMP/held2"
@@ -63,6 +64,7 @@ ok $? "the held connection's next request is served on the removed listener, wit
 exec 5<&-
 conf "$extra" "$more"
 r=$(reload); [[ "$r" == *'"ok":true'* ]]; ok $? "after it closed, one more listener is added ($r)"
+wait_for 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$more"   # workers open it within a loop turn
 out=$(curl -s -m 2 "http://127.0.0.1:$more/y"); [ "$out" = "a /y" ]; ok $? "it serves ($out)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 [ $_tap_fail -gt 0 ] && tail -n 30 "$SL_TMP/sluiced.log" | sed "s/^/# /"
