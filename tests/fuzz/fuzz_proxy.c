@@ -512,17 +512,27 @@ static void quiesce(struct fz *f)
 	}
 }
 
-/* pick() - the @n-th (modulo) socket of a kind whose connection is open, or NULL. */
+/*
+ * pick() - the @n-th (modulo) socket of a kind whose connection is open, or
+ * NULL. Upstreams serving a request come first, pooled ones after: "the
+ * upstream answers" means the one a request waits on, whichever server the
+ * balancer chose.
+ */
 static struct fsock *pick(struct fz *f, bool client, unsigned int n, bool (*want)(const struct fsock *))
 {
 	struct fsock *v[FZ_MAX_SOCKS];
 	unsigned int k = 0;
 
-	for (int i = 0; i < FZ_MAX_SOCKS; i++) {
-		struct fsock *s = &f->socks[i];
+	for (int busy = 1; busy >= 0; busy--) {
+		for (int i = 0; i < FZ_MAX_SOCKS; i++) {
+			struct fsock *s = &f->socks[i];
+			struct conn *c = s->used && s->client == client ? sock_conn(f, s) : NULL;
 
-		if (s->used && s->client == client && sock_conn(f, s) && (!want || want(s)))
-			v[k++] = s;
+			if (c && (client || !!c->peer == busy) && (!want || want(s)))
+				v[k++] = s;
+		}
+		if (client)
+			break;
 	}
 	return k ? v[n % k] : NULL;
 }
