@@ -103,7 +103,6 @@ struct fz {
 	uint32_t br_entries;
 	uint16_t br_head;             /* buffers the kernel has used */
 	struct fsock socks[FZ_MAX_SOCKS];
-	unsigned int n_clients_made;
 	const char *what;             /* the op running, for the watchdog */
 	unsigned int op_no;
 };
@@ -551,7 +550,6 @@ static void client_new(struct fz *f)
 	if (fd < 0)
 		fz_die("/dev/null: %s", strerror(errno));
 	post(f, ud_pack(UD_ACCEPT, 0, 0), fd, IORING_CQE_F_MORE);
-	f->n_clients_made++;
 }
 
 /* settle() - every connect succeeds and every send completes whole, until none is left. */
