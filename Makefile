@@ -60,6 +60,8 @@ TBPF_BINS := $(patsubst %.c,$(BUILD)/%,$(TBPF_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 E2E_TESTS := $(wildcard tests/e2e/test_*.sh)
+# fuzz_proxy's harness replaying its corpus and reproducers under ASan+UBSan: a TAP test of check-unit.
+FUZZ_REPLAY := $(BUILD)/san/tests/fuzz/fuzz_proxy_replay
 
 BINS := $(if $(USR_SRCS),$(BUILD)/sluiced) $(if $(CTL_SRCS),$(BUILD)/sluicectl)
 
@@ -68,7 +70,7 @@ BINS := $(if $(USR_SRCS),$(BUILD)/sluiced) $(if $(CTL_SRCS),$(BUILD)/sluicectl)
 
 all: $(BPF_OBJS) $(SKELS) $(BINS) tests-build $(BENCH_BINS)
 
-tests-build: $(UNIT_BINS) $(SAN_BINS) $(TBPF_BINS)
+tests-build: $(UNIT_BINS) $(SAN_BINS) $(TBPF_BINS) $(FUZZ_REPLAY)
 
 # BPF: object, then skeleton; every C object waits for all skeletons (order-only).
 $(BUILD)/%.bpf.o: %.bpf.c
@@ -138,7 +140,7 @@ test: deps
 
 PROVE := prove --timer -f
 check: check-unit check-bpf check-e2e
-check-unit: $(UNIT_BINS) $(SAN_BINS)
+check-unit: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_REPLAY)
 	$(if $^,$(Q)$(PROVE) $^)
 check-bpf: $(TBPF_BINS)
 	$(if $^,$(Q)$(PROVE) $^)
@@ -160,10 +162,23 @@ check-e2e-san: all $(BUILD)/san/sluiced
 	$(Q)if ls $(SAN_E2E)/asan.* $(SAN_E2E)/ubsan.* >/dev/null 2>&1; then \
 		echo "sanitizer reports:"; head -50 $(SAN_E2E)/asan.* $(SAN_E2E)/ubsan.* 2>/dev/null; exit 1; fi
 
-# libFuzzer, ASan+UBSan, FUZZ_SECS each: the HTTP glue (tests/fuzz/fuzz_http.c) and the config
-# parser (fuzz_config.c). Not part of make test; corpora grow under build/fuzz/.
+# libFuzzer, ASan+UBSan, FUZZ_SECS each: the HTTP glue (tests/fuzz/fuzz_http.c), the config
+# parser (fuzz_config.c) and the proxy state machine (fuzz_proxy.c). Not part of make test (which
+# replays fuzz_proxy's corpus: FUZZ_REPLAY); corpora grow under build/fuzz/.
 FUZZ_SECS ?= 60
 FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS)
+# fuzz_proxy is the kernel of the worker it runs: it defines the liburing functions that enter one.
+FUZZ_PROXY := $(filter-out userspace/main.c,$(USR_SRCS)) $(wildcard $(LLHTTP_SRC)/*.c)
+LDLIBS_NO_URING := $(filter-out -luring,$(LDLIBS))
+FUZZ_DIRS := -DFUZZ_CORPUS='"tests/fuzz/proxy_corpus"' -DFUZZ_REPRO='"tests/fuzz/proxy_repro"'
+$(FUZZ_REPLAY): tests/fuzz/fuzz_proxy.c $(SAN_OBJS)
+	$(call msg,LINK-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) -DFUZZ_REPLAY $(FUZZ_DIRS) $^ $(LDLIBS_NO_URING) -o $@
+$(BUILD)/fuzz/fuzz_proxy: tests/fuzz/fuzz_proxy.c $(FUZZ_PROXY) | $(SKELS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(LLHTTP_CFLAGS) $^ $(LDLIBS_NO_URING) -o $@
 FUZZ_HTTP := $(addprefix userspace/,http_msg.c cache.c cache_control.c cache_fresh.c cache_range.c cache_store.c \
 	     cache_key.c cache_pending.c cache_fill.c forward_acl.c log.c) $(wildcard $(LLHTTP_SRC)/*.c)
 FUZZ_CFG  := $(wildcard userspace/config*.c) userspace/log.c userspace/maglev.c
@@ -175,12 +190,15 @@ $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CFG)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $^ -lyaml -lpthread -o $@
-fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config
-	@mkdir -p $(BUILD)/fuzz/http $(BUILD)/fuzz/config
+fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_proxy
+	@mkdir -p $(BUILD)/fuzz/http $(BUILD)/fuzz/config $(BUILD)/fuzz/proxy
 	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECS) -max_len=4096 -print_final_stats=1 \
 		$(BUILD)/fuzz/http tests/fuzz/http_corpus
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECS) -max_len=8192 -print_final_stats=1 \
 		$(BUILD)/fuzz/config tests/fuzz/config_corpus
+	$(BUILD)/fuzz/fuzz_proxy -max_total_time=$(FUZZ_SECS) -max_len=4096 -timeout=20 -print_final_stats=1 \
+		-dict=tests/fuzz/proxy.dict \
+		-artifact_prefix=$(BUILD)/fuzz/proxy- $(BUILD)/fuzz/proxy tests/fuzz/proxy_corpus
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -206,7 +206,13 @@ static int l7_start_workers(struct l7 *l7, const struct cfg *cfg)
 	return 0;
 }
 
-struct l7 *l7_start(const struct cfg *cfg)
+/*
+ * l7_new() - the tier for @cfg without its workers: listener slots, caches,
+ * the first generation and its health checks. l7_start() starts the workers;
+ * tests/fuzz/fuzz_proxy.c runs a worker of its own on it, with no thread.
+ * Returns the tier, or NULL with errno set.
+ */
+struct l7 *l7_new(const struct cfg *cfg)
 {
 	const struct cfg_l7 *c7 = &cfg->l7;
 	struct l7 *l7 = calloc(1, sizeof(*l7));
@@ -236,15 +242,6 @@ struct l7 *l7_start(const struct cfg *cfg)
 	atomic_store(&l7->gen_seq, 1);
 	if (l7->health && health_start(l7->health))
 		log_warn("l7: health checker did not start: %s", strerror(errno));
-	if (!l7->n_ls)
-		return l7;   /* nothing to serve: an idle tier */
-	err = l7_start_workers(l7, cfg);
-	if (err) {
-		l7_stop(l7, 0);
-		errno = -err;
-		return NULL;
-	}
-	log_info("l7: %zu listener(s), %u worker(s)", l7->n_ls, l7->n_workers);
 	return l7;
 
 err_free:
@@ -255,6 +252,25 @@ err_free:
 	free(l7);
 	errno = err ? err : ENOMEM;
 	return NULL;
+}
+
+struct l7 *l7_start(const struct cfg *cfg)
+{
+	struct l7 *l7 = l7_new(cfg);
+	int err;
+
+	if (!l7)
+		return NULL;
+	if (!l7->n_ls)
+		return l7;   /* nothing to serve: an idle tier */
+	err = l7_start_workers(l7, cfg);
+	if (err) {
+		l7_stop(l7, 0);
+		errno = -err;
+		return NULL;
+	}
+	log_info("l7: %zu listener(s), %u worker(s)", l7->n_ls, l7->n_workers);
+	return l7;
 }
 
 /* same_listener() - does slot @ll serve @l: the same name on the same address? */

@@ -109,6 +109,8 @@ struct wgen {
 };
 
 void l7_gen_put(struct l7_gen *g);
+/* l7_new() - l7_start() without starting workers (for a harness that runs one itself). NULL + errno. */
+struct l7 *l7_new(const struct cfg *cfg);
 
 /* upstream.c */
 struct wgen *wgen_new(struct worker *w, struct l7_gen *g);

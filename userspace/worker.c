@@ -937,18 +937,49 @@ static void batch_learn(struct worker *w, uint64_t ms)
 	w->act_tick++;
 }
 
+/*
+ * worker_turn() - the rest of a loop turn once the ring's wait returned (what
+ * was queued is submitted): the completions, what they left for after them,
+ * and once every WHEEL_MS the timers, config and log work. @now_ms is the
+ * monotonic clock. worker_run() calls it after each wait; tests/fuzz/fuzz_proxy.c
+ * calls it with a ring and a clock of its own.
+ */
+void worker_turn(struct worker *w, uint64_t now_ms)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	submitted(w);
+	w->now_ms = now_ms;
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		dispatch(w, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&w->ring, n);
+	if (w->cache_wake)
+		cache_proxy_run(w);
+	bufring_flush(&w->br);
+	nobufs_retry(w);
+	w->act_cqes += n;
+	if (w->now_ms - w->tick_ms >= WHEEL_MS) {
+		batch_learn(w, w->now_ms - w->tick_ms);
+		w->tick_ms = w->now_ms;
+		timers_run(w);
+		forward_tick(w);
+		worker_sync_gen(w);
+		wgen_sync(w, w->cur);
+		logs_tick(w, false);
+	}
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
 	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000000 };
-	uint64_t last_tick = 0;
 
 	w->now_ms = mono_ms();
 	w->wheel_now = w->now_ms / WHEEL_MS;
 	for (;;) {
-		struct io_uring_cqe *cqe;
-		unsigned int head, n = 0;
-
 		if (!w->stopping && atomic_load(&w->l7->stopping))
 			worker_begin_stop(w);
 		/* An accept cancelled at the stop may still post a connection: wait for its last CQE. */
@@ -959,27 +990,7 @@ static void *worker_run(void *arg)
 				arm_accept(w, (uint32_t)i);
 		/* One syscall per iteration: submit everything queued and wait for work. */
 		ring_wait(w, &ts);
-		submitted(w);
-		w->now_ms = mono_ms();
-		io_uring_for_each_cqe(&w->ring, head, cqe) {
-			dispatch(w, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&w->ring, n);
-		if (w->cache_wake)
-			cache_proxy_run(w);
-		bufring_flush(&w->br);
-		nobufs_retry(w);
-		w->act_cqes += n;
-		if (w->now_ms - last_tick >= WHEEL_MS) {
-			batch_learn(w, w->now_ms - last_tick);
-			last_tick = w->now_ms;
-			timers_run(w);
-			forward_tick(w);
-			worker_sync_gen(w);
-			wgen_sync(w, w->cur);
-			logs_tick(w, false);
-		}
+		worker_turn(w, mono_ms());
 	}
 	/* Drain over (or timed out): close what is left, then write the logs out synchronously. */
 	for (uint32_t i = 0; i < w->n_conns; i++)

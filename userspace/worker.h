@@ -207,6 +207,7 @@ struct worker {
 	bool min_wait;            /* the kernel takes a minimum wait in the enter's extended argument (6.12+) */
 	bool reg_ring;            /* io_uring_register_ring_fd worked: enter by the registered index */
 	uint32_t batch_wait_us;   /* ring_wait() waits this long for several completions; 0: for one */
+	uint64_t tick_ms;         /* when worker_turn() last ran the timers (now_ms) */
 	uint16_t act_tick;        /* activity tick (one per WHEEL_MS) */
 	uint32_t act_clients;     /* clients that received in this tick */
 	uint32_t act_cqes;        /* completions handled in this tick */
@@ -238,6 +239,7 @@ int outq_inline(struct outq *q, const char *text, uint32_t len);
 void outq_cut(struct worker *w, struct outq *q, uint32_t keep);
 void worker_log(struct worker *w, uint32_t listener, const char *line, size_t len);
 int worker_main_start(struct worker *w);
+void worker_turn(struct worker *w, uint64_t now_ms);   /* a loop turn after the wait (worker.c: its head comment) */
 void worker_destroy(struct worker *w);
 
 /* proxy.c: the HTTP session */
