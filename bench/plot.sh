@@ -69,7 +69,7 @@ EOF
 # --- L4: packets/s per scenario (Mpps), IPv4 beside IPv6.
 SCALE=1e6
 if table "$PD/l4_pps.tsv" $'IPv4\t-\t-\tIPv6\t-\t-' <<'EOF'
-XDP_DROP_(ceiling) l4.xdp_drop l4.xdp_drop6
+XDP_DROP l4.xdp_drop l4.xdp_drop6
 XDP_TX_(ceiling) l4.xdp_tx l4.xdp_tx6
 XDP_redirect_(ceiling) l4.xdp_fwd l4.xdp_fwd6
 Sluice_XDP_IPIP l4.sluice_ipip l4.sluice_ipip6
