@@ -17,44 +17,12 @@
 A request carrying Expect: 100-continue is answered 100 Continue first (any path).
 Every answer is logged to stdout as "PATH".  Connections: one thread each."""
 import argparse, random, socket, socketserver, sys, threading, time
+from http_wire import RequestReader
 
 HOLD = 60   # seconds a "then silence" connection stays open (the tests end well before)
 
 
-class Handler(socketserver.BaseRequestHandler):
-    def setup(self):
-        self.buf = b""
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def fill(self):
-        d = self.request.recv(65536)
-        if not d:
-            raise EOFError
-        self.buf += d
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self.fill()
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
-
-    def take(self, n):
-        while len(self.buf) < n:
-            self.fill()
-        d, self.buf = self.buf[:n], self.buf[n:]
-        return d
-
-    def body(self, hdrs):
-        if hdrs.get("transfer-encoding", "").lower() == "chunked":
-            while True:
-                n = int(self.line().split(b";")[0], 16)
-                if n == 0:
-                    while self.line():
-                        pass
-                    return
-                self.take(n + 2)
-        self.take(int(hdrs.get("content-length", "0")))
-
+class Handler(RequestReader):
     def hold(self):
         end = time.time() + HOLD
         self.request.settimeout(1)
@@ -92,7 +60,7 @@ class Handler(socketserver.BaseRequestHandler):
         if path == "/noread":
             time.sleep(HOLD)   # reads nothing more: the request body fills the socket buffers
             return False
-        self.body(hdrs)
+        self.read_body(hdrs)
         if path == "/u101":
             s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nx-protocol hello")
             return self.hold()

@@ -11,50 +11,19 @@
   anything else: "NAME PATH\\n"
 Every response carries X-Upstream: NAME and X-Conn: <connection serial>."""
 import argparse, json, socket, socketserver, sys, threading, time
+from http_wire import RequestReader
 
 lock = threading.Lock()
 stats = {"connections": 0, "requests": 0}
 SICK = [False]   # /sick and /well flip what /healthz answers
 
 
-class Handler(socketserver.BaseRequestHandler):
+class Handler(RequestReader):
     def setup(self):
         with lock:
             stats["connections"] += 1
             self.serial = stats["connections"]
-        self.buf = b""
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def fill(self):
-        d = self.request.recv(65536)
-        if not d:
-            raise EOFError
-        self.buf += d
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self.fill()
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
-
-    def take(self, n):
-        while len(self.buf) < n:
-            self.fill()
-        d, self.buf = self.buf[:n], self.buf[n:]
-        return d
-
-    def read_body(self, hdrs):
-        if hdrs.get("transfer-encoding", "").lower() == "chunked":
-            out = b""
-            while True:
-                n = int(self.line().split(b";")[0], 16)
-                if n == 0:
-                    while self.line():
-                        pass
-                    return out
-                out += self.take(n)
-                self.take(2)
-        return self.take(int(hdrs.get("content-length", "0")))
+        super().setup()
 
     def send(self, status, body=b"", extra=None, length=True):
         h = "HTTP/1.1 %d X\r\nX-Upstream: %s\r\nX-Conn: %d\r\n" % (status, NAME, self.serial)
