@@ -64,6 +64,10 @@ blocks = re.findall(r"```yaml\n(.*?)```", open(sys.argv[1]).read(), re.S)
 lines = blocks[1].split("\n")
 print(blocks[0].replace("  upstreams:\n", "\n".join(lines[0:4]) + "\n  upstreams:\n", 1) + "\n".join(lines[4:]))
 EOP
+# the example's admin token file is the operator's to create: a token of our own stands in for it
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SL_TMP/admin.token"
+chmod 600 "$SL_TMP/admin.token"
+sed -i "s|token_file: /etc/sluice/admin.token|token_file: $SL_TMP/admin.token|" "$SL_TMP/readme.yaml"
 out=$("$D" -t -c "$SL_TMP/readme.yaml" 2>&1)
 ok $? "the README's config example validates ($out)"
 done_testing
