@@ -33,19 +33,20 @@ static int fake_reload(void *arg, bool allow_empty, char **errors)
 	return 0;
 }
 
-/* Send @req, pump the server until the answer is complete, return it (malloc'd). */
-static char *roundtrip(struct admin *a, const char *path, const char *req)
+/*
+ * exchange() - send @req on the connected, non-blocking @fd, pump the server
+ * until the answer is complete (the peer closes) and return it (malloc'd);
+ * NULL if the write fails. Closes @fd.
+ */
+static char *exchange(struct admin *a, int fd, const char *req)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	static char buf[65536];
 	size_t len = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	strcpy(sun.sun_path, path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+	if (write(fd, req, strlen(req)) < 0) {
+		close(fd);
 		return NULL;
-	if (write(fd, req, strlen(req)) < 0)
-		return NULL;
+	}
 	for (int i = 0; i < 200; i++) {
 		struct pollfd p = { .fd = admin_fd(a), .events = POLLIN };
 		ssize_t r;
@@ -63,34 +64,34 @@ static char *roundtrip(struct admin *a, const char *path, const char *req)
 	return strdup(buf);
 }
 
+/* Send @req over the unix socket @path; the answer, malloc'd (NULL: no connection). */
+static char *roundtrip(struct admin *a, const char *path, const char *req)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	strcpy(sun.sun_path, path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return exchange(a, fd, req);
+}
+
 /* The same over TCP to 127.0.0.1:@port. */
 static char *roundtrip_tcp(struct admin *a, int port, const char *req)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(0x7f000001) };
-	static char buf[65536];
-	size_t len = 0;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	if (write(fd, req, strlen(req)) < 0)
-		return NULL;
-	for (int i = 0; i < 200; i++) {
-		struct pollfd p = { .fd = admin_fd(a), .events = POLLIN };
-		ssize_t r;
-
-		if (poll(&p, 1, 10) > 0)
-			admin_on_event(a);
-		r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r == 0)
-			break;
-		if (r > 0)
-			len += r;
 	}
-	close(fd);
-	buf[len] = 0;
-	return strdup(buf);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return exchange(a, fd, req);
 }
 
 /* A free TCP port on 127.0.0.1 (bound, read, released). */
