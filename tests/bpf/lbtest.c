@@ -13,7 +13,7 @@
 #include "bpf/lb.skel.h"
 #include "../tap.h"
 #include "lbtest.h"
-#include "l4_maps.h"
+#include "l4/l4_maps.h"
 
 static void sh(const char *cmd)
 {

@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
-#include "config.h"
+#include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {

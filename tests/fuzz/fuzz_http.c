@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cache.h"
-#include "forward_acl.h"
-#include "http_msg.h"
+#include "cache/cache.h"
+#include "forward/forward_acl.h"
+#include "http/http_msg.h"
 
 static char out[70000];
 

@@ -38,10 +38,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "l7.h"
-#include "log.h"
-#include "worker.h"
+#include "config/config.h"
+#include "l7/l7.h"
+#include "lib/log.h"
+#include "loop/worker.h"
 
 #define FZ_SQ        64        /* small: worker_sqe()'s "SQ full" submit runs too */
 #define FZ_CQ        4096

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accesslog.h"
+#include "l7/accesslog.h"
 #include "../tap.h"
 
 int main(void)

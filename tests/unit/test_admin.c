@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "admin.h"
-#include "admin_int.h"
-#include "log.h"
+#include "admin/admin.h"
+#include "admin/admin_int.h"
+#include "lib/log.h"
 
 static int fake_reload_rc;
 static int fake_reload_calls;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "balance.h"
+#include "l7/balance.h"
 #include "../tap.h"
 
 #define MAXS 16

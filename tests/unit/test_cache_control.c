@@ -2,7 +2,7 @@
 /* Cache-Control parsing: directives, values, quoting, duplicates, Pragma, request vs response. */
 #include <string.h>
 
-#include "cache.h"
+#include "cache/cache.h"
 #include "cache_util.h"
 #include "../tap.h"
 

@@ -2,7 +2,7 @@
 /* Freshness and age (RFC 9111 4.2): HTTP dates, lifetime precedence, heuristic freshness, corrected age. */
 #include <string.h>
 
-#include "cache.h"
+#include "cache/cache.h"
 #include "../tap.h"
 
 static int64_t d(const char *s)

@@ -2,7 +2,7 @@
 /* Cache keys (host case, default port, absolute-form) and Vary normalisation. */
 #include <string.h>
 
-#include "cache.h"
+#include "cache/cache.h"
 #include "cache_util.h"
 #include "../tap.h"
 

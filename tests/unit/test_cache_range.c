@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "cache.h"
+#include "cache/cache.h"
 #include "cache_util.h"
 #include "../tap.h"
 

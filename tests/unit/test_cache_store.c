@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cache.h"
+#include "cache/cache.h"
 #include "cache_util.h"
 #include "../tap.h"
 

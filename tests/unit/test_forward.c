@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forward_acl.h"
-#include "forward_auth.h"
+#include "forward/forward_acl.h"
+#include "forward/forward_auth.h"
 #include "../tap.h"
 
 static struct sockaddr_storage sa(const char *ip)

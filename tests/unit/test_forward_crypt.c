@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "forward_auth.h"
-#include "forward_crypt.h"
+#include "forward/forward_auth.h"
+#include "forward/forward_crypt.h"
 #include "../tap.h"
 
 /* hash() - a SHA-512 crypt hash of @pass with @rounds (1000 is the least: ~1 ms; 200000: ~0.15 s). */

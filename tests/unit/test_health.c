@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "health.h"
-#include "log.h"
+#include "health/health.h"
+#include "lib/log.h"
 
 struct seen {
 	atomic_int ups;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forward_auth.h"
-#include "htpasswd.h"
+#include "forward/forward_auth.h"
+#include "forward/htpasswd.h"
 #include "../tap.h"
 
 /* made with `openssl passwd -apr1 -salt SALT PASSWORD` (OpenSSL 3.0) */

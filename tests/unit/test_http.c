@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "http_msg.h"
+#include "http/http_msg.h"
 #include "../tap.h"
 
 struct sink {

@@ -10,9 +10,9 @@
 #include <bpf/libbpf.h>
 
 #include "../tap.h"
-#include "l4_maps.h"
+#include "l4/l4_maps.h"
 #include "sluice/flow_hash.h"
-#include "log.h"
+#include "lib/log.h"
 
 static int mk(enum bpf_map_type t, __u32 ks, __u32 vs, __u32 n, const struct bpf_map_create_opts *o)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "maglev.h"
+#include "lib/maglev.h"
 #include "../tap.h"
 
 #define M 65537U

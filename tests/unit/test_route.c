@@ -2,7 +2,7 @@
 /* route: first match wins on host (case, port, trailing dot), path prefix and header; weighted splits. */
 #include <string.h>
 
-#include "route.h"
+#include "l7/route.h"
 #include "../tap.h"
 
 static int noop_head(void *a, struct http_msg *m) { (void)a; (void)m; return HPE_PAUSED; }

@@ -3,8 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "worker.h"
+#include "lib/log.h"
+#include "l7/l7_int.h"
+#include "loop/worker.h"
 #include "../tap.h"
 
 #define NSRV 3
