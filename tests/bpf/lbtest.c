@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "l4/l4_maps.h"
+#include "lbtest.h"
 #include "bpf/lb.skel.h"
 #include "../tap.h"
-#include "lbtest.h"
-#include "l4/l4_maps.h"
 
 static void sh(const char *cmd)
 {

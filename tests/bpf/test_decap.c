@@ -5,9 +5,9 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lbtest.h"
 #include "bpf/decap.skel.h"
 #include "../tap.h"
-#include "lbtest.h"
 
 #define V4(...) .src = CLIENT4, .dst = "198.18.100.1", .proto = 6, .sport = 40000, .dport = 80, .flags = TCP_ACK, .payload = 20, __VA_ARGS__
 #define V6(...) .src = CLIENT6, .dst = "2001:2:100::1", .proto = 17, .sport = 40000, .dport = 53, .payload = 9, __VA_ARGS__

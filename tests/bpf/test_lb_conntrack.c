@@ -6,9 +6,9 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lbtest.h"
 #include "bpf/lb.skel.h"
 #include "../tap.h"
-#include "lbtest.h"
 
 #define TCPF(sp, fl, ...) .src = CLIENT4, .dst = "198.18.100.1", .proto = 6, .sport = sp, .dport = 80, .flags = fl, __VA_ARGS__
 #define UDPF(...) .src = CLIENT4, .dst = "198.18.100.2", .proto = 17, .sport = 7000, .dport = 53, __VA_ARGS__

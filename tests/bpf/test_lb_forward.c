@@ -5,9 +5,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lbtest.h"
 #include "bpf/lb.skel.h"
 #include "../tap.h"
-#include "lbtest.h"
 
 #define F(vip, ...) .src = CLIENT4, .dst = vip, .proto = 6, .sport = 40001, .dport = 80, .flags = TCP_SYN, __VA_ARGS__
 

@@ -2,9 +2,9 @@
 /* sl_lb ICMP: echo replies for VIP addresses, frag-needed / packet-too-big steered to the flow's backend. */
 #include <arpa/inet.h>
 #include <string.h>
+#include "lbtest.h"
 #include "bpf/lb.skel.h"
 #include "../tap.h"
-#include "lbtest.h"
 
 #define VIP4 "198.18.100.1"
 #define VIP6 "2001:2:100::1"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* sl_lb parsing: what is a VIP packet, what passes untouched, what malformed input is dropped and counted. */
 #include <string.h>
+#include "lbtest.h"
 #include "bpf/lb.skel.h"
 #include "../tap.h"
-#include "lbtest.h"
 
 #define VIP4    "198.18.100.1"   /* tcp/80 -> BE1 */
 #define VIP4ANY "198.18.100.2"   /* udp, port 0 (every port) -> BE2 */

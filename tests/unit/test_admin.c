@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../tap.h"
 #include "admin/admin.h"
 #include "admin/admin_int.h"
 #include "lib/log.h"
+#include "../tap.h"
 
 static int fake_reload_rc;
 static int fake_reload_calls;

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../tap.h"
 #include "health/health.h"
 #include "lib/log.h"
+#include "../tap.h"
 
 struct seen {
 	atomic_int ups;

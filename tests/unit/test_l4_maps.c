@@ -9,10 +9,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "../tap.h"
 #include "l4/l4_maps.h"
-#include "sluice/flow_hash.h"
 #include "lib/log.h"
+#include "sluice/flow_hash.h"
+#include "../tap.h"
 
 static int mk(enum bpf_map_type t, __u32 ks, __u32 vs, __u32 n, const struct bpf_map_create_opts *o)
 {

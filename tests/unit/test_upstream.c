@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
 #include "l7/l7_int.h"
+#include "lib/log.h"
 #include "loop/worker.h"
 #include "../tap.h"
 

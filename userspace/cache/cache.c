@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cache/cache.h"
+#include "lib/fmt.h"
 
 void cache_req_init(struct cache_req *r, const struct http_msg *req, bool has_body)
 {
@@ -110,19 +111,11 @@ static bool put(char *out, size_t cap, size_t *len, const char *s, size_t n)
 
 size_t cache_fmt_i64(char *out, int64_t v)
 {
-	char tmp[24];
-	size_t n = 0, len = 0;
-	uint64_t u = v < 0 ? (uint64_t)-v : (uint64_t)v;
+	size_t len = 0;
 
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
 		out[len++] = '-';
-	while (n)
-		out[len++] = tmp[--n];
-	return len;
+	return len + fmt_u64(out + len, v < 0 ? -(uint64_t)v : (uint64_t)v);
 }
 
 static long tail(const struct cache_obj *o, int64_t now, const char *cache_status, bool close, bool http10,

@@ -11,16 +11,9 @@
 
 #include "cache/cache_proxy.h"
 #include "forward/forward.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "loop/worker.h"
-
-static int64_t wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 static void set_status(struct req_cache *rc, const char *log, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -99,7 +92,7 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 {
 	struct req_cache *rc = c->req.cache;
 	bool close = client_close(w, c);
-	int64_t now = wall_s();
+	int64_t now = clock_wall_s();
 	bool nm = (rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq);
 	uint64_t first = 0, last = 0;
 	enum cache_range rk = nm ? CACHE_RANGE_NONE : cache_range_pick(&rc->rq, o, o->body->len, &first, &last);
@@ -175,7 +168,7 @@ static int serve_304(struct worker *w, struct conn *c, const struct cache_obj *o
 
 	if (!head)
 		return -ENOMEM;
-	n = cache_304_head(o, wall_s(), rc->status, close, c->req.http10, head, cap);
+	n = cache_304_head(o, clock_wall_s(), rc->status, close, c->req.http10, head, cap);
 	if (n < 0 || outq_push(&c->out, SEG_HEAP, head, (uint32_t)n, 0)) {
 		free(head);
 		return -ENOMEM;
@@ -336,7 +329,7 @@ static void on_wake(struct cache_waiter *wt, bool stored)
 static int decide(struct worker *w, struct conn *c)
 {
 	struct req_cache *rc = c->req.cache;
-	int64_t now = wall_s();
+	int64_t now = clock_wall_s();
 	struct cache_obj *o;
 	enum cache_verdict v;
 	int64_t ttl;
@@ -455,7 +448,7 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 	rc->sh = cache_shard(cache, w->id);
 	c->req.cache = rc;
 	cache_req_init(&rc->rq, m, c->req.req_framing != HTTP_FRAME_NONE);
-	rc->req_time = wall_s();
+	rc->req_time = clock_wall_s();
 	if (cache_unsafe_method((uint8_t)m->p.method)) {
 		rc->unsafe = true;
 		set_status(rc, "BYPASS", "fwd=method");
@@ -701,7 +694,7 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 {
 	struct req_cache *rc = c->req.cache;
 	int st = m->p.status_code;
-	int64_t now = wall_s();
+	int64_t now = clock_wall_s();
 	const char *why;
 
 	if (!rc)
@@ -843,7 +836,7 @@ bool cache_proxy_error(struct worker *w, struct conn *c, int status)
 			proxy_finish(w, c);
 		return true;
 	}
-	if (status < 500 || !rc->obj || c->req.resp_head_sent || !cache_stale_if_error(rc->obj, &rc->rq, wall_s()))
+	if (status < 500 || !rc->obj || c->req.resp_head_sent || !cache_stale_if_error(rc->obj, &rc->rq, clock_wall_s()))
 		return false;
 	cache_fill_abort(rc->fill);
 	rc->fill = NULL;

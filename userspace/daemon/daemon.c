@@ -19,6 +19,7 @@
 #include "health/health.h"
 #include "l4/l4.h"
 #include "l7/l7.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "sluice/consts.h"
 
@@ -241,14 +242,6 @@ static void daemon_enable_migrate_req(const struct cfg *cfg)
 /* Health verdicts are applied this long after the first one of a burst. */
 #define DAEMON_L4_SETTLE_MS 10
 
-static uint64_t daemon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int daemon_run(const struct daemon_opts *opts)
 {
 	struct daemon d = { .opts = opts, .sfd = -1, .epfd = -1 };
@@ -343,7 +336,7 @@ int daemon_run(const struct daemon_opts *opts)
 			}
 				/* Let verdicts that arrive together (backends coming up at start) land in one table. */
 				if (!l4_due)
-					l4_due = daemon_now_ms() + DAEMON_L4_SETTLE_MS;
+					l4_due = clock_mono_ms() + DAEMON_L4_SETTLE_MS;
 				break;
 			case EV_ADMIN:
 				admin = true;
@@ -351,7 +344,7 @@ int daemon_run(const struct daemon_opts *opts)
 			}
 		}
 		/* Rings first, so the API never reports a state whose table is not installed yet. */
-		if (d.l4 && l4_due && (admin || daemon_now_ms() >= l4_due)) {
+		if (d.l4 && l4_due && (admin || clock_mono_ms() >= l4_due)) {
 			l4_on_event(d.l4);
 			l4_due = 0;
 		}

@@ -14,8 +14,8 @@
 #include "forward/forward_acl.h"
 #include "forward/forward_auth.h"
 #include "forward/forward_crypt.h"
-#include "lib/log.h"
 #include "forward/resolver.h"
+#include "lib/log.h"
 #include "loop/worker.h"
 
 #define FWD_BUCKETS      256

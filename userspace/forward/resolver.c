@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/log.h"
 #include "forward/resolver.h"
+#include "lib/log.h"
 #include "loop/worker.h"
 
 #define RSOCK_MAX 16        /* c-ares keeps one UDP socket per server (plus TCP on truncation) */

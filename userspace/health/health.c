@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "health/health.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 /*
@@ -62,14 +63,6 @@ struct health {
 	bool started;
 	atomic_bool stop;
 };
-
-static uint64_t hc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 struct health *health_new(void)
 {
@@ -174,7 +167,7 @@ int health_add(struct health *h, const struct sockaddr *addr, socklen_t len, con
 		/* Deterministic jitter (up to a tenth of the interval) so targets added together don't fire together. */
 		uint64_t spread = (uint64_t)t->cfg.interval_ms * 1000000ULL / 10;
 
-		t->next_due_ns = hc_now_ns() + (spread ? ((uint64_t)id * 2654435761ULL) % spread : 0);
+		t->next_due_ns = clock_mono_ns() + (spread ? ((uint64_t)id * 2654435761ULL) % spread : 0);
 	}
 	t->next = h->targets;
 	h->targets = t;
@@ -213,7 +206,7 @@ static void hc_prep_timeout(struct health *h, struct hc_target *t, uint64_t now)
 static int hc_submit_op(struct health *h, struct hc_target *t, enum hc_op op)
 {
 	struct io_uring_sqe *sqe;
-	uint64_t now = hc_now_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (io_uring_sq_space_left(&h->ring) < 2)
 		io_uring_submit(&h->ring);
@@ -248,8 +241,8 @@ static void hc_finish(struct health *h, struct hc_target *t, bool success, const
 		t->fd = -1;
 	}
 	t->next_due_ns += (uint64_t)t->cfg.interval_ms * 1000000ULL;
-	if (t->next_due_ns < hc_now_ns())
-		t->next_due_ns = hc_now_ns() + (uint64_t)t->cfg.interval_ms * 1000000ULL;
+	if (t->next_due_ns < clock_mono_ns())
+		t->next_due_ns = clock_mono_ns() + (uint64_t)t->cfg.interval_ms * 1000000ULL;
 	if (t->removed)
 		return;
 	if (success) {
@@ -405,7 +398,7 @@ static void *hc_thread(void *arg)
 	struct health *h = arg;
 
 	while (!atomic_load(&h->stop)) {
-		uint64_t now = hc_now_ns(), next = now + HC_WAIT_MAX_MS * 1000000ULL;
+		uint64_t now = clock_mono_ns(), next = now + HC_WAIT_MAX_MS * 1000000ULL;
 		struct __kernel_timespec ts;
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
@@ -429,7 +422,7 @@ static void *hc_thread(void *arg)
 		}
 		pthread_mutex_unlock(&h->lock);
 
-		now = hc_now_ns();
+		now = clock_mono_ns();
 		ts.tv_sec = 0;
 		ts.tv_nsec = next > now ? (long long)(next - now) : 0;
 		if (ts.tv_nsec >= 1000000000LL)
@@ -468,7 +461,7 @@ void health_free(struct health *h)
 	}
 	/* Cancel what is in flight and wait for it, so the kernel never writes into a freed target. */
 	if (h->ring_ok) {
-		uint64_t end = hc_now_ns() + 2000000000ULL;
+		uint64_t end = clock_mono_ns() + 2000000000ULL;
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&h->ring);
 		int left;
 
@@ -491,7 +484,7 @@ void health_free(struct health *h)
 			}
 			for (struct hc_target *t = h->targets; t; t = t->next)
 				left += t->inflight;
-		} while (left && hc_now_ns() < end);
+		} while (left && clock_mono_ns() < end);
 		io_uring_queue_exit(&h->ring);
 	}
 	while (h->targets) {

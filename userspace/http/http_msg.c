@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "http/http_msg.h"
+#include "lib/fmt.h"
 
 enum { LAST_NONE = 0, LAST_TARGET, LAST_FIELD, LAST_VALUE };
 
@@ -577,14 +578,9 @@ static void out_str(struct out *o, const char *s)
 
 static void out_u64(struct out *o, uint64_t v)
 {
-	char b[24];
-	int i = sizeof(b);
+	char b[FMT_U64_MAX];
 
-	do {
-		b[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	out_put(o, b + i, sizeof(b) - (size_t)i);
+	out_put(o, b, fmt_u64(b, v));
 }
 
 /* out_line() - "Name: value\r\n" without printf: heads are built on every request. */

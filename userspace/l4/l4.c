@@ -14,6 +14,7 @@
 
 #include "l4/l4.h"
 #include "l4/l4_loader.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/maglev.h"
 #include "sluice/flow_hash.h"
@@ -61,8 +62,6 @@ static bool l4_health_eq(const struct cfg_health *a, const struct cfg_health *b)
 	       a->fall == b->fall && !strcmp(a->path ? a->path : "", b->path ? b->path : "") &&
 	       !strcmp(a->host ? a->host : "", b->host ? b->host : "");
 }
-
-static uint64_t l4_now_ms(void);
 
 /* Called on the health thread: record, mark the VIP, wake the main thread. */
 static void l4_on_health(void *arg, bool up)
@@ -570,7 +569,7 @@ static int l4_sync(struct l4 *l4, const struct cfg *cfg)
 				log_info("vip %s: added (id %u)", v->name, v->id);
 			/* No table to carry over (a new VIP, or a first start): wait for the verdicts. */
 			if (!vip_rings[v->id] && cv->health.type != CFG_HEALTH_NONE)
-				v->settle_until_ms = l4_now_ms() + (uint64_t)cv->health.rise * cv->health.interval_ms +
+				v->settle_until_ms = clock_mono_ms() + (uint64_t)cv->health.rise * cv->health.interval_ms +
 						     cv->health.timeout_ms + cv->health.interval_ms / 10 + 100;
 			ring = true;
 			health_changed = false;
@@ -754,14 +753,6 @@ int l4_event_fd(const struct l4 *l4)
 	return l4->efd;
 }
 
-static uint64_t l4_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * A new VIP's first table waits until every backend has its first health
  * verdict (or the time that takes has passed), so it does not start as a
@@ -772,7 +763,7 @@ static bool l4_vip_settling(struct l4_vip *v)
 	if (!v->settle_until_ms)
 		return false;
 	for (size_t i = 0; i < v->n_backends; i++)
-		if (!atomic_load(&v->backends[i]->verdict) && l4_now_ms() < v->settle_until_ms)
+		if (!atomic_load(&v->backends[i]->verdict) && clock_mono_ms() < v->settle_until_ms)
 			return true;
 	v->settle_until_ms = 0;
 	return false;

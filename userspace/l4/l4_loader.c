@@ -17,9 +17,9 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "bpf/lb.skel.h"
 #include "l4/l4_loader.h"
 #include "lib/log.h"
+#include "bpf/lb.skel.h"
 
 #define L4_MAX_IFACES 16
 
@@ -41,31 +41,15 @@ static bool l4_in_libxdp;
 /* libbpf and libxdp chatter goes to our log at debug level, warnings at warn. */
 static int l4_libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
-	char buf[512];
-	size_t n;
-
-	if (lvl == LIBBPF_DEBUG)
-		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	log_msg(lvl == LIBBPF_WARN && !l4_in_libxdp ? LOG_LVL_WARN : LOG_LVL_DEBUG, "%s", buf);
+	if (lvl != LIBBPF_DEBUG)
+		log_vmsg(lvl == LIBBPF_WARN && !l4_in_libxdp ? LOG_LVL_WARN : LOG_LVL_DEBUG, fmt, ap);
 	return 0;
 }
 
 static int l4_libxdp_print(enum libxdp_print_level lvl, const char *fmt, va_list ap)
 {
-	char buf[512];
-	size_t n;
-
-	if (lvl == LIBXDP_DEBUG)
-		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	log_msg(LOG_LVL_DEBUG, "%s", buf);
+	if (lvl != LIBXDP_DEBUG)
+		log_vmsg(LOG_LVL_DEBUG, fmt, ap);
 	return 0;
 }
 

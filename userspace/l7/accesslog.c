@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "l7/accesslog.h"
+#include "lib/fmt.h"
 
 /* A bounded writer that escapes what it copies from the request. */
 struct w {
@@ -45,14 +46,9 @@ static void w_fmt(struct w *w, const char *fmt, ...)
 /* w_u64() - a decimal number without printf (a log line has several). */
 static void w_u64(struct w *w, uint64_t v)
 {
-	char b[24];
-	int i = sizeof(b);
+	char b[FMT_U64_MAX];
 
-	do {
-		b[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	w_put(w, b + i, sizeof(b) - (size_t)i);
+	w_put(w, b, fmt_u64(b, v));
 }
 
 /* w_secs() - milliseconds as seconds with three decimals ("1.234"), as nginx prints times. */

@@ -8,13 +8,13 @@
 #include <strings.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
-#include <sys/time.h>
 
+#include "forward/forward.h"
 #include "l7/accesslog.h"
 #include "l7/balance.h"
-#include "forward/forward.h"
-#include "lib/log.h"
 #include "l7/req_buffer.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "loop/worker.h"
 
 #define RESP_HEAD_LIMIT (64 * 1024)
@@ -47,14 +47,6 @@ static uint32_t rnd(struct worker *w)
 	w->rnd ^= w->rnd >> 17;
 	w->rnd ^= w->rnd << 5;
 	return w->rnd;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* ---- backpressure ---- */
@@ -845,7 +837,7 @@ static void begin_request(struct worker *w, struct conn *c)
 	c->req.server = -1;
 	c->req.phase = PH_HEAD;
 	c->req.start_ms = w->now_ms;
-	c->req.start_wall_ms = wall_ms();
+	c->req.start_wall_ms = clock_wall_ms();
 	c->req.wg = wg;
 	wg->refs++;
 	conn_timer(w, c, TMR_CLIENT_HEAD, lcfg(w, c)->request_timeout_ms);

@@ -32,10 +32,18 @@ int log_level_parse(const char *s)
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
 	char line[1024];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n, m;
 
 	if ((int)lvl > log_max)
@@ -45,14 +53,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ sluiced[%d]: %s: ",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 		     tm.tm_sec, ts.tv_nsec / 1000000, (int)getpid(), log_names[lvl]);
-	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		m = 0;
 	n += m;
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
+	/* A library's message (libbpf's, libxdp's) brings its own newline: one is enough. */
+	if (n > 0 && line[n - 1] == '\n')
+		n--;
 	line[n++] = '\n';
 	/* One write() per line: lines from different threads never interleave. */
 	if (write(STDERR_FILENO, line, n) < 0)

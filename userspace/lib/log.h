@@ -3,6 +3,8 @@
 #ifndef SLUICE_LOG_H
 #define SLUICE_LOG_H
 
+#include <stdarg.h>
+
 enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* log_set_level() - lines above @lvl are dropped (default LOG_LVL_INFO). */
@@ -17,6 +19,9 @@ int log_level_parse(const char *s);
  * should start with the object, e.g. "backend web/198.18.20.1: health: down".
  */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* log_vmsg() - log_msg() for a va_list (a library's print callback); a trailing newline is dropped. */
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap);
 
 #define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)

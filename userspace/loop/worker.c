@@ -13,20 +13,13 @@
 
 #include "cache/cache.h"
 #include "forward/forward.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "loop/worker.h"
 
 #ifndef IORING_FEAT_MIN_TIMEOUT
 #define IORING_FEAT_MIN_TIMEOUT (1U << 15)   /* kernel 6.12; newer than liburing 2.3's headers */
 #endif
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* worker_sqe() - a free SQE; when the SQ is full, submit what is queued first (rare: it is sized for a burst). */
 /* submitted() - after a submit: the send arena is free again once the kernel took every SQE. */
@@ -977,7 +970,7 @@ static void *worker_run(void *arg)
 	struct worker *w = arg;
 	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 50 * 1000000 };
 
-	w->now_ms = mono_ms();
+	w->now_ms = clock_coarse_ms();
 	w->wheel_now = w->now_ms / WHEEL_MS;
 	for (;;) {
 		if (!w->stopping && atomic_load(&w->l7->stopping))
@@ -990,7 +983,7 @@ static void *worker_run(void *arg)
 				arm_accept(w, (uint32_t)i);
 		/* One syscall per iteration: submit everything queued and wait for work. */
 		ring_wait(w, &ts);
-		worker_turn(w, mono_ms());
+		worker_turn(w, clock_coarse_ms());
 	}
 	/* Drain over (or timed out): close what is left, then write the logs out synchronously. */
 	for (uint32_t i = 0; i < w->n_conns; i++)
@@ -1228,9 +1221,9 @@ int worker_main_start(struct worker *w)
 	err = worker_listeners_sync(w, true);
 	if (err)
 		goto err_destroy;
-	w->rnd = (uint32_t)(w->id * 2654435761u) ^ (uint32_t)mono_ms() ^ 0x9e3779b9u;
+	w->rnd = (uint32_t)(w->id * 2654435761u) ^ (uint32_t)clock_coarse_ms() ^ 0x9e3779b9u;
 	w->log_seq = atomic_load(&w->l7->log_seq);
-	w->now_ms = mono_ms();
+	w->now_ms = clock_coarse_ms();
 	worker_sync_gen(w);
 	if (!w->cur) {
 		err = -ENOMEM;

@@ -11,11 +11,11 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "loop/bufring.h"
 #include "cache/cache_proxy.h"
 #include "config/config.h"
 #include "http/http_msg.h"
 #include "l7/l7_int.h"
+#include "loop/bufring.h"
 #include "loop/ud.h"
 
 #define WORKER_BUF_COUNT   1024           /* provided receive buffers per worker */
