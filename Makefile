@@ -36,6 +36,10 @@ ARCH_INC   := /usr/include/$(shell $(CC) -dumpmachine)
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 CPPFLAGS += -Iinclude -Iuserspace -I$(BUILD) -I$(LLHTTP_INC) -D_GNU_SOURCE
+# A layer's struct embeds the one below as an anonymous member of its own type (struct conn holds a
+# struct loop_conn, struct worker a struct loop: their fields keep their names), as the Linux kernel
+# does since 6.19: -fms-extensions for both compilers, and clang's warning about it off (gcc ignores it).
+CPPFLAGS += -fms-extensions -Wno-microsoft-anon-tag
 DEPFLAGS  = -MMD -MP
 LDLIBS   += -lxdp -lbpf -luring -lyaml -lcares -lcrypt -lcrypto -lelf -lz -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
