@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * libFuzzer target: the whole proxy state machine, client side and upstream
- * side, through the real worker code (worker.c's completion dispatch, queues,
+ * side, through the real worker code (the loop's completion dispatch, queues,
  * buffer ring, timers; proxy.c; upstream.c's pools; cache_proxy.c), with no
  * socket traffic. The harness is the kernel: it links a fake of the few
  * liburing functions that enter the kernel, takes the SQEs the worker queues,
@@ -40,8 +40,8 @@
 
 #include "config/config.h"
 #include "l7/l7.h"
+#include "l7/worker.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 #define FZ_SQ        64        /* small: worker_sqe()'s "SQ full" submit runs too */
 #define FZ_CQ        4096
@@ -736,6 +736,8 @@ static int fz_start(struct fz *f, unsigned int variant)
 		fz_die("l7_new: %s", strerror(errno));
 	f->now = FZ_START_MS;
 	w->l7 = f->l7;
+	if (worker_init(w))
+		fz_die("worker_init");
 	w->wake_fd = -1;
 	w->rnd = 0x9e3779b9u;
 	w->ls = calloc(L7_MAX_LISTENERS, sizeof(*w->ls));
@@ -762,7 +764,7 @@ static int fz_start(struct fz *f, unsigned int variant)
 static bool all_free(const struct worker *w)
 {
 	for (uint32_t i = 0; i < w->n_conns; i++)
-		if (w->conns[i]->used)
+		if (((const struct conn *)w->conns[i])->used)
 			return false;
 	return true;
 }

@@ -232,6 +232,9 @@ static inline void cache_obj_get(struct cache_obj *o)
 /* cache_obj_put() - drop a reference; the last one frees the object (and its body with its last user). */
 void cache_obj_put(struct cache_obj *o);
 
+/* cache_obj_release() - cache_obj_put() for a queued reference (outq_push_ref()'s release). */
+void cache_obj_release(void *o);
+
 /* cache_current_age() - the Age to send for @o at @now. */
 int64_t cache_current_age(const struct cache_obj *o, int64_t now);
 

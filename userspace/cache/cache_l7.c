@@ -9,8 +9,8 @@
 #include "cache/cache.h"
 #include "l7/l7.h"
 #include "l7/l7_int.h"
+#include "l7/worker.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 static struct cache *find(struct l7 *l7, const char *name)
 {

@@ -11,9 +11,9 @@
 
 #include "cache/cache_proxy.h"
 #include "forward/forward.h"
+#include "l7/proxy.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 static void set_status(struct req_cache *rc, const char *log, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -145,7 +145,7 @@ static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool don
 			c->req.bytes_out += o->body->len;
 		}
 	}
-	if (outq_push(q, SEG_CACHE, (const char *)o, 0, 0))
+	if (outq_push_ref(q, o, cache_obj_release))
 		return -ENOMEM;
 	c->req.close_after |= close;
 	c->req.resp_done |= done;

@@ -35,6 +35,11 @@ void cache_obj_put(struct cache_obj *o)
 	free(o);
 }
 
+void cache_obj_release(void *o)
+{
+	cache_obj_put(o);
+}
+
 int64_t cache_current_age(const struct cache_obj *o, int64_t now)
 {
 	int64_t resident = now - o->t.response_time;

@@ -15,8 +15,9 @@
 #include "forward/forward_auth.h"
 #include "forward/forward_crypt.h"
 #include "forward/resolver.h"
+#include "l7/proxy.h"
+#include "l7/upstream.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 #define FWD_BUCKETS      256
 #define FWD_ORIGINS_MAX  1024     /* origins a worker remembers; beyond, unused ones are dropped */

@@ -11,8 +11,8 @@
 #include <strings.h>
 
 #include "forward/resolver.h"
+#include "l7/worker.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 #define RSOCK_MAX 16        /* c-ares keeps one UDP socket per server (plus TCP on truncation) */
 #define TTL_MAX_S 3600      /* a longer TTL is cut to this: addresses do change */

@@ -9,8 +9,8 @@
 #include "forward/forward.h"
 #include "health/health.h"
 #include "l7/l7.h"
+#include "l7/worker.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 static void gen_free(struct l7_gen *g)
 {

@@ -112,18 +112,4 @@ void l7_gen_put(struct l7_gen *g);
 /* l7_new() - l7_start() without starting workers (for a harness that runs one itself). NULL + errno. */
 struct l7 *l7_new(const struct cfg *cfg);
 
-/* upstream.c */
-struct wgen *wgen_new(struct worker *w, struct l7_gen *g);
-void wgen_put(struct worker *w, struct wgen *wg);
-void wgen_sync(struct worker *w, struct wgen *wg);            /* weights, health, ejection expiry */
-int upstream_pick(struct worker *w, struct wgen *wg, size_t up, const char *key, size_t key_len, int exclude);
-/* How an exchange with a server ended, for passive ejection (counted when the upstream's fail_on has it). */
-enum up_outcome { UP_OK = 0, UP_ERROR, UP_TIMEOUT, UP_5XX };
-void upstream_outcome(struct worker *w, struct wserver *s, enum up_outcome o);
-void upstream_result(struct worker *w, struct wserver *s, bool ok);   /* ok ? UP_OK : UP_ERROR */
-uint32_t upstream_pool_cap(struct wserver *s, uint64_t now_ms);    /* idle connections @s may keep now */
-struct conn *upstream_get(struct worker *w, struct wserver *s);  /* pooled or connecting; NULL + errno */
-bool upstream_put(struct worker *w, struct conn *u);            /* back to the pool: false = closed */
-void upstream_unpool(struct conn *u);
-
 #endif

@@ -9,13 +9,15 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
+#include "cache/cache_proxy.h"
 #include "forward/forward.h"
 #include "l7/accesslog.h"
 #include "l7/balance.h"
+#include "l7/proxy.h"
 #include "l7/req_buffer.h"
+#include "l7/upstream.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 #define RESP_HEAD_LIMIT (64 * 1024)
 #define INQ_MAX 4   /* received buffers waiting to be parsed before we stop reading */

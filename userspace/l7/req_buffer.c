@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "l7/req_buffer.h"
-#include "loop/worker.h"
+#include "l7/worker.h"
 
 #define RB_MIN 4096
 

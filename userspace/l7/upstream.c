@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "l7/balance.h"
+#include "l7/upstream.h"
 #include "lib/log.h"
-#include "loop/worker.h"
 
 struct wgen *wgen_new(struct worker *w, struct l7_gen *g)
 {

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* L7's connection: the loop's connection, plus the HTTP message, the request and the upstream pool links. */
+#ifndef SLUICE_L7_CONN_H
+#define SLUICE_L7_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/http_msg.h"
+#include "loop/conn.h"
+
+/* A connection's one timer (the loop gives the kind back to proxy_on_timer()). */
+/* TMR_CLIENT_SEND: a response is queued for a client that takes none of it (client_idle). */
+/* TMR_CACHE_WAIT: a request collapsed behind another one's fetch waits at most CACHE_WAIT_MS. */
+enum timer_kind { TMR_NONE = LOOP_TIMER_NONE, TMR_CLIENT_HEAD, TMR_CLIENT_IDLE, TMR_UP_CONNECT, TMR_UP_RESPONSE,
+		  TMR_CLIENT_SEND, TMR_CACHE_WAIT };
+
+enum req_phase { PH_IDLE = 0, PH_HEAD, PH_PROXY, PH_TUNNEL, PH_CLOSING };
+
+struct worker;
+struct wgen;
+struct wserver;
+struct route;
+struct req_cache;
+struct fwd_note;
+
+/* Per request state of a client connection. */
+struct req {
+	enum req_phase phase;
+	bool head_pending;       /* on_head fired: route and forward before resuming */
+	bool req_done, resp_done, resp_head_sent, close_after, upgrade, is_head;
+	bool http10;
+	bool up_cut;             /* the response ended before the upstream's body did: close it, never pool it */
+	bool buffering;          /* the body is gathered in rb before the request goes upstream (req_buffer.c) */
+	int status;
+	enum http_framing req_framing, resp_framing;
+	uint64_t body_in;        /* request body bytes so far (413 check) */
+	uint64_t bytes_in, bytes_out;
+	int64_t start_wall_ms;
+	uint64_t start_ms, up_start_ms, up_end_ms;
+	uint32_t tries;
+	int server;              /* index in upstream, -1: none */
+	struct wgen *wg;
+	size_t upstream;
+	char *fwd_head;          /* the head sent upstream, kept for a retry */
+	size_t fwd_len;
+	char rid[24];
+	const struct route *route;
+	struct wserver *last_srv;  /* for the access log */
+	int err_status;          /* set by a hook that rejected the message (413) */
+	uint32_t rb_len;         /* bytes in rb (its size: rb_len rounded up to a power of two) */
+	char *rb;                /* the buffered request body, framed for the upstream (req_buffer.c) */
+	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
+	uint32_t cap_max, cap_req, cap_resp;
+	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
+	/* forward proxy (forward.c) */
+	bool fwd;                /* a forward listener's request */
+	bool fwd_wait;           /* waiting for the resolver or a crypt thread: parsing stays paused */
+	bool fwd_auth_wait;      /* ... a crypt thread (forward_crypt.h), not the resolver */
+	bool fwd_tunnel;         /* CONNECT: a tunnel once the origin connects */
+	struct fwd_note *fwd_note;  /* rule and user for the access log (heap: forward requests only) */
+};
+
+/*
+ * A client or upstream connection. The loop's part comes first, as a member
+ * of two names: `lc` is the loop's view (&c->lc for loop_*() calls), and the
+ * anonymous one (-fms-extensions: a tagged struct as an anonymous member)
+ * keeps its fields addressable as c->fd, c->out, c->dead.
+ */
+struct conn {
+	union {
+		struct loop_conn lc;
+		struct loop_conn;
+	};
+	struct worker *w;
+	struct conn *peer;
+	struct http_msg msg;
+	uint16_t cur_bid;        /* the buffer being parsed (body segments point into it) */
+	/* client */
+	uint32_t listener;
+	bool listener_counted;
+	char ip[48];
+	struct req req;
+	uint32_t sndq_seen;      /* TMR_CLIENT_SEND: bytes in the socket's send queue at the last check */
+	/* upstream */
+	struct wserver *srv;
+	struct conn *pool_next, **pool_pprev;
+	bool resp_started, pooled;
+	bool shut_wr;            /* forward tunnel: our side's FIN was sent (the peer ended its direction) */
+	bool fwd_origin;         /* srv is a forward.c origin (counted in its users) */
+};
+/* The loop allocates struct conn by its size and hands back its struct loop_conn: they start together. */
+_Static_assert(offsetof(struct conn, lc) == 0, "struct conn starts with its loop_conn");
+
+/* conn_of() - the connection a loop handler was called for. */
+static inline struct conn *conn_of(struct loop_conn *lc)
+{
+	return (struct conn *)lc;
+}
+
+/* The handlers of every proxied connection, client or upstream (l7/conn.c: proxy.c's on_* functions). */
+extern const struct conn_ops proxy_conn_ops;
+
+/* conn_new() - a connection of @w for socket @fd (-1: none) of @kind, with proxy_conn_ops. NULL without memory. */
+struct conn *conn_new(struct worker *w, uint8_t kind, int fd);
+
+#endif

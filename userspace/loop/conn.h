@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The loop's connection: a socket, its queues, its one timer, and the handler table of whoever made it. */
+#ifndef SLUICE_LOOP_CONN_H
+#define SLUICE_LOOP_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loop/queue.h"
+
+struct loop;
+struct loop_conn;
+
+/* Accepted connections are clients (counted: a stopping loop waits for them), the rest upstreams. */
+enum conn_kind { CONN_CLIENT = 1, CONN_UPSTREAM };
+
+/* Timer kind 0 is no timer; the others are the handler's (conn_ops.on_timer gets them back). */
+#define LOOP_TIMER_NONE 0
+
+/*
+ * What the loop calls for a connection's events: set by whoever creates the
+ * connection (loop_conn_new()), the way nginx's events carry their handler.
+ * Every handler runs on the loop's thread; each may close @c (loop_conn_close()),
+ * after which the loop calls nothing of @c's but on_released.
+ */
+struct conn_ops {
+	void (*on_recv)(struct loop *lp, struct loop_conn *c);           /* new input queued in c->in */
+	void (*on_sent)(struct loop *lp, struct loop_conn *c);           /* output drained, partly or fully */
+	void (*on_connect)(struct loop *lp, struct loop_conn *c, int res);   /* 0 or -errno */
+	void (*on_eof)(struct loop *lp, struct loop_conn *c, int err);   /* 0: the peer's FIN; -errno: an error */
+	void (*on_timer)(struct loop *lp, struct loop_conn *c, uint8_t kind);
+	void (*on_released)(struct loop *lp, struct loop_conn *c);       /* closed and quiet: free what it holds */
+};
+
+/*
+ * A connection slot. The application embeds it at offset 0 of its own
+ * connection struct (struct loop.conn_size bytes are allocated per slot), and
+ * slots are reused, never freed, until the loop ends: a completion's
+ * user_data names a slot by index and generation (loop/ud.h).
+ */
+struct loop_conn {
+	const struct conn_ops *ops;
+	uint32_t idx, gen;
+	int fd;
+	uint32_t inflight;       /* SQEs whose completion has not arrived */
+	uint8_t kind;            /* enum conn_kind */
+	bool used;
+	uint16_t seen_tick;      /* client: the loop's activity tick of its last receive (ring_wait's batching) */
+	uint8_t t_kind;          /* the armed timer's kind, LOOP_TIMER_NONE: none */
+	bool recv_armed, recv_nobufs, eof, dead, connecting, paused;
+	struct inq in;
+	struct outq out;
+	struct loop_conn *t_next, **t_pprev;   /* timer wheel slot list */
+	uint64_t t_deadline;
+	struct loop_conn *free_next;
+};
+
+/*
+ * loop_conn_new() - a slot for socket @fd (-1: none yet) of @kind, zeroed
+ * beyond its kept queue arrays, with handlers @ops. NULL without memory (or
+ * past 2^24 slots).
+ */
+struct loop_conn *loop_conn_new(struct loop *lp, uint8_t kind, int fd, const struct conn_ops *ops);
+
+/* loop_conn_close() - stop I/O on @c; on_released runs and the slot goes back when the last completion arrives. */
+void loop_conn_close(struct loop *lp, struct loop_conn *c);
+
+/* loop_conn_recv() - arm a multishot receive into the buffer ring, unless one is armed or @c is done reading. */
+void loop_conn_recv(struct loop *lp, struct loop_conn *c);
+
+/* loop_conn_send() - start a send of everything queued (up to SEND_IOV segments) unless one is in flight. */
+void loop_conn_send(struct loop *lp, struct loop_conn *c);
+
+/* loop_conn_trim() - an idle connection gives back its empty queue arrays (loop thread only). */
+static inline void loop_conn_trim(struct loop_conn *c)
+{
+	queues_trim(&c->in, &c->out);
+}
+
+/* loop_timer() - (re)arm @c's only timer to fire @kind in @ms, or disarm it (LOOP_TIMER_NONE or 0 ms). O(1). */
+void loop_timer(struct loop *lp, struct loop_conn *c, uint8_t kind, uint32_t ms);
+
+#endif
