@@ -61,7 +61,6 @@ struct loop_conn *loop_conn_new(struct loop *lp, uint8_t kind, int fd, const str
 	return c;
 }
 
-/* loop_conn_free() - the last completion of a closed connection arrived: give everything back. */
 void loop_conn_free(struct loop *lp, struct loop_conn *c)
 {
 	c->ops->on_released(lp, c);
@@ -156,7 +155,6 @@ static void nobufs_add(struct loop *lp, struct loop_conn *c)
 	lp->nobufs[lp->n_nobufs++] = c;
 }
 
-/* loop_nobufs_retry() - buffers came back: re-arm the receives that ran dry. */
 void loop_nobufs_retry(struct loop *lp)
 {
 	uint32_t n = lp->n_nobufs;
@@ -251,7 +249,6 @@ static void on_connect(struct loop *lp, struct loop_conn *c, const struct io_uri
 	c->ops->on_connect(lp, c, cqe->res);
 }
 
-/* loop_conn_done() - a completion of one of the connection ops (UD_RECV, UD_SEND, UD_CONNECT). */
 void loop_conn_done(struct loop *lp, const struct io_uring_cqe *cqe)
 {
 	unsigned int op = ud_op(cqe->user_data);

@@ -138,11 +138,17 @@ bool loop_busy(const struct loop *lp);
 /* loop_destroy() - after the loop's thread ended (or never started): free the slots, run LOOP_ON_FREE, close the ring. */
 void loop_destroy(struct loop *lp);
 
-/* conn.c and timer.c, for loop.c */
+/* Between the loop's own files (conn.c, timer.c, loop.c). */
+
+/* loop_conn_free() - closed @c's last completion arrived: on_released, then its queues and slot go back. */
 void loop_conn_free(struct loop *lp, struct loop_conn *c);
+/* loop_conn_done() - a UD_RECV, UD_SEND or UD_CONNECT completion: to its connection's handlers (stale ones dropped). */
 void loop_conn_done(struct loop *lp, const struct io_uring_cqe *cqe);
+/* loop_nobufs_retry() - buffers came back: re-arm the receives that ran dry. */
 void loop_nobufs_retry(struct loop *lp);
+/* timer_unlink() - disarm @c's timer, if armed. */
 void timer_unlink(struct loop_conn *c);
+/* timers_run() - fire every timer due by now_ms: its connection's on_timer, with its kind. */
 void timers_run(struct loop *lp);
 
 #endif

@@ -192,7 +192,6 @@ int outq_push_ref(struct outq *q, void *ref, void (*release)(void *ref))
 	return 0;
 }
 
-/* outq_consume() - @n bytes went out: drop whole segments (and their buffer references). */
 void outq_consume(struct loop *lp, struct outq *q, uint32_t n)
 {
 	q->bytes -= n;

@@ -77,10 +77,15 @@ int outq_push_ref(struct outq *q, void *ref, void (*release)(void *ref));
  */
 void loop_outq_cut(struct loop *lp, struct outq *q, uint32_t keep);
 
-/* queue.c, for the loop's own files */
+/* For the loop's own files. */
+
+/* inq_push() - buffer @bid holds @len received bytes for the parser. 0 or -ENOMEM. */
 int inq_push(struct inq *q, uint16_t bid, uint32_t len);
+/* inq_clear() - give back every buffer @q holds. */
 void inq_clear(struct loop *lp, struct inq *q);
+/* outq_clear() - drop every segment of @q and what it references. */
 void outq_clear(struct loop *lp, struct outq *q);
+/* outq_consume() - @n bytes went out: drop whole segments (and their buffer references). */
 void outq_consume(struct loop *lp, struct outq *q, uint32_t n);
 /* queues_trim() - give @in's and @out's arrays back to the thread's pools when they are empty and idle. */
 void queues_trim(struct inq *in, struct outq *out);

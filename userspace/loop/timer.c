@@ -31,7 +31,6 @@ void loop_timer(struct loop *lp, struct loop_conn *c, uint8_t kind, uint32_t ms)
 	*slot = c;
 }
 
-/* timers_run() - fire every timer due by now_ms: on_timer of its connection, with its kind. */
 void timers_run(struct loop *lp)
 {
 	uint64_t until = lp->now_ms / WHEEL_MS;
