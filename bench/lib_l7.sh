@@ -11,7 +11,7 @@
 # arriving at once are queued, not dropped and retried a second later. The origin and
 # the client share $CLIENT_CPU. Callers set W (a work directory) and ROOT/BUILD, then:
 #   l7_origin_start                 ORIGIN (port), ORIGIN_WHAT (what serves it)
-#   l7_proxy_start NAME [MAXCONN]   NAME in sluiced|nginx|haproxy; on success PORT[NAME],
+#   l7_proxy_start NAME [MAXCONN]   NAME in sluiced|nginx|haproxy|null; on success PORT[NAME],
 #                                   PID[NAME] and NAME appended to PROXIES; otherwise a
 #                                   "skipped NAME REASON" line on stdout and return 1
 #   l7_proxy_stop NAME              stops it (TERM, then KILL) and forgets it
@@ -127,6 +127,12 @@ l7_proxy_once() {
 	local name=$1 max=${2:-8000} p pid
 	p=$(l7_port)
 	case $name in
+	null)
+		# bench/null_fwd.c: the per-core ceiling (relays bytes, parses nothing); SL_NULL_FWD picks the binary
+		local nf=${SL_NULL_FWD:-$BUILD/bench/null_fwd}
+		[ -x "$nf" ] || { l7_skip null "$nf not built (make)"; return 1; }
+		taskset -c "$PROXY_CPU" "$nf" --listen "$p" --upstream "127.0.0.1:$ORIGIN" --max-conns $((max + 100)) >"$W/null.log" 2>&1 &
+		;;
 	sluiced)
 		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
 		cat >"$W/sluiced.yaml" <<EOC
