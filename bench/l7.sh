@@ -14,7 +14,7 @@
 # core-second as a fraction of null's, same rep. The origin is nginx (static files, keep-alive),
 # or the python test upstream when nginx is missing (then a note says so).
 # A peer that is not installed or does not start is skipped with its reason; the rest run.
-# SL_L7_PROXIES="sluiced null" measures only those (default: sluiced nginx haproxy null).
+# SL_BENCH_PROXIES="sluiced null" measures only those (and direct); unset: every one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SL_BUILD:-$ROOT/build}
@@ -44,7 +44,7 @@ log() { l7_log "$@"; }
 skip() { l7_skip "$@"; }
 
 l7_origin_start || exit 1
-for name in ${SL_L7_PROXIES:-sluiced nginx haproxy null}; do l7_proxy_start "$name"; done
+for name in sluiced nginx haproxy null; do l7_wanted "$name" && l7_proxy_start "$name"; done
 
 # wrk_run NAME PORT SIZE CONNS SECONDS: one wrk run on the client core; its output in $W/wrk-NAME-SIZE-cCONNS.txt.
 wrk_run() {

@@ -15,6 +15,8 @@
 #                                   PID[NAME] and NAME appended to PROXIES; otherwise a
 #                                   "skipped NAME REASON" line on stdout and return 1
 #   l7_proxy_stop NAME              stops it (TERM, then KILL) and forgets it
+#   l7_wanted NAME                  true unless SL_BENCH_PROXIES (a space-separated list, e.g.
+#                                   "sluiced" for bench/ab.sh) leaves NAME out
 # Every process started is in L7_PIDS; l7_cleanup (set as the EXIT trap) stops them all.
 # Origin paths: /size/100 and /size/10240 (static files, or the python test upstream).
 
@@ -220,6 +222,9 @@ l7_proxy_stop() {
 	for n in "${PROXIES[@]}"; do [ "$n" = "$name" ] || keep+=("$n"); done
 	PROXIES=("${keep[@]}")
 }
+
+# l7_wanted NAME: whether to measure proxy NAME (every one when SL_BENCH_PROXIES is empty or unset).
+l7_wanted() { [ -z "${SL_BENCH_PROXIES:-}" ] || [[ " $SL_BENCH_PROXIES " == *" $1 "* ]]; }
 
 # l7_cpu_s PID: CPU seconds so far of the process (all its threads) and its children (nginx's
 # worker): sum_exec_runtime from /proc/*/task/*/schedstat, in ns (utime+stime from
