@@ -34,9 +34,9 @@ prefix=$(sed -n 's/^prefix: //p' "$dir/env.txt")
 check "env.txt names the run's prefix" -- test -n "$prefix"
 
 # Every scenario run.sh found (the same rule as run.sh: executable bench/*.sh but
-# run, plot*, lib*, publish*): a section with figures, or a stated reason for none.
+# run, ab, plot*, lib*, publish*): a section with figures, or a stated reason for none.
 scenarios=$(cd "$SL_ROOT/bench" && for f in ./*.sh; do [ -x "$f" ] && echo "$f"; done |
-	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|plot.*|lib.*|publish.*)$')
+	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|ab|plot.*|lib.*|publish.*)$')
 for s in $scenarios; do
 	check "scenario $s: a progress line with the time left, then its result" -- \
 		sh -c "grep -q '^\[[0-9]*/[0-9]*\] $s rep 1/1: running (run [0-9]* of [0-9]*, elapsed [0-9:]*, ~[0-9:?]* left)' '$SL_TMP/run.err' &&
