@@ -408,26 +408,27 @@ static int ring_wait(struct fwd *f)
 	return ret < 0 && ret != -ETIME ? ret : 0;
 }
 
+/* ring_init() - the ring and its buffers as sluiced's worker has them. 0 or -errno (said). */
 static int ring_init(struct fwd *f)
 {
+	/* sluiced's flags, then (kernels before 6.1: no DEFER_TASKRUN) a plain ring */
+	static const unsigned int setups[] = {
+		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		0,
+	};
 	struct io_uring_params p;
 	struct io_uring_buf_reg reg;
-	int err;
+	int err = -EINVAL;
 
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-		  IORING_SETUP_CQSIZE;
-	p.cq_entries = 16384;
-	err = io_uring_queue_init_params(2048, &f->ring, &p);
-	if (err) {
+	for (size_t i = 0; i < sizeof(setups) / sizeof(setups[0]) && err; i++) {
 		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_CQSIZE;
+		p.flags = setups[i] | IORING_SETUP_CQSIZE;
 		p.cq_entries = 16384;
 		err = io_uring_queue_init_params(2048, &f->ring, &p);
-		if (err) {
-			fprintf(stderr, "null_fwd: io_uring: %s\n", strerror(-err));
-			return err;
-		}
+	}
+	if (err) {
+		fprintf(stderr, "null_fwd: io_uring: %s\n", strerror(-err));
+		return err;
 	}
 	f->min_wait = p.features & IORING_FEAT_MIN_TIMEOUT;
 	f->reg_ring = io_uring_register_ring_fd(&f->ring) == 1;
