@@ -115,8 +115,9 @@ EOC
 	l7_skip "$name" "did not start (log: $(tail -2 "$W/$name.log" 2>/dev/null | tr '\n' ' '))"
 	return 1
 }
-cache_proxy_start sluiced
-cache_proxy_start nginx
+# SL_BENCH_PROXIES (bench/ab.sh: sluiced only) may leave one out.
+l7_wanted sluiced && cache_proxy_start sluiced
+l7_wanted nginx && cache_proxy_start nginx
 
 # hit_check PORT PATH: the proxy answers PATH from its cache (checked, not assumed).
 hit_check() {

@@ -94,6 +94,7 @@ l7_origin_start || exit 1
 measured=()
 hard=$(ulimit -Hn)
 for name in sluiced nginx haproxy; do
+	l7_wanted "$name" || continue   # SL_BENCH_PROXIES (bench/ab.sh: sluiced only)
 	n=$N
 	# haproxy reserves two descriptors per connection (maxsock = 2 x maxconn + a few): 10,000
 	# do not fit a 20,000 limit, so it holds as many as fit; per connection it compares the same.

@@ -9,9 +9,12 @@
 # /proc/PID/task/*/schedstat), p50 and p99, and the latency distribution (DIR/cdf-SIZE-PROXY.tsv,
 # from bench/wrk_cdf.lua). Then requests/s for 1, 10, 100 and 1000 connections
 # (100 B). "direct" is wrk straight at the origin with the same core split: the
-# ceiling of the client and origin side. The origin is nginx (static files, keep-alive),
+# ceiling of the client and origin side. "null" is bench/null_fwd (relays bytes, parses
+# nothing): the ceiling of a proxy's core, and l7.P_SIZE_per_null is P's requests per
+# core-second as a fraction of null's, same rep. The origin is nginx (static files, keep-alive),
 # or the python test upstream when nginx is missing (then a note says so).
 # A peer that is not installed or does not start is skipped with its reason; the rest run.
+# SL_BENCH_PROXIES="sluiced null" measures only those (and direct); unset: every one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SL_BUILD:-$ROOT/build}
@@ -41,7 +44,7 @@ log() { l7_log "$@"; }
 skip() { l7_skip "$@"; }
 
 l7_origin_start || exit 1
-for name in sluiced nginx haproxy; do l7_proxy_start "$name"; done
+for name in sluiced nginx haproxy null; do l7_wanted "$name" && l7_proxy_start "$name"; done
 
 # wrk_run NAME PORT SIZE CONNS SECONDS: one wrk run on the client core; its output in $W/wrk-NAME-SIZE-cCONNS.txt.
 wrk_run() {
@@ -72,8 +75,10 @@ ALL=("${ALL[@]:$rot}" "${ALL[@]:0:$rot}")
 PORT[direct]=$ORIGIN
 
 # (1) Per size, 32 connections: requests/s, per proxy core-second, p50/p99, the CDF.
+declare -A PER   # NAME -> requests per core-second at this size
 for size in "${SIZES[@]}"; do
 	label=$([ "$size" = 100 ] && echo 100b || echo 10k)
+	PER=()
 	for name in "${ALL[@]}"; do
 		[ $WARM = 1 ] && wrk_run "$name" "${PORT[$name]}" "$size" 32 1 >/dev/null   # fill the pools
 		c0=0
@@ -100,7 +105,7 @@ for size in "${SIZES[@]}"; do
 			# The requests wrk completed, all of them served while the proxy's CPU was counted.
 			n=$(awk '/^sl_summary/ { split($2, kv, "="); print kv[2] + 0 }' "$f")
 			per=$(awk -v n="$n" -v c="$cpu" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print 0 }')
-			[ "$per" -gt 0 ] && echo "figure l7.${name}_${label}_rps_per_core $per req/core-s"
+			[ "$per" -gt 0 ] && echo "figure l7.${name}_${label}_rps_per_core $per req/core-s" && PER[$name]=$per
 			msg+=", proxy CPU ${cpu} s in ${DURATION} s"
 		fi
 		log "$msg"
@@ -112,6 +117,13 @@ for size in "${SIZES[@]}"; do
 	done
 	for name in "${PROXIES[@]}"; do
 		echo "ratio ${name}/direct_${label} l7.${name}_${label}_rps l7.direct_${label}_rps -"
+	done
+	# Each proxy's cost against the null forwarder's, the same rep and core: 1.0 is the ceiling.
+	for name in sluiced nginx haproxy; do
+		[ -n "${PER[$name]:-}" ] && [ -n "${PER[null]:-}" ] || continue
+		frac=$(awk -v a="${PER[$name]}" -v b="${PER[null]}" 'BEGIN { printf "%.4f", a / b }')
+		echo "figure l7.${name}_${label}_per_null $frac fraction"
+		log "$name $label: $frac of the null forwarder's requests per core-second"
 	done
 done
 
@@ -137,5 +149,6 @@ done
 
 echo "cores l7. proxy: cpu$PROXY_CPU (1 worker/thread); wrk (-t1) and origin (1 worker): cpu$CLIENT_CPU"
 echo "cores l7.direct wrk (-t1) and origin (1 worker): cpu$CLIENT_CPU; no proxy"
+[ -n "${PID[null]:-}" ] && echo "note null is bench/null_fwd, the ceiling of a proxy's core: the same connections (keep-alive client, one persistent upstream connection per client) and one recv and one send each way per request, bytes relayed unparsed; P_SIZE_per_null = P's requests per core-second / null's, same rep"
 echo "note each proxy: 1 worker/thread pinned to cpu$PROXY_CPU, no access log, client and upstream keep-alive (pool 64); origin $ORIGIN_WHAT and wrk -t1 on cpu$CLIENT_CPU; 32 connections unless c<N>; paths /size/100 and /size/10240; $DURATION s per figure$([ $WARM = 1 ] && echo ' after a 1 s warm-up')"
 exit 0

@@ -11,10 +11,12 @@
 # arriving at once are queued, not dropped and retried a second later. The origin and
 # the client share $CLIENT_CPU. Callers set W (a work directory) and ROOT/BUILD, then:
 #   l7_origin_start                 ORIGIN (port), ORIGIN_WHAT (what serves it)
-#   l7_proxy_start NAME [MAXCONN]   NAME in sluiced|nginx|haproxy; on success PORT[NAME],
+#   l7_proxy_start NAME [MAXCONN]   NAME in sluiced|nginx|haproxy|null; on success PORT[NAME],
 #                                   PID[NAME] and NAME appended to PROXIES; otherwise a
 #                                   "skipped NAME REASON" line on stdout and return 1
 #   l7_proxy_stop NAME              stops it (TERM, then KILL) and forgets it
+#   l7_wanted NAME                  true unless SL_BENCH_PROXIES (a space-separated list, e.g.
+#                                   "sluiced" for bench/ab.sh) leaves NAME out
 # Every process started is in L7_PIDS; l7_cleanup (set as the EXIT trap) stops them all.
 # Origin paths: /size/100 and /size/10240 (static files, or the python test upstream).
 
@@ -127,6 +129,12 @@ l7_proxy_once() {
 	local name=$1 max=${2:-8000} p pid
 	p=$(l7_port)
 	case $name in
+	null)
+		# bench/null_fwd.c: the per-core ceiling (relays bytes, parses nothing); SL_NULL_FWD picks the binary
+		local nf=${SL_NULL_FWD:-$BUILD/bench/null_fwd}
+		[ -x "$nf" ] || { l7_skip null "$nf not built (make)"; return 1; }
+		taskset -c "$PROXY_CPU" "$nf" --listen "$p" --upstream "127.0.0.1:$ORIGIN" --max-conns $((max + 100)) >"$W/null.log" 2>&1 &
+		;;
 	sluiced)
 		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
 		cat >"$W/sluiced.yaml" <<EOC
@@ -214,6 +222,9 @@ l7_proxy_stop() {
 	for n in "${PROXIES[@]}"; do [ "$n" = "$name" ] || keep+=("$n"); done
 	PROXIES=("${keep[@]}")
 }
+
+# l7_wanted NAME: whether to measure proxy NAME (every one when SL_BENCH_PROXIES is empty or unset).
+l7_wanted() { [ -z "${SL_BENCH_PROXIES:-}" ] || [[ " $SL_BENCH_PROXIES " == *" $1 "* ]]; }
 
 # l7_cpu_s PID: CPU seconds so far of the process (all its threads) and its children (nginx's
 # worker): sum_exec_runtime from /proc/*/task/*/schedstat, in ns (utime+stime from

@@ -91,23 +91,25 @@ direct_(no_proxy) l7.direct_100b_$s l7.direct_10k_$s
 sluiced l7.sluiced_100b_$s l7.sluiced_10k_$s
 nginx l7.nginx_100b_$s l7.nginx_10k_$s
 haproxy l7.haproxy_100b_$s l7.haproxy_10k_$s
+null_(ceiling) l7.null_100b_$s l7.null_10k_$s
 EOF
 	bars "$DIR/$2" "$3\ncores: $(cores l7.sluiced_100b_rps)" "$4" "$PD/l7_$s.tsv" 2
 }
 l7_bars rps l7_rps.png "L7 requests/s, 32 keep-alive connections" "requests/s"
 l7_bars rps_per_core l7_rps_per_core.png "L7 requests per proxy CPU-second, 32 connections" "requests / proxy core-second"
 l7_bars p99 l7_p99.png "L7 p99 latency, 32 connections" "ms"
+l7_bars per_null l7_per_null.png "L7 requests per proxy CPU-second as a fraction of the null forwarder's (1 = the ceiling)" "fraction of null_fwd"
 
 # --- L7: requests/s against concurrent connections (lines, log x).
 conns=$(awk -F'\t' '$2 ~ /^l7\.[a-z]+_c[0-9]+_rps$/ { sub(/^l7\.[a-z]+_c/, "", $2); sub(/_rps$/, "", $2); print $2 }' "$SUM" | sort -n | uniq)
 if [ -n "$conns" ]; then
 	{
 		printf 'conns'
-		for p in direct sluiced nginx haproxy; do printf '\t%s' "$p"; done
+		for p in direct sluiced nginx haproxy null; do printf '\t%s' "$p"; done
 		printf '\n'
 		for c in $conns; do
 			printf '%s' "$c"
-			for p in direct sluiced nginx haproxy; do printf '\t%s' "$(stat "l7.${p}_c${c}_rps" | cut -f1)"; done
+			for p in direct sluiced nginx haproxy null; do printf '\t%s' "$(stat "l7.${p}_c${c}_rps" | cut -f1)"; done
 			printf '\n'
 		done
 	} >"$PD/l7_conns.tsv"
@@ -123,7 +125,7 @@ set logscale x
 set yrange [0:*]
 set grid
 set key outside right
-plot for [i=2:5] "$PD/l7_conns.tsv" using 1:i with linespoints lw 2 pt 7 title columnheader(i)
+plot for [i=2:6] "$PD/l7_conns.tsv" using 1:i with linespoints lw 2 pt 7 title columnheader(i)
 EOF
 	echo "plot.sh: $DIR/l7_conns.png" >&2
 fi

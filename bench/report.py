@@ -136,7 +136,7 @@ def aggregate(out, scenarios, reps):
     md += ["```"] + open(os.path.join(out, "env.txt")).read().splitlines() + ["```", ""]
     md += ["Figures: minimum / median / maximum over the reps. Ratios: computed inside each rep "
            "from two figures of that rep, then minimum / median / maximum of those ratios.", ""]
-    first = ["l4_pps", "l7_rps", "l7_rps_per_core", "l7_p99", "l7_latency_cdf_100b", "l7_latency_cdf_10k",
+    first = ["l4_pps", "l7_rps", "l7_rps_per_core", "l7_per_null", "l7_p99", "l7_latency_cdf_100b", "l7_latency_cdf_10k",
              "l7_conns", "idle_mem"]
     pngs = sorted((os.path.basename(p) for p in glob.glob(os.path.join(out, "*.png"))),
                   key=lambda n: (first.index(n[:-4]) if n[:-4] in first else len(first), n))
@@ -218,6 +218,7 @@ HEADLINE = ["l4.xdp_drop", "l4.xdp_tx", "l4.xdp_fwd", "l4.sluice_ipip", "l4.slui
             "l4.nft_dnat", "l4.xdp_tx_ns", "l4.sluice_ipip_ns", "l4.sluice_dsr_ns", "l4.sluice_ipip6_ns",
             "l4.sluice_ipip_syn_ns", "l4.nft_dnat_ns", "l7.direct_100b_rps"] + \
     [f"l7.{p}_100b_{m}" for p in ("sluiced", "nginx", "haproxy") for m in ("rps", "rps_per_core", "p99")] + \
+    ["l7.null_100b_rps_per_core"] + [f"l7.{p}_{s}_per_null" for s in ("100b", "10k") for p in ("sluiced", "nginx", "haproxy")] + \
     [f"idle_mem.{p}_rss_per_conn" for p in ("sluiced", "nginx", "haproxy")]
 
 BEGIN, END = "<!-- bench:begin (bench/report.py --publish writes this block) -->", "<!-- bench:end -->"

@@ -8,7 +8,7 @@
 #   --deps       install the peers first (BENCH=1 tools/deps.sh); the default except under --quick
 #   --publish    after a full run, copy the report to bench/results/latest/ and into README.md
 #
-# A scenario is an executable bench/<name>.sh (not run, plot*, lib*, publish*). run.sh calls it as
+# A scenario is an executable bench/<name>.sh (not run, ab, plot*, lib*, publish*). run.sh calls it as
 #   bench/<name>.sh --duration S --out DIR
 # once per rep, with SL_BENCH_QUICK (0/1), SL_BENCH_REP (1..N: e.g. to rotate the order of
 # peers) and SL_BENCH_PREFIX (sb<pid>, unique per run: name every namespace and BPF pin with
@@ -50,7 +50,7 @@ if [ $QUICK = 1 ]; then DURATION=1 REPS=1; fi
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (namespaces, XDP)" >&2; exit 1; }
 
 ALL=$(cd "$ROOT/bench" && for f in ./*.sh; do [ -x "$f" ] && echo "$f"; done |
-	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|plot.*|lib.*|publish.*)$' | paste -sd, -)
+	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|ab|plot.*|lib.*|publish.*)$' | paste -sd, -)
 FULL=0
 if [ -z "$SCENARIOS" ]; then SCENARIOS=$ALL; FULL=1; fi
 

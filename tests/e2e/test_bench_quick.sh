@@ -34,9 +34,9 @@ prefix=$(sed -n 's/^prefix: //p' "$dir/env.txt")
 check "env.txt names the run's prefix" -- test -n "$prefix"
 
 # Every scenario run.sh found (the same rule as run.sh: executable bench/*.sh but
-# run, plot*, lib*, publish*): a section with figures, or a stated reason for none.
+# run, ab, plot*, lib*, publish*): a section with figures, or a stated reason for none.
 scenarios=$(cd "$SL_ROOT/bench" && for f in ./*.sh; do [ -x "$f" ] && echo "$f"; done |
-	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|plot.*|lib.*|publish.*)$')
+	sed 's|^\./||; s|\.sh$||' | grep -Ev '^(run|ab|plot.*|lib.*|publish.*)$')
 for s in $scenarios; do
 	check "scenario $s: a progress line with the time left, then its result" -- \
 		sh -c "grep -q '^\[[0-9]*/[0-9]*\] $s rep 1/1: running (run [0-9]* of [0-9]*, elapsed [0-9:]*, ~[0-9:?]* left)' '$SL_TMP/run.err' &&
@@ -80,23 +80,28 @@ installed() {
 	case $1 in
 	direct) return 0 ;;
 	sluiced) test -x "$SL_BUILD/sluiced" ;;
+	null) test -x "$SL_BUILD/bench/null_fwd" ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
 }
 if command -v wrk >/dev/null; then
-	for p in direct sluiced nginx haproxy; do
+	for p in direct sluiced nginx haproxy null; do
 		if installed "$p"; then
 			grep -q "^- skipped $p" "$md" && diag "$(grep "^- skipped $p" "$md")"
 			check "l7: $p measured (100 B, 10 KiB, 1000 connections), with its latency CDF" -- \
 				sh -c "grep -q '^| l7.${p}_100b_rps | req/s |' '$md' && grep -q '^| l7.${p}_10k_p99 | ms |' '$md' &&
 				       grep -q '^| l7.${p}_c1000_rps | req/s |' '$md' && test -s '$dir/raw/l7.rep1.d/cdf-100b-$p.tsv'"
 		else
-			check "l7: $p is not installed and skipped with the reason" -- grep -q "^- skipped $p: not installed" "$md"
+			why="not installed"
+			[ "$p" = null ] && why=".*not built"
+			check "l7: $p is not installed and skipped with the reason" -- grep -q "^- skipped $p: $why" "$md"
 		fi
 	done
 	installed nginx && check "l7: requests per proxy core-second, sluiced against nginx, a ratio within the run" -- \
 		sh -c "grep -q '^| l7.sluiced_100b_rps_per_core | req/core-s |' '$md' &&
 		       grep -q '^| sluiced/nginx_100b_per_core | >=1.5 |' '$md'"
+	installed null && installed sluiced && check "l7: sluiced's requests per core-second as a fraction of the null forwarder's" -- \
+		sh -c "grep -q '^| l7.sluiced_100b_per_null | fraction |' '$md' && grep -q '^| l7.sluiced_10k_per_null | fraction |' '$md'"
 else
 	check "l7 is skipped for want of wrk, with the reason" -- grep -q '^no figures: rep 1: skipped: wrk not installed' "$md"
 fi
