@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tap.h"
 #include "l7/l7_int.h"
 #include "l7/upstream.h"
 #include "lib/log.h"
+#include "../tap.h"
 
 #define NSRV 3
 
