@@ -83,7 +83,7 @@ static int push_range(struct outq *q, const struct cache_body *b, uint64_t first
 
 /*
  * serve() - answer from @o: its prebuilt head, an Age / Cache-Status tail and
- * its body chunks, all by reference (one SEG_CACHE segment holds the object
+ * its body chunks, all by reference (one SEG_REF segment holds the object
  * until the send is done). A matching conditional request gets a 304, a
  * Range request a 206 (or 416) with a head of its own.
  * @done: nothing more comes from upstream for this request (else its end does).
