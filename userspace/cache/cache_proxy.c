@@ -967,10 +967,5 @@ static const struct proxy_hooks cache_hooks = {
 
 int cache_hooks_register(void)
 {
-	int slot = proxy_hooks_register(&cache_hooks);
-
-	if (slot < 0)
-		return slot;
-	cache_slot = (unsigned int)slot;
-	return 0;
+	return proxy_hooks_register(&cache_hooks, &cache_slot);
 }

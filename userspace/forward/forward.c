@@ -345,7 +345,7 @@ static void origin_count(struct fwd_origin *o, struct conn *u)
 {
 	if (u->up_hook != fwd_slot + 1) {
 		o->users++;
-		u->up_hook = (uint8_t)(fwd_slot + 1);   /* forward_conn_released() counts it out */
+		u->up_hook = (uint8_t)(fwd_slot + 1);   /* conn_released() counts it out */
 	}
 }
 
@@ -904,10 +904,5 @@ static const struct proxy_hooks forward_hooks = {
 
 int forward_hooks_register(void)
 {
-	int slot = proxy_hooks_register(&forward_hooks);
-
-	if (slot < 0)
-		return slot;
-	fwd_slot = (unsigned int)slot;
-	return 0;
+	return proxy_hooks_register(&forward_hooks, &fwd_slot);
 }

@@ -7,15 +7,18 @@
 const struct proxy_hooks *proxy_hooks[PROXY_HOOKS_MAX];
 unsigned int proxy_n_hooks;
 
-int proxy_hooks_register(const struct proxy_hooks *h)
+int proxy_hooks_register(const struct proxy_hooks *h, unsigned int *slot)
 {
 	for (unsigned int i = 0; i < proxy_n_hooks; i++)
-		if (proxy_hooks[i] == h)
-			return (int)i;   /* a harness that sets up more than once */
+		if (proxy_hooks[i] == h) {
+			*slot = i;   /* a harness that sets up more than once */
+			return 0;
+		}
 	if (proxy_n_hooks == PROXY_HOOKS_MAX)
 		return -ENOSPC;
-	proxy_hooks[proxy_n_hooks] = h;
-	return (int)proxy_n_hooks++;
+	*slot = proxy_n_hooks;
+	proxy_hooks[proxy_n_hooks++] = h;
+	return 0;
 }
 
 uint8_t proxy_hooks_attach(const struct cfg_listener *l)

@@ -105,10 +105,11 @@ extern unsigned int proxy_n_hooks;
 
 /*
  * proxy_hooks_register() - add @h to the tables listeners may attach (once,
- * before the tier starts; registering @h again returns its slot). Returns the
- * slot (its index in req.hook_data and l7_gen.hook_gen), or -ENOSPC.
+ * before the tier starts; registering @h again finds its slot) and store its
+ * slot (its index in req.hook_data and l7_gen.hook_gen) in *@slot. Returns 0,
+ * or -ENOSPC (PROXY_HOOKS_MAX tables already).
  */
-int proxy_hooks_register(const struct proxy_hooks *h);
+int proxy_hooks_register(const struct proxy_hooks *h, unsigned int *slot);
 
 /* proxy_hooks_attach() - the mask of the slots whose tables listener @l uses. */
 uint8_t proxy_hooks_attach(const struct cfg_listener *l);

@@ -266,10 +266,9 @@ static void log_request(struct worker *w, struct conn *c)
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
-	r.cache = "-";
 	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
 		if (h->on_log)
-			h->on_log(c, &r);   /* the cache's status, the forward proxy's rule and user */
+			h->on_log(c, &r);   /* the cache's status ("-" without), the forward proxy's rule and user */
 	if (c->req.cap) {
 		r.head = c->msg.head_done ? &c->msg : NULL;
 		r.redact = al->redact;
