@@ -78,6 +78,8 @@ struct req {
 	bool http10;
 	bool up_cut;             /* the response ended before the upstream's body did: close it, never pool it */
 	bool buffering;          /* the body is gathered in rb before the request goes upstream (req_buffer.c) */
+	bool hook_wait;          /* a hook holds the request (a resolver, a crypt thread): parsing stays paused */
+	uint8_t up_hook;         /* 1 + the slot of the hook that picked the upstream (l7/hooks.h); 0: the route did */
 	int status;
 	enum http_framing req_framing, resp_framing;
 	uint64_t body_in;        /* request body bytes so far (413 check) */
@@ -98,13 +100,8 @@ struct req {
 	char *rb;                /* the buffered request body, framed for the upstream (req_buffer.c) */
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
-	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
-	/* forward proxy (forward.c) */
-	bool fwd;                /* a forward listener's request */
-	bool fwd_wait;           /* waiting for the resolver or a crypt thread: parsing stays paused */
-	bool fwd_auth_wait;      /* ... a crypt thread (forward_crypt.h), not the resolver */
-	bool fwd_tunnel;         /* CONNECT: a tunnel once the origin connects */
-	struct fwd_note *fwd_note;  /* rule and user for the access log (heap: forward requests only) */
+	bool tunnel;             /* CONNECT: a tunnel once the upstream connects (up_hook's tunnel calls) */
+	void *hook_data[PROXY_HOOKS_MAX];  /* each attached hook's state for this request, by slot; NULL: none */
 };
 
 struct conn {
@@ -135,7 +132,7 @@ struct conn {
 	struct conn *pool_next, **pool_pprev;
 	bool resp_started, pooled;
 	bool shut_wr;            /* forward tunnel: our side's FIN was sent (the peer ended its direction) */
-	bool fwd_origin;         /* srv is a forward.c origin (counted in its users) */
+	uint8_t up_hook;         /* 1 + the slot of the hook whose upstream_released() it gets; 0: none */
 	struct conn *free_next;
 };
 
