@@ -59,7 +59,7 @@ layer_objs = $(patsubst %.c,$(1)/%.o,$(wildcard userspace/$(2)/*.c)) $(if $(filt
 # $(call layer_closure,LAYERS...): those layers and every layer below them.
 layer_closure = $(sort $(1) $(if $(strip $(foreach x,$(1),$(LAYER_$(x)))),$(call layer_closure,$(foreach x,$(1),$(LAYER_$(x))))))
 # $(call layer_libs,PREFIX,LAYERS...): their archives and those of every layer below, highest first.
-# (Until issue 18 is done, l7 still calls forward/ and cache/ by name: LINK_CYCLE_l7.)
+# (Until issue 18 is done, loop/ still calls forward/ and cache/ by name: LINK_CYCLE_l7; l7 calls them through hooks.)
 LINK_CYCLE_l7 := forward cache
 layer_libs = $(foreach l,$(ARCH_LAYERS),$(if $(filter $(l),$(call layer_closure,$(2)) $(if $(filter l7,$(call layer_closure,$(2))),$(LINK_CYCLE_l7))),$(1)/userspace/$(l).a))
 ALL_LIBS  := $(call layer_libs,$(BUILD),$(ARCH_LAYERS))

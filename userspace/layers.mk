@@ -17,7 +17,7 @@ LAYER_health  := config lib
 LAYER_l4      := health config lib
 LAYER_l7      := health http loop config lib
 LAYER_cache   := l7 health http loop config lib
-LAYER_forward := cache l7 health http loop config lib
+LAYER_forward := l7 health http loop config lib
 LAYER_admin   := cache l7 l4 health http config lib
 LAYER_daemon  := admin forward cache l7 l4 health http loop config lib
 

@@ -38,7 +38,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cache/cache_proxy.h"
 #include "config/config.h"
+#include "forward/forward.h"
 #include "l7/l7.h"
 #include "l7/worker.h"
 #include "lib/log.h"
@@ -731,6 +733,8 @@ static int fz_start(struct fz *f, unsigned int variant)
 	f->cfg = cfg_load_string("fuzz_proxy.yaml", text, (size_t)n, stderr);
 	if (!f->cfg)
 		fz_die("config variant %u does not load", variant);
+	forward_hooks_register();   /* as the daemon does: forward's rules before the cache */
+	cache_hooks_register();
 	f->l7 = l7_new(f->cfg);
 	if (!f->l7)
 		fz_die("l7_new: %s", strerror(errno));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/cache_proxy.h"
 #include "l7/l7.h"
 #include "l7/l7_int.h"
 #include "l7/worker.h"
@@ -35,13 +36,13 @@ static void wake_worker(void *arg, unsigned int shard)
 }
 
 /*
- * l7_caches_sync() - a cache keeps its contents across reloads while its name
+ * cache_l7_sync() - a cache keeps its contents across reloads while its name
  * stays (a new memory budget evicts down to it); a new name makes a new cache;
  * a name gone from the config keeps its memory until stop (a listener slot of
  * an old generation may still point at it). Then every listener slot points at
  * its cache. 0 or -ENOMEM.
  */
-int l7_caches_sync(struct l7 *l7, const struct cfg *cfg)
+int cache_l7_sync(struct l7 *l7, const struct cfg *cfg)
 {
 	const struct cfg_l7 *c7 = &cfg->l7;
 
@@ -68,7 +69,7 @@ int l7_caches_sync(struct l7 *l7, const struct cfg *cfg)
 	return 0;
 }
 
-void l7_caches_free(struct l7 *l7)
+void cache_l7_free(struct l7 *l7)
 {
 	for (size_t i = 0; i < l7->n_caches; i++)
 		cache_free(l7->caches[i]);

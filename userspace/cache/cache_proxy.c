@@ -10,10 +10,19 @@
 #include <time.h>
 
 #include "cache/cache_proxy.h"
-#include "forward/forward.h"
+#include "l7/accesslog.h"
+#include "l7/hooks.h"
 #include "l7/proxy.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+
+static unsigned int cache_slot;   /* ours in req.hook_data (cache_hooks_register()) */
+
+/* req_cache() - @c's dealings with the cache, NULL when its request has none. */
+static inline struct req_cache *req_cache(const struct conn *c)
+{
+	return c->req.hook_data[cache_slot];
+}
 
 static void set_status(struct req_cache *rc, const char *log, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -90,7 +99,7 @@ static int push_range(struct outq *q, const struct cache_body *b, uint64_t first
  */
 static int serve(struct worker *w, struct conn *c, struct cache_obj *o, bool done)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	bool close = client_close(w, c);
 	int64_t now = clock_wall_s();
 	bool nm = (rc->rq.inm || rc->rq.ims >= 0) && cache_not_modified(o, &rc->rq);
@@ -160,7 +169,7 @@ err_free:
 /* serve_304() - a 304 built from @o's head (a copy: nothing stays pointing into @o). 0 or -ENOMEM. */
 static int serve_304(struct worker *w, struct conn *c, const struct cache_obj *o)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	bool close = client_close(w, c);
 	size_t cap = o->head_len + 512;
 	char *head = malloc(cap);
@@ -271,13 +280,13 @@ static void fwd_head_to_get(struct conn *c)
 
 bool cache_proxy_bodyless(const struct conn *c)
 {
-	return c->req.is_head && !(c->req.cache && c->req.cache->head_get);
+	return c->req.is_head && !(req_cache(c) && req_cache(c)->head_get);
 }
 
 /* cache_proxy_prepare() - revalidation asks with our validators; a leading miss (or a range) asks for the whole response. */
 void cache_proxy_prepare(struct conn *c)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	char v[1024];
 	size_t n;
 
@@ -308,7 +317,7 @@ void cache_proxy_prepare(struct conn *c)
 /* queue_wake() - @c decides again on @w's next loop pass (cache_proxy_run()). */
 static void queue_wake(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 
 	rc->woken = true;
 	rc->queued = true;
@@ -328,7 +337,7 @@ static void on_wake(struct cache_waiter *wt, bool stored)
 /* decide() - look the request up and act. Same returns as cache_proxy_request(). */
 static int decide(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	int64_t now = clock_wall_s();
 	struct cache_obj *o;
 	enum cache_verdict v;
@@ -423,7 +432,7 @@ forward:
 int cache_proxy_request(struct worker *w, struct conn *c)
 {
 	struct cache *cache = atomic_load_explicit(&w->l7->ls[c->listener].cache, memory_order_acquire);
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	struct http_msg *m = &c->msg;
 	const char *host;
 	size_t host_len;
@@ -438,15 +447,14 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 	hi = http_find(m, "host");
 	host = hi >= 0 ? http_value(m, hi) : NULL;
 	host_len = hi >= 0 ? m->hdr[hi].value_len : 0;
-	if (c->req.fwd)
-		forward_cache_host(c, &host, &host_len);   /* forward proxy: the target's authority */
+	proxy_target_host(c, &host, &host_len);   /* a forward proxy's request: its target's authority */
 	if (cache_key_make(&rc->key, "http", host, host_len, http_target(m), m->target_len)) {
 		free(rc);
 		return 0;   /* no host, or "*": not cacheable, not an error */
 	}
 	rc->conn = c;
 	rc->sh = cache_shard(cache, w->id);
-	c->req.cache = rc;
+	c->req.hook_data[cache_slot] = rc;
 	cache_req_init(&rc->rq, m, c->req.req_framing != HTTP_FRAME_NONE);
 	rc->req_time = clock_wall_s();
 	if (cache_unsafe_method((uint8_t)m->p.method)) {
@@ -470,7 +478,7 @@ int cache_proxy_request(struct worker *w, struct conn *c)
  */
 void cache_proxy_refresh(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = c->req.cache, *bc;
+	struct req_cache *rc = req_cache(c), *bc;
 	struct conn *b;
 
 	if (!rc || !rc->refresh)
@@ -505,7 +513,7 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	b->req.wg->refs++;
 	b->req.upstream = c->req.upstream;
 	b->req.route = c->req.route;
-	b->req.fwd = c->req.fwd;               /* a forward request refreshes from the origin it was checked for */
+	b->req.up_hook = c->req.up_hook;       /* a forward request refreshes from the origin it was checked for */
 	b->req.last_srv = c->req.last_srv;
 	memcpy(b->req.rid, c->req.rid, sizeof(b->req.rid));
 	b->req.fwd_head = c->req.fwd_head;
@@ -518,7 +526,7 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	}
 	*bc = *rc;
 	bc->conn = b;
-	b->req.cache = bc;
+	b->req.hook_data[cache_slot] = bc;
 	if (rc->rq.inm)
 		bc->rq.inm = b->msg.buf + (rc->rq.inm - c->msg.buf);
 	bc->sink = true;
@@ -550,7 +558,7 @@ void cache_proxy_run(struct worker *w)
 {
 	while (w->cache_wake) {
 		struct conn *c = w->cache_wake;
-		struct req_cache *rc = c->req.cache;
+		struct req_cache *rc = req_cache(c);
 		int r;
 
 		w->cache_wake = rc->wake_next;
@@ -577,14 +585,14 @@ void cache_proxy_claims_ended(struct worker *w)
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = w->conns[i];
 
-		if (c->used && !c->dead && c->req.cache && c->req.cache->polling)
+		if (c->used && !c->dead && req_cache(c) && req_cache(c)->polling)
 			cache_proxy_wait_timeout(w, c);
 	}
 }
 
 void cache_proxy_wait_timeout(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 
 	if (rc && rc->polling) {
 		bool busy = cache_pending_claimed(rc->sh, &rc->key);
@@ -647,7 +655,7 @@ static void invalidate_uri(struct req_cache *rc, const char *uri, size_t len)
  */
 static bool slice_head(struct worker *w, struct conn *c, const struct http_msg *m, int64_t now)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	struct cache_obj *own = rc->fill ? NULL : cache_head_obj(m, rc->req_time, now);
 	const struct cache_obj *o = rc->fill ? cache_fill_obj(rc->fill) : own;
 	uint64_t total = m->p.content_length, first = 0, last = 0;
@@ -692,7 +700,7 @@ whole:
 
 bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_msg *m)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	int st = m->p.status_code;
 	int64_t now = clock_wall_s();
 	const char *why;
@@ -769,7 +777,7 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 
 bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 	uint64_t off, end, s, e;
 
 	if (!rc)
@@ -797,7 +805,7 @@ bool cache_proxy_resp_body(struct conn *c, const char **at, size_t *len)
 
 bool cache_proxy_rest_unwanted(const struct conn *c)
 {
-	const struct req_cache *rc = c->req.cache;
+	const struct req_cache *rc = req_cache(c);
 
 	if (!rc || rc->fill || !(rc->head_get || rc->unsat || (rc->slice && rc->slice_off > rc->slice_last)))
 		return false;
@@ -806,7 +814,7 @@ bool cache_proxy_rest_unwanted(const struct conn *c)
 
 void cache_proxy_resp_done(struct conn *c)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 
 	if (!rc)
 		return;
@@ -821,7 +829,7 @@ void cache_proxy_resp_done(struct conn *c)
 
 bool cache_proxy_error(struct worker *w, struct conn *c, int status)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 
 	if (!rc)
 		return false;
@@ -852,7 +860,7 @@ bool cache_proxy_error(struct worker *w, struct conn *c, int status)
 
 void cache_proxy_release(struct worker *w, struct conn *c)
 {
-	struct req_cache *rc = c->req.cache;
+	struct req_cache *rc = req_cache(c);
 
 	if (!rc)
 		return;
@@ -860,7 +868,7 @@ void cache_proxy_release(struct worker *w, struct conn *c)
 		struct conn **pp = &w->cache_wake;
 
 		while (*pp && *pp != c)
-			pp = &(*pp)->req.cache->wake_next;
+			pp = &req_cache(*pp)->wake_next;
 		if (*pp)
 			*pp = rc->wake_next;
 		rc->queued = false;
@@ -876,5 +884,88 @@ void cache_proxy_release(struct worker *w, struct conn *c)
 	rc->obj = NULL;
 	cache_key_free(&rc->key);
 	free(rc);
-	c->req.cache = NULL;
+	c->req.hook_data[cache_slot] = NULL;
+}
+
+/* ---- the proxy's hooks (l7/hooks.h) ---- */
+
+static bool hook_attach(const struct cfg_listener *l)
+{
+	return l->cache;
+}
+
+/* hook_request() - cache_proxy_request() as a verdict: answered, held (collapsed, or a stale hit to refresh), or on. */
+static int hook_request(struct worker *w, struct conn *c)
+{
+	int r = cache_proxy_request(w, c);
+
+	if (r <= 0)
+		return r < 0 ? PROXY_ERROR : PROXY_NEXT;
+	return c->req.resp_done && !req_cache(c)->refresh ? PROXY_DONE : PROXY_HOLD;
+}
+
+static void hook_upstream_head(struct worker *w, struct conn *c, bool held)
+{
+	if (held)
+		cache_proxy_refresh(w, c);   /* answered stale: refresh in the background (or collapsed: wait) */
+	else
+		cache_proxy_prepare(c);
+}
+
+/* hook_response_head() - a response the client sees carries our Cache-Status. */
+static bool hook_response_head(struct worker *w, struct conn *c, const struct http_msg *m, struct http_back *b)
+{
+	struct req_cache *rc;
+
+	if (cache_proxy_resp_head(w, c, m))
+		return true;
+	rc = req_cache(c);
+	if (rc && m->p.status_code >= 200) {
+		b->extra = rc->hdr;
+		b->extra_len = strlen(rc->hdr);
+	}
+	return false;
+}
+
+static bool hook_keeps_timer(const struct conn *c)
+{
+	return req_cache(c)->waiting || req_cache(c)->polling;   /* TMR_CACHE_WAIT */
+}
+
+static bool hook_timer(struct worker *w, struct conn *c, uint8_t kind)
+{
+	if (kind != TMR_CACHE_WAIT)
+		return false;
+	cache_proxy_wait_timeout(w, c);
+	return true;
+}
+
+static void hook_log(const struct conn *c, struct accesslog_rec *r)
+{
+	if (req_cache(c)->log)
+		r->cache = req_cache(c)->log;
+}
+
+static const struct proxy_hooks cache_hooks = {
+	.name = "cache",
+	.attach = hook_attach,
+	.tier_sync = cache_l7_sync,
+	.tier_free = cache_l7_free,
+	.on_request = hook_request,
+	.on_upstream_head = hook_upstream_head,
+	.on_response_head = hook_response_head,
+	.bodyless = cache_proxy_bodyless,
+	.on_response_body = cache_proxy_resp_body,
+	.rest_unwanted = cache_proxy_rest_unwanted,
+	.on_response_done = cache_proxy_resp_done,
+	.on_error = cache_proxy_error,
+	.keeps_timer = hook_keeps_timer,
+	.on_timer = hook_timer,
+	.on_log = hook_log,
+	.on_release = cache_proxy_release,
+};
+
+int cache_hooks_register(void)
+{
+	return proxy_hooks_register(&cache_hooks, &cache_slot);
 }

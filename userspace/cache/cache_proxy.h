@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The reverse proxy's use of the cache: per-request state and the hooks proxy.c calls. */
+/* The proxy's use of the cache: per-request state and the calls behind its hook table (l7/hooks.h). */
 #ifndef SLUICE_CACHE_PROXY_H
 #define SLUICE_CACHE_PROXY_H
 
@@ -8,7 +8,9 @@
 
 #include "cache/cache.h"
 
+struct cfg;
 struct conn;
+struct l7;
 struct worker;
 
 #define CACHE_WAIT_MS 5000   /* a collapsed request waits this long for the leader, then goes upstream itself */
@@ -108,5 +110,18 @@ void cache_proxy_release(struct worker *w, struct conn *c);
 
 /* cache_proxy_run() - requests woken by a finished fill: look them up again. Called by the loop. */
 void cache_proxy_run(struct worker *w);
+
+/*
+ * cache_hooks_register() - plug the cache into the proxy (l7/hooks.h): listeners
+ * with `cache:` attach it. Once, before the tier starts, after
+ * forward_hooks_register(). 0, or -ENOSPC.
+ */
+int cache_hooks_register(void);
+
+/* cache_l7_sync() - create or resize the configured caches and point listener slots at them (l7's lock held). 0 or -ENOMEM. */
+int cache_l7_sync(struct l7 *l7, const struct cfg *cfg);
+
+/* cache_l7_free() - the tier stops: free every cache. */
+void cache_l7_free(struct l7 *l7);
 
 #endif

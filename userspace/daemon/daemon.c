@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "cache/cache_proxy.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
+#include "forward/forward.h"
 #include "health/health.h"
 #include "l4/l4.h"
 #include "l7/l7.h"
@@ -304,6 +306,9 @@ int daemon_run(const struct daemon_opts *opts)
 		daemon_epoll_add(&d, l4_event_fd(d.l4), EV_L4);
 	}
 	daemon_enable_migrate_req(d.cfg);
+	/* the proxy's hooks, in the order they run: the forward proxy's rules before the cache (l7/hooks.h) */
+	forward_hooks_register();
+	cache_hooks_register();
 	d.l7 = l7_start(d.cfg);
 	if (!d.l7) {
 		log_err("l7: start failed: %s", strerror(errno));

@@ -9,12 +9,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "cache/cache_proxy.h"
 #include "forward/forward.h"
 #include "forward/forward_acl.h"
 #include "forward/forward_auth.h"
 #include "forward/forward_crypt.h"
 #include "forward/resolver.h"
+#include "l7/accesslog.h"
+#include "l7/hooks.h"
 #include "l7/proxy.h"
 #include "l7/upstream.h"
 #include "lib/log.h"
@@ -49,6 +50,20 @@ struct fwd_policy {
 	struct sockaddr_storage *lis;   /* forward listeners' addresses: a request to one is a loop */
 	size_t n_lis;
 };
+
+static unsigned int fwd_slot;   /* ours in req.hook_data and l7_gen.hook_gen (forward_hooks_register()) */
+
+/* fwd_req() - forward request @c's own state, NULL for any other. */
+static inline struct fwd_req *fwd_req(const struct conn *c)
+{
+	return c->req.hook_data[fwd_slot];
+}
+
+/* gen_policy() - generation @g's forward policy. */
+static inline const struct fwd_policy *gen_policy(const struct l7_gen *g)
+{
+	return g->hook_gen[fwd_slot];
+}
 
 /* ---- the per-generation policy ---- */
 
@@ -329,13 +344,14 @@ static struct fwd_origin *origin_get(struct fwd_worker *fw, bool tunnel, const s
 /* origin_count() - @u serves @o: a new connection is counted (a pooled one was, when it was made). */
 static void origin_count(struct fwd_origin *o, struct conn *u)
 {
-	if (!u->fwd_origin) {
+	if (u->up_hook != fwd_slot + 1) {
 		o->users++;
-		u->fwd_origin = true;
+		u->up_hook = (uint8_t)(fwd_slot + 1);   /* conn_released() counts it out */
 	}
 }
 
-void forward_cache_host(const struct conn *c, const char **host, size_t *len)
+/* target_host() - a forward request is cached under its absolute-form target's authority (what the rules saw), not Host. */
+static void target_host(const struct conn *c, const char **host, size_t *len)
 {
 	const char *t = http_target(&c->msg), *end = t + c->msg.target_len, *h;
 
@@ -347,15 +363,17 @@ void forward_cache_host(const struct conn *c, const char **host, size_t *len)
 	*len = (size_t)(h - *host);
 }
 
-const struct cfg_upstream *forward_upstream_cfg(const struct conn *c)
+/* upstream_cfg() - timeouts, pool size and Via of a forward request's origin connections. */
+static const struct cfg_upstream *upstream_cfg(const struct conn *c)
 {
 	return &c->w->fwd->ucfg[!c->req.wg->g->cfg->l7.forward.anonymize];
 }
 
-void forward_conn_released(struct worker *w, struct conn *u)
+/* conn_released() - an origin connection is gone: its origin may be evicted once unused. */
+static void conn_released(struct worker *w, struct conn *u)
 {
 	/* a flag, not u->srv->up: a reverse upstream's srv may belong to a generation already freed */
-	if (!w->fwd || !u->fwd_origin || !u->srv)
+	if (!w->fwd || u->up_hook != fwd_slot + 1 || !u->srv)
 		return;
 	((struct fwd_origin *)u->srv)->users--;   /* srv is the origin's first member */
 }
@@ -392,8 +410,8 @@ static int refuse_with(struct worker *w, struct conn *c, int status, const char 
 
 	if (!reason)
 		reason = http_reason(500);   /* every status refuse() is given has its own phrase */
-	if (c->req.fwd_note && rule != c->req.fwd_note->rule)
-		snprintf(c->req.fwd_note->rule, sizeof(c->req.fwd_note->rule), "%s", rule);
+	if (fwd_req(c) && rule != fwd_req(c)->rule)
+		snprintf(fwd_req(c)->rule, sizeof(fwd_req(c)->rule), "%s", rule);
 	bl = snprintf(body, sizeof(body), "%d %s: %s\n", status, reason, why);
 	if (bl < 0 || bl >= (int)sizeof(body))
 		bl = (int)sizeof(body) - 1;
@@ -450,12 +468,12 @@ static int forward_auth(struct worker *w, struct fwd_worker *fw, struct conn *c,
 		snprintf(hdr, sizeof(hdr), "Retry-After: %llu\r\n", (unsigned long long)(wait + 999) / 1000);
 		return refuse_with(w, c, 429, "auth-throttled", "too many failed proxy logins from this address", hdr);
 	}
-	switch (fwd_auth_start(auth, http_value(m, i), m->hdr[i].value_len, c->req.fwd_note->user,
-			       sizeof(c->req.fwd_note->user), fw->inbox, wait_cookie(c))) {
+	switch (fwd_auth_start(auth, http_value(m, i), m->hdr[i].value_len, fwd_req(c)->user,
+			       sizeof(fwd_req(c)->user), fw->inbox, wait_cookie(c))) {
 	case FWD_AUTH_OK:
 		return 0;
 	case FWD_AUTH_QUEUED:
-		c->req.fwd_wait = c->req.fwd_auth_wait = true;
+		c->req.hook_wait = fwd_req(c)->auth_wait = true;
 		return 1;
 	case FWD_AUTH_BUSY:
 		return refuse_with(w, c, 503, "auth-busy", "too many proxy logins being checked", "Retry-After: 1\r\n");
@@ -525,7 +543,12 @@ static int build_head(struct worker *w, struct conn *c, const struct cfg_forward
 	return 0;
 }
 
-int forward_connect(struct worker *w, struct conn *c)
+/*
+ * forward_connect() - send @c's request (head in fwd_head) to the origin it was
+ * checked for (req.last_srv): a pooled connection or a new one. 0, or -errno
+ * with nothing sent (the caller answers).
+ */
+static int forward_connect(struct worker *w, struct conn *c)
 {
 	struct fwd_origin *o = (struct fwd_origin *)c->req.last_srv;   /* srv is the origin's first member */
 	struct conn *u = upstream_get(w, &o->srv);
@@ -548,14 +571,14 @@ static int forward_go(struct worker *w, struct conn *c, const struct fwd_target 
 	struct fwd_worker *fw = w->fwd;
 	bool tunnel = c->msg.p.method == HTTP_CONNECT;
 	const char *why = "no address";
-	char rule[sizeof(c->req.fwd_note->rule)] = "destination";
+	char rule[sizeof(fwd_req(c)->rule)] = "destination";
 	struct fwd_origin *o;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
 		sa_set_port(&a[i], t->port);
-		why = dest_refused(g->fwd, f, &a[i], rule, sizeof(rule));
+		why = dest_refused(gen_policy(g), f, &a[i], rule, sizeof(rule));
 		if (!why)
 			break;
 	}
@@ -571,36 +594,34 @@ static int forward_go(struct worker *w, struct conn *c, const struct fwd_target 
 	c->req.last_srv = &o->srv;
 	c->req.phase = PH_PROXY;
 	if (tunnel) {
-		c->req.fwd_tunnel = true;
+		c->req.tunnel = true;
 	} else {
-		/* the shared cache, after every rule: a refused request is never answered from it */
-		int cached = cache_proxy_request(w, c);
+		/* the hooks after ours (the shared cache), after every rule: a refused request is never answered from it */
+		int v = proxy_hooks_request(w, c, fwd_slot + 1);
 
-		if (cached < 0)
+		if (v == PROXY_ERROR)
 			return -1;
-		if (cached && c->req.resp_done && !c->req.cache->refresh)
+		if (v == PROXY_DONE)
 			return 0;   /* answered from the cache */
 		if (build_head(w, c, f, t))
 			return -1;
-		if (cached) {
-			cache_proxy_refresh(w, c);   /* answered stale: refresh in the background */
-			return 0;   /* or collapsed: waits for another request's fill */
-		}
-		cache_proxy_prepare(c);
+		if (proxy_hooks_upstream_head(w, c, v == PROXY_HOLD))
+			return 0;   /* answered stale and refreshed in the background, or collapsed behind another fill */
 	}
 	rc = forward_connect(w, c);
 	if (rc) {
 		char msg[160];
 
 		snprintf(msg, sizeof(msg), "connect to %s: %s", o->scfg.addr.text, strerror(-rc));
-		return refuse(w, c, 502, c->req.fwd_note->rule[0] ? c->req.fwd_note->rule : "connect", msg);
+		return refuse(w, c, 502, fwd_req(c)->rule[0] ? fwd_req(c)->rule : "connect", msg);
 	}
 	return 0;
 }
 
-int forward_retry(struct worker *w, struct conn *c)
+/* forward_retry() - once more, to the same checked address: 0 sent, -1 not retried (see struct proxy_hooks.retry). */
+static int forward_retry(struct worker *w, struct conn *c)
 {
-	if (!c->req.last_srv || c->req.fwd_tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
+	if (!c->req.last_srv || c->req.tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
 	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg.p.method) ||
 	    w->stopping)
 		return -1;
@@ -616,9 +637,9 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 	struct fwd_target t;
 	char msg[128];
 
-	if (!c || !c->req.fwd_wait || c->req.fwd_auth_wait)
+	if (!c || !fwd_req(c) || !c->req.hook_wait || fwd_req(c)->auth_wait)
 		return;   /* the client left while we asked */
-	c->req.fwd_wait = false;
+	c->req.hook_wait = false;
 	if (err) {
 		snprintf(msg, sizeof(msg), "cannot resolve %.*s: %s", (int)(c->msg.target_len < 100 ? c->msg.target_len : 100),
 			 http_target(&c->msg), err == -ENOENT ? "no such name" : strerror(-err));
@@ -666,9 +687,9 @@ static int forward_route(struct worker *w, struct fwd_worker *fw, struct conn *c
 			return refuse(w, c, 403, rule, "CONNECT to this port is not allowed");
 		}
 	}
-	why = fwd_hosts_check(f, t.host, c->req.fwd_note->rule, sizeof(c->req.fwd_note->rule));
+	why = fwd_hosts_check(f, t.host, fwd_req(c)->rule, sizeof(fwd_req(c)->rule));
 	if (why)
-		return refuse(w, c, 403, c->req.fwd_note->rule, strcmp(why, "deny_hosts") ? "host not in allow_hosts" :
+		return refuse(w, c, 403, fwd_req(c)->rule, strcmp(why, "deny_hosts") ? "host not in allow_hosts" :
 			      "host in deny_hosts");
 	if (t.literal)
 		return forward_go(w, c, &t, &t.addr, 1);
@@ -678,7 +699,7 @@ static int forward_route(struct worker *w, struct fwd_worker *fw, struct conn *c
 	if (rc > 0)
 		return forward_go(w, c, &t, addrs, (size_t)rc);
 	if (rc == 0) {
-		c->req.fwd_wait = true;   /* on_resolved() carries on */
+		c->req.hook_wait = true;   /* on_resolved() carries on */
 		return 1;
 	}
 	return refuse(w, c, 502, "resolve", rc == -ENOENT ? "no such name" : "cannot resolve");
@@ -690,13 +711,13 @@ static void on_crypt(struct worker *w, struct fwd_worker *fw, const struct fwd_c
 	struct conn *c = waiting_conn(w, j->cookie);
 	const struct fwd_auth *auth;
 
-	if (!c || !c->req.fwd_auth_wait)
+	if (!c || !fwd_req(c) || !fwd_req(c)->auth_wait)
 		return;   /* the client left while its password was checked */
-	c->req.fwd_wait = c->req.fwd_auth_wait = false;
+	c->req.hook_wait = fwd_req(c)->auth_wait = false;
 	/* the request's own generation, so the same table the check was queued from */
-	auth = c->req.wg->g->fwd ? c->req.wg->g->fwd->auth : NULL;
+	auth = gen_policy(c->req.wg->g) ? gen_policy(c->req.wg->g)->auth : NULL;
 	if (!j->ok || !auth) {
-		c->req.fwd_note->user[0] = '\0';
+		fwd_req(c)->user[0] = '\0';
 		auth_refused(w, fw, c);
 		return;
 	}
@@ -722,7 +743,14 @@ static void crypt_answers(struct worker *w)
 	}
 }
 
-int forward_start(struct worker *w, struct conn *c)
+/*
+ * forward_start() - a forward listener's request head is complete: check the
+ * rules, resolve, and send it on (or open a tunnel for CONNECT). Returns 0
+ * when an origin connection took the request (or the cache answered), 1 when
+ * it waits for the resolver or a crypt thread (req.hook_wait; proxy_resume()
+ * follows), -1 when the client was answered (403, 407, 429, 400, 502, 503).
+ */
+static int forward_start(struct worker *w, struct conn *c)
 {
 	struct fwd_worker *fw = fwd_worker_get(w);
 	const struct l7_gen *g = c->req.wg->g;
@@ -731,14 +759,13 @@ int forward_start(struct worker *w, struct conn *c)
 
 	if (!fw)
 		return refuse(w, c, 500, "internal", "out of memory");
-	c->req.fwd = true;
-	c->req.fwd_note = calloc(1, sizeof(*c->req.fwd_note));
-	if (!c->req.fwd_note)
+	c->req.hook_data[fwd_slot] = calloc(1, sizeof(struct fwd_req));
+	if (!fwd_req(c))
 		return refuse(w, c, 500, "internal", "out of memory");
 	if (!client_sockaddr(c->ip, &peer) || !fwd_client_allowed(&g->cfg->l7.forward, (struct sockaddr *)&peer))
 		return refuse(w, c, 403, "allow_clients", "this client may not use the proxy");
-	if (g->fwd && g->fwd->auth) {
-		rc = forward_auth(w, fw, c, g->fwd->auth);
+	if (gen_policy(g) && gen_policy(g)->auth) {
+		rc = forward_auth(w, fw, c, gen_policy(g)->auth);
 		if (rc)
 			return rc;   /* refused, or on_crypt() carries on */
 	}
@@ -779,7 +806,8 @@ static bool tunnel_step(struct worker *w, struct conn *c)
 	return false;
 }
 
-void forward_tunnel_open(struct worker *w, struct conn *c)
+/* tunnel_open() - the CONNECT origin accepted: answer 200 and relay both ways. */
+static void tunnel_open(struct worker *w, struct conn *c)
 {
 	static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
 	struct conn *u = c->peer;
@@ -798,7 +826,8 @@ void forward_tunnel_open(struct worker *w, struct conn *c)
 		tunnel_step(w, c);
 }
 
-void forward_tunnel_eof(struct worker *w, struct conn *x, int err)
+/* tunnel_eof() - one side of a CONNECT tunnel ended (@err < 0: failed): pass the half-close on. */
+static void tunnel_eof(struct worker *w, struct conn *x, int err)
 {
 	struct conn *c = x->kind == CONN_CLIENT ? x : x->peer;
 
@@ -809,11 +838,72 @@ void forward_tunnel_eof(struct worker *w, struct conn *x, int err)
 	tunnel_step(w, c);
 }
 
-bool forward_tunnel_sent(struct worker *w, struct conn *x)
+/* tunnel_sent() - @x's output drained a little. true when @x or its tunnel was closed here. */
+static bool tunnel_sent(struct worker *w, struct conn *x)
 {
 	struct conn *c = x->kind == CONN_CLIENT ? x : x->peer;
 
 	if (c->req.phase != PH_TUNNEL || !(c->eof || (c->peer && c->peer->eof)))
 		return false;
 	return tunnel_step(w, c);
+}
+
+/* ---- the proxy's hooks (l7/hooks.h) ---- */
+
+static bool hook_attach(const struct cfg_listener *l)
+{
+	return l->mode == CFG_MODE_FORWARD;
+}
+
+static int hook_gen_new(const struct cfg *cfg, void **data)
+{
+	*data = fwd_policy_new(cfg);
+	return *data ? 0 : -(errno ? errno : ENOMEM);
+}
+
+static void hook_gen_free(void *data)
+{
+	fwd_policy_free(data);
+}
+
+/* hook_request() - forward_start() as a verdict: it always handles the request (a wait shows in req.hook_wait). */
+static int hook_request(struct worker *w, struct conn *c)
+{
+	return forward_start(w, c) < 0 ? PROXY_ERROR : PROXY_DONE;
+}
+
+static void hook_log(const struct conn *c, struct accesslog_rec *r)
+{
+	r->rule = fwd_req(c)->rule[0] ? fwd_req(c)->rule : NULL;
+	r->user = fwd_req(c)->user[0] ? fwd_req(c)->user : NULL;
+}
+
+static void hook_release(struct worker *w, struct conn *c)
+{
+	(void)w;
+	free(fwd_req(c));
+	c->req.hook_data[fwd_slot] = NULL;
+}
+
+static const struct proxy_hooks forward_hooks = {
+	.name = "forward",
+	.attach = hook_attach,
+	.gen_new = hook_gen_new,
+	.gen_free = hook_gen_free,
+	.on_request = hook_request,
+	.on_log = hook_log,
+	.on_release = hook_release,
+	.upstream_cfg = upstream_cfg,
+	.connect = forward_connect,
+	.retry = forward_retry,
+	.target_host = target_host,
+	.upstream_released = conn_released,
+	.tunnel_open = tunnel_open,
+	.tunnel_eof = tunnel_eof,
+	.tunnel_sent = tunnel_sent,
+};
+
+int forward_hooks_register(void)
+{
+	return proxy_hooks_register(&forward_hooks, &fwd_slot);
 }

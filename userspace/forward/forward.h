@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The forward proxy session: rules, name resolution, origin pools and CONNECT tunnels, hooked into proxy.c. */
+/* The forward proxy session: rules, name resolution, origin pools and CONNECT tunnels, a hook table of the proxy. */
 #ifndef SLUICE_FORWARD_H
 #define SLUICE_FORWARD_H
 
@@ -7,15 +7,15 @@
 #include <stdint.h>
 
 struct cfg;
-struct cfg_upstream;
 struct conn;
 struct worker;
 struct fwd_policy;
 
-/* What a forward request's access log line adds (struct req points at one). */
-struct fwd_note {
-	char rule[96];           /* the rule that allowed or refused it */
-	char user[48];           /* the proxy-authenticated user */
+/* A forward request's own state (req.hook_data[its slot]): allocated when its head is complete, freed when it ends. */
+struct fwd_req {
+	char rule[96];           /* the rule that allowed or refused it (access log) */
+	char user[48];           /* the proxy-authenticated user (access log) */
+	bool auth_wait;          /* req.hook_wait is for a crypt thread (forward_crypt.h), not the resolver */
 };
 
 /*
@@ -28,48 +28,13 @@ struct fwd_policy *fwd_policy_new(const struct cfg *cfg);
 void fwd_policy_free(struct fwd_policy *p);
 
 /*
- * forward_start() - a forward listener's request head is complete: check the
- * rules, resolve, and send it on (or open a tunnel for CONNECT).
- * Returns 0 when an origin connection took the request (proxy.c carries on),
- * 1 when it waits for the resolver or for a crypt thread to check a hashed
- * password (proxy_resume() follows), -1 when the client was answered (403,
- * 407, 429, 400, 502, 503) and the connection is closing.
+ * forward_hooks_register() - plug the forward proxy into the proxy
+ * (l7/hooks.h): listeners in mode: forward attach it; it takes over their
+ * requests' rules, origins and CONNECT tunnels. Once, before the tier starts,
+ * and before cache_hooks_register() (the cache runs after every rule).
+ * 0, or -ENOSPC.
  */
-int forward_start(struct worker *w, struct conn *c);
-
-/*
- * forward_connect() - send @c's request (head in fwd_head) to the origin it was
- * checked for (req.last_srv): a pooled connection or a new one. 0, or -errno
- * with nothing sent (the caller answers).
- */
-int forward_connect(struct worker *w, struct conn *c);
-
-/*
- * forward_retry() - the origin connection failed before any response byte (a
- * pooled one the origin had just closed, most often): send an idempotent,
- * body-less request once more, to the same checked address. 0 when it went,
- * -1 when it may not be retried (the caller answers 502).
- */
-int forward_retry(struct worker *w, struct conn *c);
-
-/*
- * forward_cache_host() - the host a forward request is cached under: the
- * authority of its absolute-form target (what the rules and the origin saw),
- * not the client's Host header. Leaves @host and @len alone for anything else.
- */
-void forward_cache_host(const struct conn *c, const char **host, size_t *len);
-
-/* forward_upstream_cfg() - timeouts, pool size and Via of forward request @c's origin connections. */
-const struct cfg_upstream *forward_upstream_cfg(const struct conn *c);
-
-/* forward_tunnel_open() - the CONNECT origin accepted: answer 200 and relay both ways. */
-void forward_tunnel_open(struct worker *w, struct conn *c);
-
-/* forward_tunnel_eof() - one side of a CONNECT tunnel ended (@err < 0: failed): pass the half-close on. */
-void forward_tunnel_eof(struct worker *w, struct conn *x, int err);
-
-/* forward_tunnel_sent() - @x's output drained a little. true when @x or its tunnel was closed here. */
-bool forward_tunnel_sent(struct worker *w, struct conn *x);
+int forward_hooks_register(void);
 
 /* forward_on_poll() - a UD_RESOLV completion for the worker's resolver. */
 void forward_on_poll(struct worker *w, uint32_t slot, uint32_t gen, int res);
@@ -79,9 +44,6 @@ void forward_tick(struct worker *w);
 
 /* forward_on_wake() - the worker's wake eventfd fired: take the crypt threads' answers (forward_crypt.h). */
 void forward_on_wake(struct worker *w);
-
-/* forward_conn_released() - an upstream connection is gone: its origin may be evicted once unused. */
-void forward_conn_released(struct worker *w, struct conn *u);
 
 /* forward_worker_free() - after the worker's thread ended: the resolver and the origins. */
 void forward_worker_free(struct worker *w);

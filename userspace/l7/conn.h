@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "http/http_msg.h"
+#include "l7/hooks.h"
 #include "loop/conn.h"
 
 /* A connection's one timer (the loop gives the kind back to proxy_on_timer()). */
@@ -22,8 +23,6 @@ struct worker;
 struct wgen;
 struct wserver;
 struct route;
-struct req_cache;
-struct fwd_note;
 
 /* Per request state of a client connection. */
 struct req {
@@ -33,6 +32,8 @@ struct req {
 	bool http10;
 	bool up_cut;             /* the response ended before the upstream's body did: close it, never pool it */
 	bool buffering;          /* the body is gathered in rb before the request goes upstream (req_buffer.c) */
+	bool hook_wait;          /* a hook holds the request (a resolver, a crypt thread): parsing stays paused */
+	uint8_t up_hook;         /* 1 + the slot of the hook that picked the upstream (l7/hooks.h); 0: the route did */
 	int status;
 	enum http_framing req_framing, resp_framing;
 	uint64_t body_in;        /* request body bytes so far (413 check) */
@@ -53,13 +54,8 @@ struct req {
 	char *rb;                /* the buffered request body, framed for the upstream (req_buffer.c) */
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
 	uint32_t cap_max, cap_req, cap_resp;
-	struct req_cache *cache; /* the listener's cache: lookup, fill, revalidation (cache_proxy.c); NULL: none */
-	/* forward proxy (forward.c) */
-	bool fwd;                /* a forward listener's request */
-	bool fwd_wait;           /* waiting for the resolver or a crypt thread: parsing stays paused */
-	bool fwd_auth_wait;      /* ... a crypt thread (forward_crypt.h), not the resolver */
-	bool fwd_tunnel;         /* CONNECT: a tunnel once the origin connects */
-	struct fwd_note *fwd_note;  /* rule and user for the access log (heap: forward requests only) */
+	bool tunnel;             /* CONNECT: a tunnel once the upstream connects (up_hook's tunnel calls) */
+	void *hook_data[PROXY_HOOKS_MAX];  /* each attached hook's state for this request, by slot; NULL: none */
 };
 
 /*
@@ -88,7 +84,7 @@ struct conn {
 	struct conn *pool_next, **pool_pprev;
 	bool resp_started, pooled;
 	bool shut_wr;            /* forward tunnel: our side's FIN was sent (the peer ended its direction) */
-	bool fwd_origin;         /* srv is a forward.c origin (counted in its users) */
+	uint8_t up_hook;         /* 1 + the slot of the hook whose upstream_released() it gets; 0: none */
 };
 /* The loop allocates struct conn by its size and hands back its struct loop_conn: they start together. */
 _Static_assert(offsetof(struct conn, lc) == 0, "struct conn starts with its loop_conn");

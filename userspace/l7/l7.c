@@ -6,11 +6,49 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "forward/forward.h"
 #include "health/health.h"
 #include "l7/l7.h"
 #include "l7/worker.h"
 #include "lib/log.h"
+
+/*
+ * listener_set() - slot @ls serves listener config @l from now on, with the
+ * hooks that config asks for (a reload may add or drop a cache). The hooks are
+ * stored first: a worker that sees the new config sees them too.
+ */
+static void listener_set(struct l7_listener *ls, const struct cfg_listener *l)
+{
+	atomic_store(&ls->hooks, proxy_hooks_attach(l));
+	atomic_store(&ls->cfg, l);
+}
+
+/*
+ * hooks_tier_sync() - each hook's tier_sync() for @cfg (the cache: create or
+ * resize the configured caches). 0, or the first -errno (logged).
+ */
+static int hooks_tier_sync(struct l7 *l7, const struct cfg *cfg)
+{
+	int err = 0;
+
+	for (unsigned int h = 0; h < proxy_n_hooks; h++) {
+		int rc = proxy_hooks[h]->tier_sync ? proxy_hooks[h]->tier_sync(l7, cfg) : 0;
+
+		if (rc) {
+			log_warn("l7: %s: %s", proxy_hooks[h]->name, strerror(-rc));
+			if (!err)
+				err = rc;
+		}
+	}
+	return err;
+}
+
+/* hooks_tier_free() - each hook's tier_free(), in reverse order of registration. */
+static void hooks_tier_free(struct l7 *l7)
+{
+	for (unsigned int h = proxy_n_hooks; h-- > 0;)
+		if (proxy_hooks[h]->tier_free)
+			proxy_hooks[h]->tier_free(l7);
+}
 
 static void gen_free(struct l7_gen *g)
 {
@@ -23,7 +61,9 @@ static void gen_free(struct l7_gen *g)
 		free(g->srv[i]);
 	}
 	free(g->srv);
-	fwd_policy_free(g->fwd);
+	for (unsigned int h = 0; h < proxy_n_hooks; h++)
+		if (proxy_hooks[h]->gen_free)
+			proxy_hooks[h]->gen_free(g->hook_gen[h]);
 	for (size_t i = 0; g->routes && i < g->n_routes; i++)
 		route_table_free(&g->routes[i]);
 	free(g->routes);
@@ -111,9 +151,16 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	g->n_routes = l7->n_ls;
 	g->routes = calloc(g->n_routes ? g->n_routes : 1, sizeof(*g->routes));
 	g->srv = calloc(c7->n_upstreams ? c7->n_upstreams : 1, sizeof(*g->srv));
-	g->fwd = fwd_policy_new(cfg);
-	if (!g->routes || !g->srv || !g->fwd)
+	if (!g->routes || !g->srv)
 		goto err_free;
+	for (unsigned int h = 0; h < proxy_n_hooks; h++) {
+		int rc = proxy_hooks[h]->gen_new ? proxy_hooks[h]->gen_new(cfg, &g->hook_gen[h]) : 0;
+
+		if (rc) {
+			errno = -rc;
+			goto err_free;
+		}
+	}
 	for (size_t i = 0; i < g->n_routes; i++) {
 		bool named = false;
 
@@ -166,7 +213,7 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	return g;
 
 err_free: {
-		int err = errno ? errno : ENOMEM;   /* forward.c's policy says why (a bad auth_file) */
+		int err = errno ? errno : ENOMEM;   /* a hook's gen_new() says why (forward: a bad auth_file) */
 
 		gen_free(g);
 		errno = err;
@@ -226,12 +273,12 @@ struct l7 *l7_new(const struct cfg *cfg)
 	if (!l7->ls)
 		goto err_free;
 	for (size_t i = 0; i < c7->n_listeners && l7->n_ls < L7_MAX_LISTENERS; i++)
-		l7->ls[l7->n_ls++].cfg = &c7->listeners[i];   /* reverse and forward alike */
+		listener_set(&l7->ls[l7->n_ls++], &c7->listeners[i]);   /* reverse and forward alike */
 	for (size_t i = 0; i < c7->n_upstreams && !l7->health; i++)
 		if (c7->upstreams[i].health.type != CFG_HEALTH_NONE)
 			l7->health = health_new();
 	l7->n_cache_shards = cfg->workers ? cfg->workers : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (l7_caches_sync(l7, cfg))
+	if (hooks_tier_sync(l7, cfg))
 		goto err_free;
 	g = gen_new(l7, cfg, NULL);
 	if (!g) {
@@ -247,7 +294,7 @@ struct l7 *l7_new(const struct cfg *cfg)
 err_free:
 	if (l7->health)
 		health_free(l7->health);
-	l7_caches_free(l7);
+	hooks_tier_free(l7);
 	free(l7->ls);
 	free(l7);
 	errno = err ? err : ENOMEM;
@@ -346,13 +393,13 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 		size_t i = slot_of(l7, n, l);
 
 		if (i < n) {
-			l7->ls[i].cfg = l;   /* kept (or reopened: a removed slot of the same name and address) */
+			listener_set(&l7->ls[i], l);   /* kept (or reopened: a removed slot of the same name and address) */
 			continue;
 		}
 		i = slot_reusable(l7, n, cfg);
 		if (i < n) {
 			/* workers see the new epoch before the slot is live again: they drop the old one's state */
-			atomic_store(&l7->ls[i].cfg, l);
+			listener_set(&l7->ls[i], l);
 			atomic_store(&l7->ls[i].quiet, 0);
 			atomic_fetch_add(&l7->ls[i].epoch, 1);
 			atomic_store(&l7->ls[i].removed, false);
@@ -363,7 +410,7 @@ static void l7_listeners_update(struct l7 *l7, const struct cfg *cfg)
 			log_warn("reload: listener %s: %d listener slots in use or draining", l->name, L7_MAX_LISTENERS);
 			continue;
 		}
-		l7->ls[n].cfg = l;
+		listener_set(&l7->ls[n], l);
 		l7->ls[n].removed = false;
 		l7->n_ls = ++n;   /* published last: the slot is complete when workers see it */
 		log_info("reload: listener %s opened on %s", l->name, l->listen.text);
@@ -408,8 +455,7 @@ int l7_reload(struct l7 *l7, const struct cfg *cfg)
 		return -EINVAL;
 	pthread_mutex_lock(&l7->lock);
 	l7_listeners_update(l7, cfg);
-	if (l7_caches_sync(l7, cfg))
-		log_warn("reload: caches: %s", strerror(ENOMEM));
+	hooks_tier_sync(l7, cfg);
 	pthread_mutex_unlock(&l7->lock);
 	pthread_mutex_lock(&l7->lock);
 	g = gen_new(l7, cfg, atomic_load(&l7->cur));
@@ -450,7 +496,7 @@ void l7_stop(struct l7 *l7, unsigned int drain_ms)
 		health_free(l7->health);
 	l7->health = NULL;   /* gen_free must not call into a freed checker */
 	l7_gen_put(atomic_load(&l7->cur));
-	l7_caches_free(l7);
+	hooks_tier_free(l7);
 	free(l7->ls);
 	pthread_mutex_destroy(&l7->lock);
 	free(l7);

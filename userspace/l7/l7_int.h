@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "l7/hooks.h"
 #include "l7/route.h"
 
 struct cache;
-struct fwd_policy;
 struct health;
 struct worker;
 
@@ -31,7 +31,7 @@ struct l7_gen {
 	struct route_table *routes;   /* per listener slot, matched by name */
 	size_t n_routes;              /* listener slots when this generation was made */
 	struct gen_server **srv;      /* [upstream][server] */
-	struct fwd_policy *fwd;       /* forward listeners: users, own addresses (forward.h) */
+	void *hook_gen[PROXY_HOOKS_MAX];  /* each hook's data for this generation (gen_new), by slot */
 	struct l7 *l7;
 };
 
@@ -42,6 +42,7 @@ struct l7_listener {
 	_Atomic uint32_t n_conns;
 	_Atomic bool removed;                       /* gone from the config: workers close their sockets */
 	_Atomic(struct cache *) cache;              /* its `cache:`, NULL for none (cache_l7.c) */
+	_Atomic uint8_t hooks;                      /* the slots of the hooks it attached (proxy_hooks_attach()) */
 	/*
 	 * Reuse of a removed slot (l7.c): each worker counts itself in `quiet`
 	 * once its socket is closed and its accept's last completion came back;
@@ -72,9 +73,6 @@ struct l7 {
 	unsigned int n_cache_shards;      /* one per worker */
 };
 
-/* cache_l7.c: create or resize the configured caches and point listener slots at them (lock held). */
-int l7_caches_sync(struct l7 *l7, const struct cfg *cfg);
-void l7_caches_free(struct l7 *l7);
 
 /* Per worker, per generation: balancers and connection pools. */
 struct wserver {

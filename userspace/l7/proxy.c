@@ -9,10 +9,9 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
-#include "cache/cache_proxy.h"
-#include "forward/forward.h"
 #include "l7/accesslog.h"
 #include "l7/balance.h"
+#include "l7/hooks.h"
 #include "l7/proxy.h"
 #include "l7/req_buffer.h"
 #include "l7/upstream.h"
@@ -32,10 +31,91 @@ static const struct cfg_listener *lcfg(struct worker *w, struct conn *c)
 	return w->l7->ls[c->listener].cfg;
 }
 
-/* up_cfg() - timeouts, Via and name of where client @c's request goes: its upstream, or forward.c's origins. */
+/* ---- hooks (l7/hooks.h): the calls of every hook taking part in a request, in slot order ---- */
+
+/* up_hook() - the hook that picked @c's upstream (the forward proxy), or NULL: its route did. */
+static const struct proxy_hooks *up_hook(const struct conn *c)
+{
+	return c->req.up_hook ? proxy_hooks[c->req.up_hook - 1] : NULL;
+}
+
+/* each_hook() - walk the hooks @c's request has state with: for (i = 0; each_hook(c, &i, &h); i++). */
+static inline bool each_hook(const struct conn *c, unsigned int *i, const struct proxy_hooks **h)
+{
+	for (; *i < proxy_n_hooks; ++*i)
+		if (c->req.hook_data[*i]) {
+			*h = proxy_hooks[*i];
+			return true;
+		}
+	return false;
+}
+
+int proxy_hooks_request(struct worker *w, struct conn *c, unsigned int from)
+{
+	uint8_t mask = atomic_load_explicit(&w->l7->ls[c->listener].hooks, memory_order_relaxed);
+
+	for (unsigned int i = from; i < proxy_n_hooks; i++) {
+		const struct proxy_hooks *h = proxy_hooks[i];
+		int v;
+
+		if (!(mask & (1u << i)) || !h->on_request)
+			continue;
+		if (h->connect)
+			c->req.up_hook = (uint8_t)(i + 1);   /* from here on its upstream calls serve the request */
+		v = h->on_request(w, c);
+		if (v != PROXY_NEXT)
+			return v;
+	}
+	return PROXY_NEXT;
+}
+
+bool proxy_hooks_upstream_head(struct worker *w, struct conn *c, bool held)
+{
+	const struct proxy_hooks *h;
+
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->on_upstream_head)
+			h->on_upstream_head(w, c, held);
+	return held;
+}
+
+void proxy_target_host(const struct conn *c, const char **host, size_t *len)
+{
+	const struct proxy_hooks *h = up_hook(c);
+
+	if (h && h->target_host)
+		h->target_host(c, host, len);
+}
+
+/* hooks_error() - a hook answers instead of error @status (the cache: a stale response). true if one did. */
+static bool hooks_error(struct worker *w, struct conn *c, int status)
+{
+	const struct proxy_hooks *h;
+
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->on_error && h->on_error(w, c, status))
+			return true;
+	return false;
+}
+
+/* hooks_release() - the request or its connection ends: every hook frees its state. */
+static void hooks_release(struct worker *w, struct conn *c)
+{
+	const struct proxy_hooks *h;
+
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++) {
+		if (h->on_release)
+			h->on_release(w, c);
+		c->req.hook_data[i] = NULL;   /* on_release freed it */
+	}
+}
+
+/* up_cfg() - timeouts, Via and name of where client @c's request goes: its upstream, or the hook's that picked it. */
 static const struct cfg_upstream *up_cfg(const struct conn *c)
 {
-	return c->req.fwd ? forward_upstream_cfg(c) : c->req.wg->up[c->req.upstream].cfg;
+	const struct proxy_hooks *h = up_hook(c);
+
+	return h && h->upstream_cfg ? h->upstream_cfg(c) : c->req.wg->up[c->req.upstream].cfg;
 }
 
 static bool w_stopping(struct worker *w)
@@ -102,8 +182,8 @@ static void out_body(struct conn *to, struct conn *from, const char *at, size_t 
 		bufring_unref(&from->w->br, from->cur_bid);
 }
 
-/* forward_raw() - tunnel mode: hand every received buffer to the other side as is. */
-static void forward_raw(struct worker *w, struct conn *from, struct conn *to)
+/* relay_raw() - tunnel mode: hand every received buffer to the other side as is. */
+static void relay_raw(struct worker *w, struct conn *from, struct conn *to)
 {
 	struct conn *client = from->kind == CONN_CLIENT ? from : to;
 
@@ -152,6 +232,7 @@ static void log_request(struct worker *w, struct conn *c)
 	struct wlog *lg = &w->logs[c->listener];
 	const struct cfg_access_log *al = &lcfg(w, c)->access_log;
 	struct accesslog_rec r;
+	const struct proxy_hooks *h;
 	char small[4096], *line = small;
 	size_t n, cap = sizeof(small);
 
@@ -186,11 +267,9 @@ static void log_request(struct worker *w, struct conn *c)
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
-	r.cache = c->req.cache && c->req.cache->log ? c->req.cache->log : "-";
-	if (c->req.fwd_note) {
-		r.rule = c->req.fwd_note->rule[0] ? c->req.fwd_note->rule : NULL;
-		r.user = c->req.fwd_note->user[0] ? c->req.fwd_note->user : NULL;
-	}
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->on_log)
+			h->on_log(c, &r);   /* the cache's status ("-" without), the forward proxy's rule and user */
 	if (c->req.cap) {
 		r.head = c->msg.head_done ? &c->msg : NULL;
 		r.redact = al->redact;
@@ -272,8 +351,8 @@ static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
  */
 void proxy_reply(struct worker *w, struct conn *c, int status, const char *text, size_t len, bool heap)
 {
-	/* cache: a stale answer instead of an upstream error, or a background refresh that just ends */
-	if (c->req.cache && c->req.req_done && cache_proxy_error(w, c, status)) {
+	/* a hook's answer instead (the cache: a stale one), or a background refresh that just ends */
+	if (c->req.req_done && hooks_error(w, c, status)) {
 		if (heap)
 			free((void *)text);
 		return;
@@ -320,7 +399,7 @@ static bool retryable(struct worker *w, struct conn *c)
 {
 	const struct cfg_upstream *uc = up_cfg(c);
 
-	return !c->req.fwd && c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
+	return !c->req.up_hook && c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
 	       !c->req.upgrade && http_idempotent((uint8_t)c->msg.p.method) &&
 	       c->req.tries <= uc->retries && !w->stopping;
 }
@@ -345,8 +424,8 @@ static void upstream_fail(struct worker *w, struct conn *u, int err, bool timeou
 	if (retryable(w, c)) {
 		if (!connect_upstream(w, c, failed))
 			return;
-	} else if (c->req.fwd && !timeout && !forward_retry(w, c)) {
-		return;   /* forward.c: once more to the same origin address */
+	} else if (up_hook(c) && up_hook(c)->retry && !timeout && !up_hook(c)->retry(w, c)) {
+		return;   /* the hook's own retry (forward: once more to the same origin address) */
 	}
 	client_error(w, c, timeout ? 504 : 502);
 }
@@ -442,12 +521,23 @@ int proxy_attach(struct worker *w, struct conn *c, struct conn *u)
 static int send_upstream(struct worker *w, struct conn *c)
 {
 	if (connect_upstream(w, c, -1)) {
-		if (cache_proxy_error(w, c, 503))
+		if (hooks_error(w, c, 503))
 			return 0;
 		client_error(w, c, 503);
 		return -1;
 	}
 	return 0;
+}
+
+/* picks_upstream() - does a hook of @c's listener pick the upstream (the forward proxy), not the routes? */
+static bool picks_upstream(struct worker *w, const struct conn *c)
+{
+	uint8_t mask = atomic_load_explicit(&w->l7->ls[c->listener].hooks, memory_order_relaxed);
+
+	for (unsigned int i = 0; i < proxy_n_hooks; i++)
+		if ((mask & (1u << i)) && proxy_hooks[i]->connect)
+			return true;
+	return false;
 }
 
 /* start_request() - the request head is complete: check limits, route, and send it on. 0 = carry on parsing. */
@@ -458,7 +548,7 @@ static int start_request(struct worker *w, struct conn *c)
 	struct http_fwd f;
 	size_t cap;
 	long n;
-	int i, cached;
+	int i, v;
 
 	conn_timer(w, c, TMR_NONE, 0);
 	c->req.http10 = m->p.http_major == 1 && m->p.http_minor == 0;
@@ -486,8 +576,11 @@ static int start_request(struct worker *w, struct conn *c)
 		memcpy(c->req.rid, http_value(m, i), m->hdr[i].value_len + 1);
 	else
 		make_request_id(w, c->req.rid, sizeof(c->req.rid));
-	if (l->mode == CFG_MODE_FORWARD)
-		return forward_start(w, c);   /* 1: waiting for the resolver; forward.c calls proxy_resume() */
+	if (picks_upstream(w, c)) {
+		/* the forward proxy: its rules instead of routes, then the hooks after it; proxy_resume() after a wait */
+		v = proxy_hooks_request(w, c, 0);
+		return v == PROXY_ERROR ? -1 : c->req.hook_wait ? 1 : 0;
+	}
 	/* absolute-form: route on the target's authority and send origin-form, as the upstream would read it */
 	i = http_origin_form(m);
 	if (i) {
@@ -507,11 +600,11 @@ static int start_request(struct worker *w, struct conn *c)
 		c->req.cap_max = c->req.cap ? l->access_log.body_bytes : 0;
 	}
 	c->req.phase = PH_PROXY;
-	cached = cache_proxy_request(w, c);
-	if (cached < 0)
+	v = proxy_hooks_request(w, c, 0);
+	if (v == PROXY_ERROR)
 		return -1;
-	if (cached && c->req.resp_done && !c->req.cache->refresh)
-		return 0;   /* answered from the cache */
+	if (v == PROXY_DONE)
+		return 0;   /* answered (from the cache) */
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
@@ -532,11 +625,8 @@ static int start_request(struct worker *w, struct conn *c)
 		return -1;
 	}
 	c->req.fwd_len = (size_t)n;
-	if (cached) {
-		cache_proxy_refresh(w, c);   /* answered stale: refresh in the background */
-		return 0;   /* or collapsed: waits for another request's fill */
-	}
-	cache_proxy_prepare(c);
+	if (proxy_hooks_upstream_head(w, c, v == PROXY_HOLD))
+		return 0;   /* the cache answered stale and refreshes, or waits for another request's fill */
 	if (req_buffer_begin(c, l))
 		return 0;   /* the body is gathered first: buffered_send() once it is in */
 	return send_upstream(w, c);
@@ -570,9 +660,20 @@ static void up_wait(struct worker *w, struct conn *u, struct conn *c)
 {
 	bool run = c->req.req_done;
 
-	if (c->req.fwd_tunnel)   /* CONNECT, as before: the origin's clock runs while nothing waits for it */
+	if (c->req.tunnel)   /* CONNECT, as before: the origin's clock runs while nothing waits for it */
 		run = u->out.head == u->out.tail;
 	conn_timer(w, u, run ? TMR_UP_RESPONSE : TMR_NONE, up_cfg(c)->response_timeout_ms);
+}
+
+/* hooks_keep_timer() - is the client's timer a hook's (the cache: a collapsed wait)? */
+static bool hooks_keep_timer(const struct conn *c)
+{
+	const struct proxy_hooks *h;
+
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->keeps_timer && h->keeps_timer(c))
+			return true;
+	return false;
 }
 
 /* ---- request hooks (arg: the client connection) ---- */
@@ -645,9 +746,9 @@ static int req_on_done(void *arg, struct http_msg *m)
 			return -1;
 	}
 	c->req.req_done = true;
-	if (!c->req.cache || !(c->req.cache->waiting || c->req.cache->polling))
+	if (!hooks_keep_timer(c))
 		conn_timer(c->w, c, TMR_NONE, 0);
-	if (c->peer && !c->peer->connecting && !c->peer->resp_started && !c->req.fwd_tunnel)
+	if (c->peer && !c->peer->connecting && !c->peer->resp_started && !c->req.tunnel)
 		up_wait(c->w, c->peer, c);
 	return HPE_PAUSED;
 }
@@ -662,11 +763,23 @@ static const struct http_msg_hooks req_hooks = {
 
 /* ---- response hooks (arg: the upstream connection) ---- */
 
+/* resp_bodyless() - has the response to @c no body? A HEAD's has none, unless a hook sent it upstream as a GET. */
+static bool resp_bodyless(const struct conn *c)
+{
+	const struct proxy_hooks *h;
+
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->bodyless)
+			return h->bodyless(c);
+	return c->req.is_head;
+}
+
 static int resp_on_head(void *arg, struct http_msg *m)
 {
 	struct conn *u = arg, *c = u->peer;
 	struct http_back b;
 	unsigned int st = m->p.status_code;
+	const struct proxy_hooks *h;
 	const struct cfg_upstream *uc;
 	size_t cap = m->len + 512;
 	char *head;
@@ -687,16 +800,13 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		c->req.up_cut = true;
 		skip = 1;
 	}
-	if (cache_proxy_resp_head(c->w, c, m))
-		return skip || (cache_proxy_bodyless(c) && st >= 200) ? 1 : 0;   /* answered from the cache; the response only feeds it */
-	uc = up_cfg(c);
 	memset(&b, 0, sizeof(b));
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->on_response_head && h->on_response_head(c->w, c, m, &b))
+			return skip || (resp_bodyless(c) && st >= 200) ? 1 : 0;   /* answered from the cache; the response only feeds it */
+	uc = up_cfg(c);
 	b.client_http10 = c->req.http10;
 	b.via = uc->via;
-	if (c->req.cache && st >= 200) {
-		b.extra = c->req.cache->hdr;
-		b.extra_len = strlen(c->req.cache->hdr);
-	}
 	if (st == 101 && c->req.upgrade) {
 		b.upgrade = true;
 	} else if (st < 200) {
@@ -737,7 +847,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		if (b.upgrade)
 			c->req.status = 101;
 	}
-	return skip || (cache_proxy_bodyless(c) && st >= 200) ? 1 : 0;
+	return skip || (resp_bodyless(c) && st >= 200) ? 1 : 0;
 }
 
 static int resp_on_chunk(void *arg, uint64_t size)
@@ -767,7 +877,12 @@ static int resp_on_chunk_end(void *arg)
  */
 static int resp_rest(struct conn *c)
 {
-	if (!cache_proxy_rest_unwanted(c))
+	const struct proxy_hooks *h;
+	bool unwanted = false;
+
+	for (unsigned int i = 0; !unwanted && each_hook(c, &i, &h); i++)
+		unwanted = h->rest_unwanted && h->rest_unwanted(c);
+	if (!unwanted)
 		return 0;
 	c->req.up_cut = true;
 	c->req.resp_done = true;
@@ -777,12 +892,16 @@ static int resp_rest(struct conn *c)
 static int resp_on_body(void *arg, const char *at, size_t len)
 {
 	struct conn *u = arg, *c = u->peer;
-	bool reframe;
+	const struct proxy_hooks *h;
+	bool reframe, hooked = false;
 
 	if (!c)
 		return -1;
-	if (c->req.cache && !cache_proxy_resp_body(c, &at, &len))
-		return resp_rest(c);
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++) {
+		hooked = true;
+		if (h->on_response_body && !h->on_response_body(c, &at, &len))
+			return resp_rest(c);
+	}
 
 	/* a close-delimited body sent on as chunked: every piece is a chunk */
 	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
@@ -794,19 +913,21 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 	if (reframe)
 		outq_inline(&c->out, "\r\n", 2);
 	c->req.bytes_out += len;
-	return c->req.cache ? resp_rest(c) : 0;
+	return hooked ? resp_rest(c) : 0;
 }
 
 static int resp_on_done(void *arg, struct http_msg *m)
 {
 	struct conn *u = arg, *c = u->peer;
+	const struct proxy_hooks *h;
 
 	if (!c)
 		return -1;
 	if (m->p.status_code < 200 && !(m->p.status_code == 101 && c->req.upgrade))
 		return 0;   /* an interim response: the final one follows */
-	if (c->req.cache)
-		cache_proxy_resp_done(c);
+	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
+		if (h->on_response_done)
+			h->on_response_done(c);
 	if (c->req.resp_framing == HTTP_FRAME_CHUNKED) {
 		outq_inline(&c->out, "0\r\n\r\n", 5);
 		c->req.bytes_out += 5;
@@ -832,8 +953,7 @@ static void begin_request(struct worker *w, struct conn *c)
 	struct wgen *wg = w->cur;
 
 	free(c->req.cap);
-	cache_proxy_release(w, c);
-	free(c->req.fwd_note);
+	hooks_release(w, c);
 	req_buffer_free(c);
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.server = -1;
@@ -871,7 +991,7 @@ static bool after_head(struct worker *w, struct conn *c)
 	return false;
 }
 
-/* proxy_resume() - a request start_request() left waiting (forward.c: the resolver) was sent on: carry on. */
+/* proxy_resume() - a request start_request() left waiting (a hook: the forward proxy's resolver) was sent on: carry on. */
 void proxy_resume(struct worker *w, struct conn *c)
 {
 	if (!after_head(w, c))
@@ -886,10 +1006,10 @@ static void pump_client(struct worker *w, struct conn *c)
 
 		if (c->req.phase == PH_TUNNEL) {
 			if (c->peer)
-				forward_raw(w, c, c->peer);
+				relay_raw(w, c, c->peer);
 			return;
 		}
-		if (c->req.phase == PH_CLOSING || c->req.req_done || c->req.fwd_wait)
+		if (c->req.phase == PH_CLOSING || c->req.req_done || c->req.hook_wait)
 			break;   /* pipelined requests wait for the current response; a resolving one for its answer */
 		if (c->peer && c->peer->out.bytes > OUT_HIGH)
 			break;
@@ -962,7 +1082,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		return;
 	}
 	if (c->req.phase == PH_TUNNEL) {
-		forward_raw(w, u, c);
+		relay_raw(w, u, c);
 		return;
 	}
 	conn_timer(w, u, TMR_UP_RESPONSE, up_cfg(c)->response_timeout_ms);
@@ -1006,7 +1126,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 	if (c->req.resp_done) {
 		if (c->req.phase == PH_TUNNEL) {
 			conn_timer(w, u, TMR_NONE, 0);
-			forward_raw(w, u, c);
+			relay_raw(w, u, c);
 			pump_client(w, c);   /* bytes the client sent after its upgrade request */
 			return;
 		}
@@ -1026,7 +1146,7 @@ static void finish_request(struct worker *w, struct conn *c)
 
 	log_request(w, c);
 	c->req.start_ms = 0;
-	cache_proxy_release(w, c);
+	hooks_release(w, c);
 	if (u) {
 		conn_timer(w, u, TMR_NONE, 0);
 		upstream_outcome(w, u->srv, c->req.status >= 500 ? UP_5XX : UP_OK);
@@ -1097,8 +1217,8 @@ void proxy_on_sent(struct worker *w, struct conn *x)
 {
 	struct conn *src = x->peer;
 
-	if (src && (x->kind == CONN_CLIENT ? x : src)->req.fwd_tunnel && forward_tunnel_sent(w, x))
-		return;   /* forward.c passed a half-close on or ended the tunnel */
+	if (src && (x->kind == CONN_CLIENT ? x : src)->req.tunnel && up_hook(x->kind == CONN_CLIENT ? x : src)->tunnel_sent(w, x))
+		return;   /* the tunnel's hook passed a half-close on or ended the tunnel */
 
 	/* once the whole request is ours, each send it takes restarts its response clock (up_wait) */
 	if (x->kind == CONN_UPSTREAM && src && !x->resp_started)
@@ -1138,8 +1258,8 @@ void proxy_on_connect(struct worker *w, struct conn *u, int res)
 		return;
 	}
 	conn_timer(w, u, TMR_NONE, 0);   /* connected */
-	if (c->req.fwd_tunnel) {
-		forward_tunnel_open(w, c);   /* CONNECT: 200 to the client, then bytes both ways */
+	if (c->req.tunnel) {
+		up_hook(c)->tunnel_open(w, c);   /* CONNECT: 200 to the client, then bytes both ways */
 		return;
 	}
 	up_wait(w, u, c);   /* the response clock runs once the whole request is ours */
@@ -1153,9 +1273,9 @@ void proxy_on_eof(struct worker *w, struct conn *x, int err)
 
 	if (!err && x->in.head < x->in.tail && !x->dead)
 		return;   /* parse what came before the FIN first: the pumps call back here */
-	if ((x->kind == CONN_CLIENT ? x : x->peer) && (x->kind == CONN_CLIENT ? x : x->peer)->req.fwd_tunnel &&
+	if ((x->kind == CONN_CLIENT ? x : x->peer) && (x->kind == CONN_CLIENT ? x : x->peer)->req.tunnel &&
 	    (x->kind == CONN_CLIENT ? x : x->peer)->req.phase == PH_TUNNEL) {
-		forward_tunnel_eof(w, x, err);   /* a CONNECT tunnel passes half-closes on */
+		up_hook(x->kind == CONN_CLIENT ? x : x->peer)->tunnel_eof(w, x, err);   /* a CONNECT tunnel passes half-closes on */
 		return;
 	}
 	if (x->kind == CONN_CLIENT) {
@@ -1265,9 +1385,14 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 	case TMR_UP_CONNECT:
 		upstream_fail(w, x, -ETIMEDOUT, true);
 		break;
-	case TMR_CACHE_WAIT:
-		cache_proxy_wait_timeout(w, x);
+	case TMR_CACHE_WAIT: {
+		const struct proxy_hooks *h;
+
+		for (unsigned int i = 0; each_hook(x, &i, &h); i++)
+			if (h->on_timer && h->on_timer(w, x, kind))
+				break;
 		break;
+	}
 	case TMR_UP_RESPONSE:
 		if (!x->peer)
 			break;
@@ -1292,22 +1417,24 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		c->req.fwd_head = NULL;
 		free(c->req.cap);
 		c->req.cap = NULL;
-		cache_proxy_release(w, c);
-		free(c->req.fwd_note);
-		c->req.fwd_note = NULL;
+		hooks_release(w, c);
 		req_buffer_free(c);
 	} else {
 		upstream_unpool(c);
-		forward_conn_released(w, c);
+		/* a hook's upstream (a forward origin): a flag, not srv->up, which may belong to a freed generation */
+		if (c->up_hook && proxy_hooks[c->up_hook - 1]->upstream_released)
+			proxy_hooks[c->up_hook - 1]->upstream_released(w, c);
 	}
 }
 
-/* ---- for cache_proxy.c ---- */
+/* ---- for the hooks ---- */
 
 int proxy_connect(struct worker *w, struct conn *c)
 {
-	if (c->req.fwd)
-		return forward_connect(w, c);   /* the origin the rules checked */
+	const struct proxy_hooks *h = up_hook(c);
+
+	if (h && h->connect)
+		return h->connect(w, c);   /* the forward proxy: the origin its rules checked */
 	return connect_upstream(w, c, -1);
 }
 

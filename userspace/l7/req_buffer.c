@@ -23,7 +23,7 @@ bool req_buffer_begin(struct conn *c, const struct cfg_listener *l)
 {
 	const struct http_msg *m = &c->msg;
 
-	if (!l->request_buffering || c->req.req_framing == HTTP_FRAME_NONE || c->req.upgrade || c->req.fwd)
+	if (!l->request_buffering || c->req.req_framing == HTTP_FRAME_NONE || c->req.upgrade || c->req.up_hook)
 		return false;
 	if (c->req.req_framing == HTTP_FRAME_LENGTH && m->p.content_length > l->request_buffering)
 		return false;   /* announced larger: it streams as it arrives */
