@@ -59,15 +59,13 @@ layer_objs = $(patsubst %.c,$(1)/%.o,$(wildcard userspace/$(2)/*.c)) $(if $(filt
 # $(call layer_closure,LAYERS...): those layers and every layer below them.
 layer_closure = $(sort $(1) $(if $(strip $(foreach x,$(1),$(LAYER_$(x)))),$(call layer_closure,$(foreach x,$(1),$(LAYER_$(x))))))
 # $(call layer_libs,PREFIX,LAYERS...): their archives and those of every layer below, highest first.
-# (Until issue 18 is done, loop/ still calls forward/ and cache/ by name: LINK_CYCLE_l7; l7 calls them through hooks.)
-LINK_CYCLE_l7 := forward cache
-layer_libs = $(foreach l,$(ARCH_LAYERS),$(if $(filter $(l),$(call layer_closure,$(2)) $(if $(filter l7,$(call layer_closure,$(2))),$(LINK_CYCLE_l7))),$(1)/userspace/$(l).a))
+layer_libs = $(foreach l,$(ARCH_LAYERS),$(if $(filter $(l),$(call layer_closure,$(2))),$(1)/userspace/$(l).a))
 ALL_LIBS  := $(call layer_libs,$(BUILD),$(ARCH_LAYERS))
 SAN_LIBS  := $(call layer_libs,$(BUILD)/san,$(ARCH_LAYERS))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard userspace/daemon/*.c))
 # The layers a test source includes ("l7/route.h" -> l7): it links their archives and no others.
 src_layers = $(sort $(filter $(ARCH_LAYERS),$(shell sed -n 's,^\#include "\([a-z0-9]*\)/.*,\1,p' $(1) 2>/dev/null)))
-# Archives may still call up through a cycle (issue 18 removes them): link them as a group.
+# Archives as a group: no layer calls up by name any more (issue 18), but the group keeps the order free.
 GROUP = -Wl,--start-group $(1) -Wl,--end-group
 CTL_SRCS  := $(wildcard tools/sluicectl/*.c)
 CTL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))

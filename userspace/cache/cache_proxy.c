@@ -946,8 +946,30 @@ static void hook_log(const struct conn *c, struct accesslog_rec *r)
 		r->cache = req_cache(c)->log;
 }
 
+/* The worker's loop: requests a finished fill woke decide again after the completions; another worker's ended claims. */
+static void hook_after_cqes(struct loop *lp)
+{
+	struct worker *w = worker_of(lp);
+
+	if (w->cache_wake)
+		cache_proxy_run(w);
+}
+
+static void hook_wake(struct loop *lp)
+{
+	cache_proxy_claims_ended(worker_of(lp));
+}
+
+static int hook_worker_init(struct worker *w)
+{
+	int err = loop_hook_add(&w->lp, LOOP_AFTER_CQES, hook_after_cqes);
+
+	return err ? err : loop_hook_add(&w->lp, LOOP_ON_WAKE, hook_wake);
+}
+
 static const struct proxy_hooks cache_hooks = {
 	.name = "cache",
+	.worker_init = hook_worker_init,
 	.attach = hook_attach,
 	.tier_sync = cache_l7_sync,
 	.tier_free = cache_l7_free,

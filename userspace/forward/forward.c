@@ -885,8 +885,40 @@ static void hook_release(struct worker *w, struct conn *c)
 	c->req.hook_data[fwd_slot] = NULL;
 }
 
+/* The worker's loop: the resolver's polls, crypt answers (the wake eventfd), timeouts each tick, the end. */
+static void hook_poll(struct loop *lp, const struct io_uring_cqe *cqe)
+{
+	forward_on_poll(worker_of(lp), ud_index(cqe->user_data), ud_gen(cqe->user_data), cqe->res);
+}
+
+static void hook_wake(struct loop *lp)
+{
+	forward_on_wake(worker_of(lp));
+}
+
+static void hook_tick(struct loop *lp)
+{
+	forward_tick(worker_of(lp));
+}
+
+static void hook_worker_free(struct loop *lp)
+{
+	forward_worker_free(worker_of(lp));
+}
+
+static int hook_worker_init(struct worker *w)
+{
+	struct loop *lp = &w->lp;
+
+	if (loop_op_set(lp, UD_RESOLV, hook_poll) || loop_hook_add(lp, LOOP_ON_WAKE, hook_wake) ||
+	    loop_hook_add(lp, LOOP_ON_TICK, hook_tick) || loop_hook_add(lp, LOOP_ON_FREE, hook_worker_free))
+		return -ENOSPC;
+	return 0;
+}
+
 static const struct proxy_hooks forward_hooks = {
 	.name = "forward",
+	.worker_init = hook_worker_init,
 	.attach = hook_attach,
 	.gen_new = hook_gen_new,
 	.gen_free = hook_gen_free,

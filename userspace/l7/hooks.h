@@ -61,6 +61,13 @@ struct proxy_hooks {
 	int (*gen_new)(const struct cfg *cfg, void **data);      /* a config generation's own data: 0 or -errno (logged) */
 	void (*gen_free)(void *data);                            /* its last user left (data may be NULL) */
 
+	/*
+	 * worker_init() - a worker starts (before its first turn): register the
+	 * loop hooks and completion ops the feature needs on its loop
+	 * (loop_hook_add(), loop_op_set() of loop/loop.h). 0 or -errno.
+	 */
+	int (*worker_init)(struct worker *w);
+
 	/* ---- a request, in order ---- */
 	/*
 	 * on_request() - the head is complete and checked (a reverse request is

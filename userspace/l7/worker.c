@@ -7,8 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache/cache_proxy.h"
-#include "forward/forward.h"
+#include "l7/hooks.h"
 #include "l7/proxy.h"
 #include "l7/upstream.h"
 #include "l7/worker.h"
@@ -225,51 +224,18 @@ static void on_tick(struct loop *lp)
 	logs_tick(w, false);
 }
 
-/* The cache's and the forward proxy's per-worker work (cache_proxy.h, forward.h). */
-static void cache_after_cqes(struct loop *lp)
-{
-	struct worker *w = worker_of(lp);
-
-	if (w->cache_wake)
-		cache_proxy_run(w);
-}
-
-static void cache_on_wake(struct loop *lp)
-{
-	cache_proxy_claims_ended(worker_of(lp));
-}
-
-static void fwd_on_wake(struct loop *lp)
-{
-	forward_on_wake(worker_of(lp));
-}
-
-static void fwd_on_tick(struct loop *lp)
-{
-	forward_tick(worker_of(lp));
-}
-
-static void fwd_on_free(struct loop *lp)
-{
-	forward_worker_free(worker_of(lp));
-}
-
-static void fwd_on_poll(struct loop *lp, const struct io_uring_cqe *cqe)
-{
-	forward_on_poll(worker_of(lp), ud_index(cqe->user_data), ud_gen(cqe->user_data), cqe->res);
-}
-
 int worker_init(struct worker *w)
 {
 	struct loop *lp = &w->lp;
+	int err;
 
 	lp->conn_size = sizeof(struct conn);
+	/* the hook tables' own first (proxy_hooks_register() order): their tick work runs before ours */
+	for (unsigned int i = 0; i < proxy_n_hooks; i++)
+		if (proxy_hooks[i]->worker_init && (err = proxy_hooks[i]->worker_init(w)))
+			return err;
 	if (loop_op_set(lp, UD_ACCEPT, on_accept) || loop_op_set(lp, UD_LOG, logs_on_write) ||
-	    loop_op_set(lp, UD_RESOLV, fwd_on_poll) ||
-	    loop_hook_add(lp, LOOP_ON_WAKE, cache_on_wake) || loop_hook_add(lp, LOOP_ON_WAKE, fwd_on_wake) ||
-	    loop_hook_add(lp, LOOP_AFTER_CQES, cache_after_cqes) ||
-	    loop_hook_add(lp, LOOP_ON_TICK, fwd_on_tick) || loop_hook_add(lp, LOOP_ON_TICK, on_tick) ||
-	    loop_hook_add(lp, LOOP_ON_FREE, fwd_on_free))
+	    loop_hook_add(lp, LOOP_ON_TICK, on_tick))
 		return -ENOSPC;
 	return 0;
 }
