@@ -95,7 +95,7 @@ EOC
 		taskset -c "$CLIENT_CPU" nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
 		ORIGIN_WHAT="nginx (1 worker, static files)"
 	else
-		taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/tests/e2e/l7_upstream.py" --port "$ORIGIN" --name origin \
+		taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/tests/e2e/lib/l7_upstream.py" --port "$ORIGIN" --name origin \
 			>"$W/origin.log" 2>&1 &
 		ORIGIN_WHAT="the python test upstream (nginx not installed: figures not comparable with an nginx origin)"
 		echo "note origin is $ORIGIN_WHAT"
