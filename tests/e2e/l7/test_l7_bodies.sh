@@ -5,21 +5,7 @@
 . "$(dirname "$0")/../lib/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
-l7_upstream a || exit 1
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
-EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream || exit 1
 B=http://127.0.0.1:$P
 head -c 8000000 /dev/urandom >"$SL_TMP/big"
 

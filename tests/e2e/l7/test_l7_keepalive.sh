@@ -5,21 +5,7 @@
 . "$(dirname "$0")/../lib/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
-l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, keepalive: 8, servers: [ { address: 127.0.0.1:$A } ] }
-EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream upstream_keys="keepalive: 8" || exit 1
 before=$(up_stats "$A" connections)
 for i in $(seq 1 100); do curl -s -m 5 -o /dev/null "http://127.0.0.1:$P/n$i"; done   # 100 client connections, one after another
 l7_load "http://127.0.0.1:$P/x" 400 4 >"$SL_TMP/l"

@@ -5,24 +5,8 @@
 . "$(dirname "$0")/../lib/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
-l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      max_header_bytes: 4096
-      max_body_bytes: 100000
-      max_connections: 5
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, servers: [ { address: 127.0.0.1:$A } ] }
-EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream listener_key="max_header_bytes: 4096" listener_key="max_body_bytes: 100000" \
+	listener_key="max_connections: 5" || exit 1
 U=http://127.0.0.1:$P
 big=$(head -c 5000 /dev/zero | tr '\0' a)
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$U/x")

@@ -6,24 +6,9 @@
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 need_root
 
-l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 2
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      access_log: { path: $SL_TMP/access.log }
-      routes: [ { match: { path_prefix: / }, upstream: one } ]
-  upstreams:
-    - { name: one, servers: [ { address: 127.0.0.1:$A } ] }
-EOC
 # The "new binary" is a copy, so the two processes are told apart in ps and logs.
 cp "$SL_BUILD/sluiced" "$SL_TMP/sluiced-new"
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream workers=2 upstream=one listener_key="access_log: { path: $SL_TMP/access.log }" || exit 1
 OLD=$SLUICED_PID
 
 # Load: 6 threads, each request on a keep-alive connection, and every 5th on a new one

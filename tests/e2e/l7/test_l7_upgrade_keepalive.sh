@@ -9,22 +9,8 @@
 need_root
 
 UPGRADES=3
-l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      routes: [ { match: { path_prefix: / }, upstream: one } ]
-  upstreams:
-    - { name: one, servers: [ { address: 127.0.0.1:$A } ] }
-EOC
 cp "$SL_BUILD/sluiced" "$SL_TMP/sluiced-new"
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream upstream=one || exit 1
 CUR=$SLUICED_PID
 
 # 8 keep-alive clients, requests back to back, no retry of any kind: a close the client was

@@ -5,22 +5,7 @@
 . "$(dirname "$0")/../lib/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
-l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      access_log: { path: $SL_TMP/access.log }
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, max_fails: 0, servers: [ { address: 127.0.0.1:$A } ] }
-EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream upstream_keys="max_fails: 0" listener_key="access_log: { path: $SL_TMP/access.log }" || exit 1
 U=http://127.0.0.1:$P
 start=$SECONDS
 curl -s -m 10 -o "$SL_TMP/cut" "$U/kill/100000"; rc=$?

@@ -5,22 +5,7 @@
 . "$(dirname "$0")/../lib/l7_lib.sh"
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
-l7_upstream a || exit 1
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      access_log: { path: $SL_TMP/access.log }
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
-EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
+l7_proxy_one_upstream listener_key="access_log: { path: $SL_TMP/access.log }" || exit 1
 python3 - "$P" >"$SL_TMP/out" 2>&1 <<'EOP'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)

@@ -11,30 +11,10 @@ cache_origin() {
 # cache_sluiced [MEMORY] [MAX_OBJECT] [WORKERS]: sluiced with one cache in front of the origin; base URL in $B.
 cache_sluiced() {
 	P=$(free_port)
-	cat >"$SL_TMP/c.yaml" <<EOC
-workers: ${3:-1}
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
-      cache: main
-      access_log: { path: $SL_TMP/access.log, format: combined }
-      routes:
-        - match: { path_prefix: / }
-          upstream: origin
-  upstreams:
-    - name: origin
-      retries: 0
-      max_fails: 1000
-      servers:
-        - { address: 127.0.0.1:$OR_PORT }
-  caches:
-    - name: main
-      memory: ${1:-64MiB}
-      max_object_bytes: ${2:-1MiB}
-EOC
+	sl_config_l7_proxy "$SL_TMP/c.yaml" "$(l7_admin)" "127.0.0.1:$P" "127.0.0.1:$OR_PORT" workers="${3:-1}" \
+		upstream=origin upstream_keys="retries: 0, max_fails: 1000" listener_key="cache: main" \
+		listener_key="access_log: { path: $SL_TMP/access.log, format: combined }" \
+		l7_key="caches: [ { name: main, memory: ${1:-64MiB}, max_object_bytes: ${2:-1MiB} } ]" || return 1
 	l7_sluiced "$SL_TMP/c.yaml" "$P" || return 1
 	B=http://127.0.0.1:$P
 }

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Helpers for the L7 proxy e2e tests (test_l7_*.sh): free ports, test upstreams, a sluiced on loopback.
-# Source after lib.sh.
+# Source after lib.sh. The configs themselves are configs.sh's (the benches write them too).
+
+. "$SL_ROOT/tests/e2e/lib/configs.sh"
 
 # free_port: a TCP port nobody listens on right now (the kernel picks it).
 free_port() {
@@ -19,6 +21,18 @@ l7_sluiced() {
 	bg bash -c "exec '$SL_BUILD/sluiced' -c '$1' >>'$SL_TMP/sluiced.log' 2>&1"
 	SLUICED_PID=$BG_PID
 	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$2" || { diag "sluiced did not listen on $2"; return 1; }
+}
+
+# l7_proxy_one_upstream [OPTION...]: the start most L7 tests share: upstream "a" (its port in $A), then
+# sluiced on a free port ($P) with sl_config_l7_proxy's config, written to $SL_TMP/c.yaml: every path
+# to upstream app (one server, a), admin on l7_admin; each OPTION is one of sl_config_l7_proxy's.
+# Returns 1 when the upstream or sluiced does not start.
+l7_proxy_one_upstream() {
+	l7_upstream a || return 1
+	A=$UP_PORT
+	P=$(free_port)
+	sl_config_l7_proxy "$SL_TMP/c.yaml" "$(l7_admin)" "127.0.0.1:$P" "127.0.0.1:$A" "$@" || return 1
+	l7_sluiced "$SL_TMP/c.yaml" "$P"
 }
 
 # l7_admin: a unix admin socket path private to this test (keeps tests from colliding on 9900).
