@@ -11,34 +11,15 @@ ctl() { "$SL_BUILD/sluicectl" -s "$CTL_ADMIN" "$@"; }
 # CTL_INTERVAL (ms, default 200), CTL_RISE (2), CTL_FALL (2) tune the TCP health check.
 ctl_config() {
 	local file=$1 vip=$2; shift 2
-	cat >"$file" <<EOF
-workers: 1
-admin:
-  listen: $CTL_ADMIN
-l4:
-  interfaces: [$IF_LB_IN, $IF_LB_OUT]
-  xdp_mode: native
-  forwarding: ipip
-  detach_on_exit: false
-  vips:
-EOF
+	sl_config_l4 "$file" "$CTL_ADMIN" "$IF_LB_IN, $IF_LB_OUT" ipip "detach_on_exit: false"
 	ctl_config_vip "$file" web "$vip" 80 "$@"
 }
 
 # ctl_config_vip FILE NAME VIP PORT BACKEND:WEIGHT...: appends a TCP VIP with the tunable health check.
 ctl_config_vip() {
-	local file=$1 name=$2 vip=$3 port=$4 b; shift 4
-	cat >>"$file" <<EOF
-    - name: $name
-      address: $vip
-      port: $port
-      protocol: tcp
-      health: { type: tcp, port: 80, interval: ${CTL_INTERVAL:-200}ms, timeout: 200ms, rise: ${CTL_RISE:-2}, fall: ${CTL_FALL:-2} }
-      backends:
-EOF
-	for b in "$@"; do
-		echo "        - { address: ${b%:*}, weight: ${b##*:} }" >>"$file"
-	done
+	local file=$1 name=$2 vip=$3 port=$4; shift 4
+	sl_config_l4_vip "$file" "$name" "$vip" "$port" \
+		"{ type: tcp, port: 80, interval: ${CTL_INTERVAL:-200}ms, timeout: 200ms, rise: ${CTL_RISE:-2}, fall: ${CTL_FALL:-2} }" "$@"
 }
 
 # ctl_field BACKEND FIELD: one field of a backend (by VIP/ADDRESS or id) from GET /backends.

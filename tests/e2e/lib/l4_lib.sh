@@ -2,6 +2,8 @@
 # Shared setup for the L4 end-to-end tests: topology, named backends, sluiced as the loader, client tallies.
 # Source it after lib.sh: `. "$(dirname "$0")/../lib/lib.sh"; . "$(dirname "$0")/../lib/l4_lib.sh"`.
 
+. "$SL_ROOT/tests/e2e/lib/configs.sh"
+
 L4_TOOL=$SL_ROOT/tests/e2e/lib/l4_tool.py
 L4_PY=/usr/bin/python3
 SLUICED_PID=
@@ -35,34 +37,14 @@ l4_setup() {
 # VIP and backends may be IPv4 or IPv6. Append more VIPs with l4_config_vip.
 l4_config() {
 	local file=$1 fwd=$2; shift 2
-	cat >"$file" <<EOF
-workers: 1
-admin:
-  listen: unix:$SL_TMP/admin.sock
-l4:
-  interfaces: [$IF_LB_IN, $IF_LB_OUT]
-  xdp_mode: native
-  forwarding: $fwd
-  detach_on_exit: true
-  vips:
-EOF
+	sl_config_l4 "$file" "unix:$SL_TMP/admin.sock" "$IF_LB_IN, $IF_LB_OUT" "$fwd" "detach_on_exit: true"
 	l4_config_vip "$file" web "$@"
 }
 
 # l4_config_vip FILE NAME VIP BACKEND:WEIGHT...: appends one VIP (health: tcp on port 80, fast).
 l4_config_vip() {
-	local file=$1 name=$2 vip=$3 b; shift 3
-	cat >>"$file" <<EOF
-    - name: $name
-      address: $vip
-      port: 80
-      protocol: tcp
-      health: { type: tcp, port: 80, interval: 200ms, timeout: 200ms, rise: 1, fall: 2 }
-      backends:
-EOF
-	for b in "$@"; do
-		echo "        - { address: ${b%:*}, weight: ${b##*:} }" >>"$file"
-	done
+	local file=$1 name=$2 vip=$3; shift 3
+	sl_config_l4_vip "$file" "$name" "$vip" 80 "{ type: tcp, port: 80, interval: 200ms, timeout: 200ms, rise: 1, fall: 2 }" "$@"
 }
 
 # l4_start CONFIG: sluiced in the lb namespace (nsenter keeps /sys/fs/bpf visible), pins per run.
