@@ -6,15 +6,8 @@
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
 l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port); Q=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 2
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+Q=$(free_port)
+l7_proxy_start workers=2 <<EOC || exit 1
       access_log: { path: $SL_TMP/access.json, format: json }
       routes: [ { match: { path_prefix: / }, upstream: app } ]
     - name: other
@@ -25,7 +18,6 @@ l7:
   upstreams:
     - { name: app, servers: [ { address: 127.0.0.1:$A } ] }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
 rid=$(curl -s -m 5 "http://127.0.0.1:$P/headers" | tr -d '\r' | sed -n 's/^X-Request-Id: //p')
 curl -s -m 5 -o /dev/null -A 'agent "quoted"' -e http://ref.example/ "http://127.0.0.1:$P/size/1234?q=1"

@@ -8,15 +8,7 @@
 l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; B=$UP_PORT
 l7_upstream c || exit 1; C=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start <<EOC || exit 1
       routes:
         - { match: { path_prefix: /rr }, upstream: rr }
         - { match: { path_prefix: /w }, upstream: wt }
@@ -41,7 +33,6 @@ l7:
       balance: p2c
       servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$B }, { address: 127.0.0.1:$C } ]
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
 l7_load "http://127.0.0.1:$P/rr" 300 3 >"$SL_TMP/rr"
 sed 's/^/# /' "$SL_TMP/rr"

@@ -6,15 +6,7 @@
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
 l7_upstream a || exit 1
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 2
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start workers=2 <<EOC || exit 1
       routes:
         - match: { host: only.example }
           upstream: app
@@ -26,7 +18,6 @@ l7:
       servers:
         - { address: 127.0.0.1:$UP_PORT }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 B=http://127.0.0.1:$P
 
 body=$(curl -s -m 5 "$B/api/x")

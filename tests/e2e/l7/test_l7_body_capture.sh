@@ -6,15 +6,7 @@
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
 l7_upstream a || exit 1
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start <<EOC || exit 1
       access_log: { path: $SL_TMP/access.json, format: json, body_bytes: 16 }
       routes:
         - { match: { path_prefix: /cap }, upstream: app, log_body_sample: 1 }
@@ -22,7 +14,6 @@ l7:
   upstreams:
     - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 curl -s -m 5 -o /dev/null -H "Authorization: Bearer secret" -H "Cookie: sid=secret" -H "X-Other: visible" \
 	--data-binary "request body that is longer than sixteen bytes" "http://127.0.0.1:$P/cap/echo"
 curl -s -m 5 -o /dev/null -H "Authorization: Bearer secret" --data-binary "not sampled" "http://127.0.0.1:$P/plain/echo"

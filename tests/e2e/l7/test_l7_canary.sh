@@ -7,15 +7,7 @@
 
 l7_upstream stable || exit 1; S=$UP_PORT
 l7_upstream canary || exit 1; C=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 2
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start workers=2 <<EOC || exit 1
       routes:
         - match: { header: "X-Canary: 1" }
           upstream: app-next
@@ -25,7 +17,6 @@ l7:
     - { name: app, servers: [ { address: 127.0.0.1:$S } ] }
     - { name: app-next, servers: [ { address: 127.0.0.1:$C } ] }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
 l7_load "http://127.0.0.1:$P/x" 2000 4 >"$SL_TMP/s"
 sed 's/^/# /' "$SL_TMP/s"

@@ -25,15 +25,7 @@ froms() {
 }
 
 # ---- defaults: one server, no fail_on ----
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start <<EOC || exit 1
       routes:
         - { match: { path_prefix: /solo }, upstream: solo }
         - { match: { path_prefix: /down }, upstream: down }
@@ -44,7 +36,6 @@ l7:
       servers: [ { address: 127.0.0.1:$D1 }, { address: 127.0.0.1:$D2 } ]
       health: { type: http, path: /healthz, interval: 200ms, timeout: 200ms, rise: 1, fall: 1 }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 U=http://127.0.0.1:$P
 
 got=$(codes "$U/solo/status/500" 5)
@@ -70,14 +61,9 @@ kill "$SLUICED_PID"; wait "$SLUICED_PID" 2>/dev/null
 
 # ---- fail_on: [5xx]: two servers, then one left ----
 P=$(free_port)
-cat >"$SL_TMP/c2.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+{
+	sl_config_l7_head "$(l7_admin)" "127.0.0.1:$P" 1 pub
+	cat <<EOC
       routes: [ { match: { path_prefix: / }, upstream: pair } ]
   upstreams:
     - name: pair
@@ -86,6 +72,7 @@ l7:
       fail_timeout: 30s
       servers: [ { address: 127.0.0.1:$B }, { address: 127.0.0.1:$C } ]
 EOC
+} >"$SL_TMP/c2.yaml"
 : >"$SL_TMP/sluiced.log"
 l7_sluiced "$SL_TMP/c2.yaml" "$P" || exit 1
 U=http://127.0.0.1:$P

@@ -7,15 +7,7 @@
 
 l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; B=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start <<EOC || exit 1
       routes:
         - { match: { path_prefix: /capped }, upstream: capped }
         - { match: { path_prefix: / }, upstream: app }
@@ -23,7 +15,6 @@ l7:
     - { name: app, servers: [ { address: 127.0.0.1:$A } ] }
     - { name: capped, keepalive: 8, servers: [ { address: 127.0.0.1:$B } ] }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
 # clients PREFIX MODE: 50 keep-alive clients. warm: three rounds of 50 requests sent together, each held
 # 200 ms by the origin (50 in flight, even when the machine is busy). steady: 4 s of requests the origin holds 0-20 ms, with 0-5 ms

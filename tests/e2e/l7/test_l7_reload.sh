@@ -9,20 +9,16 @@ l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; B=$UP_PORT
 P=$(free_port)
 conf() {
-	cat >"$SL_TMP/c.yaml.new" <<EOC
-workers: 2
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+	{
+		sl_config_l7_head "$(l7_admin)" "127.0.0.1:$P" 2 pub
+		cat <<EOC
       access_log: { path: $SL_TMP/access.log }
       routes: [ { match: { path_prefix: / }, upstream: $1 } ]
   upstreams:
     - { name: one, servers: [ { address: 127.0.0.1:$A } ] }
     - { name: two, servers: [ { address: 127.0.0.1:$B } ] }
 EOC
+	} >"$SL_TMP/c.yaml.new"
 	mv "$SL_TMP/c.yaml.new" "$SL_TMP/c.yaml"
 }
 conf one

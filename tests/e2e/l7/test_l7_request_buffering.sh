@@ -7,15 +7,8 @@
 [ -x "$SL_BUILD/sluiced" ] || skip_all "build/sluiced not built"
 
 l7_upstream a || exit 1; A=$UP_PORT
-P=$(free_port); Q=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: buf
-      listen: 127.0.0.1:$P
-      mode: reverse
+Q=$(free_port)
+l7_proxy_start name=buf <<EOC || exit 1
       request_buffering: 64KiB
       routes: [ { match: { path_prefix: / }, upstream: app } ]
     - name: stream
@@ -26,7 +19,6 @@ l7:
   upstreams:
     - { name: app, servers: [ { address: 127.0.0.1:$A } ] }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 
 # upload PORT SIZE CHUNKED: sends SIZE bytes in 20 pieces over 2 s and prints
 # "mid=N end=N ok=0|1 secs=S": N = requests the upstream saw from the upload (its /stats,

@@ -8,15 +8,7 @@
 l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; Bp=$UP_PORT
 DEAD=$(free_port)   # nothing listens there: connect is refused
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start <<EOC || exit 1
       routes:
         - { match: { path_prefix: /d }, upstream: withdead }
         - { match: { path_prefix: / }, upstream: app }
@@ -31,7 +23,6 @@ l7:
       max_fails: 0
       servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$Bp } ]
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 U=http://127.0.0.1:$P
 
 l7_load "$U/d/x" 40 2 >"$SL_TMP/g"

@@ -20,15 +20,7 @@ for _ in range(4):
     held.append(c)
 time.sleep(120)' "$BH"
 sleep 0.5
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start <<EOC || exit 1
       request_timeout: 1s
       client_idle: 1500ms
       routes:
@@ -38,7 +30,6 @@ l7:
     - { name: app, response_timeout: 1s, servers: [ { address: 127.0.0.1:$A } ] }
     - { name: hang, connect_timeout: 700ms, retries: 0, servers: [ { address: 127.0.0.1:$BH } ] }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 U=http://127.0.0.1:$P
 
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code} %{time_total}' "$U/delay/3000")

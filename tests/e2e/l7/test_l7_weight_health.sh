@@ -8,15 +8,7 @@
 
 l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; B=$UP_PORT
-P=$(free_port)
-cat >"$SL_TMP/c.yaml" <<EOC
-workers: 2
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+l7_proxy_start workers=2 <<EOC || exit 1
       routes:
         - { match: { path_prefix: /h }, upstream: checked }
         - { match: { path_prefix: / }, upstream: app }
@@ -28,7 +20,6 @@ l7:
       servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$B } ]
       health: { type: http, path: /healthz, interval: 200ms, timeout: 200ms, rise: 1, fall: 1 }
 EOC
-l7_sluiced "$SL_TMP/c.yaml" "$P" || exit 1
 U=http://127.0.0.1:$P
 ctl() { "$SL_BUILD/sluicectl" -s "$(l7_admin)" "$@"; }
 

@@ -13,14 +13,9 @@ adv_start() {
 	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$EVIL" || { diag "evil upstream did not start"; return 1; }
 	P=$(free_port)
 	FP=$(free_port)
-	cat >"$SL_TMP/adv.yaml" <<EOC
-workers: 1
-admin: { listen: $(l7_admin) }
-l7:
-  listeners:
-    - name: pub
-      listen: 127.0.0.1:$P
-      mode: reverse
+	{
+		sl_config_l7_head "$(l7_admin)" "127.0.0.1:$P" 1 pub
+		cat <<EOC
       request_timeout: 2s
       client_idle: 5s
       max_connections: ${ADV_MAXCONN:-10000}
@@ -36,6 +31,7 @@ l7:
     - { name: evil, response_timeout: ${ADV_RESPONSE_TIMEOUT:-30s}, max_fails: 0, servers: [ { address: 127.0.0.1:$EVIL } ] }
 ${ADV_EXTRA_UPSTREAMS:-}
 EOC
+	} >"$SL_TMP/adv.yaml"
 	l7_sluiced "$SL_TMP/adv.yaml" "$P"
 }
 

@@ -31,20 +31,29 @@ sl_config_l7_proxy() {
 		esac
 	done
 	{
+		sl_config_l7_head "$admin" "$listen" "$workers" "$name"
 		cat <<EOC
-workers: $workers
-admin: { listen: "$admin" }
-l7:
-  listeners:
-    - name: $name
-      listen: $listen
-      mode: reverse
 ${lkeys}      routes: [ { match: { path_prefix: / }, upstream: $upstream } ]
   upstreams:
     - { name: $upstream, ${ukeys}servers: [ { address: $server } ] }
 EOC
 		printf '%s' "$l7keys"
 	} >"$file"
+}
+
+# sl_config_l7_head ADMIN LISTEN WORKERS NAME: prints the head of a config whose first listener is a
+# reverse one: WORKERS, the admin API on ADMIN, then the listener NAME on LISTEN up to its mode. What
+# follows is the caller's: the listener's other keys (6 spaces in), more listeners, the upstreams.
+sl_config_l7_head() {
+	cat <<EOC
+workers: $3
+admin: { listen: "$1" }
+l7:
+  listeners:
+    - name: $4
+      listen: $2
+      mode: reverse
+EOC
 }
 
 # sl_config_l4 FILE ADMIN INTERFACES FORWARDING [KEY...]: writes FILE, the head of an L4-only config

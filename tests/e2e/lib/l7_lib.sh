@@ -35,6 +35,24 @@ l7_proxy_one_upstream() {
 	l7_sluiced "$SL_TMP/c.yaml" "$P"
 }
 
+# l7_proxy_start [workers=N] [name=NAME] <REST: sluiced on a free port ($P) with $SL_TMP/c.yaml: the head
+# of sl_config_l7_head (N workers, default 1; admin on l7_admin; reverse listener NAME, default pub, on
+# 127.0.0.1:$P), then REST, read from stdin: the listener's other keys, its routes, the upstreams.
+# Returns 1 when sluiced does not start.
+l7_proxy_start() {
+	local workers=1 name=pub opt
+	for opt; do
+		case $opt in
+		workers=*) workers=${opt#*=} ;;
+		name=*)    name=${opt#*=} ;;
+		*) diag "l7_proxy_start: unknown option '$opt'"; return 1 ;;
+		esac
+	done
+	P=$(free_port)
+	{ sl_config_l7_head "$(l7_admin)" "127.0.0.1:$P" "$workers" "$name"; cat; } >"$SL_TMP/c.yaml"
+	l7_sluiced "$SL_TMP/c.yaml" "$P"
+}
+
 # l7_admin: a unix admin socket path private to this test (keeps tests from colliding on 9900).
 l7_admin() { echo "unix:$SL_TMP/admin.sock"; }
 
