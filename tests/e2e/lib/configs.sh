@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The sluiced configs that the e2e tests and the benches both write, in one place: an L7 reverse
 # proxy in front of one server, and an L4-only config with its VIPs.
-# Sourced (never run) by tests/e2e/lib/l7_lib.sh, l4_lib.sh, ctl_lib.sh and cache_lib.sh, and by
-# bench/lib_l7.sh (so bench/l7.sh and bench/cache.sh) and bench/l4.sh. It needs nothing else
-# sourced and sets no variable: every address and path is an argument.
+# Sourced (never run) by tests/e2e/lib/l7_lib.sh and l4_lib.sh (so every lib and test after them)
+# and by bench/lib_l7.sh (so bench/l7.sh and bench/cache.sh) and bench/l4.sh: the benches measure
+# the configs the tests check. It needs nothing else sourced and sets no variable: every address
+# and path is an argument.
 
 # sl_config_l7_proxy FILE ADMIN LISTEN SERVER [OPTION...]: writes FILE, a config with one reverse
 # listener on LISTEN (ADDR:PORT) that sends every path to one upstream whose one server is SERVER
