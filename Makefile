@@ -10,7 +10,8 @@
 #                                                      with the archives of the layers it includes
 #   tests/bpf/test_*.c (+ other tests/bpf/*.c)      -> build/tests/bpf/test_*
 #   bench/*.c                                       -> build/bench/*
-#   tests/lint/test_*.sh, tests/e2e/test_*.sh        run as they are
+#   tests/lint/test_*.sh, tests/e2e/<group>/test_*.sh run as they are (groups: l4 l7 cache forward ctl bench;
+#                                                      their shell and python helpers are in tests/e2e/lib/)
 
 V ?= 0
 ifeq ($(V),1)
@@ -79,7 +80,7 @@ TBPF_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TBPF_SRCS),$(TBPF_ALL)))
 TBPF_BINS := $(patsubst %.c,$(BUILD)/%,$(TBPF_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
-E2E_TESTS := $(wildcard tests/e2e/test_*.sh)
+E2E_TESTS := $(wildcard tests/e2e/*/test_*.sh)
 # fuzz_proxy's harness replaying its corpus and reproducers under ASan+UBSan: a TAP test of check-unit.
 FUZZ_REPLAY := $(BUILD)/san/tests/fuzz/fuzz_proxy_replay
 

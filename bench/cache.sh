@@ -50,22 +50,9 @@ cache_proxy_start() {
 	for try in 1 2 3; do
 		p=$(l7_port)
 		if [ "$name" = sluiced ]; then
-			cat >"$W/sluiced.yaml" <<EOC
-workers: 1
-admin: { listen: "unix:$W/admin.sock" }
-l7:
-  listeners:
-    - name: bench
-      listen: 127.0.0.1:$p
-      mode: reverse
-      cache: main
-      client_idle: 300s
-      routes: [ { match: { path_prefix: / }, upstream: origin } ]
-  upstreams:
-    - { name: origin, keepalive: 64, servers: [ { address: 127.0.0.1:$ORIGIN } ] }
-  caches:
-    - { name: main, memory: 64MiB }
-EOC
+			sl_config_l7_proxy "$W/sluiced.yaml" "unix:$W/admin.sock" "127.0.0.1:$p" "127.0.0.1:$ORIGIN" name=bench \
+				upstream=origin upstream_keys="keepalive: 64" listener_key="cache: main" \
+				listener_key="client_idle: 300s" l7_key="caches: [ { name: main, memory: 64MiB } ]"
 			taskset -c "$PROXY_CPU" "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
 		else
 			# its best of a few tunings here: cached descriptors of the cache files (fewer

@@ -32,6 +32,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SL_BUILD:-$ROOT/build}
+. "$ROOT/tests/e2e/lib/configs.sh"   # sluiced's L4 config, the one the e2e tests write (sl_config_l4)
 GEN=$BUILD/bench/l4_gen
 DURATION=2
 OUT=
@@ -247,34 +248,10 @@ fi
 # sluice_start FORWARDING [INSERT_RATE]: starts sluiced (SLUICED_PID, for the EXIT trap); 0 once sl_lb is attached.
 sluice_start() {
 	local fwd=$1 rate=${2:-125000} _
-	cat >"$OUT/l4-sluiced-$fwd.yaml" <<EOF
-workers: 1
-admin:
-  listen: unix:$OUT/admin.sock
-l4:
-  interfaces: [$IF_LB_IN, $IF_LB_OUT]
-  xdp_mode: native
-  forwarding: $fwd
-  conntrack_insert_rate: $rate
-  detach_on_exit: true
-  vips:
-    - name: bench
-      address: $VIP4
-      port: 80
-      protocol: tcp
-      backends:
-        - { address: $BE1_IP4, weight: 100 }
-        - { address: $BE2_IP4, weight: 100 }
-        - { address: $BE3_IP4, weight: 50 }
-    - name: bench6
-      address: $VIP6
-      port: 80
-      protocol: tcp
-      backends:
-        - { address: $BE1_IP6, weight: 100 }
-        - { address: $BE2_IP6, weight: 100 }
-        - { address: $BE3_IP6, weight: 50 }
-EOF
+	sl_config_l4 "$OUT/l4-sluiced-$fwd.yaml" "unix:$OUT/admin.sock" "$IF_LB_IN, $IF_LB_OUT" "$fwd" \
+		"conntrack_insert_rate: $rate" "detach_on_exit: true"
+	sl_config_l4_vip "$OUT/l4-sluiced-$fwd.yaml" bench "$VIP4" 80 "" "$BE1_IP4:100" "$BE2_IP4:100" "$BE3_IP4:50"
+	sl_config_l4_vip "$OUT/l4-sluiced-$fwd.yaml" bench6 "$VIP6" 80 "" "$BE1_IP6:100" "$BE2_IP6:100" "$BE3_IP6:50"
 	# Control plane on the generator's CPU, out of the lb core's way (idle during the run anyway).
 	nsenter --net="/run/netns/$NS_LB" taskset -c "$GEN_CPU" "$BUILD/sluiced" -c "$OUT/l4-sluiced-$fwd.yaml" \
 		--pin-dir "$PIN" >"$OUT/l4-sluiced-$fwd.log" 2>&1 &

@@ -20,6 +20,9 @@
 # Every process started is in L7_PIDS; l7_cleanup (set as the EXIT trap) stops them all.
 # Origin paths: /size/100 and /size/10240 (static files, or the python test upstream).
 
+# sluiced's config is written by the e2e tests' helper (sl_config_l7_proxy), so both run the same one.
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/configs.sh"
+
 PROXY_CPU=${PROXY_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 L7_PIDS=()
@@ -97,7 +100,7 @@ EOC
 		taskset -c "$CLIENT_CPU" nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
 		ORIGIN_WHAT="nginx (1 worker, static files)"
 	else
-		taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/tests/e2e/l7_upstream.py" --port "$ORIGIN" --name origin \
+		taskset -c "$CLIENT_CPU" /usr/bin/python3 "$ROOT/tests/e2e/lib/l7_upstream.py" --port "$ORIGIN" --name origin \
 			>"$W/origin.log" 2>&1 &
 		ORIGIN_WHAT="the python test upstream (nginx not installed: figures not comparable with an nginx origin)"
 		echo "note origin is $ORIGIN_WHAT"
@@ -137,20 +140,9 @@ l7_proxy_once() {
 		;;
 	sluiced)
 		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
-		cat >"$W/sluiced.yaml" <<EOC
-workers: 1
-admin: { listen: "unix:$W/admin.sock" }
-l7:
-  listeners:
-    - name: bench
-      listen: 127.0.0.1:$p
-      mode: reverse
-      max_connections: $((max + 100))
-      client_idle: 300s
-      routes: [ { match: { path_prefix: / }, upstream: origin } ]
-  upstreams:
-    - { name: origin, keepalive: 64, servers: [ { address: 127.0.0.1:$ORIGIN } ] }
-EOC
+		sl_config_l7_proxy "$W/sluiced.yaml" "unix:$W/admin.sock" "127.0.0.1:$p" "127.0.0.1:$ORIGIN" name=bench \
+			upstream=origin upstream_keys="keepalive: 64" listener_key="max_connections: $((max + 100))" \
+			listener_key="client_idle: 300s"
 		taskset -c "$PROXY_CPU" "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
 		;;
 	nginx)
