@@ -218,7 +218,7 @@ $(FZ)/llhttp/%.o: $(LLHTTP_SRC)/%.c
 $(FZ)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(FUZZ_CC) -fsanitize=fuzzer-no-link $(LLHTTP_CFLAGS) -c $< -o $@
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer-no-link $(LLHTTP_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BUILD)/fuzz/fuzz_proxy: tests/fuzz/fuzz_proxy.c $(call layer_libs,$(FZ),$(FUZZ_PROXY_LAYERS))
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $< $(call GROUP,$(filter %.a,$^)) $(LDLIBS_NO_URING) -o $@
