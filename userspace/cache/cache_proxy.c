@@ -68,7 +68,7 @@ static void end_pending(struct req_cache *rc, bool stored)
 
 static bool client_close(struct worker *w, struct conn *c)
 {
-	return !llhttp_should_keep_alive(&c->msg.p) || w->stopping || w->l7->ls[c->listener].removed ||
+	return !llhttp_should_keep_alive(&c->msg->p) || w->stopping || w->l7->ls[c->listener].removed ||
 	       c->req.close_after;
 }
 
@@ -343,7 +343,7 @@ static int decide(struct worker *w, struct conn *c)
 	enum cache_verdict v;
 	int64_t ttl;
 
-	v = cache_lookup_any(rc->sh, &rc->key, &c->msg, &rc->rq, now, &o);
+	v = cache_lookup_any(rc->sh, &rc->key, c->msg, &rc->rq, now, &o);
 	ttl = o ? o->lifetime - cache_current_age(o, now) : 0;
 	switch (v) {
 	case CACHE_HIT:
@@ -433,7 +433,7 @@ int cache_proxy_request(struct worker *w, struct conn *c)
 {
 	struct cache *cache = atomic_load_explicit(&w->l7->ls[c->listener].cache, memory_order_acquire);
 	struct req_cache *rc = req_cache(c);
-	struct http_msg *m = &c->msg;
+	struct http_msg *m = c->msg;
 	const char *host;
 	size_t host_len;
 	int hi;
@@ -494,17 +494,22 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	b->eof = true;   /* nothing to read: pause logic and EOF handling leave it alone */
 	memcpy(b->ip, c->ip, sizeof(b->ip));
 	/* its own copy of the request head (text and header slots): Vary values and logs read it */
-	b->msg = c->msg;
-	b->msg.arg = b;
-	b->msg.buf = malloc(c->msg.buf_cap);
-	b->msg.hdr = malloc(((size_t)c->msg.hdr_cap + 1) * sizeof(*c->msg.hdr));
-	if (!b->msg.buf || !b->msg.hdr) {
+	if (conn_msg_get(w, b, HTTP_REQUEST, c->msg->cap, c->msg->hooks)) {
+		free(bc);
+		conn_close(w, b);
+		goto err_unlock;
+	}
+	*b->msg = *c->msg;
+	b->msg->arg = b;
+	b->msg->buf = malloc(c->msg->buf_cap);
+	b->msg->hdr = malloc(((size_t)c->msg->hdr_cap + 1) * sizeof(*c->msg->hdr));
+	if (!b->msg->buf || !b->msg->hdr) {
 		free(bc);
 		conn_close(w, b);   /* frees what was copied */
 		goto err_unlock;
 	}
-	memcpy(b->msg.buf, c->msg.buf, c->msg.len);
-	memcpy(b->msg.hdr, c->msg.hdr, (size_t)c->msg.n_hdr * sizeof(*c->msg.hdr));
+	memcpy(b->msg->buf, c->msg->buf, c->msg->len);
+	memcpy(b->msg->hdr, c->msg->hdr, (size_t)c->msg->n_hdr * sizeof(*c->msg->hdr));
 	b->req.phase = PH_PROXY;
 	b->req.server = -1;
 	b->req.req_done = true;
@@ -522,13 +527,13 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	if (c->req.is_head) {
 		/* a HEAD found it stale: the refresh is a GET, so the body comes back too */
 		fwd_head_to_get(b);
-		b->msg.p.method = HTTP_GET;
+		b->msg->p.method = HTTP_GET;
 	}
 	*bc = *rc;
 	bc->conn = b;
 	b->req.hook_data[cache_slot] = bc;
 	if (rc->rq.inm)
-		bc->rq.inm = b->msg.buf + (rc->rq.inm - c->msg.buf);
+		bc->rq.inm = b->msg->buf + (rc->rq.inm - c->msg->buf);
 	bc->sink = true;
 	bc->log = NULL;
 	bc->rq.is_head = false;
@@ -746,7 +751,7 @@ bool cache_proxy_resp_head(struct worker *w, struct conn *c, const struct http_m
 		struct cache_req as_get = rc->rq;   /* what went upstream: a HEAD went as a GET */
 
 		as_get.is_head = false;
-		rc->fill = cache_fill_begin(rc->sh, &rc->key, &c->msg, &as_get, m, rc->req_time, now, &why);
+		rc->fill = cache_fill_begin(rc->sh, &rc->key, c->msg, &as_get, m, rc->req_time, now, &why);
 		if (rc->obj)
 			len += (size_t)snprintf(rc->status + len, sizeof(rc->status) - len, "; fwd-status=%d", st);
 		if (len < sizeof(rc->status) && rc->fill)

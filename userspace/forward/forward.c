@@ -353,9 +353,9 @@ static void origin_count(struct fwd_origin *o, struct conn *u)
 /* target_host() - a forward request is cached under its absolute-form target's authority (what the rules saw), not Host. */
 static void target_host(const struct conn *c, const char **host, size_t *len)
 {
-	const char *t = http_target(&c->msg), *end = t + c->msg.target_len, *h;
+	const char *t = http_target(c->msg), *end = t + c->msg->target_len, *h;
 
-	if (c->msg.target_len < 7 || strncasecmp(t, "http://", 7))
+	if (c->msg->target_len < 7 || strncasecmp(t, "http://", 7))
 		return;
 	for (h = t + 7; h < end && *h != '/' && *h != '?' && *h != '#'; h++)
 		;
@@ -456,7 +456,7 @@ static int auth_refused(struct worker *w, struct fwd_worker *fw, struct conn *c)
  */
 static int forward_auth(struct worker *w, struct fwd_worker *fw, struct conn *c, const struct fwd_auth *auth)
 {
-	const struct http_msg *m = &c->msg;
+	const struct http_msg *m = c->msg;
 	int i = http_find(m, "proxy-authorization");
 	uint64_t wait;
 	char hdr[48];
@@ -502,7 +502,7 @@ static bool client_sockaddr(const char *ip, struct sockaddr_storage *ss)
 /* build_head() - the request for the origin: origin-form target, Host from the target, anonymity rules. 0 or -1 (answered). */
 static int build_head(struct worker *w, struct conn *c, const struct cfg_forward *f, const struct fwd_target *t)
 {
-	const struct http_msg *m = &c->msg;
+	const struct http_msg *m = c->msg;
 	char host[FWD_HOST_MAX + 16], *path;
 	bool v6 = t->literal && t->addr.ss_family == AF_INET6;
 	struct http_fwd hf;
@@ -569,7 +569,7 @@ static int forward_go(struct worker *w, struct conn *c, const struct fwd_target 
 	const struct l7_gen *g = c->req.wg->g;
 	const struct cfg_forward *f = &g->cfg->l7.forward;
 	struct fwd_worker *fw = w->fwd;
-	bool tunnel = c->msg.p.method == HTTP_CONNECT;
+	bool tunnel = c->msg->p.method == HTTP_CONNECT;
 	const char *why = "no address";
 	char rule[sizeof(fwd_req(c)->rule)] = "destination";
 	struct fwd_origin *o;
@@ -622,7 +622,7 @@ static int forward_go(struct worker *w, struct conn *c, const struct fwd_target 
 static int forward_retry(struct worker *w, struct conn *c)
 {
 	if (!c->req.last_srv || c->req.tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
-	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg.p.method) ||
+	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg->p.method) ||
 	    w->stopping)
 		return -1;
 	c->req.tries++;
@@ -641,13 +641,13 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 		return;   /* the client left while we asked */
 	c->req.hook_wait = false;
 	if (err) {
-		snprintf(msg, sizeof(msg), "cannot resolve %.*s: %s", (int)(c->msg.target_len < 100 ? c->msg.target_len : 100),
-			 http_target(&c->msg), err == -ENOENT ? "no such name" : strerror(-err));
+		snprintf(msg, sizeof(msg), "cannot resolve %.*s: %s", (int)(c->msg->target_len < 100 ? c->msg->target_len : 100),
+			 http_target(c->msg), err == -ENOENT ? "no such name" : strerror(-err));
 		refuse(w, c, err == -ETIMEDOUT ? 504 : 502, "resolve", msg);
 		return;
 	}
 	/* forward_start() checked this target before it asked: parsing it again cannot fail */
-	if (fwd_parse_target(http_target(&c->msg), c->msg.target_len, c->msg.p.method == HTTP_CONNECT, &t)) {
+	if (fwd_parse_target(http_target(c->msg), c->msg->target_len, c->msg->p.method == HTTP_CONNECT, &t)) {
 		refuse(w, c, 400, "target", "bad target");
 		return;
 	}
@@ -663,7 +663,7 @@ static void on_resolved(struct worker *w, uint64_t cookie, int err, const struct
 static int forward_route(struct worker *w, struct fwd_worker *fw, struct conn *c)
 {
 	const struct cfg_forward *f = &c->req.wg->g->cfg->l7.forward;
-	const struct http_msg *m = &c->msg;
+	const struct http_msg *m = c->msg;
 	bool tunnel = m->p.method == HTTP_CONNECT;
 	struct sockaddr_storage addrs[RESOLVER_MAX_ADDRS];
 	struct fwd_target t;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* L7's connections: made with proxy.c's handlers, which the loop calls through proxy_conn_ops. */
+#include <errno.h>
+#include <stdlib.h>
+
 #include "l7/conn.h"
 #include "l7/proxy.h"
 #include "l7/worker.h"
@@ -38,7 +41,36 @@ static void conn_on_released(struct loop *lp, struct loop_conn *lc)
 	struct conn *c = conn_of(lc);
 
 	proxy_conn_released(worker_of(lp), c);
-	http_msg_free_head(&c->msg);
+	conn_msg_put(worker_of(lp), c);
+}
+
+int conn_msg_get(struct worker *w, struct conn *c, llhttp_type_t type, uint32_t head_limit,
+		 const struct http_msg_hooks *hooks)
+{
+	struct http_msg *m = c->msg;
+
+	if (!m) {
+		m = w->msg_spare;
+		if (m)
+			w->msg_spare = m->arg;   /* a spare one links the next through arg */
+		else if (!(m = malloc(sizeof(*m))))
+			return -ENOMEM;
+		c->msg = m;
+	}
+	http_msg_init(m, type, head_limit, hooks, c);
+	return 0;
+}
+
+void conn_msg_put(struct worker *w, struct conn *c)
+{
+	struct http_msg *m = c->msg;
+
+	if (!m)
+		return;
+	http_msg_free_head(m);
+	m->arg = w->msg_spare;
+	w->msg_spare = m;
+	c->msg = NULL;
 }
 
 const struct conn_ops proxy_conn_ops = {

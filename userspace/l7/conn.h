@@ -71,7 +71,7 @@ struct conn {
 	};
 	struct worker *w;
 	struct conn *peer;
-	struct http_msg msg;
+	struct http_msg *msg;    /* the parser, only while a message is under way (conn_msg_get()): NULL when idle */
 	uint16_t cur_bid;        /* the buffer being parsed (body segments point into it) */
 	/* client */
 	uint32_t listener;
@@ -97,6 +97,17 @@ static inline struct conn *conn_of(struct loop_conn *lc)
 
 /* The handlers of every proxied connection, client or upstream (l7/conn.c: proxy.c's on_* functions). */
 extern const struct conn_ops proxy_conn_ops;
+
+/*
+ * conn_msg_get() - give @c a parser of @type for its next message (the
+ * worker's spare ones first: no allocation once warm). An idle keep-alive
+ * connection holds none, which is most of its memory saved. 0, or -ENOMEM.
+ */
+int conn_msg_get(struct worker *w, struct conn *c, llhttp_type_t type, uint32_t head_limit,
+		 const struct http_msg_hooks *hooks);
+
+/* conn_msg_put() - @c goes idle: its parser, and the head it holds, go back to the worker. */
+void conn_msg_put(struct worker *w, struct conn *c);
 
 /* conn_new() - a connection of @w for socket @fd (-1: none) of @kind, with proxy_conn_ops. NULL without memory. */
 struct conn *conn_new(struct worker *w, uint8_t kind, int fd);

@@ -252,16 +252,16 @@ static void log_request(struct worker *w, struct conn *c)
 	memset(&r, 0, sizeof(r));
 	r.client_ip = c->ip;
 	r.start_ms = c->req.start_wall_ms;
-	r.method = c->msg.head_done ? llhttp_method_name(c->msg.p.method) : "-";
-	r.target = c->msg.head_done ? http_target(&c->msg) : "-";
-	r.target_len = c->msg.head_done ? c->msg.target_len : 1;
-	r.http_minor = c->msg.p.http_minor;
+	r.method = c->msg->head_done ? llhttp_method_name(c->msg->p.method) : "-";
+	r.target = c->msg->head_done ? http_target(c->msg) : "-";
+	r.target_len = c->msg->head_done ? c->msg->target_len : 1;
+	r.http_minor = c->msg->p.http_minor;
 	r.status = c->req.status;
 	r.bytes_in = c->req.bytes_in;
 	r.bytes_out = c->req.bytes_out;
-	if (c->msg.head_done) {
-		r.referer = hdr_or_null(&c->msg, "referer");
-		r.user_agent = hdr_or_null(&c->msg, "user-agent");
+	if (c->msg->head_done) {
+		r.referer = hdr_or_null(c->msg, "referer");
+		r.user_agent = hdr_or_null(c->msg, "user-agent");
 	}
 	r.upstream = c->req.last_srv ? c->req.last_srv->cfg->addr.text : NULL;
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
@@ -271,7 +271,7 @@ static void log_request(struct worker *w, struct conn *c)
 		if (h->on_log)
 			h->on_log(c, &r);   /* the cache's status ("-" without), the forward proxy's rule and user */
 	if (c->req.cap) {
-		r.head = c->msg.head_done ? &c->msg : NULL;
+		r.head = c->msg->head_done ? c->msg : NULL;
 		r.redact = al->redact;
 		r.n_redact = al->n_redact;
 		r.req_body = c->req.cap;
@@ -279,7 +279,7 @@ static void log_request(struct worker *w, struct conn *c)
 		r.resp_body = c->req.cap + c->req.cap_max;
 		r.resp_body_len = c->req.cap_resp;
 		/* escaping may grow a byte to six; headers are bounded by the head size */
-		cap += (size_t)c->req.cap_max * 12 + c->msg.len * 6;
+		cap += (size_t)c->req.cap_max * 12 + c->msg->len * 6;
 		line = malloc(cap);
 		if (!line)
 			return;
@@ -400,7 +400,7 @@ static bool retryable(struct worker *w, struct conn *c)
 	const struct cfg_upstream *uc = up_cfg(c);
 
 	return !c->req.up_hook && c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
-	       !c->req.upgrade && http_idempotent((uint8_t)c->msg.p.method) &&
+	       !c->req.upgrade && http_idempotent((uint8_t)c->msg->p.method) &&
 	       c->req.tries <= uc->retries && !w->stopping;
 }
 
@@ -433,7 +433,7 @@ static void upstream_fail(struct worker *w, struct conn *u, int err, bool timeou
 /* hash_key() - the balancing key of a request for balance: hash. */
 static const char *hash_key(struct conn *c, const struct cfg_upstream *uc, size_t *len)
 {
-	const struct http_msg *m = &c->msg;
+	const struct http_msg *m = c->msg;
 	const char *v;
 
 	*len = 0;
@@ -505,8 +505,8 @@ int proxy_attach(struct worker *w, struct conn *c, struct conn *u)
 	c->peer = u;
 	u->peer = c;
 	u->resp_started = false;
-	http_msg_init(&u->msg, HTTP_RESPONSE, RESP_HEAD_LIMIT, &proxy_resp_hooks, u);
-	if (outq_push(&u->out, SEG_KEEP, c->req.fwd_head, (uint32_t)c->req.fwd_len, 0)) {
+	if (conn_msg_get(w, u, HTTP_RESPONSE, RESP_HEAD_LIMIT, &proxy_resp_hooks) ||
+	    outq_push(&u->out, SEG_KEEP, c->req.fwd_head, (uint32_t)c->req.fwd_len, 0)) {
 		detach_upstream(w, c, false);
 		return -ENOMEM;
 	}
@@ -544,7 +544,7 @@ static bool picks_upstream(struct worker *w, const struct conn *c)
 static int start_request(struct worker *w, struct conn *c)
 {
 	const struct cfg_listener *l = lcfg(w, c);
-	struct http_msg *m = &c->msg;
+	struct http_msg *m = c->msg;
 	struct http_fwd f;
 	size_t cap;
 	long n;
@@ -821,7 +821,7 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		else
 			b.framing = c->req.http10 ? HTTP_FRAME_CLOSE : HTTP_FRAME_CHUNKED;
 		c->req.resp_framing = b.framing;
-		c->req.close_after |= !llhttp_should_keep_alive(&c->msg.p) || w_stopping(c->w) ||
+		c->req.close_after |= !llhttp_should_keep_alive(&c->msg->p) || w_stopping(c->w) ||
 				      c->w->l7->ls[c->listener].removed ||
 				      b.framing == HTTP_FRAME_CLOSE || c->req.upgrade;
 		/* an early answer before the request body ended: the body cannot be drained safely */
@@ -904,7 +904,7 @@ static int resp_on_body(void *arg, const char *at, size_t len)
 	}
 
 	/* a close-delimited body sent on as chunked: every piece is a chunk */
-	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg.p.flags & F_CHUNKED);
+	reframe = c->req.resp_framing == HTTP_FRAME_CHUNKED && !(u->msg->p.flags & F_CHUNKED);
 	if (reframe)
 		out_chunk_size(c, len);
 	if (c->req.cap)
@@ -968,9 +968,9 @@ static void begin_request(struct worker *w, struct conn *c)
 /* after_head() - the request was sent on: parse on past its head. true when @c needs nothing more now. */
 static bool after_head(struct worker *w, struct conn *c)
 {
-	http_msg_resume(&c->msg);
+	http_msg_resume(c->msg);
 	/* A body-less request completes without more input: let llhttp say so now. */
-	if (http_msg_feed(&c->msg, "", 0) < 0) {
+	if (http_msg_feed(c->msg, "", 0) < 0) {
 		client_error(w, c, c->req.err_status ? c->req.err_status : 400);
 		return true;
 	}
@@ -1013,12 +1013,17 @@ static void pump_client(struct worker *w, struct conn *c)
 			break;   /* pipelined requests wait for the current response; a resolving one for its answer */
 		if (c->peer && c->peer->out.bytes > OUT_HIGH)
 			break;
-		if (c->req.phase == PH_IDLE)
+		if (c->req.phase == PH_IDLE) {
+			if (!c->msg && conn_msg_get(w, c, HTTP_REQUEST, lcfg(w, c)->max_header_bytes, &req_hooks)) {
+				conn_close(w, c);   /* no memory for a parser: as if the connection had failed */
+				return;
+			}
 			/* while stopping (or the listener is gone) it is served with Connection: close */
 			begin_request(w, c);
+		}
 		e = &c->in.v[c->in.head];
 		c->cur_bid = e->bid;
-		n = http_msg_feed(&c->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		n = http_msg_feed(c->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
 		if (n == 0 && !c->req.head_pending && !c->req.req_done)
 			n = -EBUSY;   /* paused for no reason we know: the loop would never advance */
 		if (n < 0) {
@@ -1097,7 +1102,7 @@ static void pump_upstream(struct worker *w, struct conn *u)
 		u->resp_started = true;
 		queued = c->out.tail - c->out.head;
 		head_was = c->req.resp_head_sent;
-		n = http_msg_feed(&u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
+		n = http_msg_feed(u->msg, bufring_ptr(&w->br, e->bid) + e->off, e->len - e->off);
 		if (n == 0 && !c->req.resp_done)
 			n = -EBUSY;   /* paused without an end: the loop would never advance */
 		if (n < 0) {
@@ -1150,7 +1155,7 @@ static void finish_request(struct worker *w, struct conn *c)
 	if (u) {
 		conn_timer(w, u, TMR_NONE, 0);
 		upstream_outcome(w, u->srv, c->req.status >= 500 ? UP_5XX : UP_OK);
-		reuse = !u->dead && !u->eof && !c->req.up_cut && c->req.req_done && llhttp_should_keep_alive(&u->msg.p) &&
+		reuse = !u->dead && !u->eof && !c->req.up_cut && c->req.req_done && llhttp_should_keep_alive(&u->msg->p) &&
 			u->in.head == u->in.tail && u->out.head == u->out.tail && !u->out.inflight;
 	}
 	detach_upstream(w, c, reuse);
@@ -1158,7 +1163,7 @@ static void finish_request(struct worker *w, struct conn *c)
 	c->req.fwd_head = NULL;
 	wgen_put(w, c->req.wg);
 	c->req.wg = NULL;
-	if (c->req.close_after || !c->req.req_done || !llhttp_should_keep_alive(&c->msg.p) || w->stopping ||
+	if (c->req.close_after || !c->req.req_done || !llhttp_should_keep_alive(&c->msg->p) || w->stopping ||
 	    w->l7->ls[c->listener].removed) {
 		c->req.phase = PH_CLOSING;
 		if (c->out.head == c->out.tail && !c->out.inflight)
@@ -1169,10 +1174,10 @@ static void finish_request(struct worker *w, struct conn *c)
 	}
 	c->req.phase = PH_IDLE;
 	c->req.req_done = c->req.resp_done = false;
-	http_msg_resume(&c->msg);
+	http_msg_resume(c->msg);
 	if (c->in.head == c->in.tail) {
-		http_msg_free_head(&c->msg);   /* idle connections hold no head buffer */
-		conn_trim(c);                  /* nor queue arrays */
+		conn_msg_put(w, c);   /* idle connections hold no parser, */
+		conn_trim(c);         /* nor queue arrays */
 	}
 	conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
 	pump_client(w, c);
@@ -1194,7 +1199,6 @@ void proxy_accepted(struct worker *w, struct conn *c)
 	}
 	if (!c->ip[0])
 		strcpy(c->ip, "unix");
-	http_msg_init(&c->msg, HTTP_REQUEST, ll->cfg->max_header_bytes, &req_hooks, c);
 	c->listener_counted = true;
 	stat_add(w->st_accepted, 1);
 	if (atomic_fetch_add(&ll->n_conns, 1) >= ll->cfg->max_connections) {
@@ -1332,7 +1336,7 @@ void proxy_on_eof(struct worker *w, struct conn *x, int err)
 		upstream_fail(w, u, err, false);
 		return;
 	}
-	if (!err && !c->req.resp_done && http_msg_eof(&u->msg) == 0 && c->req.resp_done) {
+	if (!err && !c->req.resp_done && http_msg_eof(u->msg) == 0 && c->req.resp_done) {
 		/* a close-delimited body ended */
 		conn_send(w, c);
 		finish_request(w, c);

@@ -21,7 +21,7 @@ static uint32_t rb_size(uint32_t len)
 
 bool req_buffer_begin(struct conn *c, const struct cfg_listener *l)
 {
-	const struct http_msg *m = &c->msg;
+	const struct http_msg *m = c->msg;
 
 	if (!l->request_buffering || c->req.req_framing == HTTP_FRAME_NONE || c->req.upgrade || c->req.up_hook)
 		return false;

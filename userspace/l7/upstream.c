@@ -318,7 +318,7 @@ bool upstream_put(struct worker *w, struct conn *u)
 		stat_add(w->st_up_pool_full, 1);
 		return false;
 	}
-	http_msg_free_head(&u->msg);
+	conn_msg_put(w, u);   /* a pooled connection holds no parser: the next request gets one */
 	conn_timer(w, u, TMR_NONE, 0);
 	u->resp_started = false;
 	u->pool_next = s->idle;

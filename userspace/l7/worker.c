@@ -376,8 +376,17 @@ void worker_destroy(struct worker *w)
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = w->conns[i];
 
-		http_msg_free_head(&c->msg);
+		if (c->msg) {
+			http_msg_free_head(c->msg);
+			free(c->msg);
+		}
 		free(c->req.fwd_head);
+	}
+	while (w->msg_spare) {
+		struct http_msg *m = w->msg_spare;
+
+		w->msg_spare = m->arg;
+		free(m);
 	}
 	loop_destroy(&w->lp);   /* the slots, then the forward proxy's state (LOOP_ON_FREE): pooled ones point at its origins */
 }

@@ -48,6 +48,7 @@ struct worker {
 	uint64_t gen_seq;
 	uint64_t weight_seq;
 	struct wlog *logs;       /* one per listener */
+	struct http_msg *msg_spare;   /* parsers idle connections gave back (conn_msg_put()), linked through arg */
 	uint32_t log_seq;
 	uint64_t rid_next;
 	uint32_t rnd;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,31 +15,55 @@ static struct loop_conn *conn_at(const struct loop *lp, uint32_t idx)
 	return lp->conns[idx];
 }
 
+/*
+ * conn_slab() - CONN_SLAB more slots in one anonymous mapping. Slots come in
+ * slabs, not one calloc each: no allocator header per slot, and no slot lands
+ * between the short-lived allocations of requests, whose holes would otherwise
+ * stay mapped for as long as the idle connections around them live (memory per
+ * idle client). Pages are touched, and so counted, only as slots are used.
+ * 0, or -ENOMEM.
+ */
+static int conn_slab(struct loop *lp)
+{
+	size_t size = CONN_SLAB * lp->conn_size;
+	char *slab;
+
+	if (lp->n_conns + CONN_SLAB > lp->cap_conns) {
+		uint32_t cap = lp->cap_conns ? lp->cap_conns * 2 : 1024;
+		void **v;
+
+		if (cap > (1u << 24))
+			return -ENOMEM;
+		v = realloc(lp->conns, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		lp->conns = v;
+		lp->cap_conns = cap;
+	}
+	slab = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (slab == MAP_FAILED)
+		return -ENOMEM;
+	/* Handed out from the front: the free list is LIFO, so it is built from the back. */
+	for (uint32_t i = CONN_SLAB; i-- > 0;) {
+		struct loop_conn *c = (struct loop_conn *)(slab + i * lp->conn_size);
+
+		c->idx = lp->n_conns + i;
+		lp->conns[c->idx] = c;
+		c->free_next = lp->free_conns;
+		lp->free_conns = c;
+	}
+	lp->n_conns += CONN_SLAB;
+	return 0;
+}
+
 struct loop_conn *loop_conn_new(struct loop *lp, uint8_t kind, int fd, const struct conn_ops *ops)
 {
-	struct loop_conn *c = lp->free_conns;
+	struct loop_conn *c;
 
-	if (c) {
-		lp->free_conns = c->free_next;
-	} else {
-		if (lp->n_conns == lp->cap_conns) {
-			uint32_t cap = lp->cap_conns ? lp->cap_conns * 2 : 1024;
-			void **v;
-
-			if (cap > (1u << 24))
-				return NULL;
-			v = realloc(lp->conns, cap * sizeof(*v));
-			if (!v)
-				return NULL;
-			lp->conns = v;
-			lp->cap_conns = cap;
-		}
-		c = calloc(1, lp->conn_size);
-		if (!c)
-			return NULL;
-		c->idx = lp->n_conns;
-		lp->conns[lp->n_conns++] = c;
-	}
+	if (!lp->free_conns && conn_slab(lp))
+		return NULL;
+	c = lp->free_conns;
+	lp->free_conns = c->free_next;
 	uint32_t idx = c->idx, gen = c->gen + 1;
 	struct inq in = c->in;
 	struct outq out = c->out;

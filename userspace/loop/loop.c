@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -279,8 +280,9 @@ void loop_destroy(struct loop *lp)
 
 		free(c->in.v);
 		free(c->out.s);
-		free(c);
 	}
+	for (uint32_t i = 0; i < lp->n_conns; i += CONN_SLAB)   /* a slab starts at every CONN_SLAB-th slot */
+		munmap(lp->conns[i], CONN_SLAB * lp->conn_size);
 	hooks_run(lp, LOOP_ON_FREE);   /* after the connections: an application's pooled ones may point into its state */
 	if (lp->wake_fd >= 0)
 		close(lp->wake_fd);

@@ -20,6 +20,7 @@
 #define SEND_IOV           64
 #define WHEEL_SLOTS        1024
 #define WHEEL_MS           16
+#define CONN_SLAB          256            /* connection slots per mapping (loop/conn.c) */
 
 /*
  * The msghdr and iovecs of a sendmsg are read when the kernel takes the SQE
