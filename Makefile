@@ -66,8 +66,7 @@ SAN_LIBS  := $(call layer_libs,$(BUILD)/san,$(ARCH_LAYERS))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard userspace/daemon/*.c))
 # The layers a test source includes ("l7/route.h" -> l7): it links their archives and no others.
 src_layers = $(sort $(filter $(ARCH_LAYERS),$(shell sed -n 's,^\#include "\([a-z0-9]*\)/.*,\1,p' $(1) 2>/dev/null)))
-# Archives as a group: no layer calls up by name any more (issue 18), but the group keeps the order free.
-GROUP = -Wl,--start-group $(1) -Wl,--end-group
+# No link group: archives go highest layer first, so a layer that called up by name would fail to link.
 CTL_SRCS  := $(wildcard tools/sluicectl/*.c)
 CTL_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
 
@@ -125,7 +124,7 @@ $(BUILD)/%.o: %.c | $(SKELS)
 
 $(BUILD)/sluiced: $(DAEMON_OBJS) $(ALL_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(DAEMON_OBJS) $(call GROUP,$(ALL_LIBS)) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DAEMON_OBJS) $(ALL_LIBS) $(LDLIBS) -o $@
 
 $(foreach l,$(ARCH_LAYERS),$(eval $(BUILD)/userspace/$(l).a: $(call layer_objs,$(BUILD),$(l))))
 $(foreach l,$(ARCH_LAYERS),$(eval $(BUILD)/san/userspace/$(l).a: $(call layer_objs,$(BUILD)/san,$(l))))
@@ -141,16 +140,16 @@ $(foreach t,$(UNIT_SRCS),$(eval $(patsubst %.c,$(BUILD)/%,$(t)): $(call layer_li
 $(foreach t,$(UNIT_SRCS),$(eval $(patsubst %.c,$(BUILD)/san/%,$(t)): $(call layer_libs,$(BUILD)/san,$(call src_layers,$(t)))))
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(call GROUP,$(filter %.a,$^)) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(filter %.a,$^) $(LDLIBS) -o $@
 
 $(BUILD)/san/tests/unit/%: $(BUILD)/san/tests/unit/%.o
 	$(call msg,LINK-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $< $(call GROUP,$(filter %.a,$^)) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN) $< $(filter %.a,$^) $(LDLIBS) -o $@
 
 # BPF tests write VIPs through the control plane's own map writer (l4_maps.o).
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(TBPF_LIB) $(call layer_libs,$(BUILD),l4)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(call GROUP,$(filter %.a,$^)) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) -o $@
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o
 	$(call msg,LINK,$@)
@@ -183,7 +182,7 @@ check-e2e: all
 # minutes). Sanitizer reports go to files under build/san-e2e/; any report fails the target.
 $(BUILD)/san/sluiced: $(patsubst $(BUILD)/%,$(BUILD)/san/%,$(DAEMON_OBJS)) $(SAN_LIBS)
 	$(call msg,LINK-SAN,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN) $(filter %.o,$^) $(call GROUP,$(SAN_LIBS)) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(filter %.o,$^) $(SAN_LIBS) $(LDLIBS) -o $@
 SAN_E2E := $(BUILD)/san-e2e
 check-e2e-san: all $(BUILD)/san/sluiced
 	$(Q)rm -rf $(SAN_E2E) && mkdir -p $(SAN_E2E)
@@ -207,7 +206,7 @@ FUZZ_DIRS := -DFUZZ_CORPUS='"tests/fuzz/proxy_corpus"' -DFUZZ_REPRO='"tests/fuzz
 $(FUZZ_REPLAY): tests/fuzz/fuzz_proxy.c $(call layer_libs,$(BUILD)/san,$(FUZZ_PROXY_LAYERS))
 	$(call msg,LINK-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) -DFUZZ_REPLAY $(FUZZ_DIRS) $< $(call GROUP,$(filter %.a,$^)) \
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) -DFUZZ_REPLAY $(FUZZ_DIRS) $< $(filter %.a,$^) \
 		$(LDLIBS_NO_URING) -o $@
 FZ := $(BUILD)/fuzz/obj
 $(foreach l,$(ARCH_LAYERS),$(eval $(FZ)/userspace/$(l).a: $(call layer_objs,$(FZ),$(l))))
@@ -221,13 +220,13 @@ $(FZ)/%.o: %.c | $(SKELS)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer-no-link $(LLHTTP_CFLAGS) $(DEPFLAGS) -c $< -o $@
 $(BUILD)/fuzz/fuzz_proxy: tests/fuzz/fuzz_proxy.c $(call layer_libs,$(FZ),$(FUZZ_PROXY_LAYERS))
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $< $(call GROUP,$(filter %.a,$^)) $(LDLIBS_NO_URING) -o $@
+	$(Q)$(FUZZ_CC) $< $(filter %.a,$^) $(LDLIBS_NO_URING) -o $@
 $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(call layer_libs,$(FZ),$(call src_layers,tests/fuzz/fuzz_http.c))
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $< $(call GROUP,$(filter %.a,$^)) -lpthread -o $@
+	$(Q)$(FUZZ_CC) $< $(filter %.a,$^) -lpthread -o $@
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call layer_libs,$(FZ),$(call src_layers,tests/fuzz/fuzz_config.c))
 	$(call msg,FUZZ,$@)
-	$(Q)$(FUZZ_CC) $< $(call GROUP,$(filter %.a,$^)) -lyaml -lpthread -o $@
+	$(Q)$(FUZZ_CC) $< $(filter %.a,$^) -lyaml -lpthread -o $@
 fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_proxy
 	@mkdir -p $(BUILD)/fuzz/http $(BUILD)/fuzz/config $(BUILD)/fuzz/proxy
 	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECS) -max_len=4096 -print_final_stats=1 \

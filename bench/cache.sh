@@ -57,18 +57,7 @@ cache_proxy_start() {
 		else
 			# its best of a few tunings here: cached descriptors of the cache files (fewer
 			# open/fstat per hit), no sendfile for small files
-			cat >"$W/nginx.conf" <<EOC
-user root;
-worker_processes 1;
-daemon off;
-pid $W/nginx.pid;
-error_log $W/nginx.err;
-worker_rlimit_nofile 20000;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
+			{ l7_nginx_head nginx "4096"; cat <<EOC
     sendfile off;
     tcp_nodelay on;
     open_file_cache max=1000 inactive=60s;
@@ -88,6 +77,7 @@ http {
     }
 }
 EOC
+			} >"$W/nginx.conf"
 			taskset -c "$PROXY_CPU" nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
 		fi
 		pid=$!

@@ -62,6 +62,25 @@ l7_cleanup() {
 	return 0
 }
 
+# l7_nginx_head NAME CONNECTIONS: on stdout, the top every nginx of the benches shares (one worker,
+# pid and error log NAME.* in $W, no access log, long keep-alive), up to the open `http {`; the
+# caller adds its upstreams and servers and the closing brace.
+l7_nginx_head() {
+	cat <<EOC
+user root;
+worker_processes 1;
+daemon off;
+pid $W/$1.pid;
+error_log $W/$1.err;
+worker_rlimit_nofile 20000;
+events { worker_connections $2; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+EOC
+}
+
 # l7_origin_start: the origin on CLIENT_CPU (three tries on fresh ports, as for the proxies).
 l7_origin_start() {
 	local try
@@ -78,18 +97,7 @@ l7_origin_once() {
 	head -c 100 /dev/zero | tr '\0' a >"$W/size/100"
 	head -c 10240 /dev/zero | tr '\0' b >"$W/size/10240"
 	if command -v nginx >/dev/null; then
-		cat >"$W/origin.conf" <<EOC
-user root;
-worker_processes 1;
-daemon off;
-pid $W/origin.pid;
-error_log $W/origin.err;
-worker_rlimit_nofile 20000;
-events { worker_connections 16384; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
+		{ l7_nginx_head origin "16384"; cat <<EOC
     server {
         listen 127.0.0.1:$ORIGIN reuseport backlog=4096;
         root $W;
@@ -97,6 +105,7 @@ http {
     }
 }
 EOC
+		} >"$W/origin.conf"
 		taskset -c "$CLIENT_CPU" nginx -c "$W/origin.conf" -p "$W" >"$W/origin.log" 2>&1 &
 		ORIGIN_WHAT="nginx (1 worker, static files)"
 	else
@@ -147,18 +156,7 @@ l7_proxy_once() {
 		;;
 	nginx)
 		command -v nginx >/dev/null || { l7_skip nginx "not installed (BENCH=1 tools/deps.sh)"; return 1; }
-		cat >"$W/nginx.conf" <<EOC
-user root;
-worker_processes 1;
-daemon off;
-pid $W/nginx.pid;
-error_log $W/nginx.err;
-worker_rlimit_nofile 20000;
-events { worker_connections $((max * 3 / 2 + 200)); }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
+		{ l7_nginx_head nginx "$((max * 3 / 2 + 200))"; cat <<EOC
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
     server {
         listen 127.0.0.1:$p backlog=4096;
@@ -170,6 +168,7 @@ http {
     }
 }
 EOC
+		} >"$W/nginx.conf"
 		taskset -c "$PROXY_CPU" nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
 		;;
 	haproxy)

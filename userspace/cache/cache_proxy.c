@@ -207,9 +207,9 @@ static bool named(const char *p, const char *const *names)
 /* fwd_strip() - drop the client's header lines named in @names from the head sent upstream. */
 static void fwd_strip(struct conn *c, const char *const *names)
 {
-	char *h = c->req.fwd_head, *p, *end = h + c->req.fwd_len;
+	char *h = c->req.up_head, *p, *end = h + c->req.up_len;
 
-	p = memchr(h, '\n', c->req.fwd_len);
+	p = memchr(h, '\n', c->req.up_len);
 	while (p && ++p < end) {
 		char *eol = memchr(p, '\n', (size_t)(end - p));
 
@@ -218,7 +218,7 @@ static void fwd_strip(struct conn *c, const char *const *names)
 		if (named(p, names)) {
 			memmove(p, eol + 1, (size_t)(end - eol - 1));
 			end -= eol + 1 - p;
-			c->req.fwd_len -= (size_t)(eol + 1 - p);
+			c->req.up_len -= (size_t)(eol + 1 - p);
 			p--;
 			continue;
 		}
@@ -229,14 +229,14 @@ static void fwd_strip(struct conn *c, const char *const *names)
 /* fwd_add() - insert header lines before the head's final CRLF. 0 or -ENOMEM. */
 static int fwd_add(struct conn *c, const char *lines, size_t n)
 {
-	char *h = realloc(c->req.fwd_head, c->req.fwd_len + n);
+	char *h = realloc(c->req.up_head, c->req.up_len + n);
 
 	if (!h)
 		return -ENOMEM;
-	c->req.fwd_head = h;
-	memmove(h + c->req.fwd_len - 2 + n, h + c->req.fwd_len - 2, 2);
-	memcpy(h + c->req.fwd_len - 2, lines, n);
-	c->req.fwd_len += n;
+	c->req.up_head = h;
+	memmove(h + c->req.up_len - 2 + n, h + c->req.up_len - 2, 2);
+	memcpy(h + c->req.up_len - 2, lines, n);
+	c->req.up_len += n;
 	return 0;
 }
 
@@ -266,16 +266,16 @@ static bool head_as_get(const struct req_cache *rc)
 	return rc->rq.is_head && may_store(rc);
 }
 
-/* fwd_head_to_get() - the upstream request line's HEAD becomes GET. */
-static void fwd_head_to_get(struct conn *c)
+/* up_head_to_get() - the upstream request line's HEAD becomes GET. */
+static void up_head_to_get(struct conn *c)
 {
-	char *h = c->req.fwd_head;
+	char *h = c->req.up_head;
 
-	if (c->req.fwd_len < 5 || memcmp(h, "HEAD ", 5))
+	if (c->req.up_len < 5 || memcmp(h, "HEAD ", 5))
 		return;
-	memmove(h + 3, h + 4, c->req.fwd_len - 4);
+	memmove(h + 3, h + 4, c->req.up_len - 4);
 	memcpy(h, "GET", 3);
-	c->req.fwd_len--;
+	c->req.up_len--;
 }
 
 bool cache_proxy_bodyless(const struct conn *c)
@@ -306,7 +306,7 @@ void cache_proxy_prepare(struct conn *c)
 		rc->whole = true;
 	}
 	if (head_as_get(rc) && !rc->head_get) {
-		fwd_head_to_get(c);
+		up_head_to_get(c);
 		fwd_strip(c, range_lines);   /* HEAD ignores Range: the whole GET is what gets stored */
 		rc->head_get = true;
 	}
@@ -521,12 +521,12 @@ void cache_proxy_refresh(struct worker *w, struct conn *c)
 	b->req.up_hook = c->req.up_hook;       /* a forward request refreshes from the origin it was checked for */
 	b->req.last_srv = c->req.last_srv;
 	memcpy(b->req.rid, c->req.rid, sizeof(b->req.rid));
-	b->req.fwd_head = c->req.fwd_head;
-	b->req.fwd_len = c->req.fwd_len;
-	c->req.fwd_head = NULL;
+	b->req.up_head = c->req.up_head;
+	b->req.up_len = c->req.up_len;
+	c->req.up_head = NULL;
 	if (c->req.is_head) {
 		/* a HEAD found it stale: the refresh is a GET, so the body comes back too */
-		fwd_head_to_get(b);
+		up_head_to_get(b);
 		b->msg->p.method = HTTP_GET;
 	}
 	*bc = *rc;

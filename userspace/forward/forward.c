@@ -534,17 +534,17 @@ static int build_head(struct worker *w, struct conn *c, const struct cfg_forward
 	hf.strip = f->identifying_headers;
 	hf.n_strip = f->n_identifying_headers;
 	cap = m->len + t->path_len + 1024;
-	c->req.fwd_head = malloc(cap);
-	n = c->req.fwd_head ? http_build_request(m, &hf, c->req.fwd_head, cap) : -ENOMEM;
+	c->req.up_head = malloc(cap);
+	n = c->req.up_head ? http_build_request(m, &hf, c->req.up_head, cap) : -ENOMEM;
 	free(path);
 	if (n < 0)
 		return refuse(w, c, n == -ENOSPC ? 400 : 500, "target", "request head too large");
-	c->req.fwd_len = (size_t)n;
+	c->req.up_len = (size_t)n;
 	return 0;
 }
 
 /*
- * forward_connect() - send @c's request (head in fwd_head) to the origin it was
+ * forward_connect() - send @c's request (head in up_head) to the origin it was
  * checked for (req.last_srv): a pooled connection or a new one. 0, or -errno
  * with nothing sent (the caller answers).
  */
@@ -621,7 +621,7 @@ static int forward_go(struct worker *w, struct conn *c, const struct fwd_target 
 /* forward_retry() - once more, to the same checked address: 0 sent, -1 not retried (see struct proxy_hooks.retry). */
 static int forward_retry(struct worker *w, struct conn *c)
 {
-	if (!c->req.last_srv || c->req.tunnel || !c->req.fwd_head || c->req.resp_head_sent || c->req.tries ||
+	if (!c->req.last_srv || c->req.tunnel || !c->req.up_head || c->req.resp_head_sent || c->req.tries ||
 	    c->req.req_framing != HTTP_FRAME_NONE || c->req.upgrade || !http_idempotent((uint8_t)c->msg->p.method) ||
 	    w->stopping)
 		return -1;

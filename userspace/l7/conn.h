@@ -44,8 +44,8 @@ struct req {
 	int server;              /* index in upstream, -1: none */
 	struct wgen *wg;
 	size_t upstream;
-	char *fwd_head;          /* the head sent upstream, kept for a retry */
-	size_t fwd_len;
+	char *up_head;          /* the head sent upstream, kept for a retry */
+	size_t up_len;
 	char rid[24];
 	const struct route *route;
 	struct wserver *last_srv;  /* for the access log */

@@ -76,7 +76,7 @@ struct proxy_hooks {
 	 * (proxy_hooks_request()), as proxy.c would have.
 	 */
 	int (*on_request)(struct worker *w, struct conn *c);
-	/* on_upstream_head() - the upstream head is built (req.fwd_head): edit it (@held: PROXY_HOLD was said: keep it, send it later). */
+	/* on_upstream_head() - the upstream head is built (req.up_head): edit it (@held: PROXY_HOLD was said: keep it, send it later). */
 	void (*on_upstream_head)(struct worker *w, struct conn *c, bool held);
 	/*
 	 * on_response_head() - the upstream's response head: true when the client

@@ -326,11 +326,11 @@ static void detach_upstream(struct worker *w, struct conn *c, bool reuse)
 	 * the request keeps it (a retry sends it again) and the segment just forgets it.
 	 */
 	for (uint32_t i = u->out.head; i < u->out.tail; i++) {
-		if (u->out.s[i].kind != SEG_KEEP || u->out.s[i].ptr != c->req.fwd_head)
+		if (u->out.s[i].kind != SEG_KEEP || u->out.s[i].ptr != c->req.up_head)
 			continue;
 		if (u->out.inflight) {
 			u->out.s[i].kind = SEG_HEAP;
-			c->req.fwd_head = NULL;
+			c->req.up_head = NULL;
 		} else {
 			u->out.s[i].kind = SEG_STATIC;
 		}
@@ -399,7 +399,7 @@ static bool retryable(struct worker *w, struct conn *c)
 {
 	const struct cfg_upstream *uc = up_cfg(c);
 
-	return !c->req.up_hook && c->req.fwd_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
+	return !c->req.up_hook && c->req.up_head && !c->req.resp_head_sent && c->req.req_framing == HTTP_FRAME_NONE &&
 	       !c->req.upgrade && http_idempotent((uint8_t)c->msg->p.method) &&
 	       c->req.tries <= uc->retries && !w->stopping;
 }
@@ -506,7 +506,7 @@ int proxy_attach(struct worker *w, struct conn *c, struct conn *u)
 	u->peer = c;
 	u->resp_started = false;
 	if (conn_msg_get(w, u, HTTP_RESPONSE, RESP_HEAD_LIMIT, &proxy_resp_hooks) ||
-	    outq_push(&u->out, SEG_KEEP, c->req.fwd_head, (uint32_t)c->req.fwd_len, 0)) {
+	    outq_push(&u->out, SEG_KEEP, c->req.up_head, (uint32_t)c->req.up_len, 0)) {
 		detach_upstream(w, c, false);
 		return -ENOMEM;
 	}
@@ -614,17 +614,17 @@ static int start_request(struct worker *w, struct conn *c)
 	f.upgrade = c->req.upgrade;
 	f.framing = c->req.req_framing;
 	cap = m->len + 1024;
-	c->req.fwd_head = malloc(cap);
-	if (!c->req.fwd_head) {
+	c->req.up_head = malloc(cap);
+	if (!c->req.up_head) {
 		client_error(w, c, 500);
 		return -1;
 	}
-	n = http_build_request(m, &f, c->req.fwd_head, cap);
+	n = http_build_request(m, &f, c->req.up_head, cap);
 	if (n < 0) {
 		client_error(w, c, 431);
 		return -1;
 	}
-	c->req.fwd_len = (size_t)n;
+	c->req.up_len = (size_t)n;
 	if (proxy_hooks_upstream_head(w, c, v == PROXY_HOLD))
 		return 0;   /* the cache answered stale and refreshes, or waits for another request's fill */
 	if (req_buffer_begin(c, l))
@@ -1159,8 +1159,8 @@ static void finish_request(struct worker *w, struct conn *c)
 			u->in.head == u->in.tail && u->out.head == u->out.tail && !u->out.inflight;
 	}
 	detach_upstream(w, c, reuse);
-	free(c->req.fwd_head);
-	c->req.fwd_head = NULL;
+	free(c->req.up_head);
+	c->req.up_head = NULL;
 	wgen_put(w, c->req.wg);
 	c->req.wg = NULL;
 	if (c->req.close_after || !c->req.req_done || !llhttp_should_keep_alive(&c->msg->p) || w->stopping ||
@@ -1417,8 +1417,8 @@ void proxy_conn_released(struct worker *w, struct conn *c)
 		if (c->req.wg)
 			wgen_put(w, c->req.wg);
 		c->req.wg = NULL;
-		free(c->req.fwd_head);
-		c->req.fwd_head = NULL;
+		free(c->req.up_head);
+		c->req.up_head = NULL;
 		free(c->req.cap);
 		c->req.cap = NULL;
 		hooks_release(w, c);

@@ -380,7 +380,7 @@ void worker_destroy(struct worker *w)
 			http_msg_free_head(c->msg);
 			free(c->msg);
 		}
-		free(c->req.fwd_head);
+		free(c->req.up_head);
 	}
 	while (w->msg_spare) {
 		struct http_msg *m = w->msg_spare;

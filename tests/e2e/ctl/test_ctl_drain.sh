@@ -5,11 +5,7 @@
 . "$(dirname "$0")/../lib/l4_lib.sh"
 . "$(dirname "$0")/../lib/ctl_lib.sh"
 
-l4_setup --backends 2
-ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100"
-l4_start "$SL_TMP/sluice.yaml"
-l4_wait_vip "$VIP4" 20
-ok $? "VIP answers" || l4_diag
+ctl_up 2
 
 # 20 connections, open and talking for 6 s; Maglev puts about half on be1.
 ip netns exec "$NS_CLI" "$L4_PY" "$L4_TOOL" hold "$VIP4" -n 20 --seconds 6 --interval 0.2 \

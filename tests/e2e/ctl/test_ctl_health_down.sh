@@ -6,11 +6,7 @@
 . "$(dirname "$0")/../lib/ctl_lib.sh"
 
 CTL_INTERVAL=200 CTL_FALL=2
-l4_setup --backends 3
-ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100" "$BE3_IP4:100"
-l4_start "$SL_TMP/sluice.yaml"
-l4_wait_vip "$VIP4" 20
-ok $? "VIP answers" || l4_diag
+ctl_up 3
 ctl_wait_state "web/$BE1_IP4" up 10
 ok $? "be1 is up (health)" || l4_diag
 

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/../lib/l4_lib.sh"
 . "$(dirname "$0")/../lib/ctl_lib.sh"
 
-l4_setup --backends 2
-ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100"
-l4_start "$SL_TMP/sluice.yaml"
-l4_wait_vip "$VIP4" 20
-ok $? "VIP answers" || l4_diag
+ctl_up 2
 out=$(l4_tally "$VIP4" 50)
 echo "$out" | ctl_json 'd.get("fail", 0) == 0' | grep -q True
 ok $? "50 connections through the VIP: $out"

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/../lib/l4_lib.sh"
 . "$(dirname "$0")/../lib/ctl_lib.sh"
 
-l4_setup --backends 2
-ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100"
-l4_start "$SL_TMP/sluice.yaml"
-l4_wait_vip "$VIP4" 20
-ok $? "VIP answers" || l4_diag
+ctl_up 2
 before=$(ctl --json backends | ctl_json '[(b["name"], b["id"], b["weight"]) for b in d["backends"]]')
 
 # A backend weight out of range, and the second backend dropped: neither may take effect.

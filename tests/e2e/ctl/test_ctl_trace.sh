@@ -5,11 +5,7 @@
 . "$(dirname "$0")/../lib/l4_lib.sh"
 . "$(dirname "$0")/../lib/ctl_lib.sh"
 
-l4_setup --backends 3
-ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "$BE1_IP4:100" "$BE2_IP4:100" "$BE3_IP4:100"
-l4_start "$SL_TMP/sluice.yaml"
-l4_wait_vip "$VIP4" 20
-ok $? "VIP answers" || l4_diag
+ctl_up 3
 ctl_wait_state "web/$BE3_IP4" up 10
 
 predicted=0 tracked=0 n=0

@@ -72,3 +72,16 @@ for line in open(path, errors="replace"):
         break
 PY
 }
+
+# ctl_up N: N backends of weight 100 behind $VIP4 (ctl_config), sluiced started and the VIP
+# answering (one test point; a VIP that never answers ends the test: nothing after it could pass).
+ctl_up() {
+	local i bes=()
+	l4_setup --backends "$1"
+	for i in $(seq "$1"); do
+		eval "bes+=(\"\$BE${i}_IP4:100\")"
+	done
+	ctl_config "$SL_TMP/sluice.yaml" "$VIP4" "${bes[@]}"
+	l4_start "$SL_TMP/sluice.yaml"
+	l4_up "$VIP4" "VIP answers"
+}
