@@ -3,6 +3,7 @@
 #ifndef SLUICE_L7_CONN_H
 #define SLUICE_L7_CONN_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,7 +77,7 @@ struct conn {
 	/* client */
 	uint32_t listener;
 	bool listener_counted;
-	char ip[48];
+	char ip[INET6_ADDRSTRLEN];   /* 46: the longest inet_ntop() text (and no padding before req) */
 	struct req req;
 	uint32_t sndq_seen;      /* TMR_CLIENT_SEND: bytes in the socket's send queue at the last check */
 	/* upstream */

@@ -20,8 +20,8 @@ static struct loop_conn *conn_at(const struct loop *lp, uint32_t idx)
  * slabs, not one calloc each: no allocator header per slot, and no slot lands
  * between the short-lived allocations of requests, whose holes would otherwise
  * stay mapped for as long as the idle connections around them live (memory per
- * idle client). Pages are touched, and so counted, only as slots are used.
- * 0, or -ENOMEM.
+ * idle client). A slot is first written when it is handed out, so a page
+ * counts only once a connection uses it. 0, or -ENOMEM.
  */
 static int conn_slab(struct loop *lp)
 {
@@ -43,27 +43,26 @@ static int conn_slab(struct loop *lp)
 	slab = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (slab == MAP_FAILED)
 		return -ENOMEM;
-	/* Handed out from the front: the free list is LIFO, so it is built from the back. */
-	for (uint32_t i = CONN_SLAB; i-- > 0;) {
-		struct loop_conn *c = (struct loop_conn *)(slab + i * lp->conn_size);
-
-		c->idx = lp->n_conns + i;
-		lp->conns[c->idx] = c;
-		c->free_next = lp->free_conns;
-		lp->free_conns = c;
-	}
+	for (uint32_t i = 0; i < CONN_SLAB; i++)
+		lp->conns[lp->n_conns + i] = slab + i * lp->conn_size;
+	lp->n_fresh_at = lp->n_conns;
 	lp->n_conns += CONN_SLAB;
 	return 0;
 }
 
 struct loop_conn *loop_conn_new(struct loop *lp, uint8_t kind, int fd, const struct conn_ops *ops)
 {
-	struct loop_conn *c;
+	struct loop_conn *c = lp->free_conns;
 
-	if (!lp->free_conns && conn_slab(lp))
-		return NULL;
-	c = lp->free_conns;
-	lp->free_conns = c->free_next;
+	if (c) {
+		lp->free_conns = c->free_next;
+	} else {
+		/* never used yet: the rest of the last slab, or a new one */
+		if (lp->n_fresh_at == lp->n_conns && conn_slab(lp))
+			return NULL;
+		c = lp->conns[lp->n_fresh_at];
+		c->idx = lp->n_fresh_at++;
+	}
 	uint32_t idx = c->idx, gen = c->gen + 1;
 	struct inq in = c->in;
 	struct outq out = c->out;
@@ -94,6 +93,7 @@ void loop_conn_free(struct loop *lp, struct loop_conn *c)
 	if (c->kind == CONN_CLIENT)
 		lp->n_clients--;
 	c->used = false;
+	timer_unlink(c);   /* free_next shares t_next's place */
 	c->free_next = lp->free_conns;
 	lp->free_conns = c;
 }

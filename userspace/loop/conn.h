@@ -50,9 +50,12 @@ struct loop_conn {
 	bool recv_armed, recv_nobufs, eof, dead, connecting, paused;
 	struct inq in;
 	struct outq out;
-	struct loop_conn *t_next, **t_pprev;   /* timer wheel slot list */
+	union {
+		struct loop_conn *t_next;      /* timer wheel slot list (with t_pprev) */
+		struct loop_conn *free_next;   /* a free slot has no timer: the loop's free list */
+	};
+	struct loop_conn **t_pprev;
 	uint64_t t_deadline;
-	struct loop_conn *free_next;
 };
 
 /*

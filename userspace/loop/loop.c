@@ -294,6 +294,7 @@ void loop_destroy(struct loop *lp)
 	lp->n_conns = lp->cap_conns = 0;
 	lp->n_nobufs = lp->cap_nobufs = 0;
 	lp->free_conns = NULL;
+	lp->n_fresh_at = 0;
 	if (lp->ring_ok) {
 		bufring_free(&lp->br, &lp->ring);
 		io_uring_queue_exit(&lp->ring);

@@ -68,6 +68,7 @@ struct loop {
 	void **conns;
 	uint32_t n_conns, cap_conns;
 	struct loop_conn *free_conns;
+	uint32_t n_fresh_at;     /* conns[n_fresh_at..n_conns) are mapped but never used (loop/conn.c) */
 	uint32_t n_clients;
 	struct loop_conn *wheel[WHEEL_SLOTS];
 	uint64_t wheel_now;      /* last slot processed, in WHEEL_MS units */
