@@ -25,37 +25,42 @@ struct wgen;
 struct wserver;
 struct route;
 
-/* Per request state of a client connection. */
+/*
+ * Per request state of a client connection. It is embedded in every client
+ * connection, idle ones too: narrow types, and the small fields packed
+ * together, keep it (and the memory per idle keep-alive client) small.
+ */
 struct req {
-	enum req_phase phase;
+	uint8_t phase;           /* enum req_phase */
+	uint8_t req_framing, resp_framing;   /* enum http_framing */
+	uint8_t up_hook;         /* 1 + the slot of the hook that picked the upstream (l7/hooks.h); 0: the route did */
+	int16_t status;
+	int16_t err_status;      /* set by a hook that rejected the message (413) */
 	bool head_pending;       /* on_head fired: route and forward before resuming */
 	bool req_done, resp_done, resp_head_sent, close_after, upgrade, is_head;
 	bool http10;
 	bool up_cut;             /* the response ended before the upstream's body did: close it, never pool it */
 	bool buffering;          /* the body is gathered in rb before the request goes upstream (req_buffer.c) */
 	bool hook_wait;          /* a hook holds the request (a resolver, a crypt thread): parsing stays paused */
-	uint8_t up_hook;         /* 1 + the slot of the hook that picked the upstream (l7/hooks.h); 0: the route did */
-	int status;
-	enum http_framing req_framing, resp_framing;
+	bool tunnel;             /* CONNECT: a tunnel once the upstream connects (up_hook's tunnel calls) */
+	uint32_t tries;
+	int32_t server;          /* index in upstream, -1: none */
+	uint32_t upstream;       /* index in the generation's upstreams */
+	uint32_t up_len;
 	uint64_t body_in;        /* request body bytes so far (413 check) */
 	uint64_t bytes_in, bytes_out;
 	int64_t start_wall_ms;
 	uint64_t start_ms, up_start_ms, up_end_ms;
-	uint32_t tries;
-	int server;              /* index in upstream, -1: none */
 	struct wgen *wg;
-	size_t upstream;
-	char *up_head;          /* the head sent upstream, kept for a retry */
-	size_t up_len;
+	char *up_head;           /* the head sent upstream, kept for a retry */
 	char rid[24];
 	const struct route *route;
 	struct wserver *last_srv;  /* for the access log */
-	int err_status;          /* set by a hook that rejected the message (413) */
 	uint32_t rb_len;         /* bytes in rb (its size: rb_len rounded up to a power of two) */
+	uint32_t cap_max;
 	char *rb;                /* the buffered request body, framed for the upstream (req_buffer.c) */
 	char *cap;               /* body capture for a sampled request: [0, cap_max) request, [cap_max, 2 cap_max) response */
-	uint32_t cap_max, cap_req, cap_resp;
-	bool tunnel;             /* CONNECT: a tunnel once the upstream connects (up_hook's tunnel calls) */
+	uint32_t cap_req, cap_resp;
 	void *hook_data[PROXY_HOOKS_MAX];  /* each attached hook's state for this request, by slot; NULL: none */
 };
 
