@@ -376,10 +376,7 @@ void worker_destroy(struct worker *w)
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = w->conns[i];
 
-		if (c->msg) {
-			http_msg_free_head(c->msg);
-			free(c->msg);
-		}
+		conn_msg_put(w, c);   /* freed with the spares below */
 		free(c->req.up_head);
 	}
 	while (w->msg_spare) {
