@@ -7,18 +7,19 @@
 #
 #   LAYER_<dir>    the folders <dir> may include and link against, lowest last
 #   INTERNAL_<dir> folders besides <dir> that may include <dir>'s *_int.h headers
-LAYERS := daemon admin forward cache l7 l4 health http loop config lib
+LAYERS := daemon admin forward cache l7 l4 health tls http loop config lib
 
 LAYER_lib     :=
 LAYER_config  := lib
 LAYER_loop    := lib
 LAYER_http    := lib
+LAYER_tls     := loop config lib
 LAYER_health  := config lib
 LAYER_l4      := health config lib
-LAYER_l7      := health http loop config lib
-LAYER_cache   := l7 health http loop config lib
-LAYER_forward := l7 health http loop config lib
-LAYER_admin   := cache l7 l4 health http config lib
-LAYER_daemon  := admin forward cache l7 l4 health http loop config lib
+LAYER_l7      := health tls http loop config lib
+LAYER_cache   := l7 health tls http loop config lib
+LAYER_forward := l7 health tls http loop config lib
+LAYER_admin   := cache l7 l4 health tls http loop config lib
+LAYER_daemon  := admin forward cache l7 l4 health tls http loop config lib
 
 INTERNAL_l7   := cache forward

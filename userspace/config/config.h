@@ -138,6 +138,50 @@ struct cfg_route {
 	int line;
 };
 
+/* ---- tls (listeners and upstreams; docs/config.md "TLS") ---- */
+
+/* protocols: bits, TLS 1.2 and 1.3 by default (1.0 and 1.1 only when listed). */
+enum cfg_tls_proto { CFG_TLS10 = 1 << 0, CFG_TLS11 = 1 << 1, CFG_TLS12 = 1 << 2, CFG_TLS13 = 1 << 3 };
+enum cfg_tls_verify { CFG_VERIFY_OFF = 0, CFG_VERIFY_OPTIONAL, CFG_VERIFY_REQUIRED };
+
+/* One certificate and its key (PEM; the certificate file holds the leaf first, then its chain). */
+struct cfg_tls_cert {
+	char *cert;
+	char *key;
+	int line;
+};
+
+/* A listener's tls: present when the listener terminates TLS. */
+struct cfg_tls {
+	bool present;
+	struct cfg_tls_cert *certs;   /* the first is the default (no SNI, or a name no certificate has) */
+	size_t n_certs;
+	uint32_t protocols;           /* CFG_TLS* bits, default CFG_TLS12 | CFG_TLS13 */
+	char *ciphers;                /* TLS 1.2 cipher list, NULL: Mozilla intermediate */
+	char *ciphersuites;           /* TLS 1.3 suites, NULL: Mozilla intermediate (OpenSSL's three) */
+	char **alpn;                  /* default ["http/1.1"] */
+	size_t n_alpn;
+	bool session_tickets;         /* default true */
+	uint32_t ticket_rotate_ms;    /* a new ticket key this often, default 1 h (the previous one still decrypts) */
+	uint32_t session_timeout_ms;  /* ticket lifetime, default 2 h */
+	uint32_t handshake_timeout_ms; /* default 10 s */
+	uint32_t max_handshakes;      /* in progress per worker, default 1024; past it new connections are closed */
+	char *client_ca;              /* mTLS: request client certificates verified against this PEM bundle */
+	enum cfg_tls_verify client_verify; /* default required when client_ca is set */
+	char *client_header;          /* the verified subject goes upstream in this header, default X-Client-Subject */
+	int line;
+};
+
+/* An upstream's tls: `tls: true`, or a mapping of these. */
+struct cfg_upstream_tls {
+	bool enabled;
+	char *ca;                     /* NULL: the system's store (/etc/ssl/certs) */
+	char *server_name;            /* SNI and the name verified; NULL: the upstream's host, else none */
+	bool verify;                  /* default true */
+	char *cert, *key;             /* a client certificate, optional */
+	int line;
+};
+
 #define CFG_MAX_LISTENERS 64   /* listener slots a process has (userspace/l7.c): one per address a listener has had */
 
 struct cfg_listener {
@@ -155,6 +199,7 @@ struct cfg_listener {
 	uint32_t client_idle_ms;      /* keep-alive idle, default 60000 */
 	uint32_t max_connections;     /* per listener, default 10000 */
 	uint32_t request_buffering;   /* request bodies up to this are gathered before going upstream; 0 = off, default 64 KiB */
+	struct cfg_tls tls;
 	int line;
 };
 
@@ -183,6 +228,7 @@ struct cfg_upstream {
 	uint32_t keepalive;           /* idle pooled connections per worker per server at most, default
 				       * CFG_KEEPALIVE_AUTO; below it the pool keeps what recent demand needs */
 	bool via;                     /* add a Via header, default false */
+	struct cfg_upstream_tls tls;
 	int line;
 };
 
