@@ -174,9 +174,10 @@ static bool cy_tls_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 		w->client_ca = v;
 		cy_str(cy, v, key, &t->client_ca);
 	} else if (!strcmp(key, "client_verify")) {
-		w->client_verify = v;
-		if (!cy_enum(cy, v, key, verifies, &e))
+		if (!cy_enum(cy, v, key, verifies, &e)) {
 			t->client_verify = (enum cfg_tls_verify)e;
+			w->client_verify = v;
+		}
 	} else if (!strcmp(key, "client_header")) {
 		if (!cy_str(cy, v, key, &t->client_header) && !cy_is_token(t->client_header))
 			cy_err(cy, v, "'client_header' must be a header name, got '%s'", t->client_header);
