@@ -161,10 +161,10 @@ static bool cy_tls_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 		if (!cy_ms(cy, v, key, &t->ticket_rotate_ms) && t->ticket_rotate_ms < 1000)
 			cy_err(cy, v, "'%s' must be at least 1s", key);
 	} else if (!strcmp(key, "session_timeout") || !strcmp(key, "session_timeout_ms")) {
-		/* RFC 8446 4.6.1: a ticket lives 7 days at most */
+		/* OpenSSL counts it in seconds; RFC 8446 4.6.1: a ticket lives 7 days at most */
 		if (!cy_ms(cy, v, key, &t->session_timeout_ms) &&
-		    (!t->session_timeout_ms || t->session_timeout_ms > 7 * 24 * 3600000U))
-			cy_err(cy, v, "'%s' must be positive and at most 168h", key);
+		    (t->session_timeout_ms < 1000 || t->session_timeout_ms > 7 * 24 * 3600000U))
+			cy_err(cy, v, "'%s' must be 1s..168h", key);
 	} else if (!strcmp(key, "handshake_timeout") || !strcmp(key, "handshake_timeout_ms")) {
 		if (!cy_ms(cy, v, key, &t->handshake_timeout_ms) && !t->handshake_timeout_ms)
 			cy_err(cy, v, "'%s' must be positive", key);
