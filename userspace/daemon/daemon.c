@@ -51,7 +51,7 @@ static void daemon_log_lines(const char *prefix, char *buf)
 	char *save = NULL;
 
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		log_err("%s%s", prefix, l);
+		log_msg(strstr(l, ": warning: ") ? LOG_LVL_WARN : LOG_LVL_ERR, "%s%s", prefix, l);
 }
 
 /* Settings a reload cannot apply in place: say so rather than ignore them quietly. */
@@ -136,6 +136,7 @@ static int daemon_reload(struct daemon *d, bool allow_empty, char **errors)
 		d->actx.reload_failures++;
 		return -EINVAL;
 	}
+	daemon_log_lines("reload: ", buf);   /* warnings (a certificate about to expire) are said even when it applies */
 	free(buf);
 	daemon_warn_restart(d->cfg, cfg);
 	/* against the address in use: one a failed move left behind is tried again */
