@@ -501,6 +501,13 @@ static void x_on_released(struct loop *lp, struct loop_conn *c)
 	if (!tc->hs_done && !tc->failed && !tc->cli)
 		tls_fail_count(TLS_FAIL_TIMEOUT);   /* gone before the handshake ended: timed out, or the client left */
 	hs_end(tc);
+	/*
+	 * We close without a close_notify (HTTP framing says where messages
+	 * end): without this, SSL_free() would take the connection for a broken
+	 * one and mark its session (an upstream's ticket) not resumable.
+	 */
+	if (tc->hs_done && !tc->failed)
+		SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	SSL_free(tc->ssl);
 	tls_server_put(tc->srv);
 	free(tc->fill);
