@@ -1202,10 +1202,17 @@ static void finish_request(struct worker *w, struct conn *c)
  * handshake_timeout, its requests then under request_timeout. true when @c
  * was closed instead (max_handshakes under way in this worker, no memory).
  */
-static bool accept_tls(struct worker *w, struct conn *c, const struct l7_listener *ll)
+/* listener_tls() - what @c's listener serves TLS with in this worker's generation, NULL: cleartext. */
+static struct tls_server *listener_tls(const struct worker *w, const struct conn *c)
 {
 	const struct l7_gen *g = w->cur->g;
-	struct tls_server *ts = c->listener < g->n_routes ? g->tls[c->listener] : NULL;
+
+	return c->listener < g->n_routes ? g->tls[c->listener] : NULL;
+}
+
+static bool accept_tls(struct worker *w, struct conn *c, const struct l7_listener *ll)
+{
+	struct tls_server *ts = listener_tls(w, c);
 
 	if (!ts) {
 		conn_timer(w, c, TMR_CLIENT_HEAD, ll->cfg->request_timeout_ms);
@@ -1236,7 +1243,10 @@ void proxy_accepted(struct worker *w, struct conn *c)
 	c->listener_counted = true;
 	stat_add(w->st_accepted, 1);
 	if (atomic_fetch_add(&ll->n_conns, 1) >= ll->cfg->max_connections) {
-		client_error(w, c, 503);
+		if (listener_tls(w, c))
+			conn_close(w, c);   /* a 503 in cleartext means nothing to a TLS client, and a handshake costs */
+		else
+			client_error(w, c, 503);
 		return;
 	}
 	if (accept_tls(w, c, ll))

@@ -231,6 +231,15 @@ void loop_nobufs_retry(struct loop *lp)
 	}
 }
 
+/* conn_eof() - the socket ended (0: the peer's FIN) or failed: to the transform first, when there is one. */
+static void conn_eof(struct loop *lp, struct loop_conn *c, int err)
+{
+	if (c->xf)
+		c->xf->ops->on_eof(lp, c, err);
+	else
+		c->ops->on_eof(lp, c, err);
+}
+
 static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_cqe *cqe)
 {
 	bool more = cqe->flags & IORING_CQE_F_MORE;
@@ -248,7 +257,7 @@ static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_
 		if (c->dead || cqe->res <= 0 || inq_push(&c->in, bid, (uint32_t)cqe->res)) {
 			bufring_unref(&lp->br, bid);
 			if (!c->dead && cqe->res > 0)
-				c->ops->on_eof(lp, c, -ENOMEM);
+				conn_eof(lp, c, -ENOMEM);
 			return;
 		}
 		if (c->xf)
@@ -272,12 +281,12 @@ static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_
 	}
 	if (cqe->res == 0) {
 		c->eof = true;
-		c->ops->on_eof(lp, c, 0);
+		conn_eof(lp, c, 0);
 		return;
 	}
 	if (cqe->res < 0) {
 		c->eof = true;
-		c->ops->on_eof(lp, c, cqe->res);
+		conn_eof(lp, c, cqe->res);
 		return;
 	}
 }
@@ -295,7 +304,7 @@ static void on_send(struct loop *lp, struct loop_conn *c, const struct io_uring_
 	if (c->dead)
 		return;
 	if (cqe->res < 0) {
-		c->ops->on_eof(lp, c, cqe->res);
+		conn_eof(lp, c, cqe->res);
 		return;
 	}
 	outq_consume(lp, &c->out, (uint32_t)cqe->res);

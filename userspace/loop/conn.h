@@ -48,6 +48,8 @@ struct conn_ops {
  *   on_sent     that send completed: @res bytes or -errno
  *   on_connect  the socket connected (@res 0) or failed: the transform may
  *               talk first (a handshake) before calling c->ops->on_connect
+ *   on_eof      the socket ended or failed (as conn_ops.on_eof): a handshake
+ *               under way fails its connect instead
  *   on_released the connection is closed and quiet: free the state
  */
 struct conn_xform_ops {
@@ -55,6 +57,7 @@ struct conn_xform_ops {
 	void (*send)(struct loop *lp, struct loop_conn *c);
 	void (*on_sent)(struct loop *lp, struct loop_conn *c, int res);
 	void (*on_connect)(struct loop *lp, struct loop_conn *c, int res);
+	void (*on_eof)(struct loop *lp, struct loop_conn *c, int err);
 	void (*on_released)(struct loop *lp, struct loop_conn *c);
 };
 

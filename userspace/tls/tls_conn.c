@@ -215,6 +215,8 @@ static void x_send(struct loop *lp, struct loop_conn *c)
 	start_send(lp, c, tc);
 }
 
+static void x_on_eof(struct loop *lp, struct loop_conn *c, int err);
+
 static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 {
 	struct tls_conn *tc = tls_of(c);
@@ -223,7 +225,7 @@ static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 	c->out.old = NULL;
 	if (res < 0) {
 		c->out.inflight = false;
-		c->ops->on_eof(lp, c, res);
+		x_on_eof(lp, c, res);
 		return;
 	}
 	tc->flight_off += (uint32_t)res;
@@ -493,6 +495,18 @@ static void x_on_connect(struct loop *lp, struct loop_conn *c, int res)
 	handshake(lp, c, tc);
 }
 
+static void x_on_eof(struct loop *lp, struct loop_conn *c, int err)
+{
+	struct tls_conn *tc = tls_of(c);
+
+	if (tc->cli && !tc->hs_done && !tc->failed) {
+		/* the server left in the middle of the handshake: the connect failed */
+		fail(lp, c, tc, TLS_FAIL_PROTOCOL, err ? strerror(-err) : "connection closed during the handshake");
+		return;
+	}
+	c->ops->on_eof(lp, c, err);
+}
+
 static void x_on_released(struct loop *lp, struct loop_conn *c)
 {
 	struct tls_conn *tc = tls_of(c);
@@ -521,6 +535,7 @@ static const struct conn_xform_ops tls_xform_ops = {
 	.send = x_send,
 	.on_sent = x_on_sent,
 	.on_connect = x_on_connect,
+	.on_eof = x_on_eof,
 	.on_released = x_on_released,
 };
 
@@ -581,9 +596,7 @@ int tls_connect(struct loop *lp, struct loop_conn *c, struct tls_client *cli, ui
 		return -ENOMEM;
 	tc->cli = cli;
 	tc->server = server;
-	tc->in_progress = true;
-	hs_in_progress++;
-	SSL_set_connect_state(tc->ssl);
+	SSL_set_connect_state(tc->ssl);   /* not counted in max_handshakes: that is for clients */
 	tls_client_session_set(cli, tc->ssl, server);
 	return 0;
 }
