@@ -177,12 +177,15 @@ https_upstream() {
 	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$UP_PORT" || { diag "https upstream $1 did not start"; return 1; }
 }
 
-# https_up_stats PORT FIELD: a counter from an https_upstream's /stats, asked directly over TLS (to the
-# address, so without SNI and unverified: the question must not change the "sni" it reports). The
-# question is itself a connection, a handshake and a request, counted before the answer.
+# https_up_stats PORT FIELD...: counters from an https_upstream's /stats, space-separated, asked directly
+# over TLS in one request (to the address, so without SNI and unverified: the question must not change
+# the "sni" it reports). The question is itself a connection, a handshake and a request, counted before
+# the answer.
 https_up_stats() {
-	curl -s -m 5 -k "https://127.0.0.1:$1/stats" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2"
+	local port=$1
+	shift
+	curl -s -m 5 -k "https://127.0.0.1:$port/stats" |
+		python3 -c 'import json,sys; j = json.load(sys.stdin); print(*(j[k] for k in sys.argv[1:]))' "$@"
 }
 
 # tls_metric NAME [LABEL="VALUE"]: the sum of NAME's samples in /metrics (asked on l7_admin's socket):
@@ -192,6 +195,9 @@ tls_metric() {
 		awk -v n="$1" -v l="${2:-}" '$1 !~ /^#/ { k = $1; sub(/[{].*/, "", k)
 			if (k == n && (l == "" || index($1, l))) s += $2 } END { printf "%d\n", s }'
 }
+
+# tls_metric_ge MIN NAME [LABEL="VALUE"]: tls_metric's sum is at least MIN (a function, for wait_for).
+tls_metric_ge() { [ "$(tls_metric "$2" "${3:-}")" -ge "$1" ]; }
 
 # tls_proxy_start [OPTION...] <REST: l7_proxy_start (same options, same stdin), and sluiced's log as
 # diagnostics when it does not start (a TLS listener it refuses says why there).

@@ -56,19 +56,22 @@ out=$(tls_sclient "$P" rsa.example.test -tls1_2 | grep -E '^New, ')
 for v in tls1_1 tls1; do
 	C=$(free_port)
 	bg timeout 10 openssl s_server -accept "127.0.0.1:$C" -cert "$T/ec.crt" -key "$T/ec.key" -"$v" \
-		-cipher DEFAULT:@SECLEVEL=0 -naccept 2 -quiet
+		-cipher DEFAULT:@SECLEVEL=0 -naccept 2 -quiet >>"$SL_TMP/s_server.log" 2>&1
 	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$C"
 	sleep 0.2
 	ctl=$(tls_sclient "$C" www.example.test -"$v" -cipher DEFAULT:@SECLEVEL=0 | grep -E '^New, ')
 	out=$(tls_sclient "$P" www.example.test -"$v" -cipher DEFAULT:@SECLEVEL=0)
 	if [[ $ctl != *"Cipher is (NONE)"* && -n $ctl ]]; then
 		[[ $(grep -E '^New, ' <<<"$out") = *"Cipher is (NONE)"* ]]
-		ok $? "$v refused (control s_server accepted it: $ctl; sluiced: $(grep -oE 'alert [a-z ]+' <<<"$out" | head -1))"
+		ok $? "$v refused (control s_server accepted it: $ctl; sluiced: $(grep -m1 -oE 'SSL routines:[^:]*:[^:]*' <<<"$out"))"
+		out=$(tls_sclient "$P" www.example.test -"$v" -cipher DEFAULT:@SECLEVEL=0 -msg | grep -E '^<<< .*Alert')
+		[[ $out = *"Alert"*"fatal "* ]]; ok $? "$v refused with a fatal alert, not a bare close (${out:-no alert received})"
 	else
 		skip_point "$v refused" "this openssl cannot negotiate $v even with s_server ($ctl)"
+		skip_point "$v refused with an alert" "this openssl cannot negotiate $v even with s_server ($ctl)"
 	fi
 done
-wait_for 3 bash -c "[ \$(tls_metric sluice_tls_handshake_failures_total 'reason=\"protocol\"') -ge $((proto0 + 2)) ]"
+wait_for 3 tls_metric_ge "$((proto0 + 2))" sluice_tls_handshake_failures_total 'reason="protocol"'
 ok $? "refused versions counted: sluice_tls_handshake_failures_total{reason=\"protocol\"} $proto0 -> $(tls_metric sluice_tls_handshake_failures_total 'reason="protocol"')"
 
 # ALPN

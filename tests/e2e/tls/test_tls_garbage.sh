@@ -88,7 +88,7 @@ read -r st el n _ <<<"$(result random)"
 [ "$st" = closed ] && awk "BEGIN { exit !($el < 1) }"; ok $? "random bytes: closed at once ($st ${el}s)"
 read -r st el n _ <<<"$(result badhello)"
 [ "$st" = closed ] && awk "BEGIN { exit !($el < 1) }"; ok $? "a malformed handshake record: closed at once ($st ${el}s)"
-wait_for 3 bash -c "[ \$(tls_metric sluice_tls_handshake_failures_total 'reason=\"garbage\"') -ge $((g0 + 2)) ]"
+wait_for 3 tls_metric_ge "$((g0 + 2))" sluice_tls_handshake_failures_total 'reason="garbage"'
 r=$?
 g1=$(tls_metric sluice_tls_handshake_failures_total 'reason="garbage"')
 p1=$(tls_metric sluice_tls_handshake_failures_total 'reason="protocol"')
@@ -100,6 +100,16 @@ sed 's/^/# log: /' <<<"$new" | head -6
 [ "$(grep -c '127\.0\.0\.1' <<<"$new")" -ge 2 ]; ok $? "each logged, naming the client ($(grep -c . <<<"$new") new lines)"
 code=$(good); [ "$code" = 200 ]; ok $? "a good client is served after them ($code)"
 
+# A client that connects and goes away before a byte did not time out.
+t1=$(tls_metric sluice_tls_handshake_failures_total 'reason="timeout"')
+o1=$(tls_metric sluice_tls_handshake_failures_total 'reason="other"')
+for _ in 1 2 3; do bash -c "exec 3<>/dev/tcp/127.0.0.1/$P"; done
+sleep 0.5
+t2=$(tls_metric sluice_tls_handshake_failures_total 'reason="timeout"')
+o2=$(tls_metric sluice_tls_handshake_failures_total 'reason="other"')
+[ "$t2" = "$t1" ]; ok $? "3 clients closing before a byte: not counted as timeouts (timeout $t1 -> $t2, other $o1 -> $o2)"
+
+t0=$(tls_metric sluice_tls_handshake_failures_total 'reason="timeout"')
 python3 "$SL_TMP/bad.py" "$P" silent halfhello unfinished >"$SL_TMP/bad.out"
 sed 's/^/# /' "$SL_TMP/bad.out"
 for c in silent halfhello unfinished; do
@@ -107,7 +117,7 @@ for c in silent halfhello unfinished; do
 	[ "$st" = closed ] && awk "BEGIN { exit !($el >= 1.7 && $el <= 4) }"
 	ok $? "$c: closed after handshake_timeout 2s ($st ${el}s, $n bytes back)"
 done
-wait_for 3 bash -c "[ \$(tls_metric sluice_tls_handshake_failures_total 'reason=\"timeout\"') -ge $((t0 + 3)) ]"
+wait_for 3 tls_metric_ge "$((t0 + 3))" sluice_tls_handshake_failures_total 'reason="timeout"'
 ok $? "counted: failures{reason=\"timeout\"} $t0 -> $(tls_metric sluice_tls_handshake_failures_total 'reason="timeout"')"
 
 # max_handshakes 4: four clients stuck half way through their ClientHello fill the worker; a fifth is
@@ -138,7 +148,7 @@ EOP
 sed 's/^/# /' "$SL_TMP/limit"
 [[ $(sed -n 's/^fifth //p' "$SL_TMP/limit") = failed:* ]]; ok $? "max_handshakes 4: a fifth handshake in progress is refused"
 [ "$(sed -n 's/^after //p' "$SL_TMP/limit")" = "HTTP/1.1 200 X" ]; ok $? "handshakes go through once the four are gone"
-wait_for 3 bash -c "[ \$(tls_metric sluice_tls_handshake_failures_total 'reason=\"limit\"') -ge $((l0 + 1)) ]"
+wait_for 3 tls_metric_ge "$((l0 + 1))" sluice_tls_handshake_failures_total 'reason="limit"'
 ok $? "counted: failures{reason=\"limit\"} $l0 -> $(tls_metric sluice_tls_handshake_failures_total 'reason="limit"')"
 code=$(good); [ "$code" = 200 ]; ok $? "good clients served at the end ($code)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"

@@ -48,7 +48,7 @@ for v in 1.2 1.3; do
 done
 req1=$(up_stats "$A" requests)
 [ $((req1 - req0)) = 1 ]; ok $? "none of them reached the upstream ($((req1 - req0 - 1)) requests)"
-wait_for 3 bash -c "[ \$(tls_metric sluice_tls_handshake_failures_total 'reason=\"cert\"') -ge $((cert0 + 4)) ]"
+wait_for 3 tls_metric_ge "$((cert0 + 4))" sluice_tls_handshake_failures_total 'reason="cert"'
 ok $? "counted as failures{reason=\"cert\"} ($cert0 -> $(tls_metric sluice_tls_handshake_failures_total 'reason="cert"'))"
 tls_sclient "$P" www.example.test >"$SL_TMP/req.out"
 grep -q "Acceptable client certificate CA names" "$SL_TMP/req.out" && grep -q "CN = Sluice Test clientca" "$SL_TMP/req.out"
@@ -62,6 +62,19 @@ for v in 1.2 1.3; do
 	[[ $subj = *CN=client1* && $subj = *"O=Sluice Test"* && $subj != *admin* && $(wc -l <<<"$subj") = 1 ]]
 	ok $? "TLS $v: upstream sees the verified subject, once, not the client's forged header ($subj)"
 done
+
+# a resumed session keeps its client certificate: curl's second connection resumes the first's session
+curl -s -m 5 --cacert "$T/ca.pem" --resolve "www.example.test:$P:127.0.0.1" --cert "$T/client.pem" --key "$T/client.key" \
+	-H "Connection: close" "https://www.example.test:$P/resume1" "https://www.example.test:$P/resume2" >/dev/null
+wait_for 3 grep -q '"/resume2' "$SL_TMP/access.json"
+python3 - "$SL_TMP/access.json" >"$SL_TMP/res" <<'EOP'
+import json, sys
+by = {j["uri"]: j for j in map(json.loads, open(sys.argv[1]))}
+r = by.get("/resume2", {})
+print(r.get("tls_resumed"), r.get("tls_client_subject"))
+EOP
+res=$(cat "$SL_TMP/res")
+[[ $res = "True "*CN=client1* ]]; ok $? "a resumed session keeps its verified subject ($res)"
 
 # optional
 tls_curl "$Q" www.example.test "$T/ca.pem" -H "X-Client-Subject: CN=admin" /headers >"$SL_TMP/hopt"
@@ -83,6 +96,6 @@ print("subj", all("CN=client1" in str(l.get("tls_client_subject")) for l in h) a
 print("#", [l.get("tls_client_subject") for l in h])
 EOP
 sed -n 's/^# /# /p' "$SL_TMP/chk"
-grep -q "subj True" "$SL_TMP/chk"; ok $? "access log: tls_client_subject on both mTLS requests"
+grep -q "subj True" "$SL_TMP/chk"; ok $? "access log: tls_client_subject on both mTLS /headers requests"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing

@@ -53,6 +53,7 @@ tls_proxy_start <<EOC || exit 1
 EOC
 B=http://127.0.0.1:$P
 uhs0=$(tls_metric sluice_tls_upstream_handshakes_total)
+uf0=$(tls_metric sluice_tls_upstream_handshake_failures_total)
 
 body=$(curl -s -m 5 "$B/good/x")
 [ "$body" = "u /good/x" ]; ok $? "upstream over TLS, verified with its CA ($body)"
@@ -69,18 +70,20 @@ done <<EOT
 /cleartext/x 502 a cleartext server answering the ClientHello
 /silent/x    502|504 a server that never answers the ClientHello
 EOT
+wait_for 3 tls_metric_ge "$((uf0 + 4))" sluice_tls_upstream_handshake_failures_total
+ok $? "counted in sluice_tls_upstream_handshake_failures_total ($uf0 -> $(tls_metric sluice_tls_upstream_handshake_failures_total))"
 body=$(curl -s -m 5 "$B/noverify/x")
 [ "$body" = "u /noverify/x" ]; ok $? "verify: false accepts the certificate of another CA ($body)"
 body=$(curl -s -m 5 "$B/good/after")
 [ "$body" = "u /good/after" ]; ok $? "a good request after the failures ($body)"
 
 # Pooling: 30 keep-alive requests, one after the other, take one upstream TLS connection (two at most).
-h0=$(https_up_stats "$U" handshakes); r0=$(https_up_stats "$U" requests)
+read -r h0 r0 <<<"$(https_up_stats "$U" handshakes requests)"
 uhs1=$(tls_metric sluice_tls_upstream_handshakes_total)
 l7_load "$B/good/pool" 30 1 >"$SL_TMP/load"
 sed 's/^/# /' "$SL_TMP/load"
 [ "$(count_of "200 u" "$SL_TMP/load")" = 30 ]; ok $? "30 requests through the pool, all 200"
-h1=$(https_up_stats "$U" handshakes); r1=$(https_up_stats "$U" requests)
+read -r h1 r1 <<<"$(https_up_stats "$U" handshakes requests)"
 hs=$((h1 - h0 - 1)); rq=$((r1 - r0 - 1))   # less the /stats question's own
 [ "$rq" = 30 ] && [ "$hs" -le 2 ]; ok $? "upstream saw 30 requests on $hs new TLS connections"
 uhs2=$(tls_metric sluice_tls_upstream_handshakes_total)
@@ -88,9 +91,9 @@ uhs2=$(tls_metric sluice_tls_upstream_handshakes_total)
 ok $? "sluice_tls_upstream_handshakes_total: $uhs0 -> $uhs1 before, +$((uhs2 - uhs1)) for the pooled 30"
 
 # Session reuse: a response that closes its connection makes the next request open one: it resumes.
-h0=$(https_up_stats "$U" handshakes); s0=$(https_up_stats "$U" resumed)
+read -r h0 s0 <<<"$(https_up_stats "$U" handshakes resumed)"
 for _ in 1 2 3 4 5 6; do curl -s -m 5 -o /dev/null "$B/good/close/10"; done
-h1=$(https_up_stats "$U" handshakes); s1=$(https_up_stats "$U" resumed)
+read -r h1 s1 <<<"$(https_up_stats "$U" handshakes resumed)"
 hs=$((h1 - h0 - 1)); rs=$((s1 - s0))
 [ "$hs" -ge 5 ] && [ "$rs" -ge 4 ]; ok $? "new upstream connections resume the TLS session ($rs of $hs)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
