@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # `make demo`: a namespace topology on this machine, sluiced balancing a VIP over three HTTP backends,
-# one backend taken down and brought back, with who served each request, health changes and counters.
+# one backend taken down and brought back, with who served each request, health changes and counters,
+# then the L7 tier over HTTP and HTTPS (a throwaway certificate made for the run, deleted with it).
 # Runs in well under a minute and removes everything it made (namespaces, pins, processes by PID).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,8 +86,23 @@ l4:
         - { address: $BE3_IP4, weight: 100 }
 EOF
 
-# The L7 tier too: a reverse-proxy listener on the lb spreading requests over the same backends.
+# The L7 tier too: a reverse-proxy listener on the lb spreading requests over the same backends, and
+# the same over HTTPS: sluiced terminates TLS with a certificate made now (ECDSA P-256, self-signed for
+# www.demo.test, one day), which the client trusts with curl --cacert.
 cp "$TMP/sluice.yaml" "$TMP/sluice-l4.yaml"
+TLS_LISTENER=
+mkdir -p "$TMP/tls"
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=www.demo.test" \
+	-addext "subjectAltName=DNS:www.demo.test" -keyout "$TMP/tls/demo.key" -out "$TMP/tls/demo.pem" >"$TMP/tls/openssl.log" 2>&1; then
+	TLS_LISTENER="    - name: public-tls
+      listen: $LB_IN4:8443
+      mode: reverse
+      tls:
+        certificates: [ { cert: $TMP/tls/demo.pem, key: $TMP/tls/demo.key } ]
+      routes:
+        - match: { path_prefix: / }
+          upstream: app"
+fi
 cat >>"$TMP/sluice.yaml" <<EOF
 l7:
   listeners:
@@ -96,7 +112,8 @@ l7:
       routes:
         - match: { path_prefix: / }
           upstream: app
-  upstreams:
+${TLS_LISTENER:+$TLS_LISTENER
+}  upstreams:
     - name: app
       balance: round_robin
       servers:
@@ -113,18 +130,41 @@ start_sluiced() {
 	wait_for 10 ctl status && wait_for 10 is_state "web/$BE3_IP4" up
 }
 
-say "sluiced -c $TMP/sluice.yaml --pin-dir $PIN   (in $NS_LB; L4 VIP web + L7 listener public)"
+# The same config without the TLS listener, for a build that cannot start it.
+awk -v tls="${TLS_LISTENER:+1}" 'tls && /^    - name: public-tls$/ { skip = 1; next } skip && /^  upstreams:$/ { skip = 0 } !skip' \
+	"$TMP/sluice.yaml" >"$TMP/sluice-l7.yaml"
+
+say "sluiced -c $TMP/sluice.yaml --pin-dir $PIN   (in $NS_LB; L4 VIP web + L7 listeners public${TLS_LISTENER:+ and public-tls})"
 L7=1
+TLS=${TLS_LISTENER:+1}
+if [ -z "$TLS" ]; then
+	echo "  (openssl could not make a certificate: no HTTPS step)"
+	sed 's/^/  | /' "$TMP/tls/openssl.log" | tail -3
+fi
 if ! start_sluiced "$TMP/sluice.yaml"; then
 	kill "$SLUICED" 2>/dev/null
 	wait "$SLUICED" 2>/dev/null
-	echo "  (the L7 tier did not start in this build; continuing with L4 only)"
 	tail -3 "$TMP/sluiced.log" | sed 's/^/  | /'
-	L7=0
-	if ! start_sluiced "$TMP/sluice-l4.yaml"; then
-		echo "demo: sluiced did not come up; its log:" >&2
-		tail -20 "$TMP/sluiced.log" >&2
-		exit 1
+	started=0
+	if [ -n "$TLS" ]; then
+		echo "  (the HTTPS listener did not start in this build; trying without it)"
+		TLS=
+		if start_sluiced "$TMP/sluice-l7.yaml"; then
+			started=1
+		else
+			kill "$SLUICED" 2>/dev/null
+			wait "$SLUICED" 2>/dev/null
+			tail -3 "$TMP/sluiced.log" | sed 's/^/  | /'
+		fi
+	fi
+	if [ "$started" = 0 ]; then
+		echo "  (the L7 tier did not start in this build; continuing with L4 only)"
+		L7=0
+		if ! start_sluiced "$TMP/sluice-l4.yaml"; then
+			echo "demo: sluiced did not come up; its log:" >&2
+			tail -20 "$TMP/sluiced.log" >&2
+			exit 1
+		fi
 	fi
 fi
 ctl status
@@ -163,6 +203,25 @@ if [ "$L7" = 1 ]; then
 		line+="$(printf '%-5s' "$who")"
 	done
 	echo "  6 requests served by: $line"
+fi
+
+if [ -n "$TLS" ]; then
+	say "HTTPS: sluiced terminates TLS at https://www.demo.test:8443/ (certificate made for this run, trusted with --cacert)"
+	echo "  curl --cacert $TMP/tls/demo.pem --resolve www.demo.test:8443:$LB_IN4 https://www.demo.test:8443/"
+	who=$(ip netns exec "$NS_CLI" curl -sv -m 3 --cacert "$TMP/tls/demo.pem" --resolve "www.demo.test:8443:$LB_IN4" \
+		"https://www.demo.test:8443/" 2>"$TMP/curl-tls.log" || echo "FAIL")
+	grep -E '^\* (SSL connection using|ALPN: server accepted| subject:| expire date:| SSL certificate verify)' "$TMP/curl-tls.log" |
+		sed 's/^\* */  /'
+	echo "  answered by: $who"
+	line=""
+	for i in 1 2 3 4 5 6; do
+		who=$(ip netns exec "$NS_CLI" curl -s -m 2 --cacert "$TMP/tls/demo.pem" --resolve "www.demo.test:8443:$LB_IN4" \
+			"https://www.demo.test:8443/" || echo "FAIL")
+		line+="$(printf '%-5s' "$who")"
+	done
+	echo "  6 more HTTPS requests (a handshake each) served by: $line"
+	curl -s --unix-socket "$TMP/admin.sock" http://sluiced/metrics | grep -E '^sluice_tls_(handshakes|resumptions)_total' |
+		sed 's/^/  /'
 fi
 
 say "Which backend does a flow map to? (sluicectl trace)"
