@@ -10,12 +10,29 @@ tls_need_tools
 T=$SL_TMP/pki
 tls_fixtures "$T" || exit 1
 l7_upstream a || exit 1
+Q13=$(free_port); Q12=$(free_port)
 tls_proxy_start <<EOC || exit 1
       access_log: { path: $SL_TMP/access.json, format: json }
       tls:
         certificates:
           - { cert: $T/ec.pem, key: $T/ec.key }
           - { cert: $T/rsa.pem, key: $T/rsa.key }
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: only13
+      listen: 127.0.0.1:$Q13
+      mode: reverse
+      tls:
+        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
+        protocols: [TLSv1.3]
+        ciphersuites: "TLS_CHACHA20_POLY1305_SHA256"
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: only12
+      listen: 127.0.0.1:$Q12
+      mode: reverse
+      tls:
+        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
+        protocols: [TLSv1.2]
+        ciphers: "ECDHE-ECDSA-CHACHA20-POLY1305"
       routes: [ { match: { path_prefix: / }, upstream: app } ]
   upstreams:
     - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
@@ -73,6 +90,17 @@ for v in tls1_1 tls1; do
 done
 wait_for 3 tls_metric_ge "$((proto0 + 2))" sluice_tls_handshake_failures_total 'reason="protocol"'
 ok $? "refused versions counted: sluice_tls_handshake_failures_total{reason=\"protocol\"} $proto0 -> $(tls_metric sluice_tls_handshake_failures_total 'reason="protocol"')"
+
+# protocols, ciphers and ciphersuites set on a listener
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$Q13" && wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$Q12"
+out=$(tls_sclient "$Q13" www.example.test | grep -E '^New, ')
+[ "$out" = "New, TLSv1.3, Cipher is TLS_CHACHA20_POLY1305_SHA256" ]; ok $? "protocols [TLSv1.3] + ciphersuites: that suite ($out)"
+out=$(tls_sclient "$Q13" www.example.test -tls1_2 | grep -E '^New, ')
+[[ $out = *"Cipher is (NONE)"* ]]; ok $? "protocols [TLSv1.3]: TLS 1.2 refused ($out)"
+out=$(tls_sclient "$Q12" www.example.test | grep -E '^New, ')
+[ "$out" = "New, TLSv1.2, Cipher is ECDHE-ECDSA-CHACHA20-POLY1305" ]; ok $? "protocols [TLSv1.2] + ciphers: that cipher ($out)"
+out=$(tls_sclient "$Q12" www.example.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 | grep -E '^New, ')
+[[ $out = *"Cipher is (NONE)"* ]]; ok $? "ciphers: a cipher not listed refused ($out)"
 
 # ALPN
 out=$(tls_sclient "$P" www.example.test -alpn h2,http/1.1 | grep -E '^ALPN protocol')

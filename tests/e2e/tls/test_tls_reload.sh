@@ -89,5 +89,22 @@ grep -E "live\.(pem|key)" "$SL_TMP/sluiced.log" | tail -2 | sed 's/^/# /'
 s=$(serial); [ "$s" = "$S1" ]; ok $? "still serving certificate one ($s)"
 code=$(tls_curl "$P" www.example.test "$T/ca.pem" -o /dev/null -w '%{http_code}' /x)
 [ "$code" = 200 ]; ok $? "and serving requests ($code)"
+
+# A certificate added to the config by a reload serves its names from then on.
+put one
+cat >"$SL_TMP/c.yaml.new" <<EOC
+$(sed '/certificates:/q' "$SL_TMP/c.yaml" | sed 's/certificates: .*/certificates:/')
+          - { cert: $T/live.pem, key: $T/live.key }
+          - { cert: $T/rsa.pem, key: $T/rsa.key }
+$(sed '1,/certificates:/d' "$SL_TMP/c.yaml")
+EOC
+mv "$SL_TMP/c.yaml.new" "$SL_TMP/c.yaml"
+before=$(grep -c "reload: .* applied" "$SL_TMP/sluiced.log")
+kill -HUP "$SLUICED_PID"
+wait_for 3 bash -c "[ \$(grep -c 'reload: .* applied' '$SL_TMP/sluiced.log') -gt $before ]"; ok $? "reload with a certificate added applied"
+cn=$(tls_served "$P" x.api.example.test)
+[ "$cn" = rsa.example.test ]; ok $? "the added certificate serves its wildcard name ($cn)"
+cn=$(tls_served "$P" www.example.test)
+[ "$cn" = www.example.test ]; ok $? "the first one still serves its own ($cn)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing

@@ -13,6 +13,8 @@ tls_fixtures "$T" || exit 1
 tls_make_leaf "$T" up "up.example.test" ec || { diag "openssl failed"; exit 1; }
 https_upstream u "$T/up.pem" "$T/up.key" || exit 1
 U=$UP_PORT
+https_upstream m "$T/up.pem" "$T/up.key" "$T/clientca.pem" || exit 1   # asks for a client certificate
+M=$UP_PORT
 # Two servers that are not TLS ones: C answers whatever comes with a cleartext HTTP 400 and closes,
 # S accepts and never says a word (so never finishes a handshake).
 C=$(free_port); S=$(free_port)
@@ -42,6 +44,8 @@ tls_proxy_start <<EOC || exit 1
         - { match: { path_prefix: /noverify }, upstream: noverify }
         - { match: { path_prefix: /cleartext }, upstream: cleartext }
         - { match: { path_prefix: /silent }, upstream: silent }
+        - { match: { path_prefix: /withcert }, upstream: withcert }
+        - { match: { path_prefix: /nocert }, upstream: nocert }
   upstreams:
     - { name: good, tls: { ca: $T/ca.pem, server_name: up.example.test }, servers: [ { address: 127.0.0.1:$U } ] }
     - { name: wrongca, retries: 0, tls: { ca: $T/otherca.pem, server_name: up.example.test }, servers: [ { address: 127.0.0.1:$U } ] }
@@ -50,6 +54,8 @@ tls_proxy_start <<EOC || exit 1
     - { name: noverify, tls: { ca: $T/otherca.pem, server_name: up.example.test, verify: false }, servers: [ { address: 127.0.0.1:$U } ] }
     - { name: cleartext, retries: 0, response_timeout: 2s, tls: { ca: $T/ca.pem, server_name: up.example.test }, servers: [ { address: 127.0.0.1:$C } ] }
     - { name: silent, retries: 0, connect_timeout: 1s, response_timeout: 2s, tls: { ca: $T/ca.pem, server_name: up.example.test }, servers: [ { address: 127.0.0.1:$S } ] }
+    - { name: withcert, tls: { ca: $T/ca.pem, server_name: up.example.test, cert: $T/client.pem, key: $T/client.key }, servers: [ { address: 127.0.0.1:$M } ] }
+    - { name: nocert, retries: 0, tls: { ca: $T/ca.pem, server_name: up.example.test }, servers: [ { address: 127.0.0.1:$M } ] }
 EOC
 B=http://127.0.0.1:$P
 uhs0=$(tls_metric sluice_tls_upstream_handshakes_total)
@@ -74,6 +80,10 @@ wait_for 3 tls_metric_ge "$((uf0 + 4))" sluice_tls_upstream_handshake_failures_t
 ok $? "counted in sluice_tls_upstream_handshake_failures_total ($uf0 -> $(tls_metric sluice_tls_upstream_handshake_failures_total))"
 body=$(curl -s -m 5 "$B/noverify/x")
 [ "$body" = "u /noverify/x" ]; ok $? "verify: false accepts the certificate of another CA ($body)"
+body=$(curl -s -m 5 "$B/withcert/x")
+[ "$body" = "m /withcert/x" ]; ok $? "a server that asks for a client certificate gets tls.cert ($body)"
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$B/nocert/x")
+[ "$code" = 502 ]; ok $? "without tls.cert that server refuses: 502 ($code)"
 body=$(curl -s -m 5 "$B/good/after")
 [ "$body" = "u /good/after" ]; ok $? "a good request after the failures ($body)"
 
