@@ -254,6 +254,3 @@ ts = [threading.Thread(target=run, args=(count // conc + (i < count % conc) if c
 print("\n".join(out))
 EOP
 }
-
-# tls_sluiced_log_has REGEX: sluiced's log ($SL_TMP/sluiced.log) has a line matching REGEX (grep -E).
-tls_sluiced_log_has() { grep -qE "$1" "$SL_TMP/sluiced.log"; }
