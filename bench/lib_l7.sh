@@ -243,7 +243,7 @@ l7_cpu_s() {
 #                                   prints "PROTOCOL CIPHER GROUP SIG REUSED" (REUSED yes|no)
 #                                   and 0, or 1 when no 200 came back; SESSION given: the
 #                                   session is offered from that file when it exists, and
-#                                   written to it otherwise.
+#                                   written to it otherwise. s_client's output: $W/s_client-PORT.txt.
 l7_tls_cert() {
 	TLS_DIR=$1
 	mkdir -p "$TLS_DIR" && chmod 700 "$TLS_DIR" || return 1
@@ -352,6 +352,7 @@ l7_tls_probe() {
 	out=$(printf 'GET /size/100 HTTP/1.0\r\n\r\n' |
 		timeout -k 2 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 -ign_eof \
 			"${sarg[@]}" 2>&1)
+	echo "$out" >"$W/s_client-$port.txt"
 	echo "$out" | awk '
 		/^(New|Reused), TLSv/ { r = ($1 == "Reused,") ? "yes" : "no"; p = $2; c = $NF; sub(/,$/, "", p) }
 		/^(Server|Peer) Temp Key:/ { g = $4; sub(/,$/, "", g) }

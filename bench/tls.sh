@@ -70,7 +70,8 @@ declare -A RESUMES
 MEASURED=()
 for name in "${PROXIES[@]}"; do
 	if ! first=$(l7_tls_probe "${PORT[$name]}" "$W/probe-$name.sess"); then
-		skip "$name" "no 200 over TLS 1.3 from it (openssl s_client: $first)"
+		skip "$name" "no 200 over TLS 1.3 from it (openssl s_client: $(grep -m1 -iE 'error|errno|alert|refused|HTTP/' \
+			"$W/s_client-${PORT[$name]}.txt" || tail -1 "$W/s_client-${PORT[$name]}.txt"))"
 		l7_proxy_stop "$name"
 		continue
 	fi
@@ -110,15 +111,27 @@ wrk_bad() {
 pct() { awk -v p="$2" '$1 == "sl_cdf" && $2 == p { printf "%.4f", $3 / 1000 }' "$1"; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.0f}" 'BEGIN { if (b > 0) printf f, a / b; else print 0 }'; }
 now() { date +%s.%N; }
+# gone NAME WHAT: true (and WHAT skipped, once with the log's end) when the proxy has exited.
+declare -A DEAD
+gone() {
+	kill -0 "${PID[$1]}" 2>/dev/null && return 1
+	[ -z "${DEAD[$1]:-}" ] && log "$1 exited: $(tail -3 "$W/$1.log" 2>/dev/null | tr '\n' ' ')"
+	DEAD[$1]=1
+	local t
+	t=$(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' ')
+	skip "$1-$2" "the proxy exited during the run (log: ${t:-empty})"
+}
 
 # (1) Keep-alive: per size, 32 connections.
 for size in 100 10240; do
 	label=$([ "$size" = 100 ] && echo 100b || echo 10k)
 	for name in "${ALL[@]}"; do
+		gone "$name" "$label" && continue
 		[ $WARM = 1 ] && wrk_run "$name-$label-warm" "${PORT[$name]}" "/size/$size" 1 >/dev/null
 		c0=$(l7_cpu_s "${PID[$name]}")
 		f=$(wrk_run "$name-$label" "${PORT[$name]}" "/size/$size" "$DURATION")
 		c1=$(l7_cpu_s "${PID[$name]}")
+		gone "$name" "$label" && continue
 		why=$(wrk_bad "$f")
 		if [ -n "$why" ]; then
 			skip "$name-$label" "$why (wrk output: $f)"
@@ -141,6 +154,7 @@ done
 
 # (2) Full handshakes: STIME s_time -new at once, a new session per connection.
 for name in "${ALL[@]}"; do
+	gone "$name" full && continue
 	CLIENTS=()
 	c0=$(l7_cpu_s "${PID[$name]}")
 	t0=$(now)
@@ -153,6 +167,7 @@ for name in "${ALL[@]}"; do
 	t1=$(now)
 	c1=$(l7_cpu_s "${PID[$name]}")
 	CLIENTS=()
+	gone "$name" full && continue
 	# "N connections in T real seconds, B bytes read per connection", one line per process.
 	read -r n bytes procs < <(cat "$W/stime-$name-"*.txt | awk '/connections in .* real seconds/ {
 		n += $1; b += $1 * $(NF - 4); k++ } END { printf "%d %d %d\n", n, n ? b / n : 0, k }')
@@ -180,9 +195,11 @@ for name in "${ALL[@]}"; do
 		skip "$name-resumed" "did not resume a TLS 1.3 session in the probe (openssl s_client -sess_in: ${RESUMES[$name]})"
 		continue
 	fi
+	gone "$name" resumed && continue
 	c0=$(l7_cpu_s "${PID[$name]}")
 	f=$(wrk_run "$name-resumed" "${PORT[$name]}" /size/100 "$DURATION" -H "Connection: close")
 	c1=$(l7_cpu_s "${PID[$name]}")
+	gone "$name" resumed && continue
 	why=$(wrk_bad "$f")
 	if [ -n "$why" ]; then
 		skip "$name-resumed" "$why (wrk output: $f)"
