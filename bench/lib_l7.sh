@@ -240,8 +240,9 @@ l7_cpu_s() {
 #                                   one file); sets TLS_DIR. 0, or 1 when openssl failed (said).
 #   l7_tls_proxy_start NAME [MAXCONN]  as l7_proxy_start, for NAME in sluiced|nginx|haproxy
 #   l7_tls_probe PORT [SESSION]     one TLS 1.3 handshake and GET /size/100 (as s_time: HTTP/1.0, no SNI) with openssl s_client;
-#                                   prints "PROTOCOL CIPHER GROUP SIG REUSED" (REUSED yes|no)
-#                                   and 0, or 1 when no 200 came back; SESSION given: the
+#                                   prints "PROTOCOL CIPHER GROUP SIG REUSED STATUS" (REUSED
+#                                   yes|no, STATUS the HTTP status or -), 0 when the handshake
+#                                   completed, 1 when it did not; SESSION given: the
 #                                   session is offered from that file when it exists, and
 #                                   written to it otherwise. s_client's output: $W/s_client-PORT.txt.
 l7_tls_cert() {
@@ -357,6 +358,7 @@ l7_tls_probe() {
 		/^(New|Reused), TLSv/ { r = ($1 == "Reused,") ? "yes" : "no"; p = $2; c = $NF; sub(/,$/, "", p) }
 		/^(Server|Peer) Temp Key:/ { g = $4; sub(/,$/, "", g) }
 		/^Peer signature type:/ { s = $4 }
-		/^HTTP\/1\.[01] 200/ { ok = 1 }
-		END { printf "%s %s %s %s %s\n", p ? p : "?", c ? c : "?", g ? g : "?", s ? s : "?", r ? r : "?"; exit !ok }'
+		/^HTTP\/1\.[01] [0-9][0-9][0-9]/ && !st { st = $2 }
+		END { printf "%s %s %s %s %s %s\n", p ? p : "?", c ? c : "?", g ? g : "?", s ? s : "?", r ? r : "?", st ? st : "-"
+		      exit !p }'
 }

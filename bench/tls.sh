@@ -64,20 +64,22 @@ l7_tls_cert "$W/tls" || exit 1
 l7_origin_start || exit 1
 for name in sluiced nginx haproxy; do l7_wanted "$name" && l7_tls_proxy_start "$name"; done
 
-# The probe: a proxy that does not answer GET over TLS 1.3 is not measured; one that does not
-# resume is measured for (1) and (2) only. s_client sends what s_time sends (HTTP/1.0, no Host).
-declare -A RESUMES
+# The probe: a proxy that completes no TLS 1.3 handshake is not measured; one that does not
+# resume is not measured for (3), one that does not answer s_time's request (HTTP/1.0, no
+# Host: what s_client sends here) with a 200 not for (2).
+declare -A RESUMES STATUS
 MEASURED=()
 for name in "${PROXIES[@]}"; do
 	if ! first=$(l7_tls_probe "${PORT[$name]}" "$W/probe-$name.sess"); then
-		skip "$name" "no 200 over TLS 1.3 from it (openssl s_client: $(grep -m1 -iE 'error|errno|alert|refused|HTTP/' \
+		skip "$name" "no TLS 1.3 handshake with it (openssl s_client: $(grep -m1 -iE 'error|errno|alert|refused' \
 			"$W/s_client-${PORT[$name]}.txt" || tail -1 "$W/s_client-${PORT[$name]}.txt"))"
 		l7_proxy_stop "$name"
 		continue
 	fi
 	second=$(l7_tls_probe "${PORT[$name]}" "$W/probe-$name.sess")
-	read -r proto cipher group sig _ <<<"$first"
+	read -r proto cipher group sig _ status <<<"$first"
 	RESUMES[$name]=$(echo "$second" | awk '{ print $5 }')
+	STATUS[$name]=$status
 	echo "note $name: $proto $cipher, key exchange $group, $sig signature; resumes a session ticket: ${RESUMES[$name]}"
 	log "$name probe: $first; offered its session: $second"
 	MEASURED+=("$name")
@@ -94,7 +96,7 @@ STIME=8       # s_time processes at once for (2)
 
 # wrk_run TAG PORT PATH SECONDS [ARG...]: one wrk run (32 connections) on the client core; prints its output file.
 wrk_run() {
-	local f=$W/wrk-$1.txt tag=$1 port=$2 path=$3 secs=$4
+	local f=$W/wrk-$1.txt port=$2 path=$3 secs=$4
 	shift 4
 	taskset -c "$CLIENT_CPU" timeout -k 5 $((secs + 30)) wrk -t1 -c32 -d"${secs}s" --timeout 5s "$@" \
 		-s "$ROOT/bench/wrk_cdf.lua" "https://127.0.0.1:$port$path" >"$f" 2>&1
@@ -155,6 +157,10 @@ done
 # (2) Full handshakes: STIME s_time -new at once, a new session per connection.
 for name in "${ALL[@]}"; do
 	gone "$name" full && continue
+	if [ "${STATUS[$name]}" != 200 ]; then
+		skip "$name-full" "answered s_time's request (GET /size/100 HTTP/1.0, no Host) with status ${STATUS[$name]}, not 200"
+		continue
+	fi
 	CLIENTS=()
 	c0=$(l7_cpu_s "${PID[$name]}")
 	t0=$(now)
