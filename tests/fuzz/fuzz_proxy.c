@@ -754,7 +754,7 @@ static int fz_start(struct fz *f, unsigned int variant)
 		w->ls[i].fd = -1;
 		w->logs[i].fd = -1;
 	}
-	if (bufring_init(&w->br, &w->ring, 1, FZ_BUFS, FZ_BUF_SIZE))
+	if (bufring_init(&w->br, &w->ring, 1, FZ_BUFS, FZ_BUF_SIZE, 0))
 		fz_die("bufring_init");
 	w->now_ms = f->now;
 	w->wheel_now = f->now / WHEEL_MS;

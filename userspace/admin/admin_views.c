@@ -9,6 +9,7 @@
 #include "l4/l4.h"
 #include "l7/l7.h"
 #include "sluice/drop.h"
+#include "tls/tls.h"
 
 static const char *const drop_names[SL_DROP_MAX] = SL_DROP_NAMES;
 
@@ -78,6 +79,32 @@ static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
 #undef L7_METRIC
 }
 
+/* TLS handshakes of clients and upstreams (process-wide counters, tls/tls.h). */
+static void m_tls(struct sbuf *b)
+{
+#define TLS_METRIC(name, help, field)                                                        \
+	do {                                                                                  \
+		m_head(b, name, "counter", help);                                             \
+		sbuf_printf(b, "%s %llu\n", name,                                             \
+			    (unsigned long long)atomic_load_explicit(&tls_stats.field, memory_order_relaxed)); \
+	} while (0)
+	TLS_METRIC("sluice_tls_handshakes_total", "Client TLS handshakes completed.", handshakes);
+	TLS_METRIC("sluice_tls_resumptions_total", "Client TLS handshakes that resumed a session (a ticket).", resumed);
+	m_head(b, "sluice_tls_handshake_failures_total", "counter",
+	       "Client TLS handshakes that failed, by reason: timeout (closed before it ended), protocol, garbage "
+	       "(not TLS), limit (max_handshakes), cert (client certificate refused), other.");
+	for (int i = 0; i < TLS_FAIL_MAX; i++)
+		sbuf_printf(b, "sluice_tls_handshake_failures_total{reason=\"%s\"} %llu\n", tls_fail_names[i],
+			    (unsigned long long)atomic_load_explicit(&tls_stats.failures[i], memory_order_relaxed));
+	TLS_METRIC("sluice_tls_upstream_handshakes_total", "Upstream TLS handshakes completed.", up_handshakes);
+	TLS_METRIC("sluice_tls_upstream_resumptions_total", "Upstream TLS handshakes that resumed a session.",
+		   up_resumed);
+	TLS_METRIC("sluice_tls_upstream_handshake_failures_total",
+		   "Upstream TLS handshakes that failed (a certificate that does not verify, a protocol error).",
+		   up_failures);
+#undef TLS_METRIC
+}
+
 void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
 {
 	struct l4 *l4 = ctx->l4;
@@ -92,6 +119,7 @@ void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
 	sbuf_printf(b, "sluice_reloads_total{result=\"ok\"} %llu\nsluice_reloads_total{result=\"failed\"} %llu\n",
 		    (unsigned long long)ctx->reloads, (unsigned long long)ctx->reload_failures);
 	m_l7(ctx, b);
+	m_tls(b);
 	cache_admin_metrics(ctx, b);
 	if (!l4)
 		return;

@@ -329,6 +329,7 @@ static void cfg_l7_free(struct cfg_l7 *l7)
 			free(rt->splits);
 		}
 		free(l->routes);
+		cfg_tls_free(&l->tls);
 	}
 	free(l7->listeners);
 	for (size_t i = 0; i < l7->n_upstreams; i++) {
@@ -339,6 +340,7 @@ static void cfg_l7_free(struct cfg_l7 *l7)
 		free(up->host);
 		free(up->servers);
 		cfg_health_free(&up->health);
+		cfg_upstream_tls_free(&up->tls);
 	}
 	free(l7->upstreams);
 	for (size_t i = 0; i < l7->n_caches; i++)

@@ -219,6 +219,8 @@ static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void
 		}
 	} else if (!strcmp(key, "max_connections")) {
 		cy_u32(cy, v, key, 1, 1000000, &l->max_connections);
+	} else if (!strcmp(key, "tls")) {
+		cy_listener_tls(cy, v, &l->tls);
 	} else {
 		return false;
 	}
@@ -436,6 +438,8 @@ static bool cy_upstream_key(struct cy *cy, const char *key, yaml_node_t *v, void
 		cy_keepalive(cy, v, &up->keepalive);
 	} else if (!strcmp(key, "via")) {
 		cy_bool(cy, v, key, &up->via);
+	} else if (!strcmp(key, "tls")) {
+		cy_upstream_tls(cy, v, &up->tls);
 	} else {
 		return false;
 	}
@@ -453,6 +457,7 @@ static void cy_upstream(struct cy *cy, yaml_node_t *n, struct cfg_upstream *up)
 	up->fail_on = CFG_FAIL_CONNECT | CFG_FAIL_TIMEOUT;   /* as nginx: a 5xx is an answer, not a failure */
 	up->fail_timeout_ms = 10000;
 	up->keepalive = CFG_KEEPALIVE_AUTO;
+	up->tls.verify = true;        /* for when tls is turned on */
 	cy_health_defaults(&up->health);
 	cy_require(cy, n, "upstream", "name", "servers", NULL);
 	cy_map(cy, n, "upstream", cy_upstream_key, up);

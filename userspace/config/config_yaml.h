@@ -65,6 +65,12 @@ int cy_cidr(struct cy *cy, yaml_node_t *v, const char *key, struct cfg_cidr *out
 int cfg_parse_ip(const char *s, struct cfg_ip *out);
 void cfg_ip_str(const struct cfg_ip *ip, char *buf, size_t len);
 
+/* tls: of a listener and of an upstream (config_tls.c); the files they name are read by tls_check(). */
+void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t);
+void cfg_tls_free(struct cfg_tls *t);
+void cy_upstream_tls(struct cy *cy, yaml_node_t *v, struct cfg_upstream_tls *t);
+void cfg_upstream_tls_free(struct cfg_upstream_tls *t);
+
 /* Sections (config_l4.c, config_l7.c, config_forward.c). */
 void cy_l4(struct cy *cy, yaml_node_t *v, struct cfg_l4 *l4);
 void cy_l4_defaults(struct cfg_l4 *l4);

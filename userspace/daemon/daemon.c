@@ -23,6 +23,7 @@
 #include "l7/l7.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "tls/tls_cert.h"
 #include "sluice/consts.h"
 
 enum { EV_SIGNAL = 1, EV_L4, EV_ADMIN };
@@ -50,7 +51,7 @@ static void daemon_log_lines(const char *prefix, char *buf)
 	char *save = NULL;
 
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		log_err("%s%s", prefix, l);
+		log_msg(strstr(l, ": warning: ") ? LOG_LVL_WARN : LOG_LVL_ERR, "%s%s", prefix, l);
 }
 
 /* Settings a reload cannot apply in place: say so rather than ignore them quietly. */
@@ -120,7 +121,7 @@ static int daemon_reload(struct daemon *d, bool allow_empty, char **errors)
 	err = errno;
 	if (!cfg && err != EINVAL)
 		fprintf(errs, "%s: %s\n", d->opts->config_path, strerror(err));
-	if (cfg && (l7_reload_check(d->l7, cfg, d->opts->config_path, errs) ||
+	if (cfg && (tls_check(cfg, errs) || l7_reload_check(d->l7, cfg, d->opts->config_path, errs) ||
 		    (!allow_empty && daemon_reload_check_empty(d, cfg, errs)))) {
 		cfg_free(cfg);   /* valid, but the running process cannot take it: refused the same way */
 		cfg = NULL;
@@ -135,6 +136,7 @@ static int daemon_reload(struct daemon *d, bool allow_empty, char **errors)
 		d->actx.reload_failures++;
 		return -EINVAL;
 	}
+	daemon_log_lines("reload: ", buf);   /* warnings (a certificate about to expire) are said even when it applies */
 	free(buf);
 	daemon_warn_restart(d->cfg, cfg);
 	/* against the address in use: one a failed move left behind is tried again */
@@ -280,7 +282,7 @@ int daemon_run(const struct daemon_opts *opts)
 			fprintf(stderr, "%s: %s\n", opts->config_path, strerror(errno));
 		return 1;
 	}
-	if (cfg_check_serves(d.cfg, stderr)) {
+	if (cfg_check_serves(d.cfg, stderr) || tls_check(d.cfg, stderr)) {
 		cfg_free(d.cfg);
 		return 1;
 	}

@@ -10,6 +10,7 @@
 #include "daemon/daemon.h"
 #include "forward/forward_auth.h"
 #include "lib/log.h"
+#include "tls/tls_cert.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "%s: %s\n", opts.config_path, strerror(errno));
 			return 1;
 		}
-		if (cfg_check_serves(cfg, stderr)) {
+		if (cfg_check_serves(cfg, stderr) || tls_check(cfg, stderr)) {
 			cfg_free(cfg);
 			return 1;
 		}

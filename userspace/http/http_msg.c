@@ -731,13 +731,15 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 	for (int i = 0; i < m->n_hdr; i++) {
 		if (name_is(m, i, "host") || name_is(m, i, "x-forwarded-for") ||
 		    name_is(m, i, "x-forwarded-proto") || name_is(m, i, "forwarded") ||
-		    (f->via && name_is(m, i, "via")))
+		    (f->via && name_is(m, i, "via")) || (f->cert_header && name_is(m, i, f->cert_header)))
 			continue;
 		if (keep_header(m, i, f->upgrade, has_conn))
 			out_header(&o, m, i);
 	}
 	out_joined(&o, m, "X-Forwarded-For", f->client_ip);
 	out_line(&o, "X-Forwarded-Proto", f->proto);
+	if (f->cert_header && f->cert_subject)
+		out_line(&o, f->cert_header, f->cert_subject);
 	/* for=IP;proto=P[;host=H]: pieces bounded so the buffer cannot overflow */
 	fwd_add(fwd, &fl, sizeof(fwd), "for=");
 	fwd_add(fwd, &fl, sizeof(fwd), v6 ? "\"[" : "");

@@ -111,6 +111,8 @@ struct http_fwd {
 	const char *proto;       /* "http" */
 	const char *host;        /* rewrite Host to this; NULL keeps the client's */
 	const char *request_id;  /* sent as X-Request-Id when the client sent none */
+	const char *cert_header; /* a client's header of this name is dropped (TLS listeners: client_header) */
+	const char *cert_subject;   /* ... and sent with this value: a verified client certificate's subject */
 	bool via;
 	bool upgrade;            /* keep Upgrade and send Connection: upgrade */
 	enum http_framing framing;

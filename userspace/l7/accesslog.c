@@ -160,6 +160,46 @@ static void w_capture(struct w *w, const struct accesslog_rec *r, int json)
 	w_put(w, "\"", 1);
 }
 
+/*
+ * w_tls() - a TLS connection's facts: JSON fields tls_protocol, tls_cipher,
+ * tls_sni, tls_resumed, tls_handshake_ms (and tls_client_subject after a
+ * verified client certificate); combined: tls=PROTOCOL/CIPHER sni= resumed=
+ * hs= (and subject="...").
+ */
+static void w_tls(struct w *w, const struct tls_info *t, int json)
+{
+	if (json) {
+		w_s(w, ",\"tls_protocol\":\"");
+		w_str(w, t->protocol, 1);
+		w_s(w, "\",\"tls_cipher\":\"");
+		w_str(w, t->cipher, 1);
+		w_s(w, "\",\"tls_sni\":\"");
+		w_str(w, t->sni, 1);
+		w_s(w, t->resumed ? "\",\"tls_resumed\":true" : "\",\"tls_resumed\":false");
+		w_s(w, ",\"tls_handshake_ms\":");
+		w_u64(w, t->handshake_ms);
+		if (t->subject) {
+			w_s(w, ",\"tls_client_subject\":\"");
+			w_str(w, t->subject, 1);
+			w_put(w, "\"", 1);
+		}
+		return;
+	}
+	w_s(w, " tls=");
+	w_str(w, t->protocol, 0);
+	w_put(w, "/", 1);
+	w_str(w, t->cipher, 0);
+	w_s(w, " sni=");
+	w_str(w, t->sni, 0);
+	w_s(w, t->resumed ? " resumed=1 hs=" : " resumed=0 hs=");
+	w_u64(w, t->handshake_ms);
+	if (t->subject) {
+		w_s(w, " subject=\"");
+		w_str(w, t->subject, 0);
+		w_put(w, "\"", 1);
+	}
+}
+
 size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, char *out, size_t cap)
 {
 	struct w w = { .p = out, .cap = cap };
@@ -217,6 +257,8 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 			w_str(&w, r->user, 1);
 			w_put(&w, "\"", 1);
 		}
+		if (r->tls)
+			w_tls(&w, r->tls, 1);
 		if (r->req_body)
 			w_capture(&w, r, 1);
 		w_put(&w, "}\n", 2);
@@ -260,6 +302,8 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 			w_put(&w, " rule=", 6);
 			w_str(&w, r->rule, 0);
 		}
+		if (r->tls)
+			w_tls(&w, r->tls, 0);
 		if (r->req_body)
 			w_capture(&w, r, 0);
 		w_put(&w, "\n", 1);

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "http/http_msg.h"
+#include "tls/tls.h"
 
 struct accesslog_rec {
 	const char *client_ip;
@@ -28,6 +29,7 @@ struct accesslog_rec {
 	const char *cache;         /* "-" until a cache exists */
 	const char *rule;          /* forward proxy: the rule that allowed or refused it; NULL: none */
 	const char *user;          /* forward proxy: the authenticated user (combined: the remote user field) */
+	const struct tls_info *tls;        /* NULL: a cleartext connection */
 	/* body capture (a sampled request only): NULL = not captured */
 	const struct http_msg *head;       /* request head: its headers are logged */
 	char *const *redact;               /* header names whose values are logged as "[redacted]" */

@@ -10,6 +10,7 @@
 #include "l7/l7.h"
 #include "l7/worker.h"
 #include "lib/log.h"
+#include "tls/tls.h"
 
 /*
  * listener_set() - slot @ls serves listener config @l from now on, with the
@@ -66,6 +67,12 @@ static void gen_free(struct l7_gen *g)
 			proxy_hooks[h]->gen_free(g->hook_gen[h]);
 	for (size_t i = 0; g->routes && i < g->n_routes; i++)
 		route_table_free(&g->routes[i]);
+	for (size_t i = 0; g->tls && i < g->n_routes; i++)
+		tls_server_put(g->tls[i]);
+	for (size_t i = 0; g->up_tls && i < c7->n_upstreams; i++)
+		tls_client_free(g->up_tls[i]);
+	free(g->tls);
+	free(g->up_tls);
 	free(g->routes);
 	free(g);
 }
@@ -132,6 +139,49 @@ static int old_routes(struct route_table *t, const struct cfg_listener *l, const
 }
 
 /*
+ * gen_tls() - the TLS of @g's listeners and upstreams, loaded from their
+ * files now: a reload is what reads new certificates and keys, for new
+ * handshakes only (a connection keeps the context it was accepted with).
+ * 0, or -1 with errno (the files' problems logged).
+ */
+static int gen_tls(struct l7 *l7, struct l7_gen *g, const struct cfg *cfg)
+{
+	const struct cfg_l7 *c7 = &cfg->l7;
+
+	for (size_t i = 0; i < g->n_routes; i++) {
+		for (size_t j = 0; j < c7->n_listeners; j++) {
+			const struct cfg_listener *l = &c7->listeners[j];
+			char *text = NULL;
+			size_t len = 0;
+			FILE *errs;
+
+			if (strcmp(l->name, l7->ls[i].cfg->name) || !l->tls.present)
+				continue;
+			errs = open_memstream(&text, &len);
+			g->tls[i] = tls_server_new(cfg->path ? cfg->path : "config", &l->tls, errs);
+			if (errs)
+				fclose(errs);
+			if (!g->tls[i])
+				log_err("listener %s: tls: %s", l->name, text && len ? text : strerror(errno));
+			free(text);
+			if (!g->tls[i]) {
+				errno = EINVAL;
+				return -1;
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; i < c7->n_upstreams; i++) {
+		if (!c7->upstreams[i].tls.enabled)
+			continue;
+		g->up_tls[i] = tls_client_new(&c7->upstreams[i]);
+		if (!g->up_tls[i])
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * gen_new() - a generation for @cfg. For servers that stay, health verdicts
  * carry over from @old (a reload does not send traffic to a server known down
  * while its new checks warm up), and so does a weight set through the admin
@@ -151,7 +201,11 @@ static struct l7_gen *gen_new(struct l7 *l7, const struct cfg *cfg, const struct
 	g->n_routes = l7->n_ls;
 	g->routes = calloc(g->n_routes ? g->n_routes : 1, sizeof(*g->routes));
 	g->srv = calloc(c7->n_upstreams ? c7->n_upstreams : 1, sizeof(*g->srv));
-	if (!g->routes || !g->srv)
+	g->tls = calloc(g->n_routes ? g->n_routes : 1, sizeof(*g->tls));
+	g->up_tls = calloc(c7->n_upstreams ? c7->n_upstreams : 1, sizeof(*g->up_tls));
+	if (!g->routes || !g->srv || !g->tls || !g->up_tls)
+		goto err_free;
+	if (gen_tls(l7, g, cfg))
 		goto err_free;
 	for (unsigned int h = 0; h < proxy_n_hooks; h++) {
 		int rc = proxy_hooks[h]->gen_new ? proxy_hooks[h]->gen_new(cfg, &g->hook_gen[h]) : 0;

@@ -14,6 +14,8 @@
 
 struct cache;
 struct health;
+struct tls_client;
+struct tls_server;
 struct worker;
 
 /* Shared, read-only for workers once published, except the atomics. */
@@ -32,6 +34,8 @@ struct l7_gen {
 	size_t n_routes;              /* listener slots when this generation was made */
 	struct gen_server **srv;      /* [upstream][server] */
 	void *hook_gen[PROXY_HOOKS_MAX];  /* each hook's data for this generation (gen_new), by slot */
+	struct tls_server **tls;      /* per listener slot: its certificates as this generation loaded them, NULL: cleartext */
+	struct tls_client **up_tls;   /* per upstream: NULL unless `tls:` */
 	struct l7 *l7;
 };
 
@@ -96,6 +100,7 @@ struct wupstream {
 	struct wserver *srv;
 	size_t n_srv;
 	size_t idx;
+	struct tls_client *tls;       /* the generation's, NULL: cleartext */
 	bool panic;                   /* every server is out: picks ignore health and ejection (logged once) */
 };
 

@@ -232,6 +232,7 @@ static void log_request(struct worker *w, struct conn *c)
 	struct wlog *lg = &w->logs[c->listener];
 	const struct cfg_access_log *al = &lcfg(w, c)->access_log;
 	struct accesslog_rec r;
+	struct tls_info tls;
 	const struct proxy_hooks *h;
 	char small[4096], *line = small;
 	size_t n, cap = sizeof(small);
@@ -267,6 +268,8 @@ static void log_request(struct worker *w, struct conn *c)
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
+	if (tls_info(&c->lc, &tls))
+		r.tls = &tls;
 	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
 		if (h->on_log)
 			h->on_log(c, &r);   /* the cache's status ("-" without), the forward proxy's rule and user */
@@ -608,12 +611,21 @@ static int start_request(struct worker *w, struct conn *c)
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
+	if (c->xf) {
+		struct tls_info ti;
+
+		f.proto = "https";
+		/* the verified subject, and never a client's own header of that name */
+		f.cert_header = l->tls.present ? l->tls.client_header : NULL;
+		if (tls_info(&c->lc, &ti))
+			f.cert_subject = ti.subject;
+	}
 	f.host = up_cfg(c)->host;
 	f.request_id = c->req.rid;
 	f.via = up_cfg(c)->via;
 	f.upgrade = c->req.upgrade;
 	f.framing = c->req.req_framing;
-	cap = m->len + 1024;
+	cap = m->len + 1024 + (f.cert_subject ? strlen(f.cert_subject) + 64 : 0);
 	c->req.up_head = malloc(cap);
 	if (!c->req.up_head) {
 		client_error(w, c, 500);
@@ -1185,6 +1197,35 @@ static void finish_request(struct worker *w, struct conn *c)
 
 /* ---- events from the loop ---- */
 
+/*
+ * accept_tls() - a client of a TLS listener: its handshake runs under
+ * handshake_timeout, its requests then under request_timeout. true when @c
+ * was closed instead (max_handshakes under way in this worker, no memory).
+ */
+/* listener_tls() - what @c's listener serves TLS with in this worker's generation, NULL: cleartext. */
+static struct tls_server *listener_tls(const struct worker *w, const struct conn *c)
+{
+	const struct l7_gen *g = w->cur->g;
+
+	return c->listener < g->n_routes ? g->tls[c->listener] : NULL;
+}
+
+static bool accept_tls(struct worker *w, struct conn *c, const struct l7_listener *ll)
+{
+	struct tls_server *ts = listener_tls(w, c);
+
+	if (!ts) {
+		conn_timer(w, c, TMR_CLIENT_HEAD, ll->cfg->request_timeout_ms);
+		return false;
+	}
+	if (tls_accept(&w->lp, &c->lc, ts, ll->cfg->request_timeout_ms)) {
+		conn_close(w, c);
+		return true;
+	}
+	conn_timer(w, c, TMR_CLIENT_HEAD, ll->cfg->tls.handshake_timeout_ms);
+	return false;
+}
+
 void proxy_accepted(struct worker *w, struct conn *c)
 {
 	struct l7_listener *ll = &w->l7->ls[c->listener];
@@ -1202,10 +1243,14 @@ void proxy_accepted(struct worker *w, struct conn *c)
 	c->listener_counted = true;
 	stat_add(w->st_accepted, 1);
 	if (atomic_fetch_add(&ll->n_conns, 1) >= ll->cfg->max_connections) {
-		client_error(w, c, 503);
+		if (listener_tls(w, c))
+			conn_close(w, c);   /* a 503 in cleartext means nothing to a TLS client, and a handshake costs */
+		else
+			client_error(w, c, 503);
 		return;
 	}
-	conn_timer(w, c, TMR_CLIENT_HEAD, ll->cfg->request_timeout_ms);
+	if (accept_tls(w, c, ll))
+		return;
 	conn_recv(w, c);
 }
 

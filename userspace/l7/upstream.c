@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "l7/balance.h"
+#include "tls/tls.h"
 #include "l7/upstream.h"
 #include "lib/log.h"
 
@@ -29,6 +30,7 @@ struct wgen *wgen_new(struct worker *w, struct l7_gen *g)
 
 		up->cfg = &c7->upstreams[i];
 		up->idx = i;
+		up->tls = g->up_tls ? g->up_tls[i] : NULL;
 		up->n_srv = up->cfg->n_servers;
 		up->bal = balancer_new(up->cfg);
 		up->srv = calloc(up->n_srv ? up->n_srv : 1, sizeof(*up->srv));
@@ -298,6 +300,11 @@ struct conn *upstream_get(struct worker *w, struct wserver *s)
 	}
 	u->srv = s;
 	u->connecting = true;
+	if (s->up->tls && tls_connect(&w->lp, &u->lc, s->up->tls, (uint32_t)s->idx)) {
+		conn_close(w, u);
+		errno = ENOMEM;
+		return NULL;
+	}
 	stat_add(w->st_up_connects, 1);
 	sqe = worker_sqe(w);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&a->ss, a->len);

@@ -7,7 +7,7 @@
 
 #include "loop/bufring.h"
 
-int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32_t count, uint32_t size)
+int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32_t count, uint32_t size, uint32_t priv)
 {
 	struct io_uring_buf_reg reg;
 	size_t ring_bytes = (size_t)count * sizeof(struct io_uring_buf);
@@ -15,24 +15,26 @@ int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32
 	int err;
 
 	memset(b, 0, sizeof(*b));
-	if (!count || (count & (count - 1)) || count > 32768)
+	if (!count || (count & (count - 1)) || count > 32768 || count + priv > 65536)
 		return -EINVAL;
 	/* The ring itself must be page aligned: the kernel maps it by address. */
 	p = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	b->br = p;
-	b->mem = mmap(NULL, (size_t)count * size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b->mem = mmap(NULL, (size_t)(count + priv) * size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b->mem == MAP_FAILED) {
 		err = -errno;
 		goto err_unmap_ring;
 	}
-	b->refs = calloc(count, sizeof(*b->refs));
-	if (!b->refs) {
+	b->refs = calloc(count + priv, sizeof(*b->refs));
+	b->priv_free = priv ? calloc(priv, sizeof(*b->priv_free)) : NULL;
+	if (!b->refs || (priv && !b->priv_free)) {
 		err = -ENOMEM;
-		goto err_unmap_mem;
+		goto err_free_refs;
 	}
+	b->priv_count = priv;
 	b->count = count;
 	b->size = size;
 	b->bgid = bgid;
@@ -51,9 +53,9 @@ int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32
 	return 0;
 
 err_free_refs:
+	free(b->priv_free);
 	free(b->refs);
-err_unmap_mem:
-	munmap(b->mem, (size_t)count * size);
+	munmap(b->mem, (size_t)(count + priv) * size);
 err_unmap_ring:
 	munmap(b->br, ring_bytes);
 	memset(b, 0, sizeof(*b));
@@ -66,7 +68,8 @@ void bufring_free(struct bufring *b, struct io_uring *ring)
 		return;
 	io_uring_unregister_buf_ring(ring, b->bgid);
 	free(b->refs);
-	munmap(b->mem, (size_t)b->count * b->size);
+	free(b->priv_free);
+	munmap(b->mem, (size_t)(b->count + b->priv_count) * b->size);
 	munmap(b->br, (size_t)b->count * sizeof(struct io_uring_buf));
 	memset(b, 0, sizeof(*b));
 }

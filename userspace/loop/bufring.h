@@ -14,17 +14,30 @@
  */
 struct bufring {
 	struct io_uring_buf_ring *br;
-	char *mem;
+	char *mem;               /* count ring buffers, then priv_count private ones */
 	uint16_t *refs;
 	uint32_t count;          /* power of two */
+	/*
+	 * Private buffers: bids count.. that the kernel never fills, for bytes
+	 * the loop's users make themselves (decrypted TLS records) so that the
+	 * parser, input queues and SEG_BUF output treat them like received ones.
+	 * Reserved, not touched, until used; a freed one is reused first.
+	 */
+	uint32_t priv_count;
+	uint32_t priv_fresh;     /* [priv_fresh, priv_count) never handed out */
+	uint16_t *priv_free;     /* a stack of freed private bids */
+	uint32_t n_priv_free;
 	uint32_t size;           /* bytes per buffer */
 	uint32_t out;            /* buffers currently handed out */
 	uint16_t bgid;
 	uint16_t pending_adds;   /* re-added since the last advance */
 };
 
-/* bufring_init() - allocate @count buffers of @size bytes and register them as group @bgid. 0 or -errno. */
-int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32_t count, uint32_t size);
+/*
+ * bufring_init() - allocate @count buffers of @size bytes and register them as
+ * group @bgid, and reserve @priv private ones (count + priv <= 65536). 0 or -errno.
+ */
+int bufring_init(struct bufring *b, struct io_uring *ring, uint16_t bgid, uint32_t count, uint32_t size, uint32_t priv);
 
 /* bufring_free() - unregister and free. */
 void bufring_free(struct bufring *b, struct io_uring *ring);
@@ -46,11 +59,30 @@ static inline void bufring_ref(struct bufring *b, uint16_t bid)
 	b->refs[bid]++;
 }
 
+/* bufring_priv_get() - a private buffer with one reference, or -1 when all are in use. */
+static inline int bufring_priv_get(struct bufring *b)
+{
+	uint16_t bid;
+
+	if (b->n_priv_free)
+		bid = b->priv_free[--b->n_priv_free];
+	else if (b->priv_fresh < b->priv_count)
+		bid = (uint16_t)(b->count + b->priv_fresh++);
+	else
+		return -1;
+	b->refs[bid] = 1;
+	return bid;
+}
+
 /* bufring_unref() - drop one reference; the last one gives the buffer back (published by bufring_flush). */
 static inline void bufring_unref(struct bufring *b, uint16_t bid)
 {
 	if (--b->refs[bid])
 		return;
+	if (bid >= b->count) {
+		b->priv_free[b->n_priv_free++] = bid;
+		return;
+	}
 	io_uring_buf_ring_add(b->br, bufring_ptr(b, bid), b->size, bid,
 			      io_uring_buf_ring_mask(b->count), b->pending_adds++);
 	b->out--;

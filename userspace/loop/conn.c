@@ -88,6 +88,10 @@ struct loop_conn *loop_conn_new(struct loop *lp, uint8_t kind, int fd, const str
 void loop_conn_free(struct loop *lp, struct loop_conn *c)
 {
 	c->ops->on_released(lp, c);
+	if (c->xf) {
+		c->xf->ops->on_released(lp, c);
+		c->xf = NULL;
+	}
 	inq_clear(lp, &c->in);
 	outq_clear(lp, &c->out);
 	if (c->kind == CONN_CLIENT)
@@ -113,27 +117,17 @@ void loop_conn_recv(struct loop *lp, struct loop_conn *c)
 	c->inflight++;
 }
 
-void loop_conn_send(struct loop *lp, struct loop_conn *c)
+/* send_slot() - an arena slot for a send's iovecs, and its SQE. */
+static struct send_slot *send_slot(struct loop *lp, struct io_uring_sqe **sqe)
 {
-	struct outq *q = &c->out;
-	struct io_uring_sqe *sqe;
-	struct send_slot *sl;
-	uint32_t n = 0;
-
-	if (q->inflight || q->head == q->tail || c->dead || c->connecting)
-		return;
 	while (lp->n_sendv == SEND_ARENA)
 		loop_submit(lp);
-	sqe = loop_sqe(lp);   /* before taking a slot: a submit in here may recycle the arena */
-	sl = &lp->sendv[lp->n_sendv++];
-	for (uint32_t i = q->head; i < q->tail && n < SEND_IOV; i++, n++) {
-		struct seg *s = &q->s[i];
-		const char *p = s->kind == SEG_INLINE ? s->inl : s->ptr;
-		uint32_t off = i == q->head ? q->off : 0;
+	*sqe = loop_sqe(lp);   /* before taking a slot: a submit in here may recycle the arena */
+	return &lp->sendv[lp->n_sendv++];
+}
 
-		sl->iov[n].iov_base = (void *)(p + off);
-		sl->iov[n].iov_len = s->len - off;
-	}
+static void send_prep(struct loop_conn *c, struct io_uring_sqe *sqe, struct send_slot *sl, uint32_t n)
+{
 	if (n == 1) {
 		/* one segment (a rebuilt request head, most often): a plain send skips importing a msghdr and iovec */
 		io_uring_prep_send(sqe, c->fd, sl->iov[0].iov_base, sl->iov[0].iov_len, MSG_NOSIGNAL);
@@ -144,8 +138,43 @@ void loop_conn_send(struct loop *lp, struct loop_conn *c)
 		io_uring_prep_sendmsg(sqe, c->fd, &sl->msg, MSG_NOSIGNAL);
 	}
 	io_uring_sqe_set_data64(sqe, ud_pack(UD_SEND, c->idx, c->gen));
-	q->inflight = true;
 	c->inflight++;
+}
+
+void loop_conn_send(struct loop *lp, struct loop_conn *c)
+{
+	struct outq *q = &c->out;
+	struct io_uring_sqe *sqe;
+	struct send_slot *sl;
+	uint32_t n = 0;
+
+	if (c->xf) {
+		if (!c->dead)
+			c->xf->ops->send(lp, c);
+		return;
+	}
+	if (q->inflight || q->head == q->tail || c->dead || c->connecting)
+		return;
+	sl = send_slot(lp, &sqe);
+	for (uint32_t i = q->head; i < q->tail && n < SEND_IOV; i++, n++) {
+		struct seg *s = &q->s[i];
+		const char *p = s->kind == SEG_INLINE ? s->inl : s->ptr;
+		uint32_t off = i == q->head ? q->off : 0;
+
+		sl->iov[n].iov_base = (void *)(p + off);
+		sl->iov[n].iov_len = s->len - off;
+	}
+	send_prep(c, sqe, sl, n);
+	q->inflight = true;
+}
+
+void loop_conn_send_iov(struct loop *lp, struct loop_conn *c, const struct iovec *iov, uint32_t n)
+{
+	struct io_uring_sqe *sqe;
+	struct send_slot *sl = send_slot(lp, &sqe);
+
+	memcpy(sl->iov, iov, n * sizeof(*iov));
+	send_prep(c, sqe, sl, n);
 }
 
 void loop_conn_close(struct loop *lp, struct loop_conn *c)
@@ -202,6 +231,15 @@ void loop_nobufs_retry(struct loop *lp)
 	}
 }
 
+/* conn_eof() - the socket ended (0: the peer's FIN) or failed: to the transform first, when there is one. */
+static void conn_eof(struct loop *lp, struct loop_conn *c, int err)
+{
+	if (c->xf)
+		c->xf->ops->on_eof(lp, c, err);
+	else
+		c->ops->on_eof(lp, c, err);
+}
+
 static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_cqe *cqe)
 {
 	bool more = cqe->flags & IORING_CQE_F_MORE;
@@ -219,10 +257,13 @@ static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_
 		if (c->dead || cqe->res <= 0 || inq_push(&c->in, bid, (uint32_t)cqe->res)) {
 			bufring_unref(&lp->br, bid);
 			if (!c->dead && cqe->res > 0)
-				c->ops->on_eof(lp, c, -ENOMEM);
+				conn_eof(lp, c, -ENOMEM);
 			return;
 		}
-		c->ops->on_recv(lp, c);
+		if (c->xf)
+			c->xf->ops->on_recv(lp, c);
+		else
+			c->ops->on_recv(lp, c);
 		if (!more && !c->dead && !c->eof && !c->paused)
 			loop_conn_recv(lp, c);
 		return;
@@ -240,25 +281,30 @@ static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_
 	}
 	if (cqe->res == 0) {
 		c->eof = true;
-		c->ops->on_eof(lp, c, 0);
+		conn_eof(lp, c, 0);
 		return;
 	}
 	if (cqe->res < 0) {
 		c->eof = true;
-		c->ops->on_eof(lp, c, cqe->res);
+		conn_eof(lp, c, cqe->res);
 		return;
 	}
 }
 
 static void on_send(struct loop *lp, struct loop_conn *c, const struct io_uring_cqe *cqe)
 {
+	if (c->xf) {
+		if (!c->dead)
+			c->xf->ops->on_sent(lp, c, cqe->res);
+		return;
+	}
 	c->out.inflight = false;
 	free(c->out.old);
 	c->out.old = NULL;
 	if (c->dead)
 		return;
 	if (cqe->res < 0) {
-		c->ops->on_eof(lp, c, cqe->res);
+		conn_eof(lp, c, cqe->res);
 		return;
 	}
 	outq_consume(lp, &c->out, (uint32_t)cqe->res);
@@ -271,7 +317,10 @@ static void on_connect(struct loop *lp, struct loop_conn *c, const struct io_uri
 	c->connecting = false;
 	if (c->dead)
 		return;
-	c->ops->on_connect(lp, c, cqe->res);
+	if (c->xf)
+		c->xf->ops->on_connect(lp, c, cqe->res);
+	else
+		c->ops->on_connect(lp, c, cqe->res);
 }
 
 void loop_conn_done(struct loop *lp, const struct io_uring_cqe *cqe)

@@ -8,6 +8,8 @@
 
 #include "loop/queue.h"
 
+struct iovec;
+
 struct loop;
 struct loop_conn;
 
@@ -33,6 +35,37 @@ struct conn_ops {
 };
 
 /*
+ * A transform between the socket and the handlers (TLS, userspace/tls/): when
+ * a connection has one, the loop hands it the wire events and it calls the
+ * connection's conn_ops with what it makes of them. Its state starts with a
+ * struct conn_xform, which the connection points at (loop_conn.xf).
+ *   on_recv     a received buffer was queued last in c->in: replace it by what
+ *               it decodes to (or nothing yet), then call c->ops->on_recv
+ *   send        c->out has output for the wire (loop_conn_send() calls this
+ *               instead of sending c->out): it sends with loop_conn_send_iov()
+ *               and keeps c->out.inflight true while that send runs, so the
+ *               handlers see output pending until the wire took it
+ *   on_sent     that send completed: @res bytes or -errno
+ *   on_connect  the socket connected (@res 0) or failed: the transform may
+ *               talk first (a handshake) before calling c->ops->on_connect
+ *   on_eof      the socket ended or failed (as conn_ops.on_eof): a handshake
+ *               under way fails its connect instead
+ *   on_released the connection is closed and quiet: free the state
+ */
+struct conn_xform_ops {
+	void (*on_recv)(struct loop *lp, struct loop_conn *c);
+	void (*send)(struct loop *lp, struct loop_conn *c);
+	void (*on_sent)(struct loop *lp, struct loop_conn *c, int res);
+	void (*on_connect)(struct loop *lp, struct loop_conn *c, int res);
+	void (*on_eof)(struct loop *lp, struct loop_conn *c, int err);
+	void (*on_released)(struct loop *lp, struct loop_conn *c);
+};
+
+struct conn_xform {
+	const struct conn_xform_ops *ops;
+};
+
+/*
  * A connection slot. The application embeds it at offset 0 of its own
  * connection struct (struct loop.conn_size bytes are allocated per slot), and
  * slots are reused, never freed, until the loop ends: a completion's
@@ -40,6 +73,7 @@ struct conn_ops {
  */
 struct loop_conn {
 	const struct conn_ops *ops;
+	struct conn_xform *xf;   /* NULL: the handlers see the wire */
 	uint32_t idx, gen;
 	int fd;
 	uint32_t inflight;       /* SQEs whose completion has not arrived */
@@ -79,6 +113,13 @@ static inline void loop_conn_trim(struct loop_conn *c)
 {
 	queues_trim(&c->in, &c->out);
 }
+
+/*
+ * loop_conn_send_iov() - a transform's send of @n (1..SEND_IOV) iovecs of its
+ * own on @c; its completion goes to xf->ops->on_sent. The bytes must stay put
+ * until then; the iovecs are copied.
+ */
+void loop_conn_send_iov(struct loop *lp, struct loop_conn *c, const struct iovec *iov, uint32_t n);
 
 /* loop_timer() - (re)arm @c's only timer to fire @kind in @ms, or disarm it (LOOP_TIMER_NONE or 0 ms). O(1). */
 void loop_timer(struct loop *lp, struct loop_conn *c, uint8_t kind, uint32_t ms);

@@ -260,7 +260,7 @@ int loop_ring_init(struct loop *lp)
 	lp->reg_ring = io_uring_register_ring_fd(&lp->ring) == 1;
 	if (!lp->reg_ring)
 		log_debug("l7 worker %u: io_uring_register_ring_fd failed: entering by fd", lp->id);
-	err = bufring_init(&lp->br, &lp->ring, 1, LOOP_BUF_COUNT, LOOP_BUF_SIZE);
+	err = bufring_init(&lp->br, &lp->ring, 1, LOOP_BUF_COUNT, LOOP_BUF_SIZE, LOOP_BUF_PRIV);
 	if (err) {
 		log_err("l7 worker %u: buffer ring: %s", lp->id, strerror(-err));
 		free(lp->sendv);

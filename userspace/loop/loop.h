@@ -17,6 +17,7 @@
 
 #define LOOP_BUF_COUNT     1024           /* provided receive buffers per loop */
 #define LOOP_BUF_SIZE      16384
+#define LOOP_BUF_PRIV      8192           /* private buffers (bufring.h): reserved, touched only by TLS */
 #define SEND_IOV           64
 #define WHEEL_SLOTS        1024
 #define WHEEL_MS           16

@@ -147,12 +147,13 @@ int outq_push(struct outq *q, uint8_t kind, const char *ptr, uint32_t len, uint1
 			 * the array it saw must outlive it. Copy instead of realloc, and free the
 			 * old array when the send completes.
 			 */
-			uint32_t cap = q->cap * 2;
+			uint32_t cap = q->cap ? q->cap * 2 : 8;   /* a transform's send may be out with no segment queued */
 			struct seg *n = malloc(cap * sizeof(*n));
 
 			if (!n)
 				return -ENOMEM;
-			memcpy(n, q->s, q->tail * sizeof(*n));
+			if (q->tail)
+				memcpy(n, q->s, q->tail * sizeof(*n));
 			if (q->old)
 				free(q->s);   /* an intermediate copy: the kernel never saw it */
 			else
