@@ -239,12 +239,18 @@ l7_cpu_s() {
 #                                   bench.test, 2 days) and combined.pem (haproxy's crt: the two in
 #                                   one file); sets TLS_DIR. 0, or 1 when openssl failed (said).
 #   l7_tls_proxy_start NAME [MAXCONN]  as l7_proxy_start, for NAME in sluiced|nginx|haproxy
-#   l7_tls_probe PORT [SESSION]     one TLS 1.3 handshake and GET /size/100 (as s_time: HTTP/1.0, no SNI) with openssl s_client;
+#   l7_tls_probe PORT [SESSION]     one TLS 1.3 handshake and $L7_TLS_GET (no SNI) with openssl s_client;
 #                                   prints "PROTOCOL CIPHER GROUP SIG REUSED STATUS" (REUSED
 #                                   yes|no, STATUS the HTTP status or -), 0 when the handshake
 #                                   completed, 1 when it did not; SESSION given: the
 #                                   session is offered from that file when it exists, and
 #                                   written to it otherwise. s_client's output: $W/s_client-PORT.txt.
+# What bench/tls.sh's openssl s_time sends: it writes "GET <-www> HTTP/1.0\r\n\r\n", so its
+# -www is L7_TLS_WWW, which adds a Host (sluiced answers 400 to an HTTP/1.0 request without one)
+# and turns s_time's trailing " HTTP/1.0" into a header of its own.
+L7_TLS_WWW=$'/size/100 HTTP/1.0\r\nHost: bench.test\r\nX-Bench:'
+L7_TLS_GET="GET $L7_TLS_WWW HTTP/1.0"$'\r\n\r\n'
+
 l7_tls_cert() {
 	TLS_DIR=$1
 	mkdir -p "$TLS_DIR" && chmod 700 "$TLS_DIR" || return 1
@@ -348,9 +354,9 @@ l7_tls_probe() {
 	if [ -n "$sess" ]; then
 		if [ -s "$sess" ]; then sarg=(-sess_in "$sess"); else sarg=(-sess_out "$sess"); fi
 	fi
-	# The request openssl s_time sends (HTTP/1.0, no Host, no SNI); -ign_eof: read until the
-	# proxy closes, so the session tickets sent after the handshake are in the session written.
-	out=$(printf 'GET /size/100 HTTP/1.0\r\n\r\n' |
+	# The request bench/tls.sh's openssl s_time sends, no SNI (s_time sends none); -ign_eof: read
+	# until the proxy closes, so the session tickets sent after the handshake are in the session.
+	out=$(printf '%s' "$L7_TLS_GET" |
 		timeout -k 2 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 -ign_eof \
 			"${sarg[@]}" 2>&1)
 	echo "$out" >"$W/s_client-$port.txt"

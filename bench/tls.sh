@@ -13,7 +13,7 @@
 #   (1) keep-alive: wrk -t1 -c32 over https, 100 B and 10 KiB: requests/s, requests per proxy
 #       core-second, p50, p99, the latency distribution (DIR/cdf-SIZE-PROXY.tsv).
 #   (2) full handshakes: 8 `openssl s_time -new` at once (a new connection and a new session for
-#       each request, GET /size/100 HTTP/1.0, read until the proxy closes): handshakes/s and per
+#       each request, GET /size/100 HTTP/1.0 with a Host, read until the proxy closes): handshakes/s and per
 #       proxy core-second. s_time gives no latency distribution.
 #   (3) resumed handshakes: wrk -c32 with "Connection: close": the proxy closes after each
 #       response and wrk reconnects, offering the ticket of its last connection on that slot
@@ -65,8 +65,8 @@ l7_origin_start || exit 1
 for name in sluiced nginx haproxy; do l7_wanted "$name" && l7_tls_proxy_start "$name"; done
 
 # The probe: a proxy that completes no TLS 1.3 handshake is not measured; one that does not
-# resume is not measured for (3), one that does not answer s_time's request (HTTP/1.0, no
-# Host: what s_client sends here) with a 200 not for (2).
+# resume is not measured for (3), one that does not answer s_time's request ($L7_TLS_GET,
+# which s_client sends here too) with a 200 not for (2).
 declare -A RESUMES STATUS
 MEASURED=()
 for name in "${PROXIES[@]}"; do
@@ -158,7 +158,7 @@ done
 for name in "${ALL[@]}"; do
 	gone "$name" full && continue
 	if [ "${STATUS[$name]}" != 200 ]; then
-		skip "$name-full" "answered s_time's request (GET /size/100 HTTP/1.0, no Host) with status ${STATUS[$name]}, not 200"
+		skip "$name-full" "answered s_time's request (GET /size/100 HTTP/1.0 with a Host) with status ${STATUS[$name]}, not 200"
 		continue
 	fi
 	CLIENTS=()
@@ -166,7 +166,7 @@ for name in "${ALL[@]}"; do
 	t0=$(now)
 	for ((i = 1; i <= STIME; i++)); do
 		taskset -c "$CLIENT_CPU" timeout -k 5 $((DURATION + 30)) openssl s_time -connect "127.0.0.1:${PORT[$name]}" \
-			-new -time "$DURATION" -www /size/100 >"$W/stime-$name-$i.txt" 2>&1 &
+			-new -time "$DURATION" -www "$L7_TLS_WWW" >"$W/stime-$name-$i.txt" 2>&1 &
 		CLIENTS+=($!)
 	done
 	wait "${CLIENTS[@]}"
@@ -241,5 +241,5 @@ done
 
 echo "cores tls. proxy: cpu$PROXY_CPU (1 worker/thread); client (wrk -t1, or $STIME openssl s_time) and origin (1 worker): cpu$CLIENT_CPU"
 echo "note each proxy: 1 worker/thread pinned to cpu$PROXY_CPU, TLS 1.3 only, one self-signed ECDSA P-256 certificate (made at run time), session tickets on, no access log, client keep-alive and a cleartext keep-alive pool of 64 to the origin ($ORIGIN_WHAT, cpu$CLIENT_CPU); OpenSSL $(openssl version | awk '{ print $2 }') on the client side"
-echo "note (1) SIZE_rps*: wrk -t1 -c32 over https, keep-alive, /size/100 and /size/10240; (2) full_hs*: $STIME openssl s_time -new at once (new connection and session per GET /size/100, HTTP/1.0); (3) resumed_hs*: wrk -t1 -c32 -H 'Connection: close', each new connection resuming its slot's last ticket, resumed_p99 excludes the handshake; per_core = per proxy CPU-second (its schedstat), busy = proxy CPU / wall; $DURATION s per figure$([ $WARM = 1 ] && echo ', keep-alive figures after a 1 s warm-up')"
+echo "note (1) SIZE_rps*: wrk -t1 -c32 over https, keep-alive, /size/100 and /size/10240; (2) full_hs*: $STIME openssl s_time -new at once (new connection and session per GET /size/100, HTTP/1.0 with a Host); (3) resumed_hs*: wrk -t1 -c32 -H 'Connection: close', each new connection resuming its slot's last ticket, resumed_p99 excludes the handshake; per_core = per proxy CPU-second (its schedstat), busy = proxy CPU / wall; $DURATION s per figure$([ $WARM = 1 ] && echo ', keep-alive figures after a 1 s warm-up')"
 exit 0
