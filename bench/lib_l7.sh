@@ -230,3 +230,141 @@ l7_cpu_s() {
 			awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.6f", t / hz }'
 	fi
 }
+
+# --- TLS (bench/tls.sh): the same proxies, the same fair settings, terminating TLS 1.3 ---
+# Every proxy serves the one certificate l7_tls_cert made, TLS 1.3 only, session tickets on
+# (each one's default ticket settings), no client certificates, HTTP/1.1 behind; towards the
+# origin it is the cleartext keep-alive pool of l7_proxy_start.
+#   l7_tls_cert DIR                 DIR (0700) with ec.key, ec.pem (self-signed ECDSA P-256 for
+#                                   bench.test, 2 days) and combined.pem (haproxy's crt: the two in
+#                                   one file); sets TLS_DIR. 0, or 1 when openssl failed (said).
+#   l7_tls_proxy_start NAME [MAXCONN]  as l7_proxy_start, for NAME in sluiced|nginx|haproxy
+#   l7_tls_probe PORT [SESSION]     one TLS 1.3 handshake and $L7_TLS_GET (no SNI) with openssl s_client;
+#                                   prints "PROTOCOL CIPHER GROUP SIG REUSED STATUS" (REUSED
+#                                   yes|no, STATUS the HTTP status or -), 0 when the handshake
+#                                   completed, 1 when it did not; SESSION given: the
+#                                   session is offered from that file when it exists, and
+#                                   written to it otherwise. s_client's output: $W/s_client-PORT.txt.
+# What bench/tls.sh's openssl s_time sends: it writes "GET <-www> HTTP/1.0\r\n\r\n", so its
+# -www is L7_TLS_WWW, which adds a Host (sluiced answers 400 to an HTTP/1.0 request without one)
+# and turns s_time's trailing " HTTP/1.0" into a header of its own.
+L7_TLS_WWW=$'/size/100 HTTP/1.0\r\nHost: bench.test\r\nX-Bench:'
+L7_TLS_GET="GET $L7_TLS_WWW HTTP/1.0"$'\r\n\r\n'
+
+l7_tls_cert() {
+	TLS_DIR=$1
+	mkdir -p "$TLS_DIR" && chmod 700 "$TLS_DIR" || return 1
+	if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=bench.test -addext subjectAltName=DNS:bench.test \
+		-keyout "$TLS_DIR/ec.key" -out "$TLS_DIR/ec.pem" >"$TLS_DIR/openssl.log" 2>&1; then
+		l7_log "openssl req failed: $(tail -2 "$TLS_DIR/openssl.log" | tr '\n' ' ')"
+		return 1
+	fi
+	cat "$TLS_DIR/ec.pem" "$TLS_DIR/ec.key" >"$TLS_DIR/combined.pem"
+}
+
+l7_tls_proxy_start() {
+	local try rc
+	for try in 1 2 3; do
+		l7_tls_proxy_once "$@"
+		rc=$?
+		[ $rc = 3 ] || return $rc
+		l7_log "$1 (TLS) did not start (try $try): $(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' ')"
+	done
+	l7_skip "$1" "did not start with TLS (log: $(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' '))"
+	return 1
+}
+
+# l7_tls_proxy_once NAME [MAXCONN]: 0 started, 1 not available (said), 3 did not start.
+l7_tls_proxy_once() {
+	local name=$1 max=${2:-8000} p pid out
+	p=$(l7_port)
+	case $name in
+	sluiced)
+		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
+		sl_config_l7_proxy "$W/sluiced.yaml" "unix:$W/admin.sock" "127.0.0.1:$p" "127.0.0.1:$ORIGIN" name=bench \
+			upstream=origin upstream_keys="keepalive: 64" listener_key="max_connections: $((max + 100))" \
+			listener_key="client_idle: 300s" \
+			listener_key="tls: { certificates: [ { cert: $TLS_DIR/ec.pem, key: $TLS_DIR/ec.key } ], protocols: [TLSv1.3] }"
+		# A build whose config has no tls: yet (or refuses this one) is said once, not retried.
+		if ! out=$("$BUILD/sluiced" -t -c "$W/sluiced.yaml" 2>&1); then
+			l7_skip sluiced "this build does not take the TLS listener (sluiced -t: $(echo "$out" | grep -v '^$' | head -1))"
+			return 1
+		fi
+		taskset -c "$PROXY_CPU" "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
+		;;
+	nginx)
+		command -v nginx >/dev/null || { l7_skip nginx "not installed (BENCH=1 tools/deps.sh)"; return 1; }
+		{ l7_nginx_head nginx "$((max * 3 / 2 + 200))"; cat <<EOC
+    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+    server {
+        listen 127.0.0.1:$p ssl backlog=4096;
+        ssl_certificate $TLS_DIR/ec.pem;
+        ssl_certificate_key $TLS_DIR/ec.key;
+        ssl_protocols TLSv1.3;
+        ssl_session_tickets on;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOC
+		} >"$W/nginx.conf"
+		taskset -c "$PROXY_CPU" nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
+		;;
+	haproxy)
+		command -v haproxy >/dev/null || { l7_skip haproxy "not installed (BENCH=1 tools/deps.sh)"; return 1; }
+		cat >"$W/haproxy.cfg" <<EOC
+global
+    nbthread 1
+    maxconn $((max + 100))
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 300s
+    timeout server 30s
+    timeout http-keep-alive 300s
+    option http-keep-alive
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$p ssl crt $TLS_DIR/combined.pem ssl-min-ver TLSv1.3
+    default_backend be
+backend be
+    server o 127.0.0.1:$ORIGIN
+EOC
+		taskset -c "$PROXY_CPU" haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
+		;;
+	*) l7_log "no TLS setup for proxy $name"; return 1 ;;
+	esac
+	pid=$!
+	L7_PIDS+=($pid)
+	if l7_wait_port "$p" "$pid" && kill -0 "$pid" 2>/dev/null; then
+		PORT[$name]=$p PID[$name]=$pid
+		PROXIES+=("$name")
+		return 0
+	fi
+	l7_kill "$pid"
+	return 3
+}
+
+l7_tls_probe() {
+	local port=$1 sess=${2:-} out sarg=()
+	if [ -n "$sess" ]; then
+		if [ -s "$sess" ]; then sarg=(-sess_in "$sess"); else sarg=(-sess_out "$sess"); fi
+	fi
+	# The request bench/tls.sh's openssl s_time sends, no SNI (s_time sends none); -ign_eof: read
+	# until the proxy closes, so the session tickets sent after the handshake are in the session.
+	out=$(printf '%s' "$L7_TLS_GET" |
+		timeout -k 2 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 -ign_eof \
+			"${sarg[@]}" 2>&1)
+	echo "$out" >"$W/s_client-$port.txt"
+	echo "$out" | awk '
+		/^(New|Reused), TLSv/ { r = ($1 == "Reused,") ? "yes" : "no"; p = $2; c = $NF; sub(/,$/, "", p) }
+		/^(Server|Peer) Temp Key:/ { g = $4; sub(/,$/, "", g) }
+		/^Peer signature type:/ { s = $4 }
+		/^HTTP\/1\.[01] [0-9][0-9][0-9]/ && !st { st = $2 }
+		END { printf "%s %s %s %s %s %s\n", p ? p : "?", c ? c : "?", g ? g : "?", s ? s : "?", r ? r : "?", st ? st : "-"
+		      exit !p }'
+}

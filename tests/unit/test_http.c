@@ -102,6 +102,29 @@ static void test_parse_and_rewrite(void)
 	ok(strstr(out, "Via: 1.1 sluice\r\n") != NULL, "Via added when configured");
 	is_int(http_build_request(&m, &f, out, 40), -ENOSPC, "too small a buffer is -ENOSPC");
 	http_msg_free_head(&m);
+
+	/* HTTP/1.0 may omit Host; the HTTP/1.1 request upstream may not */
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.0\r\n\r\n");
+	memset(&f, 0, sizeof(f));
+	f.client_ip = "198.18.0.7";
+	f.proto = "http";
+	f.default_host = "app";
+	n = http_build_request(&m, &f, out, sizeof(out));
+	out[n > 0 ? n : 0] = 0;
+	ok(strstr(out, "GET / HTTP/1.1\r\nHost: app\r\n") != NULL, "no Host: the default one (the upstream's name) is sent");
+	f.cert_header = "X-Client-Subject";
+	f.cert_subject = "CN=alice,O=Example";
+	n = http_build_request(&m, &f, out, sizeof(out));
+	out[n > 0 ? n : 0] = 0;
+	ok(strstr(out, "X-Client-Subject: CN=alice,O=Example\r\n") != NULL, "a verified client subject is sent");
+	http_msg_free_head(&m);
+	parse(&m, &s, HTTP_REQUEST, "GET / HTTP/1.1\r\nHost: a\r\nx-client-subject: CN=mallory\r\n\r\n");
+	f.cert_subject = NULL;
+	n = http_build_request(&m, &f, out, sizeof(out));
+	out[n > 0 ? n : 0] = 0;
+	ok(!strcasestr(out, "mallory") && !strcasestr(out, "x-client-subject"),
+	   "a client's own subject header never goes upstream");
+	http_msg_free_head(&m);
 }
 
 static void test_bodies(void)

@@ -325,6 +325,7 @@ int main(void)
 	loop_close_all(&lp);
 	loop_poll(&lp, 50);
 	loop_destroy(&lp);
+	tls_thread_free();
 	tls_server_put(s);
 	tls_client_free(c);
 	free(payload);

@@ -724,6 +724,8 @@ long http_build_request(const struct http_msg *m, const struct http_fwd *f, char
 		host = f->host;
 	else if (hi >= 0)
 		host = http_value(m, hi);
+	else
+		host = f->default_host;
 	if (host)
 		out_line(&o, "Host", host);
 	if (f->forward || f->anonymize)

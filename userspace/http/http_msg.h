@@ -110,6 +110,7 @@ struct http_fwd {
 	const char *client_ip;   /* textual, no port */
 	const char *proto;       /* "http" */
 	const char *host;        /* rewrite Host to this; NULL keeps the client's */
+	const char *default_host;   /* sent when there is no Host at all (HTTP/1.0 may omit it; HTTP/1.1 upstreams need one) */
 	const char *request_id;  /* sent as X-Request-Id when the client sent none */
 	const char *cert_header; /* a client's header of this name is dropped (TLS listeners: client_header) */
 	const char *cert_subject;   /* ... and sent with this value: a verified client certificate's subject */

@@ -621,6 +621,7 @@ static int start_request(struct worker *w, struct conn *c)
 			f.cert_subject = ti.subject;
 	}
 	f.host = up_cfg(c)->host;
+	f.default_host = up_cfg(c)->name;   /* an HTTP/1.0 request without Host: the upstream's name, as nginx's proxy_pass */
 	f.request_id = c->req.rid;
 	f.via = up_cfg(c)->via;
 	f.upgrade = c->req.upgrade;

@@ -11,6 +11,7 @@
 #include "l7/proxy.h"
 #include "l7/upstream.h"
 #include "l7/worker.h"
+#include "tls/tls.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -307,6 +308,7 @@ static void *worker_run(struct worker *w)
 	w->log_seq = atomic_load(&w->l7->log_seq);
 	logs_tick(w, true);
 	qpool_drain();
+	tls_thread_free();
 	return NULL;
 }
 

@@ -52,6 +52,9 @@ int tls_accept(struct loop *lp, struct loop_conn *c, struct tls_server *s, uint3
  */
 int tls_connect(struct loop *lp, struct loop_conn *c, struct tls_client *tc, uint32_t server);
 
+/* tls_thread_free() - free what this thread kept for its next connections (at the end of its loop). */
+void tls_thread_free(void);
+
 /* What the access log says of a TLS connection (strings live as long as the connection). */
 struct tls_info {
 	const char *protocol;         /* "TLSv1.3" */

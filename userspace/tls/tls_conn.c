@@ -23,6 +23,7 @@
 #define TLS_STAGE      16384          /* small segments are gathered into records of up to this */
 #define TLS_FILL_MAX   (256 * 1024)   /* ciphertext made ahead of the send that takes it */
 #define TLS_LOG_PER_S  20             /* handshake failure lines a thread writes per second, at most */
+#define TLS_FILL_FIRST (16384 + 512)  /* a record and its overhead: one response of up to 16 KiB fits */
 
 struct tls_conn {
 	struct conn_xform xf;
@@ -35,7 +36,7 @@ struct tls_conn {
 	char *fill;                   /* ciphertext made, waiting for the send */
 	uint32_t fill_len, fill_cap;
 	char *flight;                 /* ciphertext a send has out */
-	uint32_t flight_len, flight_off;
+	uint32_t flight_len, flight_off, flight_cap;
 	uint64_t hs_start_ms;
 	uint32_t hs_ms;
 	uint32_t request_ms;          /* accepted: the timer the handshake's end sets */
@@ -53,6 +54,7 @@ const char *const tls_fail_names[TLS_FAIL_MAX] = {
 static __thread uint32_t hs_in_progress;     /* this worker's handshakes under way (max_handshakes) */
 static __thread char stage[TLS_STAGE];
 static __thread uint64_t log_sec, log_n;
+static __thread char *spare;                 /* one TLS_FILL_FIRST buffer kept: most responses need one, malloc'ed no more */
 static BIO_METHOD *bio_method;
 static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
 
@@ -98,12 +100,17 @@ static int bio_write(BIO *b, const char *in, int len)
 
 	BIO_clear_retry_flags(b);
 	if (tc->fill_len + (uint32_t)len > tc->fill_cap) {
-		uint32_t cap = tc->fill_cap ? tc->fill_cap : 16384 + 512;
+		uint32_t cap = tc->fill_cap ? tc->fill_cap : TLS_FILL_FIRST;
 		char *p;
 
 		while (cap < tc->fill_len + (uint32_t)len)
 			cap *= 2;
-		p = realloc(tc->fill, cap);
+		if (!tc->fill && cap == TLS_FILL_FIRST && spare) {
+			p = spare;
+			spare = NULL;
+		} else {
+			p = realloc(tc->fill, cap);
+		}
 		if (!p)
 			return -1;
 		tc->fill = p;
@@ -143,6 +150,7 @@ static void start_send(struct loop *lp, struct loop_conn *c, struct tls_conn *tc
 		return;
 	tc->flight = tc->fill;
 	tc->flight_len = tc->fill_len;
+	tc->flight_cap = tc->fill_cap;
 	tc->flight_off = 0;
 	tc->fill = NULL;
 	tc->fill_len = tc->fill_cap = 0;
@@ -217,6 +225,16 @@ static void x_send(struct loop *lp, struct loop_conn *c)
 
 static void x_on_eof(struct loop *lp, struct loop_conn *c, int err);
 
+/* flight_free() - the send took the flight: keep its buffer as this thread's spare when it is the usual size. */
+static void flight_free(struct tls_conn *tc)
+{
+	if (tc->flight_cap == TLS_FILL_FIRST && !spare)
+		spare = tc->flight;
+	else
+		free(tc->flight);
+	tc->flight = NULL;
+}
+
 static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 {
 	struct tls_conn *tc = tls_of(c);
@@ -235,8 +253,7 @@ static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 		loop_conn_send_iov(lp, c, &iov, 1);
 		return;
 	}
-	free(tc->flight);
-	tc->flight = NULL;
+	flight_free(tc);
 	c->out.inflight = false;
 	if (!tc->hs_done) {
 		start_send(lp, c, tc);
@@ -525,7 +542,7 @@ static void x_on_released(struct loop *lp, struct loop_conn *c)
 	SSL_free(tc->ssl);
 	tls_server_put(tc->srv);
 	free(tc->fill);
-	free(tc->flight);
+	flight_free(tc);
 	free(tc->subject);
 	free(tc);
 }
@@ -599,6 +616,12 @@ int tls_connect(struct loop *lp, struct loop_conn *c, struct tls_client *cli, ui
 	SSL_set_connect_state(tc->ssl);   /* not counted in max_handshakes: that is for clients */
 	tls_client_session_set(cli, tc->ssl, server);
 	return 0;
+}
+
+void tls_thread_free(void)
+{
+	free(spare);
+	spare = NULL;
 }
 
 bool tls_info(const struct loop_conn *c, struct tls_info *out)

@@ -68,6 +68,14 @@ EOP
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SL_TMP/admin.token"
 chmod 600 "$SL_TMP/admin.token"
 sed -i "s|token_file: /etc/sluice/admin.token|token_file: $SL_TMP/admin.token|" "$SL_TMP/readme.yaml"
+# ... and so are its certificates: throwaway ones (ECDSA and RSA for example.com, an internal CA) stand in
+for kind in ecdsa rsa; do
+	[ $kind = ecdsa ] && alg=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) || alg=(-newkey rsa:2048)
+	openssl req -x509 "${alg[@]}" -nodes -days 2 -subj /CN=example.com -addext subjectAltName=DNS:example.com \
+		-keyout "$SL_TMP/example.com.$kind.key" -out "$SL_TMP/example.com.$kind.pem" 2>/dev/null
+done
+cp "$SL_TMP/example.com.ecdsa.pem" "$SL_TMP/internal-ca.pem"
+sed -i "s#/etc/sluice/\(example.com\.[a-z]*\.[a-z]*\|internal-ca.pem\)#$SL_TMP/\1#g" "$SL_TMP/readme.yaml"
 out=$("$D" -t -c "$SL_TMP/readme.yaml" 2>&1)
 ok $? "the README's config example validates ($out)"
 done_testing
