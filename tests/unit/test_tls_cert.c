@@ -287,11 +287,11 @@ static void test_check(void)
 	ok(!strncmp(out, want, strlen(want)), "... the expired certificate warned");
 	snprintf(want, sizeof(want), "t.yaml:8: key %s does not match certificate %s\n", p.other_key, p.ec_chain);
 	ok(strstr(out, want), "... the mismatched key");
-	snprintf(want, sizeof(want), "t.yaml:6: client_ca %s: no PEM certificate in it\n", p.garbage);
-	ok(strstr(out, want), "... the client_ca without a certificate");
-	ok(strstr(out, "t.yaml:6: listener 'web': ciphers 'NO-SUCH-CIPHER' names no cipher OpenSSL knows\n"),
+	snprintf(want, sizeof(want), "t.yaml:9: client_ca %s: no PEM certificate in it\n", p.garbage);
+	ok(strstr(out, want), "... the client_ca without a certificate, at its own line");
+	ok(strstr(out, "t.yaml:10: listener 'web': ciphers 'NO-SUCH-CIPHER' names no cipher OpenSSL knows\n"),
 	   "... the ciphers");
-	ok(strstr(out, "t.yaml:6: listener 'web': ciphersuites 'TLS_NO_SUCH_SUITE' names no TLS 1.3 suite"),
+	ok(strstr(out, "t.yaml:11: listener 'web': ciphersuites 'TLS_NO_SUCH_SUITE' names no TLS 1.3 suite"),
 	   "... the ciphersuites");
 	ok(!strstr(out, "route host"), "... and no guess about route hosts while a certificate is missing");
 	snprintf(want, sizeof(want), "t.yaml:17: ca %s: No such file or directory\n", p.missing);

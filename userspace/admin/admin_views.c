@@ -91,8 +91,8 @@ static void m_tls(struct sbuf *b)
 	TLS_METRIC("sluice_tls_handshakes_total", "Client TLS handshakes completed.", handshakes);
 	TLS_METRIC("sluice_tls_resumptions_total", "Client TLS handshakes that resumed a session (a ticket).", resumed);
 	m_head(b, "sluice_tls_handshake_failures_total", "counter",
-	       "Client TLS handshakes that failed, by reason: timeout (closed before it ended), protocol, garbage "
-	       "(not TLS), limit (max_handshakes), cert (client certificate refused), other.");
+	       "Client TLS handshakes that failed, by reason: timeout (handshake_timeout), closed (the client left "
+	       "first), protocol, garbage (not TLS), limit (max_handshakes), cert (client certificate refused), other.");
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		sbuf_printf(b, "sluice_tls_handshake_failures_total{reason=\"%s\"} %llu\n", tls_fail_names[i],
 			    (unsigned long long)atomic_load_explicit(&tls_stats.failures[i], memory_order_relaxed));

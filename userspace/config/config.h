@@ -170,6 +170,7 @@ struct cfg_tls {
 	enum cfg_tls_verify client_verify; /* default required when client_ca is set */
 	char *client_header;          /* the verified subject goes upstream in this header, default X-Client-Subject */
 	int line;
+	int ciphers_line, ciphersuites_line, client_ca_line;   /* where those keys are (messages about their values) */
 };
 
 /* An upstream's tls: `tls: true`, or a mapping of these. */
@@ -180,6 +181,7 @@ struct cfg_upstream_tls {
 	bool verify;                  /* default true */
 	char *cert, *key;             /* a client certificate, optional */
 	int line;
+	int ca_line, cert_line;       /* where those keys are */
 };
 
 #define CFG_MAX_LISTENERS 64   /* listener slots a process has (userspace/l7.c): one per address a listener has had */

@@ -150,8 +150,10 @@ static bool cy_tls_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 	} else if (!strcmp(key, "protocols")) {
 		cy_tls_protocols(cy, v, &t->protocols);
 	} else if (!strcmp(key, "ciphers")) {
+		t->ciphers_line = cy_line(v);
 		cy_str(cy, v, key, &t->ciphers);
 	} else if (!strcmp(key, "ciphersuites")) {
+		t->ciphersuites_line = cy_line(v);
 		cy_str(cy, v, key, &t->ciphersuites);
 	} else if (!strcmp(key, "alpn")) {
 		cy_tls_alpn(cy, v, t);
@@ -172,6 +174,7 @@ static bool cy_tls_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 		cy_u32(cy, v, key, 1, 1000000, &t->max_handshakes);
 	} else if (!strcmp(key, "client_ca")) {
 		w->client_ca = v;
+		t->client_ca_line = cy_line(v);
 		cy_str(cy, v, key, &t->client_ca);
 	} else if (!strcmp(key, "client_verify")) {
 		if (!cy_enum(cy, v, key, verifies, &e)) {
@@ -241,20 +244,23 @@ static bool cy_upstream_tls_key(struct cy *cy, const char *key, yaml_node_t *v, 
 {
 	struct cfg_upstream_tls *t = obj;
 
-	if (!strcmp(key, "enabled"))
+	if (!strcmp(key, "enabled")) {
 		cy_bool(cy, v, key, &t->enabled);
-	else if (!strcmp(key, "ca"))
+	} else if (!strcmp(key, "ca")) {
+		t->ca_line = cy_line(v);
 		cy_str(cy, v, key, &t->ca);
-	else if (!strcmp(key, "server_name"))
+	} else if (!strcmp(key, "server_name")) {
 		cy_str(cy, v, key, &t->server_name);
-	else if (!strcmp(key, "verify"))
+	} else if (!strcmp(key, "verify")) {
 		cy_bool(cy, v, key, &t->verify);
-	else if (!strcmp(key, "cert"))
+	} else if (!strcmp(key, "cert")) {
+		t->cert_line = cy_line(v);
 		cy_str(cy, v, key, &t->cert);
-	else if (!strcmp(key, "key"))
+	} else if (!strcmp(key, "key")) {
 		cy_str(cy, v, key, &t->key);
-	else
+	} else {
 		return false;
+	}
 	return true;
 }
 

@@ -71,7 +71,8 @@ bool tls_info(const struct loop_conn *c, struct tls_info *out);
 
 /* Process-wide counters for /metrics (relaxed atomics: bumped once per handshake, not per request). */
 enum tls_fail {
-	TLS_FAIL_TIMEOUT = 0,         /* closed before its handshake finished (handshake_timeout, or the peer left) */
+	TLS_FAIL_TIMEOUT = 0,         /* handshake_timeout passed first (or sluiced closed it: a drain) */
+	TLS_FAIL_CLOSED,              /* the client closed its connection before the handshake ended */
 	TLS_FAIL_PROTOCOL,            /* a version or cipher nothing shares, an alert, a malformed record */
 	TLS_FAIL_GARBAGE,             /* not TLS at all (a cleartext request on a TLS port) */
 	TLS_FAIL_LIMIT,               /* max_handshakes in progress */

@@ -323,12 +323,12 @@ static int tls_check_ciphers(const struct cfg *cfg, const struct cfg_listener *l
 	int err = 0;
 
 	if (t->ciphers && SSL_CTX_set_cipher_list(scratch, t->ciphers) != 1) {
-		tls_say(errs, cfg->path, t->line, false, "listener '%s': ciphers '%s' names no cipher OpenSSL knows",
+		tls_say(errs, cfg->path, t->ciphers_line, false, "listener '%s': ciphers '%s' names no cipher OpenSSL knows",
 			l->name, t->ciphers);
 		err = -EINVAL;
 	}
 	if (t->ciphersuites && SSL_CTX_set_ciphersuites(scratch, t->ciphersuites) != 1) {
-		tls_say(errs, cfg->path, t->line, false, "listener '%s': ciphersuites '%s' names no TLS 1.3 suite OpenSSL "
+		tls_say(errs, cfg->path, t->ciphersuites_line, false, "listener '%s': ciphersuites '%s' names no TLS 1.3 suite OpenSSL "
 			"knows (names such as TLS_AES_128_GCM_SHA256, separated by ':')", l->name, t->ciphersuites);
 		err = -EINVAL;
 	}
@@ -352,7 +352,7 @@ static int tls_check_listener(const struct cfg *cfg, const struct cfg_listener *
 			all_loaded = false;
 	if (!all_loaded)
 		err = -EINVAL;
-	if (t->client_ca && tls_check_ca(cfg->path, t->line, "client_ca", t->client_ca, errs))
+	if (t->client_ca && tls_check_ca(cfg->path, t->client_ca_line, "client_ca", t->client_ca, errs))
 		err = -EINVAL;
 	if (tls_check_ciphers(cfg, l, scratch, errs))
 		err = -EINVAL;
@@ -384,10 +384,10 @@ static int tls_check_upstream(const struct cfg *cfg, const struct cfg_upstream *
 	const struct cfg_upstream_tls *t = &up->tls;
 	int err = 0;
 
-	if (t->ca && tls_check_ca(cfg->path, t->line, "ca", t->ca, errs))
+	if (t->ca && tls_check_ca(cfg->path, t->ca_line, "ca", t->ca, errs))
 		err = -EINVAL;
 	if (t->cert && t->key) {
-		struct cfg_tls_cert cc = { .cert = t->cert, .key = t->key, .line = t->line };
+		struct cfg_tls_cert cc = { .cert = t->cert, .key = t->key, .line = t->cert_line };
 		struct tls_cert *tc = tls_cert_load(cfg->path, &cc, errs);
 
 		if (!tc)

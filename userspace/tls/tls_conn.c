@@ -41,13 +41,14 @@ struct tls_conn {
 	uint32_t hs_ms;
 	uint32_t request_ms;          /* accepted: the timer the handshake's end sets */
 	bool hs_done, in_progress, failed;
+	bool closing;                 /* failed: the alert OpenSSL wrote goes out before the handlers hear of it */
 	char *subject;                /* the verified client certificate's subject */
 	char alpn[32];
 };
 
 struct tls_stats tls_stats;
 const char *const tls_fail_names[TLS_FAIL_MAX] = {
-	[TLS_FAIL_TIMEOUT] = "timeout", [TLS_FAIL_PROTOCOL] = "protocol", [TLS_FAIL_GARBAGE] = "garbage",
+	[TLS_FAIL_TIMEOUT] = "timeout", [TLS_FAIL_CLOSED] = "closed", [TLS_FAIL_PROTOCOL] = "protocol", [TLS_FAIL_GARBAGE] = "garbage",
 	[TLS_FAIL_LIMIT] = "limit", [TLS_FAIL_CERT] = "cert", [TLS_FAIL_OTHER] = "other",
 };
 
@@ -255,6 +256,13 @@ static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 	}
 	flight_free(tc);
 	c->out.inflight = false;
+	if (tc->closing) {
+		if (tc->fill_len)
+			start_send(lp, c, tc);
+		else
+			c->ops->on_eof(lp, c, -EPROTO);
+		return;
+	}
 	if (!tc->hs_done) {
 		start_send(lp, c, tc);
 		return;
@@ -328,11 +336,17 @@ static void fail(struct loop *lp, struct loop_conn *c, struct tls_conn *tc, enum
 	} else if (!tc->cli && !log_limited()) {
 		log_info("tls: client %s: %s", peer_text(c, addr, sizeof(addr)), detail);
 	}
-	start_send(lp, c, tc);   /* an alert, when OpenSSL wrote one */
-	if (tc->cli && !tc->hs_done)
+	if (tc->cli && !tc->hs_done) {
 		c->ops->on_connect(lp, c, why == TLS_FAIL_CERT ? -EKEYREJECTED : -EPROTO);
-	else
-		c->ops->on_eof(lp, c, -EPROTO);
+		return;
+	}
+	if (tc->fill_len || tc->flight) {
+		/* a client is told why (protocol_version, certificate_required...): the alert first, then the close */
+		tc->closing = true;
+		start_send(lp, c, tc);
+		return;
+	}
+	c->ops->on_eof(lp, c, -EPROTO);
 }
 
 static enum tls_fail fail_reason(const struct tls_conn *tc)
@@ -521,6 +535,13 @@ static void x_on_eof(struct loop *lp, struct loop_conn *c, int err)
 		fail(lp, c, tc, TLS_FAIL_PROTOCOL, err ? strerror(-err) : "connection closed during the handshake");
 		return;
 	}
+	if (!tc->cli && !tc->hs_done && !tc->failed) {
+		/* a client that left mid-handshake (a port probe, a health check): counted, not logged */
+		tc->failed = true;
+		hs_end(tc);
+		tls_fail_count(TLS_FAIL_CLOSED);
+	}
+	tc->closing = false;
 	c->ops->on_eof(lp, c, err);
 }
 
@@ -530,7 +551,7 @@ static void x_on_released(struct loop *lp, struct loop_conn *c)
 
 	(void)lp;
 	if (!tc->hs_done && !tc->failed && !tc->cli)
-		tls_fail_count(TLS_FAIL_TIMEOUT);   /* gone before the handshake ended: timed out, or the client left */
+		tls_fail_count(TLS_FAIL_TIMEOUT);   /* closed by us before the handshake ended: its timeout */
 	hs_end(tc);
 	/*
 	 * We close without a close_notify (HTTP framing says where messages
