@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Helpers for the TLS e2e tests (tests/e2e/tls/test_tls_*.sh): throwaway CAs and certificates made with the
 # openssl CLI at run time (no key is ever committed), s_client and curl wrappers, an HTTPS test upstream.
-# Source after lib.sh and l7_lib.sh. Every file goes under a directory the caller names (the test's $SL_TMP).
+# A test sources only this file (it sources lib.sh and l7_lib.sh) and calls tls_setup first.
+# Every file goes under a directory the caller names (the test's $SL_TMP).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/l7_lib.sh"
 
 # tls_need_tools: skips the whole test unless sluiced is built and openssl, curl and python3's ssl are here.
 tls_need_tools() {
@@ -10,6 +13,14 @@ tls_need_tools() {
 	command -v curl >/dev/null 2>&1 || skip_all "curl missing"
 	python3 -c 'import ssl' 2>/dev/null || skip_all "python3 ssl module missing"
 	curl -V 2>/dev/null | grep -qi 'ssl' || skip_all "curl without TLS support"
+}
+
+# tls_setup: skips the test without its tools (tls_need_tools), then the usual certificates in T=$SL_TMP/pki
+# (tls_fixtures). Returns 1 when openssl failed.
+tls_setup() {
+	tls_need_tools
+	T=$SL_TMP/pki
+	tls_fixtures "$T"
 }
 
 # skip_point DESCRIPTION REASON: one TAP point skipped (the test environment, not sluiced, cannot do it).

@@ -2,13 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # TLS listener basics: the certificate picked by SNI (exact, wildcard, default), ECDSA and RSA side by side,
 # ALPN, TLS 1.2 and 1.3 served, 1.0 and 1.1 refused, curl verifying, the access log's and /metrics' TLS fields.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 l7_upstream a || exit 1
 Q13=$(free_port); Q12=$(free_port)
 tls_proxy_start <<EOC || exit 1

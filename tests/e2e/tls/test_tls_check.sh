@@ -3,13 +3,8 @@
 # `sluiced -t` on TLS configs: a missing or non-PEM certificate, a key that does not match, an expired
 # certificate (a warning), a route host no certificate serves, unreadable CAs, bad ciphers: each reported
 # as file:line of its item; a good config passes; sluiced itself refuses to start on a bad one.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 printf 'not a certificate\n' >"$T/garbage.pem"
 cp "$T/expired.pem" "$T/old.pem" && cp "$T/expired.key" "$T/old.key"   # file names without the word the warning must say
 EC="{ cert: $T/ec.pem, key: $T/ec.key }"

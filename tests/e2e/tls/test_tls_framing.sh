@@ -2,13 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # HTTP framing over TLS: the smuggling shapes get 400 and reach no upstream, header and body limits (431,
 # 413), request head and body timeouts (408), pipelining, a request one byte per TLS record, big bodies.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 l7_upstream a || exit 1
 A=$UP_PORT
 tls_proxy_start <<EOC || exit 1

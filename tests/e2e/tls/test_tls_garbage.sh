@@ -4,13 +4,8 @@
 # log line at once; a silent client, a half ClientHello or a handshake left unfinished are closed after
 # handshake_timeout; past max_handshakes in progress new ones are refused; each counted by reason; the
 # listener serves good clients throughout.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 l7_upstream a || exit 1
 tls_proxy_start <<EOC || exit 1
       tls:

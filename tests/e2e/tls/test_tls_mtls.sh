@@ -3,13 +3,8 @@
 # mTLS: client_verify required refuses a client without a certificate or with one from another CA and serves
 # one signed by client_ca, its verified subject in the upstream header and the access log; optional lets
 # certificate-less clients in; the header cannot be forged by a client.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 tls_make_client "$T" stranger "client1" otherca || { diag "openssl failed"; exit 1; }
 l7_upstream a || exit 1
 A=$UP_PORT

@@ -2,13 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # TLS certificate reload: SIGHUP with new certificate file contents (same config) serves the new certificate
 # to new handshakes while keep-alive HTTPS clients keep going with zero failed requests; a bad key is refused.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 tls_make_leaf "$T" one "www.example.test" ec 30 ca 4097 && tls_make_leaf "$T" two "www.example.test" ec 30 ca 8194 ||
 	{ diag "openssl failed"; exit 1; }
 S1=1001; S2=2002   # the serials in hex, as getpeercert() and `openssl x509 -serial` print them

@@ -3,13 +3,8 @@
 # TLS session resumption: TLS 1.3 and 1.2 tickets resume on either of two workers (shared ticket keys),
 # counted in the access log and /metrics; session_tickets: false resumes nothing; ticket keys rotate
 # (on a second sluiced: the shortest ticket_rotate of a process applies to all its listeners).
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 l7_upstream a || exit 1
 A=$UP_PORT
 Q=$(free_port)

@@ -3,13 +3,8 @@
 # TLS to upstreams: verified against the configured CA with server_name as SNI; a wrong CA, a wrong name,
 # the system store, a cleartext or silent server all fail fast (502/504, nothing hangs); verify: false
 # skips it; keep-alive pooled connections are reused and new ones resume the TLS session.
-. "$(dirname "$0")/../lib/lib.sh"
-. "$(dirname "$0")/../lib/l7_lib.sh"
 . "$(dirname "$0")/../lib/tls_lib.sh"
-tls_need_tools
-
-T=$SL_TMP/pki
-tls_fixtures "$T" || exit 1
+tls_setup || exit 1
 tls_make_leaf "$T" up "up.example.test" ec || { diag "openssl failed"; exit 1; }
 https_upstream u "$T/up.pem" "$T/up.key" || exit 1
 U=$UP_PORT
