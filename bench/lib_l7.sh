@@ -246,8 +246,8 @@ l7_cpu_s() {
 #                                   session is offered from that file when it exists, and
 #                                   written to it otherwise. s_client's output: $W/s_client-PORT.txt.
 # What bench/tls.sh's openssl s_time sends: it writes "GET <-www> HTTP/1.0\r\n\r\n", so its
-# -www is L7_TLS_WWW, which adds a Host (sluiced answers 400 to an HTTP/1.0 request without one)
-# and turns s_time's trailing " HTTP/1.0" into a header of its own.
+# -www is L7_TLS_WWW, which adds a Host (the same request for every proxy: without one, each sends
+# the origin a Host of its own making) and turns s_time's trailing " HTTP/1.0" into a header of its own.
 L7_TLS_WWW=$'/size/100 HTTP/1.0\r\nHost: bench.test\r\nX-Bench:'
 L7_TLS_GET="GET $L7_TLS_WWW HTTP/1.0"$'\r\n\r\n'
 
