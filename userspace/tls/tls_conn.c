@@ -24,6 +24,7 @@
 #define TLS_FILL_MAX   (256 * 1024)   /* ciphertext made ahead of the send that takes it */
 #define TLS_LOG_PER_S  20             /* handshake failure lines a thread writes per second, at most */
 #define TLS_FILL_FIRST (16384 + 512)  /* a record and its overhead: one response of up to 16 KiB fits */
+#define TLS_BUF_IDLE_MS 200           /* a connection unused this long gives OpenSSL's record buffers back */
 
 struct tls_conn {
 	struct conn_xform xf;
@@ -43,6 +44,10 @@ struct tls_conn {
 	bool hs_done, in_progress, failed;
 	bool closing;                 /* failed: the alert OpenSSL wrote goes out before the handlers hear of it */
 	char *subject;                /* the verified client certificate's subject */
+	/* this thread's connections that may hold OpenSSL's record buffers, least recently used first */
+	struct tls_conn *lru_prev, *lru_next;
+	uint64_t used_ms;
+	bool lru_in;
 	char alpn[32];
 };
 
@@ -56,6 +61,8 @@ static __thread uint32_t hs_in_progress;     /* this worker's handshakes under w
 static __thread char stage[TLS_STAGE];
 static __thread uint64_t log_sec, log_n;
 static __thread char *spare;                 /* one TLS_FILL_FIRST buffer kept: most responses need one, malloc'ed no more */
+static __thread struct tls_conn *lru_first, *lru_last;
+static __thread struct loop *ticking;        /* the loop whose tick gives idle connections' buffers back */
 static BIO_METHOD *bio_method;
 static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
 
@@ -74,6 +81,59 @@ uint32_t tls_conn_server(SSL *ssl)
 	const struct tls_conn *tc = SSL_get_app_data(ssl);
 
 	return tc ? tc->server : UINT32_MAX;
+}
+
+/*
+ * ---- OpenSSL's record buffers: kept while a connection is busy, given back once it idles ----
+ *
+ * With SSL_MODE_RELEASE_BUFFERS (nginx's and HAProxy's choice) OpenSSL frees
+ * its 16 KiB read and write buffers whenever they empty, and allocates them
+ * again for the next record: two malloc/free pairs per keep-alive request. We
+ * keep them while the connection is in use and free them (SSL_free_buffers())
+ * from the loop's tick once it has been idle TLS_BUF_IDLE_MS, so an idle
+ * client still costs none of them.
+ */
+static void lru_unlink(struct tls_conn *tc)
+{
+	if (!tc->lru_in)
+		return;
+	if (tc->lru_prev)
+		tc->lru_prev->lru_next = tc->lru_next;
+	else
+		lru_first = tc->lru_next;
+	if (tc->lru_next)
+		tc->lru_next->lru_prev = tc->lru_prev;
+	else
+		lru_last = tc->lru_prev;
+	tc->lru_prev = tc->lru_next = NULL;
+	tc->lru_in = false;
+}
+
+/* lru_touch() - @tc was used now: last in the list. */
+static void lru_touch(struct loop *lp, struct tls_conn *tc)
+{
+	tc->used_ms = lp->now_ms;
+	if (tc->lru_in && !tc->lru_next)
+		return;
+	lru_unlink(tc);
+	tc->lru_prev = lru_last;
+	if (lru_last)
+		lru_last->lru_next = tc;
+	else
+		lru_first = tc;
+	lru_last = tc;
+	tc->lru_in = true;
+}
+
+/* tls_tick() - LOOP_ON_TICK: connections idle TLS_BUF_IDLE_MS give their record buffers back. */
+static void tls_tick(struct loop *lp)
+{
+	while (lru_first && lp->now_ms - lru_first->used_ms >= TLS_BUF_IDLE_MS) {
+		struct tls_conn *tc = lru_first;
+
+		lru_unlink(tc);
+		SSL_free_buffers(tc->ssl);   /* 0 while it holds an unread record: it is busy again soon */
+	}
 }
 
 /* ---- the BIO: reads the received buffer in place, writes into the fill buffer ---- */
@@ -222,6 +282,7 @@ static void x_send(struct loop *lp, struct loop_conn *c)
 {
 	struct tls_conn *tc = tls_of(c);
 
+	lru_touch(lp, tc);
 	if (!tc->hs_done || tc->flight)
 		return;   /* the handshake's end, or the send's, encrypts what waits */
 	if (encrypt(lp, c, tc)) {
@@ -492,6 +553,7 @@ static void x_on_recv(struct loop *lp, struct loop_conn *c)
 	bool closed = false;
 	int n = 0;
 
+	lru_touch(lp, tc);
 	if (c->in.tail == c->in.head)
 		c->in.head = c->in.tail = 0;
 	tc->rd = bufring_ptr(&lp->br, e.bid) + e.off;
@@ -561,6 +623,7 @@ static void x_on_released(struct loop *lp, struct loop_conn *c)
 	if (!tc->hs_done && !tc->failed && !tc->cli)
 		tls_fail_count(TLS_FAIL_TIMEOUT);   /* closed by us before the handshake ended: its timeout */
 	hs_end(tc);
+	lru_unlink(tc);
 	/*
 	 * We close without a close_notify (HTTP framing says where messages
 	 * end): without this, SSL_free() would take the connection for a broken
@@ -586,10 +649,13 @@ static const struct conn_xform_ops tls_xform_ops = {
 };
 
 /* conn_tls() - a TLS state for @c on @ctx, its BIO reading and writing through the loop. NULL without memory. */
-static struct tls_conn *conn_tls(struct loop_conn *c, SSL_CTX *ctx)
+static struct tls_conn *conn_tls(struct loop *lp, struct loop_conn *c, SSL_CTX *ctx)
 {
 	struct tls_conn *tc;
 	BIO *bio;
+
+	if (ticking != lp && !loop_hook_add(lp, LOOP_ON_TICK, tls_tick))
+		ticking = lp;
 
 	pthread_once(&bio_once, bio_method_init);
 	if (!bio_method || !(tc = calloc(1, sizeof(*tc))))
@@ -606,6 +672,8 @@ static struct tls_conn *conn_tls(struct loop_conn *c, SSL_CTX *ctx)
 	BIO_set_init(bio, 1);
 	SSL_set_bio(tc->ssl, bio, bio);
 	SSL_set_app_data(tc->ssl, tc);
+	if (ticking != lp)
+		SSL_set_mode(tc->ssl, SSL_MODE_RELEASE_BUFFERS);   /* no tick to give them back: OpenSSL does it */
 	c->xf = &tc->xf;
 	return tc;
 }
@@ -614,12 +682,11 @@ int tls_accept(struct loop *lp, struct loop_conn *c, struct tls_server *s, uint3
 {
 	struct tls_conn *tc;
 
-	(void)lp;
 	if (hs_in_progress >= s->max_handshakes) {
 		tls_fail_count(TLS_FAIL_LIMIT);
 		return -EBUSY;
 	}
-	tc = conn_tls(c, s->ctx[0]);
+	tc = conn_tls(lp, c, s->ctx[0]);
 	if (!tc)
 		return -ENOMEM;
 	tls_server_get(s);
@@ -635,9 +702,8 @@ int tls_accept(struct loop *lp, struct loop_conn *c, struct tls_server *s, uint3
 
 int tls_connect(struct loop *lp, struct loop_conn *c, struct tls_client *cli, uint32_t server)
 {
-	struct tls_conn *tc = conn_tls(c, cli->ctx);
+	struct tls_conn *tc = conn_tls(lp, c, cli->ctx);
 
-	(void)lp;
 	if (!tc)
 		return -ENOMEM;
 	tc->cli = cli;

@@ -99,8 +99,7 @@ static SSL_CTX *ctx_new(struct tls_server *s, const char *cfgname, const struct 
 	 * every suite offered is strong, and clients know their own hardware.
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-	/* Idle keep-alive connections give OpenSSL's 34 KiB of record buffers back. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* OpenSSL's record buffers: kept while a connection is busy, freed once it idles (tls_conn.c). */
 	if (!SSL_CTX_set_min_proto_version(ctx, min_version(t->protocols)) ||
 	    !SSL_CTX_set_max_proto_version(ctx, max_version(t->protocols)))
 		goto err;
