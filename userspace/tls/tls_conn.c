@@ -560,7 +560,7 @@ static void x_on_recv(struct loop *lp, struct loop_conn *c)
 	tc->rd_len = e.len - e.off;
 	if (tc->failed) {
 		tc->rd_len = 0;
-	} else if (!tc->hs_done && !tc->cli && tc->hs_start_ms && !SSL_in_before(tc->ssl) == 0 && tc->rd[0] != 0x16) {
+	} else if (!tc->cli && SSL_in_before(tc->ssl) && tc->rd[0] != 0x16) {
 		/* a first byte that is no handshake record: not TLS (a cleartext request, a scanner) */
 		n = -1;
 		tc->rd_len = 0;
