@@ -335,7 +335,7 @@ int main(void)
 		return 0;
 	}
 	tcfg = server_cfg();
-	s = tls_server_new("t.yaml", &tcfg, stderr);
+	s = tls_server_new("t.yaml", "web", &tcfg, stderr);
 	c = client_new(cert_path, "www.example.test");
 	ok(s && c, "server and client contexts");
 	test_echo_and_resume(s, c);

@@ -158,7 +158,7 @@ static int gen_tls(struct l7 *l7, struct l7_gen *g, const struct cfg *cfg)
 			if (strcmp(l->name, l7->ls[i].cfg->name) || !l->tls.present)
 				continue;
 			errs = open_memstream(&text, &len);
-			g->tls[i] = tls_server_new(cfg->path ? cfg->path : "config", &l->tls, errs);
+			g->tls[i] = tls_server_new(cfg->path ? cfg->path : "config", l->name, &l->tls, errs);
 			if (errs)
 				fclose(errs);
 			if (!g->tls[i])

@@ -16,12 +16,13 @@ struct tls_server;
 struct tls_client;
 
 /*
- * tls_server_new() - what a listener's `tls:` serves: its certificates by
+ * tls_server_new() - what listener @name's `tls:` serves: its certificates by
  * SNI, protocols, ciphers, ALPN, tickets and client verification, built once
- * and shared by every worker. @cfgname names the config in messages. NULL
- * with errno and the problems on @errs (when not NULL).
+ * and shared by every worker. @cfgname names the config in messages; @name
+ * must live as long as the server (it is the config's). NULL with errno and
+ * the problems on @errs (when not NULL).
  */
-struct tls_server *tls_server_new(const char *cfgname, const struct cfg_tls *t, FILE *errs);
+struct tls_server *tls_server_new(const char *cfgname, const char *name, const struct cfg_tls *t, FILE *errs);
 
 /* tls_server_get() / tls_server_put() - references: each connection holds one, so a reload frees the old one last. */
 void tls_server_get(struct tls_server *s);

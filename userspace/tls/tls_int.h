@@ -18,6 +18,7 @@
  */
 struct tls_server {
 	_Atomic int refs;
+	const char *name;             /* the listener's, for log lines */
 	SSL_CTX **ctx;                /* ctx[0]: the default certificate's */
 	size_t n_ctx;
 	struct tls_cert **certs;

@@ -208,7 +208,7 @@ static int alpn_wire(struct tls_server *s, const struct cfg_tls *t)
 	return 0;
 }
 
-struct tls_server *tls_server_new(const char *cfgname, const struct cfg_tls *t, FILE *errs)
+struct tls_server *tls_server_new(const char *cfgname, const char *name, const struct cfg_tls *t, FILE *errs)
 {
 	struct tls_server *s = calloc(1, sizeof(*s));
 	int err = -ENOMEM;
@@ -216,6 +216,7 @@ struct tls_server *tls_server_new(const char *cfgname, const struct cfg_tls *t, 
 	if (!s)
 		goto err;
 	s->refs = 1;
+	s->name = name;
 	s->max_handshakes = t->max_handshakes;
 	s->handshake_ms = t->handshake_timeout_ms;
 	s->verify_client = t->client_ca && t->client_verify != CFG_VERIFY_OFF;
