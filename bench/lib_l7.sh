@@ -136,12 +136,23 @@ l7_proxy_start() {
 	return 1
 }
 
-# l7_proxy_once NAME [MAXCONN]: 0 started, 1 not available (said), 3 did not start.
+# l7_proxy_once NAME [MAXCONN]: 0 started, 1 not available (said), 3 did not start. With L7_TLS=1
+# (l7_tls_proxy_start) the listener terminates TLS with l7_tls_cert's certificate.
 l7_proxy_once() {
-	local name=$1 max=${2:-8000} p pid
+	local name=$1 max=${2:-8000} p pid out tls=${L7_TLS:-0} sl_tls=() ng_ssl= ng_tls= ha_tls=
 	p=$(l7_port)
+	if [ "$tls" = 1 ]; then
+		sl_tls=("listener_key=tls: { certificates: [ { cert: $TLS_DIR/ec.pem, key: $TLS_DIR/ec.key } ], protocols: [TLSv1.3] }")
+		ng_ssl=" ssl"
+		ng_tls="        ssl_certificate $TLS_DIR/ec.pem;
+        ssl_certificate_key $TLS_DIR/ec.key;
+        ssl_protocols TLSv1.3;
+        ssl_session_tickets on;"
+		ha_tls=" ssl crt $TLS_DIR/combined.pem ssl-min-ver TLSv1.3"
+	fi
 	case $name in
 	null)
+		[ "$tls" = 1 ] && { l7_log "no TLS setup for proxy $name"; return 1; }
 		# bench/null_fwd.c: the per-core ceiling (relays bytes, parses nothing); SL_NULL_FWD picks the binary
 		local nf=${SL_NULL_FWD:-$BUILD/bench/null_fwd}
 		[ -x "$nf" ] || { l7_skip null "$nf not built (make)"; return 1; }
@@ -151,7 +162,12 @@ l7_proxy_once() {
 		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
 		sl_config_l7_proxy "$W/sluiced.yaml" "unix:$W/admin.sock" "127.0.0.1:$p" "127.0.0.1:$ORIGIN" name=bench \
 			upstream=origin upstream_keys="keepalive: 64" listener_key="max_connections: $((max + 100))" \
-			listener_key="client_idle: 300s"
+			listener_key="client_idle: 300s" "${sl_tls[@]}"
+		# A build whose config has no tls: yet (or refuses this one) is said once, not retried.
+		if [ "$tls" = 1 ] && ! out=$("$BUILD/sluiced" -t -c "$W/sluiced.yaml" 2>&1); then
+			l7_skip sluiced "this build does not take the TLS listener (sluiced -t: $(echo "$out" | grep -v '^$' | head -1))"
+			return 1
+		fi
 		taskset -c "$PROXY_CPU" "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
 		;;
 	nginx)
@@ -159,7 +175,8 @@ l7_proxy_once() {
 		{ l7_nginx_head nginx "$((max * 3 / 2 + 200))"; cat <<EOC
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
     server {
-        listen 127.0.0.1:$p backlog=4096;
+        listen 127.0.0.1:$p$ng_ssl backlog=4096;
+$ng_tls
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
@@ -186,7 +203,7 @@ defaults
     option http-keep-alive
     http-reuse always
 frontend fe
-    bind 127.0.0.1:$p
+    bind 127.0.0.1:$p$ha_tls
     default_backend be
 backend be
     server o 127.0.0.1:$ORIGIN
@@ -263,91 +280,7 @@ l7_tls_cert() {
 	cat "$TLS_DIR/ec.pem" "$TLS_DIR/ec.key" >"$TLS_DIR/combined.pem"
 }
 
-l7_tls_proxy_start() {
-	local try rc
-	for try in 1 2 3; do
-		l7_tls_proxy_once "$@"
-		rc=$?
-		[ $rc = 3 ] || return $rc
-		l7_log "$1 (TLS) did not start (try $try): $(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' ')"
-	done
-	l7_skip "$1" "did not start with TLS (log: $(tail -2 "$W/$1.log" 2>/dev/null | tr '\n' ' '))"
-	return 1
-}
-
-# l7_tls_proxy_once NAME [MAXCONN]: 0 started, 1 not available (said), 3 did not start.
-l7_tls_proxy_once() {
-	local name=$1 max=${2:-8000} p pid out
-	p=$(l7_port)
-	case $name in
-	sluiced)
-		[ -x "$BUILD/sluiced" ] || { l7_skip sluiced "build/sluiced not built (make)"; return 1; }
-		sl_config_l7_proxy "$W/sluiced.yaml" "unix:$W/admin.sock" "127.0.0.1:$p" "127.0.0.1:$ORIGIN" name=bench \
-			upstream=origin upstream_keys="keepalive: 64" listener_key="max_connections: $((max + 100))" \
-			listener_key="client_idle: 300s" \
-			listener_key="tls: { certificates: [ { cert: $TLS_DIR/ec.pem, key: $TLS_DIR/ec.key } ], protocols: [TLSv1.3] }"
-		# A build whose config has no tls: yet (or refuses this one) is said once, not retried.
-		if ! out=$("$BUILD/sluiced" -t -c "$W/sluiced.yaml" 2>&1); then
-			l7_skip sluiced "this build does not take the TLS listener (sluiced -t: $(echo "$out" | grep -v '^$' | head -1))"
-			return 1
-		fi
-		taskset -c "$PROXY_CPU" "$BUILD/sluiced" -c "$W/sluiced.yaml" -l warn >"$W/sluiced.log" 2>&1 &
-		;;
-	nginx)
-		command -v nginx >/dev/null || { l7_skip nginx "not installed (BENCH=1 tools/deps.sh)"; return 1; }
-		{ l7_nginx_head nginx "$((max * 3 / 2 + 200))"; cat <<EOC
-    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
-    server {
-        listen 127.0.0.1:$p ssl backlog=4096;
-        ssl_certificate $TLS_DIR/ec.pem;
-        ssl_certificate_key $TLS_DIR/ec.key;
-        ssl_protocols TLSv1.3;
-        ssl_session_tickets on;
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-EOC
-		} >"$W/nginx.conf"
-		taskset -c "$PROXY_CPU" nginx -c "$W/nginx.conf" -p "$W" >"$W/nginx.log" 2>&1 &
-		;;
-	haproxy)
-		command -v haproxy >/dev/null || { l7_skip haproxy "not installed (BENCH=1 tools/deps.sh)"; return 1; }
-		cat >"$W/haproxy.cfg" <<EOC
-global
-    nbthread 1
-    maxconn $((max + 100))
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 300s
-    timeout server 30s
-    timeout http-keep-alive 300s
-    option http-keep-alive
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:$p ssl crt $TLS_DIR/combined.pem ssl-min-ver TLSv1.3
-    default_backend be
-backend be
-    server o 127.0.0.1:$ORIGIN
-EOC
-		taskset -c "$PROXY_CPU" haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
-		;;
-	*) l7_log "no TLS setup for proxy $name"; return 1 ;;
-	esac
-	pid=$!
-	L7_PIDS+=($pid)
-	if l7_wait_port "$p" "$pid" && kill -0 "$pid" 2>/dev/null; then
-		PORT[$name]=$p PID[$name]=$pid
-		PROXIES+=("$name")
-		return 0
-	fi
-	l7_kill "$pid"
-	return 3
-}
+l7_tls_proxy_start() { L7_TLS=1 l7_proxy_start "$@"; }
 
 l7_tls_probe() {
 	local port=$1 sess=${2:-} out sarg=()
