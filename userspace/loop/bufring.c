@@ -62,6 +62,15 @@ err_unmap_ring:
 	return err;
 }
 
+void bufring_trim(struct bufring *b)
+{
+	uint32_t n = 0, cold = b->priv_low < b->n_priv_free ? b->priv_low : b->n_priv_free;
+
+	while (cold > b->priv_trimmed + BUFRING_PRIV_KEEP && n++ < BUFRING_TRIM_STEP)
+		madvise(bufring_ptr(b, b->priv_free[b->priv_trimmed++]), b->size, MADV_DONTNEED);
+	b->priv_low = b->n_priv_free;
+}
+
 void bufring_free(struct bufring *b, struct io_uring *ring)
 {
 	if (!b->br)

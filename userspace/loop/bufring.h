@@ -27,6 +27,8 @@ struct bufring {
 	uint32_t priv_fresh;     /* [priv_fresh, priv_count) never handed out */
 	uint16_t *priv_free;     /* a stack of freed private bids */
 	uint32_t n_priv_free;
+	uint32_t priv_trimmed;   /* priv_free[0, priv_trimmed) were given back to the kernel (bufring_trim) */
+	uint32_t priv_low;       /* the fewest free since the last trim: priv_free[0, priv_low) stayed untouched */
 	uint32_t size;           /* bytes per buffer */
 	uint32_t out;            /* buffers currently handed out */
 	uint16_t bgid;
@@ -64,8 +66,13 @@ static inline int bufring_priv_get(struct bufring *b)
 {
 	uint16_t bid;
 
-	if (b->n_priv_free)
+	if (b->n_priv_free) {
 		bid = b->priv_free[--b->n_priv_free];
+		if (b->priv_trimmed > b->n_priv_free)
+			b->priv_trimmed = b->n_priv_free;   /* its pages fault back in as it is written */
+		if (b->priv_low > b->n_priv_free)
+			b->priv_low = b->n_priv_free;
+	}
 	else if (b->priv_fresh < b->priv_count)
 		bid = (uint16_t)(b->count + b->priv_fresh++);
 	else
@@ -87,6 +94,19 @@ static inline void bufring_unref(struct bufring *b, uint16_t bid)
 			      io_uring_buf_ring_mask(b->count), b->pending_adds++);
 	b->out--;
 }
+
+/*
+ * bufring_trim() - give the pages of private buffers that stayed free since
+ * the last call back to the kernel (MADV_DONTNEED), but for the
+ * BUFRING_PRIV_KEEP most recently freed of them (the free list is a stack:
+ * the ones below are the coldest), at most BUFRING_TRIM_STEP a call: a burst
+ * of TLS input does not pin its memory for the rest of the process's life,
+ * and a steady load, which keeps popping them, never pays a page fault for
+ * it. The loop calls it about once a second.
+ */
+#define BUFRING_PRIV_KEEP 64
+#define BUFRING_TRIM_STEP 64
+void bufring_trim(struct bufring *b);
 
 /* bufring_flush() - make the buffers given back since the last call visible to the kernel (one store). */
 static inline void bufring_flush(struct bufring *b)

@@ -186,6 +186,8 @@ void loop_turn(struct loop *lp, uint64_t now_ms)
 		batch_learn(lp, lp->now_ms - lp->tick_ms);
 		lp->tick_ms = lp->now_ms;
 		timers_run(lp);
+		if (!(lp->act_tick & 63))
+			bufring_trim(&lp->br);   /* about once a second */
 		hooks_run(lp, LOOP_ON_TICK);
 	}
 }
