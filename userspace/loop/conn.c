@@ -293,14 +293,15 @@ static void on_recv(struct loop *lp, struct loop_conn *c, const struct io_uring_
 
 static void on_send(struct loop *lp, struct loop_conn *c, const struct io_uring_cqe *cqe)
 {
+	/* the array a send in flight saw (outq_push()): that send, or a transform's, is over */
+	free(c->out.old);
+	c->out.old = NULL;
 	if (c->xf) {
 		if (!c->dead)
 			c->xf->ops->on_sent(lp, c, cqe->res);
 		return;
 	}
 	c->out.inflight = false;
-	free(c->out.old);
-	c->out.old = NULL;
 	if (c->dead)
 		return;
 	if (cqe->res < 0) {

@@ -310,8 +310,6 @@ static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 {
 	struct tls_conn *tc = tls_of(c);
 
-	free(c->out.old);
-	c->out.old = NULL;
 	if (res < 0) {
 		c->out.inflight = false;
 		x_on_eof(lp, c, res);
