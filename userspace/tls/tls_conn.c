@@ -531,18 +531,17 @@ static int decrypt(struct loop *lp, struct loop_conn *c, struct tls_conn *tc, bo
 		p = bufring_ptr(&lp->br, (uint16_t)bid);
 		while (got < lp->br.size && (r = SSL_read_ex(tc->ssl, p + got, lp->br.size - got, &n)) == 1)
 			got += n;
-		if (got && inq_push(&c->in, (uint16_t)bid, (uint32_t)got))
-			got = 0, r = -ENOMEM;
+		if (got && inq_push(&c->in, (uint16_t)bid, (uint32_t)got)) {
+			bufring_unref(&lp->br, (uint16_t)bid);
+			fail(lp, c, tc, TLS_FAIL_OTHER, "out of memory");
+			return -1;
+		}
 		if (got)
 			queued++;
 		else
 			bufring_unref(&lp->br, (uint16_t)bid);
 		if (r == 1)
 			continue;   /* the buffer filled: there may be more */
-		if (r == -ENOMEM) {
-			fail(lp, c, tc, TLS_FAIL_OTHER, "out of memory");
-			return -1;
-		}
 		r = SSL_get_error(tc->ssl, r);
 		if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE)
 			return queued;
@@ -568,6 +567,7 @@ static void x_on_recv(struct loop *lp, struct loop_conn *c)
 	tc->rd = bufring_ptr(&lp->br, e.bid) + e.off;
 	tc->rd_len = e.len - e.off;
 	if (tc->failed) {
+		n = -1;   /* done with: what still arrives (while an alert goes out) is dropped, not decrypted */
 		tc->rd_len = 0;
 	} else if (!tc->cli && SSL_in_before(tc->ssl) && tc->rd[0] != 0x16) {
 		/* a first byte that is no handshake record: not TLS (a cleartext request, a scanner) */
@@ -665,7 +665,6 @@ static struct tls_conn *conn_tls(struct loop *lp, struct loop_conn *c, SSL_CTX *
 
 	if (ticking != lp && !loop_hook_add(lp, LOOP_ON_TICK, tls_tick))
 		ticking = lp;
-
 	pthread_once(&bio_once, bio_method_init);
 	if (!bio_method || !(tc = calloc(1, sizeof(*tc))))
 		return NULL;

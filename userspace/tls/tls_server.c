@@ -28,7 +28,7 @@ const char *tls_openssl_error(char *buf, size_t len)
 	return buf;
 }
 
-/* serves_name() - the context of the first certificate naming @host: exact names first, then wildcards. */
+/* ctx_for() - the context of the first certificate naming @host: exact names first, then wildcards. */
 static SSL_CTX *ctx_for(const struct tls_server *s, const char *host)
 {
 	for (int wild = 0; wild < 2; wild++)
