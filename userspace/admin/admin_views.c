@@ -18,6 +18,13 @@ static void m_head(struct sbuf *b, const char *name, const char *type, const cha
 	sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* m_value() - one metric of one value, with its HELP and TYPE. */
+static void m_value(struct sbuf *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+	m_head(b, name, type, help);
+	sbuf_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
 static void m_vip_labels(struct sbuf *b, const struct l4_vip *v)
 {
 	sbuf_printf(b, "{vip=\"%s\",address=\"%s\",port=\"%u\",proto=\"%s\"", v->name, v->addr_text, v->port,
@@ -38,71 +45,66 @@ static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
 	if (!ctx->l7)
 		return;
 	l7_stats_get(ctx->l7, &st);
-#define L7_METRIC(name, type, help, v)                                      \
-	do {                                                                 \
-		m_head(b, name, type, help);                                 \
-		sbuf_printf(b, "%s %llu\n", name, (unsigned long long)(v)); \
-	} while (0)
-	L7_METRIC("sluice_http_connections_accepted_total", "counter", "Client connections accepted.",
-		  st.conns_accepted);
-	L7_METRIC("sluice_http_connections_active", "gauge", "Client connections open now.", st.conns_active);
-	L7_METRIC("sluice_http_requests_total", "counter", "Requests answered (one access log line each).",
-		  st.requests);
+	m_value(b, "sluice_http_connections_accepted_total", "counter", "Client connections accepted.",
+		st.conns_accepted);
+	m_value(b, "sluice_http_connections_active", "gauge", "Client connections open now.", st.conns_active);
+	m_value(b, "sluice_http_requests_total", "counter", "Requests answered (one access log line each).",
+		st.requests);
 	m_head(b, "sluice_http_responses_total", "counter",
 	       "Responses by status class; none: the exchange was cut before a status.");
 	for (int i = 0; i < 6; i++)
 		sbuf_printf(b, "sluice_http_responses_total{class=\"%s\"} %llu\n", cls[i],
 			    (unsigned long long)st.responses[i]);
-	L7_METRIC("sluice_http_request_bytes_total", "counter", "Request bytes read from clients.", st.bytes_in);
-	L7_METRIC("sluice_http_response_bytes_total", "counter", "Response bytes queued to clients.",
-		  st.bytes_out);
-	L7_METRIC("sluice_http_upstream_connects_total", "counter", "New upstream connections.",
-		  st.upstream_connects);
-	L7_METRIC("sluice_http_upstream_reuses_total", "counter", "Requests sent on a pooled upstream connection.",
-		  st.upstream_reuses);
-	L7_METRIC("sluice_http_retries_total", "counter", "Requests sent again to another server.", st.retries);
-	L7_METRIC("sluice_http_upstream_pool_full_total", "counter",
-		  "Upstream connections closed after a response because the idle pool was full (keepalive, or recent demand).",
-		  st.upstream_pool_full);
-	L7_METRIC("sluice_http_upstream_ejections_total", "counter",
-		  "Upstream servers passively ejected after max_fails consecutive failures.", st.upstream_ejections);
-	L7_METRIC("sluice_http_upstream_ejections_skipped_total", "counter",
-		  "Upstream servers that reached max_fails but were kept: the last one of their upstream available.",
-		  st.upstream_eject_skipped);
-	L7_METRIC("sluice_http_upstream_panic_total", "counter",
-		  "Requests sent to an ejected or health-checked-down server because every server of the upstream was out.",
-		  st.upstream_panic);
-	L7_METRIC("sluice_http_loop_turns_total", "counter", "Worker event loop turns (one io_uring_enter each).",
-		  st.loop_turns);
-	L7_METRIC("sluice_http_loop_batched_turns_total", "counter",
-		  "Loop turns that waited for a batch of completions (l7.batch).", st.loop_batched);
-#undef L7_METRIC
+	m_value(b, "sluice_http_request_bytes_total", "counter", "Request bytes read from clients.", st.bytes_in);
+	m_value(b, "sluice_http_response_bytes_total", "counter", "Response bytes queued to clients.",
+		st.bytes_out);
+	m_value(b, "sluice_http_upstream_connects_total", "counter", "New upstream connections.",
+		st.upstream_connects);
+	m_value(b, "sluice_http_upstream_reuses_total", "counter", "Requests sent on a pooled upstream connection.",
+		st.upstream_reuses);
+	m_value(b, "sluice_http_retries_total", "counter", "Requests sent again to another server.", st.retries);
+	m_value(b, "sluice_http_upstream_pool_full_total", "counter",
+		"Upstream connections closed after a response because the idle pool was full (keepalive, or recent demand).",
+		st.upstream_pool_full);
+	m_value(b, "sluice_http_upstream_ejections_total", "counter",
+		"Upstream servers passively ejected after max_fails consecutive failures.", st.upstream_ejections);
+	m_value(b, "sluice_http_upstream_ejections_skipped_total", "counter",
+		"Upstream servers that reached max_fails but were kept: the last one of their upstream available.",
+		st.upstream_eject_skipped);
+	m_value(b, "sluice_http_upstream_panic_total", "counter",
+		"Requests sent to an ejected or health-checked-down server because every server of the upstream was out.",
+		st.upstream_panic);
+	m_value(b, "sluice_http_loop_turns_total", "counter", "Worker event loop turns (one io_uring_enter each).",
+		st.loop_turns);
+	m_value(b, "sluice_http_loop_batched_turns_total", "counter",
+		"Loop turns that waited for a batch of completions (l7.batch).", st.loop_batched);
+}
+
+static uint64_t tls_ctr(_Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
 /* TLS handshakes of clients and upstreams (process-wide counters, tls/tls.h). */
 static void m_tls(struct sbuf *b)
 {
-#define TLS_METRIC(name, help, field)                                                        \
-	do {                                                                                  \
-		m_head(b, name, "counter", help);                                             \
-		sbuf_printf(b, "%s %llu\n", name,                                             \
-			    (unsigned long long)atomic_load_explicit(&tls_stats.field, memory_order_relaxed)); \
-	} while (0)
-	TLS_METRIC("sluice_tls_handshakes_total", "Client TLS handshakes completed.", handshakes);
-	TLS_METRIC("sluice_tls_resumptions_total", "Client TLS handshakes that resumed a session (a ticket).", resumed);
+	m_value(b, "sluice_tls_handshakes_total", "counter", "Client TLS handshakes completed.",
+		tls_ctr(&tls_stats.handshakes));
+	m_value(b, "sluice_tls_resumptions_total", "counter", "Client TLS handshakes that resumed a session (a ticket).",
+		tls_ctr(&tls_stats.resumed));
 	m_head(b, "sluice_tls_handshake_failures_total", "counter",
 	       "Client TLS handshakes that failed, by reason: timeout (handshake_timeout), closed (the client left "
 	       "first), protocol, garbage (not TLS), limit (max_handshakes), cert (client certificate refused), other.");
 	for (int i = 0; i < TLS_FAIL_MAX; i++)
 		sbuf_printf(b, "sluice_tls_handshake_failures_total{reason=\"%s\"} %llu\n", tls_fail_names[i],
-			    (unsigned long long)atomic_load_explicit(&tls_stats.failures[i], memory_order_relaxed));
-	TLS_METRIC("sluice_tls_upstream_handshakes_total", "Upstream TLS handshakes completed.", up_handshakes);
-	TLS_METRIC("sluice_tls_upstream_resumptions_total", "Upstream TLS handshakes that resumed a session.",
-		   up_resumed);
-	TLS_METRIC("sluice_tls_upstream_handshake_failures_total",
-		   "Upstream TLS handshakes that failed (a certificate that does not verify, a protocol error).",
-		   up_failures);
-#undef TLS_METRIC
+			    (unsigned long long)tls_ctr(&tls_stats.failures[i]));
+	m_value(b, "sluice_tls_upstream_handshakes_total", "counter", "Upstream TLS handshakes completed.",
+		tls_ctr(&tls_stats.up_handshakes));
+	m_value(b, "sluice_tls_upstream_resumptions_total", "counter", "Upstream TLS handshakes that resumed a session.",
+		tls_ctr(&tls_stats.up_resumed));
+	m_value(b, "sluice_tls_upstream_handshake_failures_total", "counter",
+		"Upstream TLS handshakes that failed (a certificate that does not verify, a protocol error).",
+		tls_ctr(&tls_stats.up_failures));
 }
 
 void admin_view_metrics(struct admin_ctx *ctx, struct sbuf *b)
