@@ -345,15 +345,32 @@ int admin_relisten(struct admin *a, const struct cfg *cfg)
 	return 0;
 }
 
+/*
+ * admin_reserve_back() - closes a connection that was accepted on the
+ * reserve, and its descriptor number becomes the reserve again. dup2()
+ * replaces the socket in place: a close() then open() would leave the number
+ * free for an instant, and a worker's accept (retried every 100 ms at the
+ * limit) could take it for good. What the reserve refers to does not matter,
+ * it is only ever closed; the epoll descriptor lives as long as the admin.
+ */
+static void admin_reserve_back(struct admin *a, int fd)
+{
+	if (a->spare_fd < 0 && dup2(a->epfd, fd) == fd) {
+		a->spare_fd = fd;
+		return;
+	}
+	close(fd);
+}
+
 static void admin_close(struct admin *a, int slot)
 {
 	struct admin_conn *c = a->conns[slot];
 
 	epoll_ctl(a->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	/* the descriptor it held is the reserve again (unless another thread took it first: admin_tick retries) */
-	if (c->reserve && a->spare_fd < 0)
-		a->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (c->reserve)
+		admin_reserve_back(a, c->fd);
+	else
+		close(c->fd);
 	free(c);
 	a->conns[slot] = NULL;
 }
@@ -651,9 +668,11 @@ static void admin_accept(struct admin *a)
 		for (s = 0; s < ADMIN_MAX_CONNS && a->conns[s]; s++)
 			;
 		if (s == ADMIN_MAX_CONNS || !(a->conns[s] = calloc(1, sizeof(struct admin_conn)))) {
-			close(fd);   /* a local operator tool does not need more */
+			/* a local operator tool does not need more */
 			if (reserve)
-				a->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				admin_reserve_back(a, fd);
+			else
+				close(fd);
 			continue;
 		}
 		a->conns[s]->fd = fd;
