@@ -42,7 +42,7 @@ CPPFLAGS += -Iinclude -Iuserspace -I$(BUILD) -I$(LLHTTP_INC) -D_GNU_SOURCE
 # does since 6.19: -fms-extensions for both compilers, and clang's warning about it off (gcc ignores it).
 CPPFLAGS += -fms-extensions -Wno-microsoft-anon-tag
 DEPFLAGS  = -MMD -MP
-LDLIBS   += -lxdp -lbpf -luring -lyaml -lcares -lcrypt -lssl -lcrypto -lelf -lz -lpthread -lm
+LDLIBS   += -lxdp -lbpf -luring -lyaml -lcares -lcrypt -lnghttp2 -lssl -lcrypto -lelf -lz -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I$(ARCH_INC) -Iinclude -Ibpf -Wall -Werror
 

@@ -7,9 +7,9 @@ set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm libc6-dev linux-libc-dev pkg-config
-	libbpf-dev libxdp-dev bpftool liburing-dev libyaml-dev libelf-dev zlib1g-dev libc-ares-dev libcrypt-dev libssl-dev
+	libbpf-dev libxdp-dev bpftool liburing-dev libyaml-dev libelf-dev zlib1g-dev libc-ares-dev libcrypt-dev libssl-dev libnghttp2-dev
 	node-llhttp
-	iproute2 ethtool procps psmisc curl perl python3 util-linux openssl
+	iproute2 ethtool procps psmisc curl perl python3 util-linux openssl nghttp2-client
 )
 if [ "${BENCH:-0}" = 1 ]; then
 	pkgs+=(nginx-light haproxy nftables wrk gnuplot-nox squid tinyproxy)

@@ -186,6 +186,26 @@ struct cfg_upstream_tls {
 
 #define CFG_MAX_LISTENERS 64   /* listener slots a process has (userspace/l7.c): one per address a listener has had */
 
+/*
+ * A listener's `http2:` (`true`/`false`, or a mapping of these). On a TLS
+ * listener h2 is offered by ALPN ahead of http/1.1; on a cleartext one a
+ * connection that opens with the HTTP/2 preface is h2c (prior knowledge), any
+ * other HTTP/1.1 (docs/http2.md).
+ */
+struct cfg_http2 {
+	bool enabled;                    /* default: true on a TLS listener, false on a cleartext one */
+	bool enabled_set;                /* said in the config (else the default by tls) */
+	uint32_t max_concurrent_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS, default 128 */
+	uint32_t max_header_list_size;   /* decoded request headers per stream, default: max_header_bytes */
+	uint32_t header_table_size;      /* HPACK table the client may make us keep, default 4096 */
+	uint32_t stream_window;          /* receive window per stream (request bodies), default 256 KiB */
+	uint32_t connection_window;      /* receive window of the connection, default 1 MiB */
+	uint32_t max_resets;             /* streams the client may reset per second (Rapid Reset), default 200 */
+	uint32_t max_control_frames;     /* SETTINGS, PING, PRIORITY, empty DATA per second, default 200 */
+	uint32_t max_continuations;      /* CONTINUATION frames in one header block, default 16 */
+	int line;
+};
+
 struct cfg_listener {
 	char *name;
 	struct cfg_sockaddr listen;
@@ -202,6 +222,7 @@ struct cfg_listener {
 	uint32_t max_connections;     /* per listener, default 10000 */
 	uint32_t request_buffering;   /* request bodies up to this are gathered before going upstream; 0 = off, default 64 KiB */
 	struct cfg_tls tls;
+	struct cfg_http2 http2;
 	int line;
 };
 
