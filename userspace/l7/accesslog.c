@@ -220,8 +220,9 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_s(&w, r->method);
 		w_s(&w, "\",\"uri\":\"");
 		w_esc(&w, r->target, r->target_len, 1);
-		w_s(&w, "\",\"protocol\":\"HTTP/1.");
-		w_u64(&w, (uint64_t)r->http_minor);
+		w_s(&w, r->http2 ? "\",\"protocol\":\"HTTP/2.0" : "\",\"protocol\":\"HTTP/1.");
+		if (!r->http2)
+			w_u64(&w, (uint64_t)r->http_minor);
 		w_s(&w, "\",\"status\":");
 		w_u64(&w, (uint64_t)r->status);
 		w_s(&w, ",\"bytes_in\":");
@@ -272,8 +273,9 @@ size_t accesslog_format(enum cfg_log_format fmt, const struct accesslog_rec *r, 
 		w_s(&w, r->method);
 		w_put(&w, " ", 1);
 		w_esc(&w, r->target, r->target_len, 0);
-		w_s(&w, " HTTP/1.");
-		w_u64(&w, (uint64_t)r->http_minor);
+		w_s(&w, r->http2 ? " HTTP/2.0" : " HTTP/1.");
+		if (!r->http2)
+			w_u64(&w, (uint64_t)r->http_minor);
 		w_s(&w, "\" ");
 		w_u64(&w, (uint64_t)r->status);
 		w_put(&w, " ", 1);

@@ -17,6 +17,7 @@ struct accesslog_rec {
 	const char *target;
 	size_t target_len;
 	int http_minor;            /* HTTP/1.x */
+	bool http2;                /* an HTTP/2 stream: HTTP/2.0 */
 	int status;
 	uint64_t bytes_in;         /* request bytes read from the client */
 	uint64_t bytes_out;        /* response bytes written to the client */

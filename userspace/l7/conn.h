@@ -24,6 +24,7 @@ struct worker;
 struct wgen;
 struct wserver;
 struct route;
+struct h2_sess;
 
 /*
  * Per request state of a client connection. It is embedded in every client
@@ -82,12 +83,17 @@ struct conn {
 	/* client */
 	uint32_t listener;
 	bool listener_counted;
+	bool proto_known;        /* its protocol was chosen: HTTP/1.x went on, or it became HTTP/2 (l7/h2.c) */
 	char ip[INET6_ADDRSTRLEN];   /* 46: the longest inet_ntop() text (and no padding before req) */
 	struct req req;
 	uint32_t sndq_seen;      /* TMR_CLIENT_SEND: bytes in the socket's send queue at the last check */
 	/* upstream */
 	struct wserver *srv;
-	struct conn *pool_next, **pool_pprev;
+	union {
+		struct conn *pool_next;  /* upstream: the idle pool */
+		struct h2_sess *h2;      /* client speaking HTTP/2: its session (l7/h2.c) */
+	};
+	struct conn **pool_pprev;
 	bool resp_started, pooled;
 	bool shut_wr;            /* forward tunnel: our side's FIN was sent (the peer ended its direction) */
 	uint8_t up_hook;         /* 1 + the slot of the hook whose upstream_released() it gets; 0: none */

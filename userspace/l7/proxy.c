@@ -11,6 +11,7 @@
 
 #include "l7/accesslog.h"
 #include "l7/balance.h"
+#include "l7/h2.h"
 #include "l7/hooks.h"
 #include "l7/proxy.h"
 #include "l7/req_buffer.h"
@@ -268,8 +269,9 @@ static void log_request(struct worker *w, struct conn *c)
 	r.upstream_ms = c->req.up_start_ms ? (int64_t)(w->now_ms - c->req.up_start_ms) : -1;
 	r.total_ms = (int64_t)(w->now_ms - c->req.start_ms);
 	r.request_id = c->req.rid;
-	if (tls_info(&c->lc, &tls))
+	if (tls_info(h2_wire(c), &tls))
 		r.tls = &tls;
+	r.http2 = h2_is_stream(c);
 	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
 		if (h->on_log)
 			h->on_log(c, &r);   /* the cache's status ("-" without), the forward proxy's rule and user */
@@ -611,13 +613,13 @@ static int start_request(struct worker *w, struct conn *c)
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
-	if (c->xf) {
+	if (h2_wire(c)->xf) {
 		struct tls_info ti;
 
 		f.proto = "https";
 		/* the verified subject, and never a client's own header of that name */
 		f.cert_header = l->tls.present ? l->tls.client_header : NULL;
-		if (tls_info(&c->lc, &ti))
+		if (tls_info(h2_wire(c), &ti))
 			f.cert_subject = ti.subject;
 	}
 	f.host = up_cfg(c)->host;
@@ -1027,6 +1029,9 @@ static void pump_client(struct worker *w, struct conn *c)
 		if (c->peer && c->peer->out.bytes > OUT_HIGH)
 			break;
 		if (c->req.phase == PH_IDLE) {
+			/* the first bytes tell HTTP/2 (a session from here on: h2.c) from HTTP/1.x */
+			if (!c->proto_known && h2_detect(w, c))
+				return;
 			if (!c->msg && conn_msg_get(w, c, HTTP_REQUEST, lcfg(w, c)->max_header_bytes, &req_hooks)) {
 				conn_close(w, c);   /* no memory for a parser: as if the connection had failed */
 				return;
@@ -1421,7 +1426,11 @@ void proxy_on_timer(struct worker *w, struct conn *x, uint8_t kind)
 		 * socket whether the client took anything since the last look
 		 * (once per client_idle, not per send).
 		 */
-		if (ioctl(x->fd, SIOCOUTQ, &q) == 0 && (uint32_t)q < x->sndq_seen) {
+		if (x->fd < 0)
+			q = x->out.bytes > INT32_MAX ? INT32_MAX : (int)x->out.bytes;   /* an HTTP/2 stream: what is not framed yet */
+		else if (ioctl(x->fd, SIOCOUTQ, &q))
+			q = INT32_MAX;
+		if ((uint32_t)q < x->sndq_seen) {
 			x->sndq_seen = (uint32_t)q;
 			conn_timer(w, x, TMR_CLIENT_SEND, lcfg(w, x)->client_idle_ms);
 			break;

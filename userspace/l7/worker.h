@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "l7/conn.h"
+#include "l7/h2.h"
 #include "l7/l7_int.h"
 #include "l7/logbatch.h"
 #include "loop/loop.h"
@@ -60,6 +61,10 @@ struct worker {
 	_Atomic uint64_t st_accepted, st_requests, st_resp[6], st_bytes_in, st_bytes_out;
 	_Atomic uint64_t st_up_connects, st_up_reuses, st_retries;
 	_Atomic uint64_t st_up_ejections, st_up_eject_skipped, st_up_panic, st_up_pool_full;
+	_Atomic uint64_t st_h1_conns, st_h2_conns, st_h2_streams;
+	_Atomic uint64_t st_h2_goaway[H2_GA_MAX], st_h2_resets[2][H2_RESET_CODES];   /* [0] the clients', [1] ours */
+	struct h2_sess *h2_dirty;   /* HTTP/2 sessions with frames to make (l7/h2.c: after completions and timers) */
+	bool h2_hooked;
 	sem_t started;
 };
 

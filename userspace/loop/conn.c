@@ -108,6 +108,10 @@ void loop_conn_recv(struct loop *lp, struct loop_conn *c)
 
 	if (c->recv_armed || c->dead || c->eof)
 		return;
+	if (c->fd < 0 && c->xf && c->xf->ops->recv) {
+		c->xf->ops->recv(lp, c);
+		return;
+	}
 	sqe = loop_sqe(lp);
 	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;

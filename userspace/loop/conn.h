@@ -51,6 +51,9 @@ struct conn_ops {
  *   on_eof      the socket ended or failed (as conn_ops.on_eof): a handshake
  *               under way fails its connect instead
  *   on_released the connection is closed and quiet: free the state
+ *   recv        (optional) for a connection without a socket (an HTTP/2
+ *               stream): loop_conn_recv() calls it instead of arming a
+ *               receive, when the handlers want input again
  */
 struct conn_xform_ops {
 	void (*on_recv)(struct loop *lp, struct loop_conn *c);
@@ -59,6 +62,7 @@ struct conn_xform_ops {
 	void (*on_connect)(struct loop *lp, struct loop_conn *c, int res);
 	void (*on_eof)(struct loop *lp, struct loop_conn *c, int err);
 	void (*on_released)(struct loop *lp, struct loop_conn *c);
+	void (*recv)(struct loop *lp, struct loop_conn *c);
 };
 
 struct conn_xform {

@@ -44,7 +44,7 @@ struct send_slot {
  *   LOOP_ON_FREE      at loop_destroy(), after the connections are freed
  */
 enum loop_hook { LOOP_ON_WAKE = 0, LOOP_AFTER_CQES, LOOP_ON_TICK, LOOP_ON_FREE, LOOP_HOOK_MAX };
-#define LOOP_HOOKS 4   /* per kind */
+#define LOOP_HOOKS 6   /* per kind */
 
 /* An application op's handler: a completion whose user_data carries its op (loop_op_set()). */
 typedef void loop_op_fn(struct loop *lp, const struct io_uring_cqe *cqe);

@@ -72,9 +72,12 @@ void tls_fail_count(enum tls_fail reason)
 	atomic_fetch_add_explicit(&tls_stats.failures[reason], 1, memory_order_relaxed);
 }
 
+static const struct conn_xform_ops tls_xform_ops;
+
+/* tls_of() - @c's TLS state, NULL when it has none (cleartext, or another transform: an HTTP/2 stream). */
 static struct tls_conn *tls_of(const struct loop_conn *c)
 {
-	return (struct tls_conn *)c->xf;
+	return c->xf && c->xf->ops == &tls_xform_ops ? (struct tls_conn *)c->xf : NULL;
 }
 
 uint32_t tls_conn_server(SSL *ssl)
