@@ -167,6 +167,7 @@ struct listener_walk {
 	struct cfg_listener *l;
 	yaml_node_t *routes;
 	yaml_node_t *cache;
+	yaml_node_t *alpn;            /* where tls: alpn is written */
 };
 
 static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
@@ -220,7 +221,7 @@ static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void
 	} else if (!strcmp(key, "max_connections")) {
 		cy_u32(cy, v, key, 1, 1000000, &l->max_connections);
 	} else if (!strcmp(key, "tls")) {
-		cy_listener_tls(cy, v, &l->tls);
+		cy_listener_tls(cy, v, &l->tls, &w->alpn);
 	} else {
 		return false;
 	}
@@ -245,6 +246,8 @@ static void cy_listener(struct cy *cy, yaml_node_t *n, struct cfg_listener *l)
 	cy_require(cy, n, "listener", "listen", NULL);
 	if (cy_map(cy, n, "listener", cy_listener_key, &w))
 		return;
+	if (l->tls.present)      /* http2 will choose between the defaults */
+		cy_listener_tls_alpn_default(cy, &l->tls, false);
 	if (!l->access_log.redact) {
 		l->access_log.redact = calloc(2, sizeof(char *));
 		if (l->access_log.redact) {
