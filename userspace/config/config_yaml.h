@@ -77,6 +77,17 @@ void cfg_tls_free(struct cfg_tls *t);
 void cy_upstream_tls(struct cy *cy, yaml_node_t *v, struct cfg_upstream_tls *t);
 void cfg_upstream_tls_free(struct cfg_upstream_tls *t);
 
+/*
+ * http2: of a listener (config_http2.c). cy_http2_defaults() before the listener's keys are
+ * read; cy_listener_http2() reads the key; cy_listener_http2_resolve() after the whole
+ * listener: the defaults that depend on other keys (enabled by tls, max_header_list_size by
+ * max_header_bytes, the tls alpn default) and the check of an explicit @alpn (NULL when not
+ * written) against http2. @http2 is the key's value, NULL when not written.
+ */
+void cy_http2_defaults(struct cfg_http2 *h);
+void cy_listener_http2(struct cy *cy, yaml_node_t *v, struct cfg_http2 *h);
+void cy_listener_http2_resolve(struct cy *cy, struct cfg_listener *l, yaml_node_t *http2, yaml_node_t *alpn);
+
 /* Sections (config_l4.c, config_l7.c, config_forward.c). */
 void cy_l4(struct cy *cy, yaml_node_t *v, struct cfg_l4 *l4);
 void cy_l4_defaults(struct cfg_l4 *l4);
