@@ -54,7 +54,8 @@ static void test_defaults(void)
 	is_int(t->certs[0].line, 7, "certificate line: its item's");
 	is_int(t->protocols, CFG_TLS12 | CFG_TLS13, "protocols default TLSv1.2 + TLSv1.3");
 	ok(!t->ciphers && !t->ciphersuites, "ciphers and ciphersuites default NULL (the runtime's Mozilla intermediate)");
-	ok(t->n_alpn == 1 && !strcmp(t->alpn[0], "http/1.1"), "alpn default [http/1.1]");
+	ok(t->n_alpn == 2 && !strcmp(t->alpn[0], "h2") && !strcmp(t->alpn[1], "http/1.1"),
+	   "alpn default [h2, http/1.1] (http2 is on by default with tls; test_config_http2 has the rest)");
 	ok(t->session_tickets, "session_tickets default true");
 	is_int(t->ticket_rotate_ms, 3600000, "ticket_rotate default 1h");
 	is_int(t->session_timeout_ms, 7200000, "session_timeout default 2h");

@@ -159,7 +159,7 @@ struct cfg_tls {
 	uint32_t protocols;           /* CFG_TLS* bits, default CFG_TLS12 | CFG_TLS13 */
 	char *ciphers;                /* TLS 1.2 cipher list, NULL: Mozilla intermediate */
 	char *ciphersuites;           /* TLS 1.3 suites, NULL: Mozilla intermediate (OpenSSL's three) */
-	char **alpn;                  /* default ["http/1.1"] */
+	char **alpn;                  /* default ["h2", "http/1.1"] when the listener's http2 is on, else ["http/1.1"] */
 	size_t n_alpn;
 	bool session_tickets;         /* default true */
 	uint32_t ticket_rotate_ms;    /* a new ticket key this often, default 1 h (the previous one still decrypts) */

@@ -167,6 +167,7 @@ struct listener_walk {
 	struct cfg_listener *l;
 	yaml_node_t *routes;
 	yaml_node_t *cache;
+	yaml_node_t *http2, *alpn;    /* where they are written, for cy_listener_http2_resolve() */
 };
 
 static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
@@ -220,7 +221,10 @@ static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void
 	} else if (!strcmp(key, "max_connections")) {
 		cy_u32(cy, v, key, 1, 1000000, &l->max_connections);
 	} else if (!strcmp(key, "tls")) {
-		cy_listener_tls(cy, v, &l->tls);
+		cy_listener_tls(cy, v, &l->tls, &w->alpn);
+	} else if (!strcmp(key, "http2")) {
+		w->http2 = v;
+		cy_listener_http2(cy, v, &l->http2);
 	} else {
 		return false;
 	}
@@ -242,9 +246,11 @@ static void cy_listener(struct cy *cy, yaml_node_t *n, struct cfg_listener *l)
 	l->client_idle_ms = 60000;
 	l->max_connections = 10000;
 	l->request_buffering = 64 * 1024;
+	cy_http2_defaults(&l->http2);
 	cy_require(cy, n, "listener", "listen", NULL);
 	if (cy_map(cy, n, "listener", cy_listener_key, &w))
 		return;
+	cy_listener_http2_resolve(cy, l, w.http2, w.alpn);
 	if (!l->access_log.redact) {
 		l->access_log.redact = calloc(2, sizeof(char *));
 		if (l->access_log.redact) {

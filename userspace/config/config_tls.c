@@ -134,6 +134,7 @@ static bool cy_is_token(const char *s)
 
 struct tls_walk {
 	struct cfg_tls *t;
+	yaml_node_t *alpn;            /* set when written: the default depends on the listener's http2 */
 	yaml_node_t *client_verify;   /* set when written: the default depends on client_ca */
 	yaml_node_t *client_ca;
 };
@@ -156,6 +157,7 @@ static bool cy_tls_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 		t->ciphersuites_line = cy_line(v);
 		cy_str(cy, v, key, &t->ciphersuites);
 	} else if (!strcmp(key, "alpn")) {
+		w->alpn = v;
 		cy_tls_alpn(cy, v, t);
 	} else if (!strcmp(key, "session_tickets")) {
 		cy_bool(cy, v, key, &t->session_tickets);
@@ -190,7 +192,7 @@ static bool cy_tls_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 	return true;
 }
 
-void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t)
+void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t, yaml_node_t **alpn)
 {
 	struct tls_walk w = { .t = t };
 
@@ -205,13 +207,7 @@ void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t)
 	cy_require(cy, v, "tls", "certificates", NULL);
 	if (cy_map(cy, v, "tls", cy_tls_key, &w))
 		return;
-	if (!t->alpn) {
-		t->alpn = calloc(1, sizeof(*t->alpn));
-		if (t->alpn && (t->alpn[0] = strdup("http/1.1")))
-			t->n_alpn = 1;
-		else
-			cy_err(cy, v, "out of memory");
-	}
+	*alpn = w.alpn;
 	if (!t->client_header && !(t->client_header = strdup("X-Client-Subject")))
 		cy_err(cy, v, "out of memory");
 	if (!w.client_verify) {
@@ -222,6 +218,25 @@ void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t)
 	} else if (t->client_verify == CFG_VERIFY_OFF && t->client_ca) {
 		cy_warn(cy, w.client_ca, "'client_ca' is not used with 'client_verify: off'");
 	}
+}
+
+void cy_listener_tls_alpn_default(struct cy *cy, struct cfg_tls *t, bool h2)
+{
+	static const char *const with_h2[] = { "h2", "http/1.1" };
+	const char *const *names = h2 ? with_h2 : with_h2 + 1;
+	size_t n = h2 ? 2 : 1;
+
+	if (t->alpn)
+		return;
+	t->alpn = calloc(n, sizeof(*t->alpn));
+	if (!t->alpn)
+		goto err_nomem;
+	for (; t->n_alpn < n; t->n_alpn++)
+		if (!(t->alpn[t->n_alpn] = strdup(names[t->n_alpn])))
+			goto err_nomem;
+	return;
+err_nomem:
+	cy_err_line(cy, t->line, "out of memory");
 }
 
 void cfg_tls_free(struct cfg_tls *t)

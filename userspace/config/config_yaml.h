@@ -65,11 +65,28 @@ int cy_cidr(struct cy *cy, yaml_node_t *v, const char *key, struct cfg_cidr *out
 int cfg_parse_ip(const char *s, struct cfg_ip *out);
 void cfg_ip_str(const struct cfg_ip *ip, char *buf, size_t len);
 
-/* tls: of a listener and of an upstream (config_tls.c); the files they name are read by tls_check(). */
-void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t);
+/*
+ * tls: of a listener and of an upstream (config_tls.c); the files they name are read by tls_check().
+ * cy_listener_tls() sets *@alpn to the alpn key's value when it is written (else leaves it); the
+ * default alpn waits for the whole listener: cy_listener_tls_alpn_default() gives a listener
+ * without one ["h2", "http/1.1"] when @h2, else ["http/1.1"].
+ */
+void cy_listener_tls(struct cy *cy, yaml_node_t *v, struct cfg_tls *t, yaml_node_t **alpn);
+void cy_listener_tls_alpn_default(struct cy *cy, struct cfg_tls *t, bool h2);
 void cfg_tls_free(struct cfg_tls *t);
 void cy_upstream_tls(struct cy *cy, yaml_node_t *v, struct cfg_upstream_tls *t);
 void cfg_upstream_tls_free(struct cfg_upstream_tls *t);
+
+/*
+ * http2: of a listener (config_http2.c). cy_http2_defaults() before the listener's keys are
+ * read; cy_listener_http2() reads the key; cy_listener_http2_resolve() after the whole
+ * listener: the defaults that depend on other keys (enabled by tls, max_header_list_size by
+ * max_header_bytes, the tls alpn default) and the check of an explicit @alpn (NULL when not
+ * written) against http2. @http2 is the key's value, NULL when not written.
+ */
+void cy_http2_defaults(struct cfg_http2 *h);
+void cy_listener_http2(struct cy *cy, yaml_node_t *v, struct cfg_http2 *h);
+void cy_listener_http2_resolve(struct cy *cy, struct cfg_listener *l, yaml_node_t *http2, yaml_node_t *alpn);
 
 /* Sections (config_l4.c, config_l7.c, config_forward.c). */
 void cy_l4(struct cy *cy, yaml_node_t *v, struct cfg_l4 *l4);
