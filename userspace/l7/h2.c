@@ -25,6 +25,7 @@
 #define H2_LOG_PER_SEC  20
 #define H2_CLOSE_MS     5000    /* a session that said GOAWAY for good gets this long to send it */
 #define H2_PASSES       8       /* dirty stream passes per flush: the rest waits for the next turn */
+#define H2_BOMB         4       /* headers past this many times max_header_list_size: GOAWAY, not a 431 */
 
 const char *const h2_goaway_names[H2_GA_MAX] = {
 	[H2_GA_RAPID_RESET] = "rapid_reset", [H2_GA_CONTINUATION] = "continuation_flood",
@@ -340,13 +341,19 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 	(void)flags;
 	if (!st || s->closing)
 		return 0;
-	/* RFC 9113 6.5.2's size: what a small block can decode to is what an HPACK bomb is made of */
-	st->hdr_bytes += (uint32_t)(nlen + vlen + 32);
-	if (st->hdr_bytes > s->cfg->max_header_list_size) {
+	/*
+	 * RFC 9113 6.5.2's size. Past the limit the request gets a 431, as over
+	 * HTTP/1.1, and nothing more is kept; far past it (H2_BOMB times), a
+	 * small block decoding to that much is an HPACK bomb: GOAWAY.
+	 */
+	if (st->hdr_bytes + nlen + vlen + 32 > (uint64_t)s->cfg->max_header_list_size * H2_BOMB) {
 		goaway(s, H2_GA_HEADER_LIST, NGHTTP2_ENHANCE_YOUR_CALM, "stream %d: more than %u bytes of headers",
-		       frame->hd.stream_id, s->cfg->max_header_list_size);
+		       frame->hd.stream_id, s->cfg->max_header_list_size * H2_BOMB);
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
+	st->hdr_bytes += (uint32_t)(nlen + vlen + 32);
+	if (st->hdr_bytes > s->cfg->max_header_list_size)
+		st->too_big = true;
 	if (frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;   /* request trailers: not passed on (docs/http2.md) */
 	return h2_stream_header(st, name, nlen, value, vlen) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
@@ -408,6 +415,10 @@ static int cb_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
 	(void)flags;
 	if (!st || !st->c || st->c->dead || s->closing) {
 		nghttp2_session_consume(ng, id, len);   /* nobody wants it: the window is given back at once */
+		if (st && st->discarding && (st->discarded += len) > s->cfg->stream_window) {
+			st->discarding = false;
+			nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+		}
 		return 0;
 	}
 	if (h2_stream_data(st, data, len)) {

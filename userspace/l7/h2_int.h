@@ -42,6 +42,9 @@ struct h2_stream {
 	bool req_end;            /* END_STREAM came */
 	bool is_head, is_connect;
 	bool bad;                /* a header the translation refuses: answered 400 */
+	bool discarding;         /* answered: the rest of the request body is dropped (h2.c cb_data_chunk) */
+	uint64_t discarded;
+	bool too_big;            /* past max_header_list_size: answered 431 */
 	bool expect_100;         /* expect: 100-continue: answered here with a 100 */
 	bool interim;            /* the response parsed was a 1xx: the final one follows */
 	bool have_authority, have_cl;

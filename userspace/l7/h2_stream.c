@@ -90,7 +90,7 @@ static bool named(const uint8_t *name, size_t nlen, const char *lit)
  */
 int h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
 {
-	if (st->bad)
+	if (st->bad || st->too_big)
 		return 0;
 	if (nlen && name[0] == ':') {
 		if (named(name, nlen, ":method")) {
@@ -202,8 +202,8 @@ int h2_stream_head_done(struct h2_stream *st, bool end_stream)
 	struct worker *w = s->w;
 	struct conn *c;
 
-	if (st->bad) {
-		answer(st, 400);
+	if (st->bad || st->too_big) {
+		answer(st, st->too_big ? 431 : 400);
 		return 0;
 	}
 	if (st->is_connect) {
@@ -610,8 +610,13 @@ static void x_on_released(struct loop *lp, struct loop_conn *lc)
 		if (!st->resp_done) {
 			nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
 		} else if (!st->req_end) {
-			/* answered before the request ended (RFC 9113 8.1): the rest of it is not wanted */
-			nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+			/*
+			 * Answered before the request ended (a 413): the rest of it is
+			 * read and dropped, up to a window more, then RST_STREAM
+			 * NO_ERROR (RFC 9113 8.1). A reset at once loses the answer for
+			 * clients that fail the stream on it while still sending (curl).
+			 */
+			st->discarding = true;
 		} else if (st->deferred) {
 			st->deferred = false;
 			nghttp2_session_resume_data(s->ng, st->id);

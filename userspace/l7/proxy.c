@@ -1065,6 +1065,9 @@ static void pump_client(struct worker *w, struct conn *c)
 		if (req_buffer_ready(c, lcfg(w, c)) && buffered_send(w, c))
 			return;
 	}
+	/* before the EOF below: what was just parsed goes on even when the client also ended its side */
+	if (c->peer)
+		conn_send(w, c->peer);
 	if (c->in.head == c->in.tail) {
 		c->in.head = c->in.tail = 0;
 		if (c->eof && !c->dead) {
@@ -1072,8 +1075,6 @@ static void pump_client(struct worker *w, struct conn *c)
 			return;
 		}
 	}
-	if (c->peer)
-		conn_send(w, c->peer);
 	update_pause(w, c);
 }
 

@@ -99,7 +99,7 @@ out=$(tls_sclient "$Q12" www.example.test -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM
 
 # ALPN
 out=$(tls_sclient "$P" www.example.test -alpn h2,http/1.1 | grep -E '^ALPN protocol')
-[ "$out" = "ALPN protocol: http/1.1" ]; ok $? "ALPN: h2,http/1.1 offered, http/1.1 selected ($out)"
+[ "$out" = "ALPN protocol: h2" ]; ok $? "ALPN: h2,http/1.1 offered, h2 selected (http2 is on by default with TLS) ($out)"
 out=$(tls_sclient "$P" www.example.test | grep -E '^New, ')
 [[ $out = "New, TLSv1.3"* ]]; ok $? "no ALPN offered: still served ($out)"
 
@@ -107,7 +107,7 @@ out=$(tls_sclient "$P" www.example.test | grep -E '^New, ')
 body=$(tls_curl "$P" www.example.test "$T/ca.pem" /x)
 [ "$body" = "a /x" ]; ok $? "curl --cacert --resolve https://www.example.test/x proxied ($body)"
 out=$(tls_curl "$P" x.api.example.test "$T/ca.pem" -o /dev/null -w '%{http_code} %{http_version} %{ssl_verify_result}' /y)
-[ "$out" = "200 1.1 0" ]; ok $? "curl (offers h2) on the wildcard name: 200 over HTTP/1.1, verified ($out)"
+[ "$out" = "200 2 0" ]; ok $? "curl (offers h2) on the wildcard name: 200 over HTTP/2, verified ($out)"
 code=$(tls_curl "$P" www.example.test "$T/otherca.pem" -o /dev/null -w '%{http_code}' /x)
 [ "$code" = 000 ]; ok $? "curl trusting another CA refuses the certificate ($code)"
 tls_curl "$P" www.example.test "$T/ca.pem" -H "Connection: close" /headers >"$SL_TMP/h"

@@ -59,7 +59,7 @@ for v in 1.2 1.3; do
 done
 
 # a resumed session keeps its client certificate: curl's second connection resumes the first's session
-curl -s -m 5 --cacert "$T/ca.pem" --resolve "www.example.test:$P:127.0.0.1" --cert "$T/client.pem" --key "$T/client.key" \
+curl -s -m 5 --http1.1 --cacert "$T/ca.pem" --resolve "www.example.test:$P:127.0.0.1" --cert "$T/client.pem" --key "$T/client.key" \
 	-H "Connection: close" "https://www.example.test:$P/resume1" "https://www.example.test:$P/resume2" >/dev/null
 wait_for 3 grep -q '"/resume2' "$SL_TMP/access.json"
 python3 - "$SL_TMP/access.json" >"$SL_TMP/res" <<'EOP'
