@@ -18,7 +18,7 @@
 # proxies by the per core-second figure).
 # Before measuring, each proxy is probed with one h2load request offering h2,http/1.1: a proxy
 # whose ALPN does not choose h2 (for sluiced: a build without HTTP/2 yet), whose handshake fails
-# or that does not answer 200 is skipped with h2load's words for it; the rest run.
+# or that does not answer 2xx is skipped with h2load's words for it; the rest run.
 # SL_BENCH_PROXIES="nginx haproxy" measures only those; unset: every one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,9 +110,8 @@ gone() {
 	skip "$1-$2" "the proxy exited during the run (log: ${t:-empty})"
 }
 
-# The probe: one request offering h2,http/1.1 (h2load's default list), so that a proxy without h2
-# says what it chose instead of failing the handshake. Measured only when ALPN chose h2 and the
-# answer was a 200.
+# The probe: one request offering h2,http/1.1, so that a proxy without h2 says what it chose
+# instead of failing the handshake. Measured only when ALPN chose h2 and the answer was a 2xx.
 MEASURED=()
 for name in "${PROXIES[@]}"; do
 	f=$W/probe-$name.txt
@@ -125,6 +124,8 @@ for name in "${PROXIES[@]}"; do
 	elif [ "$alpn" != h2 ]; then
 		[ "$alpn" = none ] && alpn="no protocol"
 		why="does not speak h2: offered h2,http/1.1 by ALPN, it chose $alpn (h2load: $(grep -m1 -E '^(Application protocol|No protocol negotiated)' "$f"))"
+	elif ! grep -q '^requests:' "$f"; then
+		why="h2 negotiated, but no answer to GET /size/100 within 10 s (h2load stopped)"
 	elif [ "$(h2_req "$f" succeeded)" != 1 ] || [ "$(h2_non2xx "$f")" != 0 ]; then
 		why="h2 negotiated, but GET /size/100 got no 2xx answer (h2load: $(grep -m1 '^requests:' "$f"); $(grep -m1 '^status codes:' "$f"))"
 	fi
