@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # A/B of two sluiced builds: interleaved rounds of bench scenarios, per figure the new/old ratio's median and min..max over rounds.
 #
-#   bench/ab.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds N] [--scenarios l7,cache,idle_mem,tls]
+#   bench/ab.sh OLD_BUILD_DIR NEW_BUILD_DIR [--rounds N] [--scenarios l7,cache,idle_mem,tls,h2]
 #               [--duration S] [--quick] [--out DIR]
 #
 # Each round runs every chosen scenario once with each build's sluiced
@@ -17,12 +17,13 @@
 #   idle_mem  idle_mem.sluiced_{rss,pss}_per_conn
 #   tls       tls.sluiced_{100b,10k}_{rps_per_core,rps,p99}, tls.sluiced_{full,resumed}_hs{,_per_core},
 #             tls.sluiced_resumed_p99
+#   h2        h2.sluiced_{100b,10k}_{rps_per_core,rps,p99}
 # A ratio is new/old of the same round; the figure's line gives the median of
 # those ratios, their min..max, how many rounds had both, and which way is better.
 # Defaults: 5 rounds, l7, 2 s per figure; --quick: SL_BENCH_QUICK=1 and 1 s
 # (the scenarios' smoke matrices). Writes DIR/ab.tsv (one line per figure),
 # DIR/rounds.tsv (every figure of every run) and DIR/raw/; prints the table.
-# idle_mem needs root (a network namespace); l7, cache and tls do not.
+# idle_mem needs root (a network namespace); l7, cache, tls and h2 do not.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=5
@@ -54,8 +55,8 @@ done
 IFS=, read -ra list <<<"$SCENARIOS"
 for s in "${list[@]}"; do
 	case $s in
-	l7|cache|idle_mem|tls) [ -x "$ROOT/bench/$s.sh" ] || { echo "ab.sh: no executable bench/$s.sh" >&2; exit 2; } ;;
-	*) echo "ab.sh: scenario $s: one of l7, cache, idle_mem, tls" >&2; exit 2 ;;
+	l7|cache|idle_mem|tls|h2) [ -x "$ROOT/bench/$s.sh" ] || { echo "ab.sh: no executable bench/$s.sh" >&2; exit 2; } ;;
+	*) echo "ab.sh: scenario $s: one of l7, cache, idle_mem, tls, h2" >&2; exit 2 ;;
 	esac
 done
 OUT=${OUT:-$ROOT/bench/results/ab-$(date -u +%Y%m%d-%H%M%S)}
@@ -133,6 +134,7 @@ WANT = {
     "cache": r"^cache\.sluiced_(100b|10k)_(rps|rps_per_core|p99)$",
     "idle_mem": r"^idle_mem\.sluiced_(rss|pss)_per_conn$",
     "tls": r"^tls\.sluiced_((100b|10k)_(rps_per_core|rps|p99)|(full|resumed)_hs(_per_core)?|resumed_p99)$",
+    "h2": r"^h2\.sluiced_(100b|10k)_(rps_per_core|rps|p99)$",
 }
 LOWER_BETTER = ("ms", "bytes")
 vals, units, order = {}, {}, []     # (figure) -> {round: {side: value}}

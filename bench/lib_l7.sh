@@ -150,6 +150,19 @@ l7_proxy_once() {
         ssl_session_tickets on;"
 		ha_tls=" ssl crt $TLS_DIR/combined.pem ssl-min-ver TLSv1.3"
 	fi
+	# With L7_H2=1 (l7_h2_proxy_start) the TLS listener offers h2 by ALPN ahead of http/1.1, as each
+	# one's users turn it on: nginx `http2` on the listen line before 1.25.1, `http2 on;` since (where
+	# the listen parameter is deprecated); haproxy `alpn h2,http/1.1`; sluiced nothing (h2 is its default
+	# on a TLS listener). Behind each it is the same HTTP/1.1 keep-alive pool to the origin.
+	local h2=${L7_H2:-0}
+	if [ "$h2" = 1 ]; then
+		if l7_nginx_http2_on; then
+			ng_tls+=$'\n        http2 on;'
+		else
+			ng_ssl+=" http2"
+		fi
+		ha_tls+=" alpn h2,http/1.1"
+	fi
 	case $name in
 	null)
 		[ "$tls" = 1 ] && { l7_log "no TLS setup for proxy $name"; return 1; }
@@ -172,6 +185,10 @@ l7_proxy_once() {
 		;;
 	nginx)
 		command -v nginx >/dev/null || { l7_skip nginx "not installed (BENCH=1 tools/deps.sh)"; return 1; }
+		if [ "$h2" = 1 ] && ! nginx -V 2>&1 | grep -q -- '--with-http_v2_module'; then
+			l7_skip nginx "this nginx has no HTTP/2 (nginx -V lists no --with-http_v2_module)"
+			return 1
+		fi
 		{ l7_nginx_head nginx "$((max * 3 / 2 + 200))"; cat <<EOC
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
     server {
@@ -190,6 +207,10 @@ EOC
 		;;
 	haproxy)
 		command -v haproxy >/dev/null || { l7_skip haproxy "not installed (BENCH=1 tools/deps.sh)"; return 1; }
+		if [ "$h2" = 1 ] && ! haproxy -vv 2>&1 | grep -qE '^[[:space:]]*h2 : mode=HTTP'; then
+			l7_skip haproxy "this haproxy has no HTTP/2 multiplexer (haproxy -vv lists no h2 mux)"
+			return 1
+		fi
 		cat >"$W/haproxy.cfg" <<EOC
 global
     nbthread 1
@@ -300,4 +321,17 @@ l7_tls_probe() {
 		/^HTTP\/1\.[01] [0-9][0-9][0-9]/ && !st { st = $2 }
 		END { printf "%s %s %s %s %s %s\n", p ? p : "?", c ? c : "?", g ? g : "?", s ? s : "?", r ? r : "?", st ? st : "-"
 		      exit !p }'
+}
+
+# --- HTTP/2 (bench/h2.sh): the TLS proxies above, offering h2 by ALPN ---
+#   l7_h2_proxy_start NAME [MAXCONN]  as l7_tls_proxy_start, the listener also offering h2 (ALPN
+#                                     h2,http/1.1); nginx without its http_v2 module and haproxy
+#                                     without its h2 mux are skipped with that reason
+#   l7_nginx_http2_on               true when this nginx takes `http2 on;` (1.25.1 and later)
+l7_h2_proxy_start() { L7_TLS=1 L7_H2=1 l7_proxy_start "$@"; }
+
+l7_nginx_http2_on() {
+	local v
+	v=$(nginx -v 2>&1 | sed -n 's|.*nginx/\([0-9.]*\).*|\1|p')
+	[ -n "$v" ] && [ "$(printf '%s\n1.25.1\n' "$v" | sort -V | head -1)" = 1.25.1 ]
 }
