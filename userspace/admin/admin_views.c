@@ -78,6 +78,28 @@ static void m_l7(struct admin_ctx *ctx, struct sbuf *b)
 		st.loop_turns);
 	m_value(b, "sluice_http_loop_batched_turns_total", "counter",
 		"Loop turns that waited for a batch of completions (l7.batch).", st.loop_batched);
+	m_head(b, "sluice_http_connections_total", "counter",
+	       "Client connections by the protocol they spoke: http/1.1 (and 1.0), h2 (ALPN or the h2c preface).");
+	sbuf_printf(b, "sluice_http_connections_total{protocol=\"http/1.1\"} %llu\n"
+		    "sluice_http_connections_total{protocol=\"h2\"} %llu\n",
+		    (unsigned long long)st.h1_conns, (unsigned long long)st.h2_conns);
+	m_value(b, "sluice_http2_streams_total", "counter", "HTTP/2 streams clients opened (each one request).",
+		st.h2_streams);
+	m_head(b, "sluice_http2_goaways_total", "counter",
+	       "HTTP/2 connections we ended with GOAWAY, by reason: a flood defence (rapid_reset, continuation_flood, "
+	       "settings_flood, ping_flood, control_flood, header_list), stalled (no window for client_idle), "
+	       "protocol, shutdown (a reload or a drain: graceful), idle.");
+	for (int i = 0; i < H2_GA_MAX; i++)
+		sbuf_printf(b, "sluice_http2_goaways_total{reason=\"%s\"} %llu\n", h2_goaway_names[i],
+			    (unsigned long long)st.h2_goaway[i]);
+	m_head(b, "sluice_http2_resets_total", "counter",
+	       "HTTP/2 streams reset (RST_STREAM), by who reset them (client, sluiced) and the error code.");
+	for (int by = 0; by < 2; by++)
+		for (int i = 0; i < H2_RESET_CODES; i++)
+			if (st.h2_resets[by][i] || i == 8 || i == 1)
+				sbuf_printf(b, "sluice_http2_resets_total{by=\"%s\",reason=\"%s\"} %llu\n",
+					    by ? "sluiced" : "client", h2_reset_names[i],
+					    (unsigned long long)st.h2_resets[by][i]);
 }
 
 static uint64_t tls_ctr(_Atomic uint64_t *c)

@@ -603,10 +603,22 @@ static void h2_on_eof(struct loop *lp, struct loop_conn *lc, int err)
 	sess_close(sess_of(lc));
 }
 
+static bool same_settings(const struct cfg_http2 *a, const struct cfg_http2 *b)
+{
+	return a->enabled == b->enabled && a->max_concurrent_streams == b->max_concurrent_streams &&
+	       a->max_header_list_size == b->max_header_list_size && a->header_table_size == b->header_table_size &&
+	       a->stream_window == b->stream_window && a->connection_window == b->connection_window &&
+	       a->max_resets == b->max_resets && a->max_control_frames == b->max_control_frames &&
+	       a->max_continuations == b->max_continuations;
+}
+
 /*
- * tick() - once a second: the graceful end (a reload, a drain: a first
- * GOAWAY that new streams should go elsewhere, the final one a second
- * later, streams in flight finish), the idle close, and the stall check.
+ * tick() - once a second: the graceful end (a drain or binary upgrade, or
+ * a reload that changed or removed this listener's HTTP/2: a first GOAWAY
+ * that new streams should go elsewhere, the final one a second later,
+ * streams in flight finish), the idle close, and the stall check. Any other
+ * reload needs no GOAWAY: the next stream is served by the new
+ * configuration, as an HTTP/1.1 connection's next request is.
  */
 static void h2_on_timer(struct loop *lp, struct loop_conn *lc, uint8_t kind)
 {
@@ -621,6 +633,9 @@ static void h2_on_timer(struct loop *lp, struct loop_conn *lc, uint8_t kind)
 		sess_close(s);   /* the GOAWAY had H2_CLOSE_MS to go out */
 		return;
 	}
+	if (!s->notice_sent && w->gen_seq != s->gen_seq && !w->l7->ls[c->listener].removed &&
+	    same_settings(s->cfg, &l->http2))
+		s->gen_seq = w->gen_seq;   /* a reload that leaves this listener's HTTP/2 as it was: the next stream has it */
 	if (!s->notice_sent && (w->stopping || w->gen_seq != s->gen_seq || w->l7->ls[c->listener].removed)) {
 		nghttp2_submit_shutdown_notice(s->ng);
 		s->notice_sent = true;
@@ -727,7 +742,8 @@ static struct h2_sess *sess_new(struct worker *w, struct conn *c, const struct c
 	}
 	s->w = w;
 	s->c = c;
-	s->cfg = cfg;
+	s->cfg_copy = *cfg;
+	s->cfg = &s->cfg_copy;
 	s->scratch_bid = -1;
 	s->dirty_tail = &s->dirty_streams;
 	s->gen_seq = w->gen_seq;

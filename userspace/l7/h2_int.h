@@ -64,7 +64,8 @@ struct h2_sess {
 	nghttp2_session *ng;
 	struct worker *w;
 	struct conn *c;
-	const struct cfg_http2 *cfg;
+	const struct cfg_http2 *cfg;   /* &cfg_copy: the settings it began with outlive a reload */
+	struct cfg_http2 cfg_copy;
 	char peer[64];           /* ip:port, for log lines */
 	struct h2_sess *next_dirty;
 	bool dirty;

@@ -610,6 +610,15 @@ void l7_stats_get(struct l7 *l7, struct l7_stats *out)
 		out->upstream_pool_full += atomic_load_explicit(&w->st_up_pool_full, memory_order_relaxed);
 		out->loop_turns += atomic_load_explicit(&w->st_turns, memory_order_relaxed);
 		out->loop_batched += atomic_load_explicit(&w->st_batched, memory_order_relaxed);
+		out->h1_conns += atomic_load_explicit(&w->st_h1_conns, memory_order_relaxed);
+		out->h2_conns += atomic_load_explicit(&w->st_h2_conns, memory_order_relaxed);
+		out->h2_streams += atomic_load_explicit(&w->st_h2_streams, memory_order_relaxed);
+		for (int r = 0; r < H2_GA_MAX; r++)
+			out->h2_goaway[r] += atomic_load_explicit(&w->st_h2_goaway[r], memory_order_relaxed);
+		for (int by = 0; by < 2; by++)
+			for (int r = 0; r < H2_RESET_CODES; r++)
+				out->h2_resets[by][r] += atomic_load_explicit(&w->st_h2_resets[by][r],
+									      memory_order_relaxed);
 	}
 	for (size_t i = 0; l7 && i < l7->n_ls; i++)
 		out->conns_active += atomic_load_explicit(&l7->ls[i].n_conns, memory_order_relaxed);

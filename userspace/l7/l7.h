@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "l7/h2.h"
 #include "config/config.h"
 
 struct l7;
@@ -61,6 +62,10 @@ struct l7_stats {
 	uint64_t upstream_pool_full;  /* upstream connections closed after a response: the idle pool was full */
 	uint64_t loop_turns;          /* workers' event loop turns (one io_uring_enter each) */
 	uint64_t loop_batched;        /* ... of them that waited for a batch of completions (l7.batch) */
+	uint64_t h1_conns, h2_conns;  /* client connections by the protocol they spoke */
+	uint64_t h2_streams;          /* HTTP/2 streams opened by clients */
+	uint64_t h2_goaway[H2_GA_MAX];   /* sessions ended by a GOAWAY of ours, by reason */
+	uint64_t h2_resets[2][H2_RESET_CODES];   /* RST_STREAM by error code: [0] the clients', [1] ours */
 };
 
 /* l7_stats_get() - fill @out (zeroes for a tier without workers). */
