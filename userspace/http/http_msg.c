@@ -68,6 +68,7 @@ static int on_message_begin(llhttp_t *p)
 
 	m->len = 0;
 	m->n_hdr = 0;
+	m->n_head_hdr = 0;
 	m->last = LAST_NONE;
 	m->target = m->target_len = 0;
 	m->head_done = false;
@@ -180,6 +181,7 @@ static int on_headers_complete(llhttp_t *p)
 	if (p->flags & F_CONTENT_LENGTH && p->content_length > HTTP_LENGTH_MAX)
 		return -1;
 	m->head_done = true;
+	m->n_head_hdr = m->n_hdr;
 	return m->hooks->on_head ? m->hooks->on_head(m->arg, m) : 0;
 }
 
@@ -528,6 +530,37 @@ bool http_is_hop(const char *name, size_t len)
 	default:
 		return false;
 	}
+}
+
+bool http_trailer_ok(const char *name, size_t len)
+{
+	return !http_is_hop(name, len) && !(len == 4 && !strncasecmp(name, "host", 4));
+}
+
+long http_build_last_chunk(const struct http_msg *m, char *out, size_t cap)
+{
+	size_t n = 3;
+
+	if (cap < 5)
+		return -ENOSPC;
+	memcpy(out, "0\r\n", 3);
+	for (int i = m->n_head_hdr; i < m->n_hdr; i++) {
+		const struct http_hdr *h = &m->hdr[i];
+
+		if (!http_trailer_ok(http_name(m, i), h->name_len))
+			continue;
+		if (n + h->name_len + h->value_len + 4 + 2 > cap)
+			return -ENOSPC;
+		memcpy(out + n, http_name(m, i), h->name_len);
+		n += h->name_len;
+		memcpy(out + n, ": ", 2);
+		memcpy(out + n + 2, http_value(m, i), h->value_len);
+		n += 2 + h->value_len;
+		memcpy(out + n, "\r\n", 2);
+		n += 2;
+	}
+	memcpy(out + n, "\r\n", 2);
+	return (long)(n + 2);
 }
 
 bool http_named_by_connection(const struct http_msg *m, const char *name, size_t nlen)

@@ -53,6 +53,7 @@ struct http_msg {
 	struct http_hdr *hdr;
 	uint16_t hdr_cap;
 	uint16_t n_hdr;
+	uint16_t n_head_hdr;     /* headers of the head; those after it are a chunked body's trailers */
 	uint8_t last;            /* previous span callback: lets split fragments concatenate */
 	bool too_big;            /* head exceeded cap or HTTP_MAX_HEADERS */
 	bool head_done;
@@ -149,6 +150,16 @@ struct http_back {
 
 /* http_build_response() - the response head for the client. Returns its length or -ENOSPC. */
 long http_build_response(const struct http_msg *m, const struct http_back *b, char *out, size_t cap);
+
+/*
+ * http_build_last_chunk() - the end of a chunked body for the other side:
+ * "0" CRLF, @m's trailers (RFC 9112 7.1.2; without the fields a trailer may
+ * not carry: framing, hop-by-hop, Host), CRLF. Returns its length or -ENOSPC.
+ */
+long http_build_last_chunk(const struct http_msg *m, char *out, size_t cap);
+
+/* http_trailer_ok() - may a trailer field named @name be passed on (RFC 9110 6.5.1: no framing, routing or hop-by-hop)? */
+bool http_trailer_ok(const char *name, size_t len);
 
 /* http_host_valid() - is @v (@len bytes) a Host value: uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2)? */
 bool http_host_valid(const char *v, size_t len);

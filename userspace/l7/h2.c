@@ -355,7 +355,7 @@ static int cb_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
 	if (st->hdr_bytes > s->cfg->max_header_list_size)
 		st->too_big = true;
 	if (frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-		return 0;   /* request trailers: not passed on (docs/http2.md) */
+		return h2_stream_trailer(st, name, nlen, value, vlen) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
 	return h2_stream_header(st, name, nlen, value, vlen) ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
 }
 

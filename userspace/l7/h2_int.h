@@ -58,6 +58,7 @@ struct h2_stream {
 	uint32_t sp_head, sp_tail, sp_cap;
 	uint64_t sp_bytes;
 	bool resp_submitted, resp_done, deferred;
+	bool resp_trailers;      /* the response's chunked body ended with trailers: a HEADERS after the DATA */
 };
 
 struct h2_sess {
@@ -98,6 +99,7 @@ extern const struct conn_xform_ops h2_stream_xops;
 struct h2_stream *h2_stream_new(struct h2_sess *s, int32_t id);
 int h2_stream_header(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
 int h2_stream_head_done(struct h2_stream *st, bool end_stream);
+int h2_stream_trailer(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
 int h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
 void h2_stream_end(struct h2_stream *st);
 void h2_stream_closed(struct h2_stream *st, uint32_t code);

@@ -262,12 +262,22 @@ int h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* Trailers wait in head (the request's head has gone by then) for the last chunk. */
+int h2_stream_trailer(struct h2_stream *st, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen)
+{
+	if (!st->chunked || !http_trailer_ok((const char *)name, nlen))
+		return 0;   /* a body with a content-length has no HTTP/1.1 trailers to carry them */
+	return head_put(st, (const char *)name, nlen) || head_put(st, ": ", 2) ||
+	       head_put(st, (const char *)value, vlen) || head_put(st, "\r\n", 2);
+}
+
 void h2_stream_end(struct h2_stream *st)
 {
 	if (st->req_end)
 		return;
 	st->req_end = true;
-	if (st->chunked && st->c && put(st, "0\r\n\r\n", 5))
+	if (st->chunked && st->c &&
+	    (put(st, "0\r\n", 3) || (st->head_len && put(st, st->head, st->head_len)) || put(st, "\r\n", 2)))
 		st->aborted = true;
 	st->deliver = true;
 	h2_stream_dirty(st);
@@ -395,6 +405,7 @@ static int resp_on_done(void *arg, struct http_msg *m)
 		return HPE_PAUSED;
 	}
 	st->resp_done = true;
+	st->resp_trailers = m->n_hdr > m->n_head_hdr;
 	return 0;
 }
 
@@ -468,6 +479,28 @@ static int parse_out(struct h2_stream *st)
 	return 0;
 }
 
+/* trailers() - the response's trailers after its DATA: a HEADERS frame that ends the stream. */
+static void trailers(struct h2_stream *st, uint32_t *flags)
+{
+	struct http_msg *m = st->rm;
+	nghttp2_nv nv[HTTP_MAX_HEADERS];
+	size_t n = 0;
+
+	for (int i = m->n_head_hdr; i < m->n_hdr; i++) {
+		char *name = m->buf + m->hdr[i].name;
+
+		if (!http_trailer_ok(name, m->hdr[i].name_len))
+			continue;
+		for (uint32_t k = 0; k < m->hdr[i].name_len; k++)
+			if (name[k] >= 'A' && name[k] <= 'Z')
+				name[k] = (char)(name[k] + 32);
+		nv[n++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)m->buf + m->hdr[i].value, m->hdr[i].name_len,
+					m->hdr[i].value_len, NGHTTP2_NV_FLAG_NONE };
+	}
+	if (n && !nghttp2_submit_trailer(st->s->ng, st->id, nv, n))
+		*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+}
+
 ssize_t h2_stream_read(struct h2_stream *st, size_t length, uint32_t *flags)
 {
 	size_t n;
@@ -475,6 +508,8 @@ ssize_t h2_stream_read(struct h2_stream *st, size_t length, uint32_t *flags)
 	if (!st->sp_bytes) {
 		if (st->resp_done) {
 			*flags |= NGHTTP2_DATA_FLAG_EOF;
+			if (st->resp_trailers && st->rm)
+				trailers(st, flags);
 			return 0;
 		}
 		if (!st->c)
@@ -484,8 +519,11 @@ ssize_t h2_stream_read(struct h2_stream *st, size_t length, uint32_t *flags)
 	}
 	n = st->sp_bytes < length ? (size_t)st->sp_bytes : length;
 	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-	if (st->resp_done && n == st->sp_bytes)
+	if (st->resp_done && n == st->sp_bytes) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (st->resp_trailers && st->rm)
+			trailers(st, flags);
+	}
 	return (ssize_t)n;
 }
 

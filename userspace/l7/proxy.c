@@ -176,6 +176,43 @@ static void out_chunk_size(struct conn *to, uint64_t size)
 	outq_inline(&to->out, b, (uint32_t)n);
 }
 
+/*
+ * last_chunk() - the end of a chunked body with the trailers @m carried, in
+ * *@heap (malloc'ed, @len bytes); NULL in *@heap: none, "0\r\n\r\n" will do
+ * (most bodies carry none).
+ */
+static void last_chunk(const struct http_msg *m, char **heap, size_t *len)
+{
+	size_t cap = m->len + 4u * (m->n_hdr - m->n_head_hdr) + 8;
+	long n;
+
+	*heap = NULL;
+	*len = 5;
+	if (m->n_hdr <= m->n_head_hdr || !m->buf || !(*heap = malloc(cap)))
+		return;
+	n = http_build_last_chunk(m, *heap, cap);
+	if (n < 0) {
+		free(*heap);
+		*heap = NULL;
+		return;
+	}
+	*len = (size_t)n;
+}
+
+/* out_last_chunk() - queue the end of a chunked body on @q, trailers and all. The bytes queued. */
+static uint32_t out_last_chunk(struct outq *q, const struct http_msg *m)
+{
+	char *t;
+	size_t n;
+
+	last_chunk(m, &t, &n);
+	if (t && !outq_push(q, SEG_HEAP, t, (uint32_t)n, 0))
+		return (uint32_t)n;
+	free(t);
+	outq_inline(q, "0\r\n\r\n", 5);
+	return 5;
+}
+
 static void out_body(struct conn *to, struct conn *from, const char *at, size_t len)
 {
 	bufring_ref(&from->w->br, from->cur_bid);
@@ -753,12 +790,20 @@ static int req_on_done(void *arg, struct http_msg *m)
 {
 	struct conn *c = arg;
 
-	(void)m;
 	if (c->req.req_framing == HTTP_FRAME_CHUNKED) {
-		if (c->peer)
-			outq_inline(&c->peer->out, "0\r\n\r\n", 5);
-		else if (c->req.buffering && req_buffer_add(c, "0\r\n\r\n", 5))
-			return -1;
+		if (c->peer) {
+			out_last_chunk(&c->peer->out, m);
+		} else if (c->req.buffering) {
+			char *t;
+			size_t n;
+			int err;
+
+			last_chunk(m, &t, &n);
+			err = req_buffer_add(c, t ? t : "0\r\n\r\n", n);
+			free(t);
+			if (err)
+				return -1;
+		}
 	}
 	c->req.req_done = true;
 	if (!hooks_keep_timer(c))
@@ -943,10 +988,8 @@ static int resp_on_done(void *arg, struct http_msg *m)
 	for (unsigned int i = 0; each_hook(c, &i, &h); i++)
 		if (h->on_response_done)
 			h->on_response_done(c);
-	if (c->req.resp_framing == HTTP_FRAME_CHUNKED) {
-		outq_inline(&c->out, "0\r\n\r\n", 5);
-		c->req.bytes_out += 5;
-	}
+	if (c->req.resp_framing == HTTP_FRAME_CHUNKED)
+		c->req.bytes_out += out_last_chunk(&c->out, m);
 	c->req.resp_done = true;
 	if (m->p.status_code == 101)
 		c->req.phase = PH_TUNNEL;
