@@ -55,7 +55,7 @@ static void check_limit_defaults(const struct cfg_http2 *h, const char *where)
 	is_int(h->connection_window, 1024 * 1024, "%s: connection_window default 1MiB", where);
 	is_int(h->max_resets, 200, "%s: max_resets default 200", where);
 	is_int(h->max_control_frames, 200, "%s: max_control_frames default 200", where);
-	is_int(h->max_continuations, 16, "%s: max_continuations default 16", where);
+	is_int(h->max_continuations, 8, "%s: max_continuations default 8", where);
 }
 
 static void test_defaults(void)

@@ -69,7 +69,7 @@ void cy_http2_defaults(struct cfg_http2 *h)
 	h->connection_window = 1024 * 1024;
 	h->max_resets = 200;
 	h->max_control_frames = 200;
-	h->max_continuations = 16;
+	h->max_continuations = 8;
 }
 
 /*

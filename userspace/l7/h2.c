@@ -21,10 +21,11 @@
 #include "tls/tls.h"
 
 #define H2_TICK_MS      1000
-#define H2_OB_MIN       (16 * 1024)
 #define H2_LOG_PER_SEC  20
 #define H2_CLOSE_MS     5000    /* a session that said GOAWAY for good gets this long to send it */
 #define H2_PASSES       8       /* dirty stream passes per flush: the rest waits for the next turn */
+/* Debian 12's nghttp2 (CVE-2024-28182's fix) refuses a 9th CONTINUATION itself; its headers lack the name */
+#define H2_ERR_TOO_MANY_CONTINUATIONS (-905)
 #define H2_BOMB         4       /* headers past this many times max_header_list_size: GOAWAY, not a 431 */
 
 const char *const h2_goaway_names[H2_GA_MAX] = {
@@ -240,24 +241,70 @@ static int flood(struct h2_sess *s, uint32_t *count, uint32_t limit, enum h2_goa
 
 /* ---- nghttp2's callbacks ---- */
 
-/* ob_room() - room for @len more bytes of frames; false when the connection has enough queued for now. */
-static bool ob_room(struct h2_sess *s, size_t len)
-{
-	if (s->c->out.bytes + s->ob_len >= OUT_HIGH && s->ob_len)
-		return false;
-	if (s->ob_len + len > s->ob_cap) {
-		uint32_t cap = s->ob_cap ? s->ob_cap : H2_OB_MIN;
-		char *n;
+/*
+ * Frames are written into private buffers of the loop's buffer ring, which go
+ * to the connection's queue as they fill (and at the end of a flush): no
+ * allocation per flush, and a send's completion gives them back.
+ */
 
-		while (cap < s->ob_len + len)
-			cap *= 2;
-		n = realloc(s->ob, cap);
-		if (!n)
-			return false;
-		s->ob = n;
-		s->ob_cap = cap;
+/* ob_push() - the output buffer being written goes to the connection's queue, its reference with it. 0 or -1. */
+static int ob_push(struct h2_sess *s)
+{
+	struct bufring *br = &s->w->br;
+	uint16_t bid = (uint16_t)s->ob_bid;
+
+	if (s->ob_bid < 0 || !s->ob_len)
+		return 0;   /* an empty one is kept for the next flush */
+	s->ob_bid = -1;
+	if (outq_push(&s->c->out, SEG_BUF, bufring_ptr(br, bid), s->ob_len, bid)) {
+		bufring_unref(br, bid);
+		s->ob_len = 0;
+		return -1;
 	}
-	return true;
+	s->ob_len = 0;
+	return 0;
+}
+
+/* ob_write() - @len bytes of frames: from @p, or (@p NULL) @st's response spans, or zeros (padding). 0 or -1. */
+static int ob_write(struct h2_sess *s, const void *p, size_t len, struct h2_stream *st)
+{
+	struct bufring *br = &s->w->br;
+
+	while (len) {
+		size_t n;
+		char *d;
+
+		if (s->ob_bid < 0) {
+			s->ob_bid = bufring_priv_get(br);
+			if (s->ob_bid < 0)
+				return -1;
+			s->ob_len = 0;
+		}
+		n = br->size - s->ob_len;
+		if (n > len)
+			n = len;
+		d = bufring_ptr(br, (uint16_t)s->ob_bid) + s->ob_len;
+		if (p) {
+			memcpy(d, p, n);
+			p = (const char *)p + n;
+		} else if (st) {
+			if (h2_stream_copy(st, d, n))
+				return -1;
+		} else {
+			memset(d, 0, n);
+		}
+		s->ob_len += (uint32_t)n;
+		len -= n;
+		if (s->ob_len == br->size && ob_push(s))
+			return -1;
+	}
+	return 0;
+}
+
+/* ob_room() - false when the connection has enough queued for now (nghttp2 tries again after a send). */
+static bool ob_room(const struct h2_sess *s)
+{
+	return s->c->out.bytes + s->ob_len < OUT_HIGH;
 }
 
 static ssize_t cb_send(nghttp2_session *ng, const uint8_t *data, size_t len, int flags, void *user)
@@ -266,34 +313,24 @@ static ssize_t cb_send(nghttp2_session *ng, const uint8_t *data, size_t len, int
 
 	(void)ng;
 	(void)flags;
-	if (!ob_room(s, len))
+	if (!ob_room(s))
 		return NGHTTP2_ERR_WOULDBLOCK;
-	memcpy(s->ob + s->ob_len, data, len);
-	s->ob_len += (uint32_t)len;
-	return (ssize_t)len;
+	return ob_write(s, data, len, NULL) ? NGHTTP2_ERR_CALLBACK_FAILURE : (ssize_t)len;
 }
 
 static int cb_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *hd, size_t len,
 			nghttp2_data_source *src, void *user)
 {
 	struct h2_sess *s = user;
-	struct h2_stream *st = src->ptr;
-	size_t pad = frame->data.padlen;
+	uint8_t padlen;
 
 	(void)ng;
-	if (!ob_room(s, 9 + len + pad))
+	if (!ob_room(s))
 		return NGHTTP2_ERR_WOULDBLOCK;
-	memcpy(s->ob + s->ob_len, hd, 9);
-	s->ob_len += 9;
-	if (pad)
-		s->ob[s->ob_len++] = (char)(pad - 1);
-	if (h2_stream_copy(st, s->ob + s->ob_len, len))
+	padlen = (uint8_t)(frame->data.padlen ? frame->data.padlen - 1 : 0);
+	if (ob_write(s, hd, 9, NULL) || (frame->data.padlen && ob_write(s, &padlen, 1, NULL)) ||
+	    ob_write(s, NULL, len, src->ptr) || ob_write(s, NULL, padlen, NULL))
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	s->ob_len += (uint32_t)len;
-	if (pad > 1) {
-		memset(s->ob + s->ob_len, 0, pad - 1);
-		s->ob_len += (uint32_t)(pad - 1);
-	}
 	s->data_ms = s->w->now_ms;
 	return 0;
 }
@@ -512,13 +549,9 @@ static void sess_flush(struct h2_sess *s)
 			sess_close(s);
 			return;
 		}
-		if (s->ob_len) {
-			if (outq_push(&c->out, SEG_HEAP, s->ob, s->ob_len, 0)) {
-				sess_close(s);
-				return;
-			}
-			s->ob = NULL;
-			s->ob_len = s->ob_cap = 0;
+		if (ob_push(s)) {
+			sess_close(s);
+			return;
 		}
 		if (!s->dirty_streams)
 			break;   /* what was framed is consumed on the streams next pass */
@@ -560,11 +593,19 @@ static void h2_on_recv(struct loop *lp, struct loop_conn *lc)
 		if (n < 0) {
 			if (n == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
 				sess_log(s, "protocol error: not the HTTP/2 connection preface");
+			else if (n == H2_ERR_TOO_MANY_CONTINUATIONS)
+				goaway(s, H2_GA_CONTINUATION, NGHTTP2_ENHANCE_YOUR_CALM,
+				       "more CONTINUATION frames in a header block than nghttp2 takes");
 			else if (n == NGHTTP2_ERR_FLOODED)
 				goaway(s, H2_GA_CONTROL, NGHTTP2_ENHANCE_YOUR_CALM, "it does not read our answers");
 			else
 				sess_log(s, "protocol error: %s", nghttp2_strerror((int)n));
-			stat_add(s->w->st_h2_goaway[H2_GA_PROTOCOL], n != NGHTTP2_ERR_FLOODED);
+			stat_add(s->w->st_h2_goaway[H2_GA_PROTOCOL],
+				 n != NGHTTP2_ERR_FLOODED && n != H2_ERR_TOO_MANY_CONTINUATIONS);
+			if (s->closing) {
+				/* a defence's GOAWAY: out first if nghttp2 can still say it, then the close */
+				sess_flush(s);
+			}
 			sess_close(s);
 			break;
 		}
@@ -674,11 +715,18 @@ static void h2_on_released(struct loop *lp, struct loop_conn *lc)
 			st->c->xf = NULL;
 			st->c = NULL;
 		}
-		h2_stream_free(st);
+		h2_stream_destroy(st);
+	}
+	while (s->st_free) {
+		struct h2_stream *st = s->st_free;
+
+		s->st_free = st->next_dirty;
+		h2_stream_destroy(st);
 	}
 	if (s->scratch_bid >= 0)
 		bufring_unref(&lp->br, (uint16_t)s->scratch_bid);
-	free(s->ob);
+	if (s->ob_bid >= 0)
+		bufring_unref(&lp->br, (uint16_t)s->ob_bid);
 	/* remove it from the worker's dirty list */
 	for (struct h2_sess **p = &w->h2_dirty; *p; p = &(*p)->next_dirty)
 		if (*p == s) {
@@ -745,6 +793,7 @@ static struct h2_sess *sess_new(struct worker *w, struct conn *c, const struct c
 	s->cfg_copy = *cfg;
 	s->cfg = &s->cfg_copy;
 	s->scratch_bid = -1;
+	s->ob_bid = -1;
 	s->dirty_tail = &s->dirty_streams;
 	s->gen_seq = w->gen_seq;
 	s->last_active_ms = s->data_ms = s->win_ms = w->now_ms;

@@ -58,6 +58,7 @@ struct h2_stream {
 	uint32_t sp_head, sp_tail, sp_cap;
 	uint64_t sp_bytes;
 	bool resp_submitted, resp_done, deferred;
+	bool rm_kept;            /* rm is a parser kept from an earlier stream: started afresh before use */
 	bool resp_trailers;      /* the response's chunked body ended with trailers: a HEADERS after the DATA */
 };
 
@@ -75,6 +76,8 @@ struct h2_sess {
 	bool released;
 	struct h2_stream *dirty_streams, **dirty_tail;
 	struct h2_stream *all;
+	struct h2_stream *st_free;   /* ended streams kept for reuse (h2_stream.c), linked through next_dirty */
+	uint32_t n_st_free;
 	uint32_t n_streams;      /* with a connection */
 	uint64_t gen_seq;        /* the worker's generation when the session began (a reload ends it gracefully) */
 	uint64_t notice_ms;
@@ -86,9 +89,9 @@ struct h2_sess {
 	uint64_t win_ms;
 	uint32_t n_resets, n_settings, n_pings, n_control;
 	uint32_t n_cont;         /* CONTINUATION frames of the header block under way */
-	/* output being made: frames go here, then to c->out as one segment */
-	char *ob;
-	uint32_t ob_len, ob_cap;
+	/* output being made: frames go into a private buffer of the loop's ring, then to c->out */
+	int ob_bid;
+	uint32_t ob_len;
 	/* scratch: synthesized request bytes go into a private receive buffer, shared by the streams */
 	int scratch_bid;
 	uint32_t scratch_used;
@@ -108,6 +111,7 @@ void h2_stream_window(struct h2_stream *st);
 ssize_t h2_stream_read(struct h2_stream *st, size_t length, uint32_t *flags);
 int h2_stream_copy(struct h2_stream *st, char *out, size_t len);
 void h2_stream_free(struct h2_stream *st);
+void h2_stream_destroy(struct h2_stream *st);
 
 /* h2.c, for h2_stream.c */
 void h2_sess_dirty(struct h2_sess *s);

@@ -24,12 +24,35 @@ static struct h2_stream *stream_of(const struct loop_conn *c)
 	return (struct h2_stream *)c->xf;
 }
 
+/*
+ * A session keeps up to H2_STREAMS_KEPT ended streams to reuse, with their
+ * head buffer, span array and response parser (and its buffers): a stream
+ * costs no allocation of ours once a connection is warm.
+ */
+#define H2_STREAMS_KEPT 16
+
 struct h2_stream *h2_stream_new(struct h2_sess *s, int32_t id)
 {
-	struct h2_stream *st = calloc(1, sizeof(*st));
+	struct h2_stream *st = s->st_free;
 
-	if (!st)
+	if (st) {
+		char *head = st->head;
+		uint32_t head_cap = st->head_cap, sp_cap = st->sp_cap;
+		struct h2_span *sp = st->sp;
+		struct http_msg *rm = st->rm;
+
+		s->st_free = st->next_dirty;
+		s->n_st_free--;
+		memset(st, 0, sizeof(*st));
+		st->head = head;
+		st->head_cap = head_cap;
+		st->sp = sp;
+		st->sp_cap = sp_cap;
+		st->rm = rm;
+		st->rm_kept = rm != NULL;
+	} else if (!(st = calloc(1, sizeof(*st)))) {
 		return NULL;
+	}
 	st->xf.ops = &h2_stream_xops;
 	st->s = s;
 	st->id = id;
@@ -37,6 +60,19 @@ struct h2_stream *h2_stream_new(struct h2_sess *s, int32_t id)
 }
 
 void h2_stream_free(struct h2_stream *st)
+{
+	struct h2_sess *s = st->s;
+
+	if (!s->released && s->n_st_free < H2_STREAMS_KEPT) {
+		st->next_dirty = s->st_free;
+		s->st_free = st;
+		s->n_st_free++;
+		return;
+	}
+	h2_stream_destroy(st);
+}
+
+void h2_stream_destroy(struct h2_stream *st)
 {
 	if (st->rm) {
 		http_msg_free_head(st->rm);
@@ -176,15 +212,15 @@ static int write_head(struct h2_stream *st, bool end_stream)
 	err = puts_(st, method) || put(st, " ", 1) || puts_(st, path) || put(st, " HTTP/1.1\r\n", 11);
 	if (!err && authority)
 		err = put(st, "Host: ", 6) || puts_(st, authority) || put(st, "\r\n", 2);
-	for (uint32_t i = 0; !err && i < st->head_len; i += (uint32_t)strlen(st->head + i) + 1) {
+	for (uint32_t i = 0; !err && i < st->head_len; i += (uint32_t)strlen(st->head + i) + 1)
 		if (st->head[i] == 'H')
 			err = puts_(st, st->head + i + 1) || put(st, "\r\n", 2);
-		else if (st->head[i] == 'C') {
-			/* crumbs of one Cookie (RFC 9113 8.2.3): joined again for HTTP/1.1 */
+	/* the crumbs of one Cookie (RFC 9113 8.2.3), wherever they came: joined again for HTTP/1.1 */
+	for (uint32_t i = 0; !err && i < st->head_len; i += (uint32_t)strlen(st->head + i) + 1)
+		if (st->head[i] == 'C') {
 			err = put(st, cookie ? "; " : "Cookie: ", cookie ? 2 : 8) || puts_(st, st->head + i + 1);
 			cookie = true;
 		}
-	}
 	if (!err && cookie)
 		err = put(st, "\r\n", 2);
 	/* a body of unknown length: chunked for HTTP/1.1 (END_STREAM marks its end) */
@@ -228,9 +264,7 @@ int h2_stream_head_done(struct h2_stream *st, bool end_stream)
 		nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
 		st->aborted = true;
 	}
-	free(st->head);
-	st->head = NULL;
-	st->head_len = st->head_cap = 0;
+	st->head_len = 0;   /* the buffer is kept for the request's trailers, and the next stream */
 	st->req_end = end_stream;
 	st->deliver = true;
 	if (st->expect_100 && !end_stream) {
@@ -415,17 +449,44 @@ static const struct http_msg_hooks resp_hooks = {
 	.on_done = resp_on_done,
 };
 
+/* rm_start() - a response parser for @st: the one it kept, with its buffers, or a new one. 0 or -1. */
+static int rm_start(struct h2_stream *st)
+{
+	struct http_msg *m = st->rm;
+	char *buf = NULL;
+	struct http_hdr *hdr = NULL;
+	uint32_t buf_cap = 0;
+	uint16_t hdr_cap = 0;
+
+	if (!m) {
+		m = malloc(sizeof(*m));
+		if (!m)
+			return -1;
+		st->rm = m;
+	} else {
+		buf = m->buf;
+		buf_cap = m->buf_cap;
+		hdr = m->hdr;
+		hdr_cap = m->hdr_cap;
+	}
+	http_msg_init(m, HTTP_RESPONSE, H2_RESP_HEAD_LIMIT, &resp_hooks, st);
+	m->buf = buf;
+	m->buf_cap = buf_cap;
+	m->hdr = hdr;
+	m->hdr_cap = hdr_cap;
+	st->rm_kept = false;
+	return 0;
+}
+
 /* feed() - parse @len bytes of the output at @p (raw offset @raw). 0, or -1: the output is not HTTP we can frame. */
 static int feed(struct h2_stream *st, const char *p, size_t len, uint64_t raw, bool inl)
 {
 	while (len && !st->resp_done) {
 		long n;
 
-		if (!st->rm) {
-			st->rm = malloc(sizeof(*st->rm));
-			if (!st->rm)
+		if (!st->rm || st->rm_kept) {
+			if (rm_start(st))
 				return -1;
-			http_msg_init(st->rm, HTTP_RESPONSE, H2_RESP_HEAD_LIMIT, &resp_hooks, st);
 		}
 		cur_feed = (struct feed){ .data = p, .raw = raw, .inl = inl };
 		n = http_msg_feed(st->rm, p, len);
@@ -437,9 +498,7 @@ static int feed(struct h2_stream *st, const char *p, size_t len, uint64_t raw, b
 		len -= (size_t)n;
 		if (st->interim) {
 			st->interim = false;
-			http_msg_free_head(st->rm);
-			free(st->rm);
-			st->rm = NULL;
+			st->rm_kept = true;   /* a fresh parse for the final response */
 		} else if (http_msg_paused(st->rm)) {
 			return -1;
 		}
