@@ -260,10 +260,10 @@ class Conn:
     def headers(self, sid, block, end_stream, end_headers=True):
         return self.frame(HEADERS, (END_STREAM if end_stream else 0) | (END_HEADERS if end_headers else 0), sid, block)
 
-    def request_fields(self, method, path, extra=(), authority=None):
+    def request_fields(self, method, path, extra=()):
         scheme = "https" if self.a.tls else "http"
-        return [(":method", method), (":scheme", scheme), (":path", path),
-                (":authority", authority if authority is not None else self.a.authority)] + list(extra)
+        fields = [(":method", method), (":scheme", scheme), (":path", path), (":authority", self.a.authority)]
+        return [f for f in fields if f[0] not in self.a.omit] + list(extra)
 
     def open_stream(self, fields, body=None, end_stream=True):
         """Opens a stream with fields; body (bytes) then goes out as flow control lets it."""
@@ -584,6 +584,7 @@ def main():
     ap.add_argument("--method", default="GET")
     ap.add_argument("-n", type=int, default=1, help="get: how many streams, opened at once")
     ap.add_argument("-H", "--header", action="append", default=[], help="get: one more field, 'name: value'")
+    ap.add_argument("--omit", action="append", default=[], help="get: leave out this pseudo-header (':path')")
     ap.add_argument("--body-size", type=int, help="get: a request body of N bytes")
     ap.add_argument("--body-file", help="get: the request body from this file")
     ap.add_argument("--no-content-length", action="store_true", help="get: send the body without content-length")

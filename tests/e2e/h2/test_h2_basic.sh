@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# HTTP/2 basics: h2 over TLS by ALPN (on by default), h2c by prior knowledge on a cleartext listener with
+# http2: true, which still serves HTTP/1.1; a cleartext listener without it speaks HTTP/1.1 only; the access
+# log's protocol field and the h2 counters of /metrics.
+. "$(dirname "$0")/../lib/h2_lib.sh"
+h2_setup || exit 1
+l7_upstream a || exit 1
+S=$(free_port); Q=$(free_port)
+h2_proxy_start <<EOC || exit 1
+      http2: true
+      access_log: { path: $SL_TMP/access.json, format: json }
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: tls
+      listen: 127.0.0.1:$S
+      mode: reverse
+      access_log: { path: $SL_TMP/access-tls.json, format: json }
+      tls:
+        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: plain
+      listen: 127.0.0.1:$Q
+      mode: reverse
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+  upstreams:
+    - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
+EOC
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S" && wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$Q"
+h2_need "$P"
+h2_need "$S" tls
+
+# h2c by prior knowledge on the listener with http2: true
+out=$(h2c_curl "$P" -w ' %{http_code} %{http_version}' /h2c)
+[ "$out" = "a /h2c 200 2" ]; ok $? "curl --http2-prior-knowledge on http2: true: proxied over HTTP/2 ($out)"
+out=$(h2c_curl "$P" -o /dev/null -w '%{http_code}/%{num_connects} ' "http://127.0.0.1:$P/k1" -o /dev/null /k2)
+[ "$out" = "200/1 200/0 " ]; ok $? "two requests, one h2c connection ($out)"
+out=$(curl -s -m 5 --http1.1 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$P/h1")
+[ "$out" = "a /h1 200 1.1" ]; ok $? "the same listener still serves an HTTP/1.1 client ($out)"
+out=$(curl -s -m 5 --http1.1 -o /dev/null -w '%{http_code}/%{num_connects} ' "http://127.0.0.1:$P/k3" -o /dev/null "http://127.0.0.1:$P/k4")
+[ "$out" = "200/1 200/0 " ]; ok $? "... with keep-alive ($out)"
+out=$(curl -s -m 5 --http2 -w ' %{http_code}' "http://127.0.0.1:$P/up")
+[ "$out" = "a /up 200" ]; ok $? "an HTTP/1.1 request offering Upgrade: h2c is answered ($out)"
+line=$(h2_client --port "$P" get -n 20 --path /many)
+[ "$(h2_field "$line" status)" = "200*20" ] && [ "$(h2_field "$line" goaway)" = none ]
+ok $? "20 streams at once from the raw client: all 200 ($line)"
+
+# h2 over TLS, on by default: ALPN picks h2
+out=$(tls_sclient "$S" www.example.test -alpn h2,http/1.1 | grep -E '^ALPN protocol')
+[ "$out" = "ALPN protocol: h2" ]; ok $? "TLS listener: ALPN h2,http/1.1 offered, h2 selected ($out)"
+out=$(tls_sclient "$S" www.example.test -alpn http/1.1 | grep -E '^ALPN protocol')
+[ "$out" = "ALPN protocol: http/1.1" ]; ok $? "TLS listener: ALPN http/1.1 alone still selected ($out)"
+out=$(h2s_curl "$S" -w ' %{http_code} %{http_version} %{ssl_verify_result}' /tls)
+[ "$out" = "a /tls 200 2 0" ]; ok $? "curl --http2 over TLS: HTTP/2, verified ($out)"
+out=$(h2s_curl "$S" --http1.1 -w ' %{http_code} %{http_version}' /tls1)
+[ "$out" = "a /tls1 200 1.1" ]; ok $? "curl --http1.1 over TLS on the same listener: HTTP/1.1 ($out)"
+line=$(h2_client --tls --sni www.example.test --port "$S" get -n 20 --path /many-tls)
+[ "$(h2_field "$line" status)" = "200*20" ]; ok $? "20 streams at once over TLS from the raw client ($line)"
+
+# a cleartext listener without http2 speaks HTTP/1.1 only
+out=$(curl -s -m 5 --http1.1 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/plain")
+[ "$out" = "a /plain 200 1.1" ]; ok $? "listener without http2: HTTP/1.1 served ($out)"
+out=$(curl -s -m 5 --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' "http://127.0.0.1:$Q/pk")
+[ "$out" != "200 2" ]; ok $? "listener without http2: no h2c by prior knowledge ($out)"
+out=$(curl -s -m 5 --http2 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/upg")
+[ "$out" = "a /upg 200 1.1" ]; ok $? "listener without http2: Upgrade: h2c offered, HTTP/1.1 answered ($out)"
+
+# the access log: protocol HTTP/2.0 for a stream, HTTP/1.1 beside it
+logged() { grep -q "\"uri\":\"$2\",\"protocol\":\"$3\"" "$1"; }
+wait_for 3 logged "$SL_TMP/access.json" /h2c HTTP/2.0
+ok $? "access log: an h2c request says HTTP/2.0 ($(grep -m1 '"/h2c"' "$SL_TMP/access.json" | grep -o '"protocol":"[^"]*"'))"
+wait_for 3 logged "$SL_TMP/access.json" /h1 HTTP/1.1
+ok $? "access log: an HTTP/1.1 request on the same listener says HTTP/1.1"
+wait_for 3 logged "$SL_TMP/access-tls.json" /tls HTTP/2.0
+ok $? "access log: an h2 request over TLS says HTTP/2.0"
+n=$(grep -c '"uri":"/many","protocol":"HTTP/2.0","status":200' "$SL_TMP/access.json")
+[ "$n" = 20 ]; ok $? "access log: one line per stream, 20 ($n)"
+
+# /metrics
+c=$(tls_metric sluice_http2_connections_total); s=$(tls_metric sluice_http2_streams_total)
+[ "$c" -ge 5 ] && [ "$s" -ge 45 ]; ok $? "/metrics: sluice_http2_connections_total $c (>= 5), sluice_http2_streams_total $s (>= 45)"
+kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
+done_testing
