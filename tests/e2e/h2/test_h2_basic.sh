@@ -72,8 +72,9 @@ wait_for 3 logged "$SL_TMP/access.json" /h1 HTTP/1.1
 ok $? "access log: an HTTP/1.1 request on the same listener says HTTP/1.1"
 wait_for 3 logged "$SL_TMP/access-tls.json" /tls HTTP/2.0
 ok $? "access log: an h2 request over TLS says HTTP/2.0"
-n=$(grep -c '"uri":"/many","protocol":"HTTP/2.0","status":200' "$SL_TMP/access.json")
-[ "$n" = 20 ]; ok $? "access log: one line per stream, 20 ($n)"
+many() { [ "$(grep -c '"uri":"/many","protocol":"HTTP/2.0","status":200' "$SL_TMP/access.json")" = 20 ]; }
+wait_for 3 many
+ok $? "access log: one line per stream, 20 ($(grep -c '"uri":"/many"' "$SL_TMP/access.json"))"
 
 # /metrics
 c=$(tls_metric sluice_http2_connections_total); s=$(tls_metric sluice_http2_streams_total)
