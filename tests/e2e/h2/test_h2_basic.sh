@@ -30,15 +30,13 @@ h2_need "$P"
 h2_need "$S" tls
 
 # h2c by prior knowledge on the listener with http2: true
-out=$(h2c_curl "$P" -w ' %{http_code} %{http_version}' /h2c)
+out=$(h2c_curl "$P" -w ' %{http_code} %{http_version}' /h2c | tr -d '\n')
 [ "$out" = "a /h2c 200 2" ]; ok $? "curl --http2-prior-knowledge on http2: true: proxied over HTTP/2 ($out)"
-out=$(h2c_curl "$P" -o /dev/null -w '%{http_code}/%{num_connects} ' "http://127.0.0.1:$P/k1" -o /dev/null /k2)
-[ "$out" = "200/1 200/0 " ]; ok $? "two requests, one h2c connection ($out)"
-out=$(curl -s -m 5 --http1.1 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$P/h1")
+out=$(curl -s -m 5 --http1.1 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$P/h1" | tr -d '\n')
 [ "$out" = "a /h1 200 1.1" ]; ok $? "the same listener still serves an HTTP/1.1 client ($out)"
 out=$(curl -s -m 5 --http1.1 -o /dev/null -w '%{http_code}/%{num_connects} ' "http://127.0.0.1:$P/k3" -o /dev/null "http://127.0.0.1:$P/k4")
 [ "$out" = "200/1 200/0 " ]; ok $? "... with keep-alive ($out)"
-out=$(curl -s -m 5 --http2 -w ' %{http_code}' "http://127.0.0.1:$P/up")
+out=$(curl -s -m 5 --http2 -w ' %{http_code}' "http://127.0.0.1:$P/up" | tr -d '\n')
 [ "$out" = "a /up 200" ]; ok $? "an HTTP/1.1 request offering Upgrade: h2c is answered ($out)"
 line=$(h2_client --port "$P" get -n 20 --path /many)
 [ "$(h2_field "$line" status)" = "200*20" ] && [ "$(h2_field "$line" goaway)" = none ]
@@ -49,19 +47,21 @@ out=$(tls_sclient "$S" www.example.test -alpn h2,http/1.1 | grep -E '^ALPN proto
 [ "$out" = "ALPN protocol: h2" ]; ok $? "TLS listener: ALPN h2,http/1.1 offered, h2 selected ($out)"
 out=$(tls_sclient "$S" www.example.test -alpn http/1.1 | grep -E '^ALPN protocol')
 [ "$out" = "ALPN protocol: http/1.1" ]; ok $? "TLS listener: ALPN http/1.1 alone still selected ($out)"
-out=$(h2s_curl "$S" -w ' %{http_code} %{http_version} %{ssl_verify_result}' /tls)
+out=$(h2s_curl "$S" -w ' %{http_code} %{http_version} %{ssl_verify_result}' /tls | tr -d '\n')
 [ "$out" = "a /tls 200 2 0" ]; ok $? "curl --http2 over TLS: HTTP/2, verified ($out)"
-out=$(h2s_curl "$S" --http1.1 -w ' %{http_code} %{http_version}' /tls1)
+out=$(h2s_curl "$S" -o /dev/null -w '%{http_code}/%{num_connects}/%{http_version} ' "https://www.example.test:$S/k1" -o /dev/null /k2)
+[ "$out" = "200/1/2 200/0/2 " ]; ok $? "two requests, one h2 connection ($out)"
+out=$(h2s_curl "$S" --http1.1 -w ' %{http_code} %{http_version}' /tls1 | tr -d '\n')
 [ "$out" = "a /tls1 200 1.1" ]; ok $? "curl --http1.1 over TLS on the same listener: HTTP/1.1 ($out)"
 line=$(h2_client --tls --sni www.example.test --port "$S" get -n 20 --path /many-tls)
 [ "$(h2_field "$line" status)" = "200*20" ]; ok $? "20 streams at once over TLS from the raw client ($line)"
 
 # a cleartext listener without http2 speaks HTTP/1.1 only
-out=$(curl -s -m 5 --http1.1 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/plain")
+out=$(curl -s -m 5 --http1.1 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/plain" | tr -d '\n')
 [ "$out" = "a /plain 200 1.1" ]; ok $? "listener without http2: HTTP/1.1 served ($out)"
 out=$(curl -s -m 5 --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' "http://127.0.0.1:$Q/pk")
 [ "$out" != "200 2" ]; ok $? "listener without http2: no h2c by prior knowledge ($out)"
-out=$(curl -s -m 5 --http2 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/upg")
+out=$(curl -s -m 5 --http2 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/upg" | tr -d '\n')
 [ "$out" = "a /upg 200 1.1" ]; ok $? "listener without http2: Upgrade: h2c offered, HTTP/1.1 answered ($out)"
 
 # the access log: protocol HTTP/2.0 for a stream, HTTP/1.1 beside it
