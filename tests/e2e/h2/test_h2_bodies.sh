@@ -74,8 +74,10 @@ line=$(h2_client --port "$P" get --path /after-cl)
 [ "$(h2_field "$line" status)" = "200*1" ]; ok $? "a new connection is served after them ($line)"
 
 # max_body_bytes over h2
-out=$(h2c_curl "$P" -o /dev/null -w '%{http_code}' --data-binary @"$SL_TMP/up9m" /echo)
-[ "$out" = 413 ]; ok $? "a 9 MiB body over max_body_bytes 8MiB: 413 ($out)"
+# (the raw client, not curl: curl 7.88 drops a response that a RST_STREAM NO_ERROR follows before its upload
+# is done, though RFC 9113 8.1 says a server may answer early so and the client must keep the response)
+line=$(h2_client --port "$P" get --method POST --path /echo --body-file "$SL_TMP/up9m")
+[ "$(h2_field "$line" status)" = "413*1" ]; ok $? "a 9 MiB body over max_body_bytes 8MiB: 413 ($line)"
 line=$(h2_client --port "$P" get --method POST --path /echo --body-file "$SL_TMP/up9m" --no-content-length)
 st=$(h2_field "$line" status)
 [ "$st" = "413*1" ] || [[ $(h2_field "$line" rst) == 0x* ]]

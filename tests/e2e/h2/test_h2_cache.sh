@@ -52,8 +52,10 @@ U3='/c/h2first?cc=max-age%3D60'
 h2get "$U3" >/dev/null
 cs=$(curl -s -m 5 --http1.1 -D - -o /dev/null "http://127.0.0.1:$P$U3" | tr -d '\r' | sed -n 's/^[Cc]ache-[Ss]tatus: //p')
 [[ $cs == "sluice; hit"* ]] && [ "$(origin_count "$U3")" = 1 ]; ok $? "stored by h2, hit by HTTP/1.1 ($cs)"
-cs=$(h2s_curl "$S" -D - -o /dev/null "$U3" | tr -d '\r' | sed -n 's/^cache-status: //p')
-[[ $cs == "sluice; hit"* ]] && [ "$(origin_count "$U3")" = 1 ]; ok $? "hit over h2 on the TLS listener too ($cs)"
+U6='/c/tls?cc=max-age%3D60'
+h2s_curl "$S" -o /dev/null "$U6"
+cs=$(h2s_curl "$S" -D - -o /dev/null "$U6" | tr -d '\r' | sed -n 's/^cache-status: //p')
+[[ $cs == "sluice; hit"* ]] && [ "$(origin_count "$U6")" = 1 ]; ok $? "a hit over h2 on the TLS listener too ($cs)"
 
 # concurrent misses of one key on one h2 connection: one origin request
 U4='/c/collapse?cc=max-age%3D60&delay=300'

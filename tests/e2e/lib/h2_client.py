@@ -289,6 +289,8 @@ class Conn:
                 self.conn_window -= n
                 st.sent_end = not st.to_send
                 self.frame(DATA, END_STREAM if st.sent_end else 0, st.sid, chunk)
+                if st.sent_end:
+                    self.trace("DATA", st.sid, "END_STREAM")
 
     # -- reading
     def pump(self, timeout):
@@ -358,6 +360,8 @@ class Conn:
                 self.conn_window += inc
             elif st:
                 st.send_window += inc
+            self.trace("WINDOW_UPDATE", sid, inc, "windows: connection", self.conn_window,
+                       "stream", st.send_window if st else "-")
             self.push_data()
         elif ftype == HEADERS:
             if flags & PRIO:
