@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/h2_lib.sh"
 h2_setup || exit 1
 l7_upstream a || exit 1
-S=$(free_port); Q=$(free_port)
+S=$(free_port); Q=$(free_port); R=$(free_port); U=$(free_port)
 h2_proxy_start <<EOC || exit 1
       http2: true
       access_log: { path: $SL_TMP/access.json, format: json }
@@ -22,10 +22,23 @@ h2_proxy_start <<EOC || exit 1
       listen: 127.0.0.1:$Q
       mode: reverse
       routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: tls-h1
+      listen: 127.0.0.1:$R
+      mode: reverse
+      http2: false
+      tls:
+        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: tuned
+      listen: 127.0.0.1:$U
+      mode: reverse
+      max_header_bytes: 8192
+      http2: { enabled: true, max_concurrent_streams: 7, stream_window: 100000, connection_window: 2MiB, header_table_size: 0 }
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
   upstreams:
     - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
 EOC
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S" && wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$Q"
+for port in $S $Q $R $U; do wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"; done
 h2_need "$P"
 h2_need "$S" tls
 
@@ -63,6 +76,32 @@ out=$(curl -s -m 5 --http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_
 [ "$out" != "200 2" ]; ok $? "listener without http2: no h2c by prior knowledge ($out)"
 out=$(curl -s -m 5 --http2 -w ' %{http_code} %{http_version}' "http://127.0.0.1:$Q/upg" | tr -d '\n')
 [ "$out" = "a /upg 200 1.1" ]; ok $? "listener without http2: Upgrade: h2c offered, HTTP/1.1 answered ($out)"
+
+# http2: false on a TLS listener: no h2 in ALPN
+out=$(tls_sclient "$R" www.example.test -alpn h2,http/1.1 | grep -E '^ALPN protocol')
+[ "$out" = "ALPN protocol: http/1.1" ]; ok $? "TLS listener with http2: false: h2,http/1.1 offered, http/1.1 selected ($out)"
+out=$(tls_curl "$R" www.example.test "$T/ca.pem" --http2 -o /dev/null -w '%{http_code} %{http_version}' /h1only)
+[ "$out" = "200 1.1" ]; ok $? "... curl --http2 served over HTTP/1.1 ($out)"
+
+# the SETTINGS sluiced sends: the defaults, then a listener's own values
+# settings PORT: the server's first SETTINGS and connection WINDOW_UPDATE as nghttp -v prints them, one line
+settings() {
+	timeout 5 nghttp -nv "http://127.0.0.1:$1/settings" 2>&1 |
+		sed -n '/recv SETTINGS frame/,/recv WINDOW_UPDATE/{s/^ *//;p};/window_size_increment/{s/^ *//;p;q}' | tr '\n' ' '
+}
+set1=$(settings "$P")
+for want in "SETTINGS_MAX_CONCURRENT_STREAMS(0x03):128" "SETTINGS_INITIAL_WINDOW_SIZE(0x04):262144" \
+	"SETTINGS_MAX_HEADER_LIST_SIZE(0x06):16384" "SETTINGS_HEADER_TABLE_SIZE(0x01):4096" "window_size_increment=983041"; do
+	[[ $set1 == *"[$want]"* || $set1 == *"($want)"* ]]; ok $? "defaults: $want"
+done
+set2=$(settings "$U")
+for want in "SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7" "SETTINGS_INITIAL_WINDOW_SIZE(0x04):100000" \
+	"SETTINGS_MAX_HEADER_LIST_SIZE(0x06):8192" "SETTINGS_HEADER_TABLE_SIZE(0x01):0" "window_size_increment=2031617"; do
+	[[ $set2 == *"[$want]"* || $set2 == *"($want)"* ]]; ok $? "http2 mapping: $want"
+done
+[ -n "$set1" ] || diag "nghttp -v printed no SETTINGS"
+line=$(h2_client --port "$U" get -n 30 --path /seven)
+[ "$(h2_field "$line" status)" = "200*30" ]; ok $? "30 streams under max_concurrent_streams 7 (the client keeps to it): all 200 ($line)"
 
 # the access log: protocol HTTP/2.0 for a stream, HTTP/1.1 beside it
 logged() { grep -q "\"uri\":\"$2\",\"protocol\":\"$3\"" "$1"; }

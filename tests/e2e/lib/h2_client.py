@@ -224,6 +224,7 @@ class Conn:
         self.goaway, self.closed, self.t0 = None, False, time.time()
         self.peer = {S_INITIAL_WINDOW: 65535, S_MAX_FRAME: 16384, S_MAX_CONCURRENT: 1 << 31}
         self.conn_window, self.frames_in, self.write_failed = 65535, 0, False
+        self.table_size, self.table_update = 4096, None   # the server's HPACK decoder table, as we use it
         raw = socket.create_connection((a.host, a.port), timeout=5)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if a.tls:
@@ -258,6 +259,8 @@ class Conn:
         self.frame(SETTINGS, 0, 0, b"".join(struct.pack(">HI", k, v) for k, v in settings))
 
     def headers(self, sid, block, end_stream, end_headers=True):
+        if self.table_update is not None:   # RFC 7541 4.2: the first block after the change says so
+            block, self.table_update = enc_int(self.table_update, 5, 0x20) + block, None
         return self.frame(HEADERS, (END_STREAM if end_stream else 0) | (END_HEADERS if end_headers else 0), sid, block)
 
     def request_fields(self, method, path, extra=()):
@@ -341,6 +344,8 @@ class Conn:
                 if k == S_INITIAL_WINDOW:
                     for s in self.streams.values():
                         s.send_window += v - self.peer[S_INITIAL_WINDOW]
+                if k == S_HEADER_TABLE_SIZE and v < self.table_size:
+                    self.table_size = self.table_update = v
                 self.peer[k] = v
             self.trace("SETTINGS", self.peer)
             self.frame(SETTINGS, ACK, 0)
