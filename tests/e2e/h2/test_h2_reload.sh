@@ -65,7 +65,7 @@ python3 - "$H2_CLIENT" "$P" >"$SL_TMP/held" 2>&1 <<'EOP' &
 import importlib.util, sys, time
 spec = importlib.util.spec_from_file_location("h2_client", sys.argv[1])
 h2 = importlib.util.module_from_spec(spec); spec.loader.exec_module(h2)
-a = type("A", (), dict(host="127.0.0.1", port=int(sys.argv[2]), tls=False, sni=None, verbose=False, omit=(), time=10.0,
+a = type("A", (), dict(host="127.0.0.1", port=int(sys.argv[2]), tls=False, sni=None, verbose=False, omit=(), split=None, time=10.0,
                        authority="127.0.0.1:" + sys.argv[2], no_window_update=False, body_out=None))()
 c = h2.Conn(a)
 c.preface([(h2.S_ENABLE_PUSH, 0)])

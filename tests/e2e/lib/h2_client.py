@@ -261,7 +261,15 @@ class Conn:
     def headers(self, sid, block, end_stream, end_headers=True):
         if self.table_update is not None:   # RFC 7541 4.2: the first block after the change says so
             block, self.table_update = enc_int(self.table_update, 5, 0x20) + block, None
-        return self.frame(HEADERS, (END_STREAM if end_stream else 0) | (END_HEADERS if end_headers else 0), sid, block)
+        # a block larger than a frame (or than --split) goes on in CONTINUATIONs, the last with END_HEADERS
+        size = min(self.peer[S_MAX_FRAME], self.a.split or 1 << 24)
+        parts = [block[i:i + size] for i in range(0, len(block), size)] or [b""]
+        flags = END_STREAM if end_stream else 0
+        for i, part in enumerate(parts):
+            last = END_HEADERS if end_headers and i == len(parts) - 1 else 0
+            if not self.frame(HEADERS if i == 0 else CONTINUATION, (flags if i == 0 else 0) | last, sid, part):
+                return False
+        return True
 
     def request_fields(self, method, path, extra=()):
         scheme = "https" if self.a.tls else "http"
@@ -371,7 +379,7 @@ class Conn:
         elif ftype == HEADERS:
             if flags & PRIO:
                 p = p[5:]
-            block = p
+            block, end_stream = p, flags & END_STREAM   # END_STREAM rides on HEADERS, not CONTINUATION
             while not flags & END_HEADERS:   # the CONTINUATIONs follow at once (RFC 9113 6.10)
                 while len(self.buf) < 9 or len(self.buf) < 9 + int.from_bytes(self.buf[:3], "big"):
                     if self.closed:
@@ -386,7 +394,7 @@ class Conn:
                 status = dict(fields).get(":status")
                 if status and not status.startswith("1") and st.status is None:
                     st.status, st.headers = status, fields
-                if flags & END_STREAM:
+                if end_stream:
                     st.ended = True
             self.trace("HEADERS", sid, fields)
         elif ftype == DATA:
@@ -403,12 +411,14 @@ class Conn:
 
     def pump_raw(self):
         """One read into the buffer (for a header block's CONTINUATIONs), bounded to 2 s."""
-        r, _, _ = select.select([self.sock], [], [], 2) if not (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()) else ([1], 0, 0)
+        pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
         d = b""
-        if r:
+        if pending or select.select([self.sock], [], [], 2)[0]:
             try:
                 d = self.sock.recv(262144)
-            except (OSError, ssl.SSLError):
+            except ssl.SSLWantReadError:
+                return   # a TLS record not whole yet: the caller reads again
+            except OSError:
                 pass
         if not d:
             self.closed = True
@@ -598,6 +608,7 @@ def main():
     ap.add_argument("--body-file", help="get: the request body from this file")
     ap.add_argument("--no-content-length", action="store_true", help="get: send the body without content-length")
     ap.add_argument("--content-length", type=int, help="get: this content-length, whatever the body")
+    ap.add_argument("--split", type=int, help="get: header blocks in fragments of at most N bytes (HEADERS, then CONTINUATIONs)")
     ap.add_argument("--body-out", help="the first stream's response body into this file")
     ap.add_argument("--headers-out", help="the first stream's response fields into this file, one a line")
     ap.add_argument("--count", type=int, default=20000, help="floods: at most this many frames (default 20000)")
