@@ -76,7 +76,7 @@ for p in :path :method :scheme; do
 done
 r1=$(up_stats "$UP_PORT" requests)
 [ $((r1 - r0)) = 1 ]; ok $? "none of the malformed requests reached the upstream ($((r1 - r0 - 1)) did)"
-# A block of about 130 bytes: in 40-byte fragments, HEADERS and 3 CONTINUATIONs; in 10-byte ones, 13
+# A block of about 146 bytes: in 40-byte fragments, HEADERS and 3 CONTINUATIONs; in 10-byte ones, 14
 # CONTINUATIONs, still fewer than max_continuations (16 by default).
 for n in 40 10; do
 	line=$(h2_client --port "$P" get -n 2 --path /headers/split --split $n -H "x-long: $(printf '%060d' 0)")
