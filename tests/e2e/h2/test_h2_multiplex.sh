@@ -7,9 +7,14 @@ h2_setup || exit 1
 l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; B=$UP_PORT
 l7_upstream c || exit 1; C=$UP_PORT
-S=$(free_port)
+S=$(free_port); M=$(free_port)
 h2_proxy_start <<EOC || exit 1
       http2: true
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: four
+      listen: 127.0.0.1:$M
+      mode: reverse
+      http2: { enabled: true, max_concurrent_streams: 4 }
       routes: [ { match: { path_prefix: / }, upstream: app } ]
     - name: tls
       listen: 127.0.0.1:$S
@@ -20,7 +25,7 @@ h2_proxy_start <<EOC || exit 1
   upstreams:
     - { name: app, servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$B }, { address: 127.0.0.1:$C } ] }
 EOC
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S"
+wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S" && wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$M"
 h2_need "$P"
 ra0=$(up_stats "$A" requests); rb0=$(up_stats "$B" requests); rc0=$(up_stats "$C" requests)
 conn0=$(tls_metric sluice_http2_connections_total); str0=$(tls_metric sluice_http2_streams_total)
@@ -72,5 +77,13 @@ EOP
 read -r _ nfast tfast _ sstat tslow <"$SL_TMP/hol"
 [ "$nfast" = 20 ] && [ "$sstat" = 200 ] && awk -v f="$tfast" -v s="$tslow" 'BEGIN { exit !(f < 1.0 && s >= 1.4) }'
 ok $? "a slow stream (1.5 s) does not hold up 20 quick ones opened after it ($(cat "$SL_TMP/hol"))"
+# max_concurrent_streams 4: ten slow streams opened at once, past the limit: four served, six refused, each
+# by a stream error (RFC 9113 5.1.2: REFUSED_STREAM or PROTOCOL_ERROR), not the whole connection
+line=$(h2_client --port "$M" get -n 10 --past-max --path /delay/300)
+rst=$(h2_field "$line" rst)
+[ "$(h2_field "$line" status)" = "200*4" ] && [[ $rst == "0x7*6" || $rst == "0x1*6" ]]
+ok $? "max_concurrent_streams 4, ten streams opened at once: four 200, six RST_STREAM ($line)"
+line=$(h2_client --port "$M" get -n 10 --path /delay/100)
+[ "$(h2_field "$line" status)" = "200*10" ]; ok $? "... a client keeping to the limit gets all ten ($line)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing

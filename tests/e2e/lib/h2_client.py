@@ -489,7 +489,7 @@ def mode_get(c, a):
     left = a.n
     while (left or not c.done()) and not c.closed and not c.over():
         active = sum(1 for s in c.streams.values() if not s.ended and s.rst is None)
-        while left and active < c.peer[S_MAX_CONCURRENT] and not c.goaway:
+        while left and (active < c.peer[S_MAX_CONCURRENT] or a.past_max) and not c.goaway:
             c.open_stream(c.request_fields(a.method, a.path, extra), body)
             left, active = left - 1, active + 1
         c.pump(0.05 if left else 0.2)
@@ -608,6 +608,7 @@ def main():
     ap.add_argument("--body-file", help="get: the request body from this file")
     ap.add_argument("--no-content-length", action="store_true", help="get: send the body without content-length")
     ap.add_argument("--content-length", type=int, help="get: this content-length, whatever the body")
+    ap.add_argument("--past-max", action="store_true", help="get: open all -n streams at once, past the server's SETTINGS_MAX_CONCURRENT_STREAMS")
     ap.add_argument("--split", type=int, help="get: header blocks in fragments of at most N bytes (HEADERS, then CONTINUATIONs)")
     ap.add_argument("--body-out", help="the first stream's response body into this file")
     ap.add_argument("--headers-out", help="the first stream's response fields into this file, one a line")
