@@ -116,7 +116,10 @@ wait_for 3 many
 ok $? "access log: one line per stream, 20 ($(grep -c '"uri":"/many"' "$SL_TMP/access.json"))"
 
 # /metrics
-c=$(tls_metric sluice_http2_connections_total); s=$(tls_metric sluice_http2_streams_total)
-[ "$c" -ge 5 ] && [ "$s" -ge 45 ]; ok $? "/metrics: sluice_http2_connections_total $c (>= 5), sluice_http2_streams_total $s (>= 45)"
+c=$(tls_metric sluice_http_connections_total 'protocol="h2"'); s=$(tls_metric sluice_http2_streams_total)
+[ "$c" -ge 5 ] && [ "$s" -ge 45 ]
+ok $? "/metrics: sluice_http_connections_total{protocol=\"h2\"} $c (>= 5), sluice_http2_streams_total $s (>= 45)"
+c1=$(tls_metric sluice_http_connections_total 'protocol="http/1.1"')
+[ "$c1" -ge 5 ]; ok $? "/metrics: sluice_http_connections_total{protocol=\"http/1.1\"} $c1 (>= 5)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 done_testing

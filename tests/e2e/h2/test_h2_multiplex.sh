@@ -28,7 +28,7 @@ EOC
 wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S" && wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$M"
 h2_need "$P"
 ra0=$(up_stats "$A" requests); rb0=$(up_stats "$B" requests); rc0=$(up_stats "$C" requests)
-conn0=$(tls_metric sluice_http2_connections_total); str0=$(tls_metric sluice_http2_streams_total)
+conn0=$(tls_metric sluice_http_connections_total 'protocol="h2"'); str0=$(tls_metric sluice_http2_streams_total)
 
 # nghttp: 50 streams at once, h2c by prior knowledge, one connection
 timeout 20 nghttp -n -s -m 50 "http://127.0.0.1:$P/m" >"$SL_TMP/nghttp.out" 2>&1
@@ -47,7 +47,7 @@ out=$(grep -E '^status codes:' "$SL_TMP/h2load.out")
 ra=$(($(up_stats "$A" requests) - ra0 - 1)); rb=$(($(up_stats "$B" requests) - rb0 - 1)); rc=$(($(up_stats "$C" requests) - rc0 - 1))
 [ "$ra" -gt 0 ] && [ "$rb" -gt 0 ] && [ "$rc" -gt 0 ] && [ $((ra + rb + rc)) -ge 250 ]
 ok $? "streams of one connection balanced over the three upstreams (a $ra, b $rb, c $rc; 250 sent)"
-conn=$(($(tls_metric sluice_http2_connections_total) - conn0)); str=$(($(tls_metric sluice_http2_streams_total) - str0))
+conn=$(($(tls_metric sluice_http_connections_total 'protocol="h2"') - conn0)); str=$(($(tls_metric sluice_http2_streams_total) - str0))
 [ "$conn" = 2 ] && [ "$str" -ge 250 ]; ok $? "/metrics: 2 more HTTP/2 connections ($conn), 250 more streams ($str)"
 
 # over TLS

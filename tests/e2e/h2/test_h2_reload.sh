@@ -85,6 +85,8 @@ wait "$HELD"
 sed 's/^/# /' "$SL_TMP/held"
 [ "$(sed -n 1p "$SL_TMP/held")" = "before 200" ] && [ "$(sed -n 2p "$SL_TMP/held" | cut -d' ' -f1,2)" = "after 200" ]
 ok $? "an h2 connection made before a reload serves a new stream after it ($(sed -n 2p "$SL_TMP/held"))"
+[ "$(sed -n 2p "$SL_TMP/held" | cut -d' ' -f4)" = none ]
+ok $? "a reload that leaves the listener's http2 settings sends that connection no GOAWAY"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 
 # SIGTERM: the stream in flight finishes, the client is told GOAWAY NO_ERROR
