@@ -58,6 +58,8 @@ flood() {
 wait_for 5 good_past 3 || diag "curl got no answer before the floods"
 
 flood rapid-reset        "rapid reset"           rapid_reset        "0xb"           --time 5
+r=$(tls_metric sluice_http2_resets_total 'by="client",reason="cancel"')
+[ "$r" -ge 100 ]; ok $? "the resets counted: sluice_http2_resets_total{by=\"client\",reason=\"cancel\"} $r (>= 100)"
 flood continuation-flood "continuation flood"    continuation_flood "0xb|0x1"       --time 5
 flood settings-flood     "settings flood"        settings_flood     "0xb"           --time 5
 flood ping-flood         "ping flood"            ping_flood         "0xb"           --time 5
