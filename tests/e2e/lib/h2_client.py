@@ -29,7 +29,7 @@ Prints one line on stdout, the same keys for every mode:
   streams); sha256: of the first stream's body ("-" without one). With --verbose a trace goes to stderr.
 Exit status: 0 when the mode ran (whatever the server answered), 2 when it could not connect or
 negotiate h2."""
-import argparse, hashlib, os, select, socket, ssl, struct, sys, time
+import argparse, hashlib, select, socket, ssl, struct, sys, time
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
@@ -382,7 +382,7 @@ class Conn:
             block, end_stream = p, flags & END_STREAM   # END_STREAM rides on HEADERS, not CONTINUATION
             while not flags & END_HEADERS:   # the CONTINUATIONs follow at once (RFC 9113 6.10)
                 while len(self.buf) < 9 or len(self.buf) < 9 + int.from_bytes(self.buf[:3], "big"):
-                    if self.closed:
+                    if self.closed or self.over():
                         return
                     self.pump_raw()
                 n = int.from_bytes(self.buf[:3], "big")
