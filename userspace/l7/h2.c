@@ -55,6 +55,8 @@ enum { H2_TMR_TICK = 1 };
 
 static void sess_flush(struct h2_sess *s);
 static void sess_close(struct h2_sess *s);
+static int ob_push(struct h2_sess *s);
+static int ob_write(struct h2_sess *s, const void *p, size_t len, struct h2_stream *st);
 static const struct conn_ops h2_conn_ops;
 
 static struct h2_sess *sess_of(struct loop_conn *lc)
@@ -224,6 +226,32 @@ static void goaway(struct h2_sess *s, enum h2_goaway_reason why, uint32_t code, 
 	loop_timer(&s->w->lp, &s->c->lc, H2_TMR_TICK, H2_CLOSE_MS);
 	streams_abort(s, false);
 	h2_sess_dirty(s);
+}
+
+/*
+ * goaway_raw() - GOAWAY ENHANCE_YOUR_CALM written by hand, for when nghttp2
+ * has ended the session itself (one of its own limits) and sends nothing
+ * more: the client still learns why, and the connection closes once it is out.
+ */
+static void goaway_raw(struct h2_sess *s, enum h2_goaway_reason why, const char *detail)
+{
+	int32_t last = nghttp2_session_get_last_proc_stream_id(s->ng);
+	uint8_t f[17] = { 0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,
+			  (uint8_t)(last >> 24 & 0x7f), (uint8_t)(last >> 16), (uint8_t)(last >> 8), (uint8_t)last,
+			  0, 0, 0, NGHTTP2_ENHANCE_YOUR_CALM };
+
+	if (s->closing)
+		return;
+	stat_add(s->w->st_h2_goaway[why], 1);
+	sess_log(s, "%s: %s: GOAWAY ENHANCE_YOUR_CALM", goaway_say[why], detail);
+	s->closing = s->raw_end = true;
+	streams_abort(s, true);
+	if (s->c->dead || ob_write(s, f, sizeof(f), NULL) || ob_push(s)) {
+		sess_close(s);
+		return;
+	}
+	loop_timer(&s->w->lp, &s->c->lc, H2_TMR_TICK, H2_CLOSE_MS);
+	conn_send(s->w, s->c);
 }
 
 /* flood() - one more frame of a kind limited per second: past @limit, GOAWAY. */
@@ -539,7 +567,7 @@ static void sess_flush(struct h2_sess *s)
 {
 	struct conn *c = s->c;
 
-	if (s->released || c->dead)
+	if (s->released || c->dead || s->raw_end)
 		return;
 	for (int pass = 0; pass < 2; pass++) {
 		streams_work(s);
@@ -591,28 +619,27 @@ static void h2_on_recv(struct loop *lp, struct loop_conn *lc)
 						     e->len - e->off);
 		bufring_unref(&lp->br, e->bid);
 		if (n < 0) {
+			/* nghttp2 is done with the session: a defence of its own says GOAWAY in our words */
+			if (n == H2_ERR_TOO_MANY_CONTINUATIONS) {
+				goaway_raw(s, H2_GA_CONTINUATION, "more CONTINUATION frames in a header block than nghttp2 takes");
+				break;
+			}
+			if (n == NGHTTP2_ERR_FLOODED) {
+				goaway_raw(s, H2_GA_CONTROL, "it does not read our answers");
+				break;
+			}
 			if (n == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
 				sess_log(s, "protocol error: not the HTTP/2 connection preface");
-			else if (n == H2_ERR_TOO_MANY_CONTINUATIONS)
-				goaway(s, H2_GA_CONTINUATION, NGHTTP2_ENHANCE_YOUR_CALM,
-				       "more CONTINUATION frames in a header block than nghttp2 takes");
-			else if (n == NGHTTP2_ERR_FLOODED)
-				goaway(s, H2_GA_CONTROL, NGHTTP2_ENHANCE_YOUR_CALM, "it does not read our answers");
 			else
 				sess_log(s, "protocol error: %s", nghttp2_strerror((int)n));
-			stat_add(s->w->st_h2_goaway[H2_GA_PROTOCOL],
-				 n != NGHTTP2_ERR_FLOODED && n != H2_ERR_TOO_MANY_CONTINUATIONS);
-			if (s->closing) {
-				/* a defence's GOAWAY: out first if nghttp2 can still say it, then the close */
-				sess_flush(s);
-			}
+			stat_add(s->w->st_h2_goaway[H2_GA_PROTOCOL], 1);
 			sess_close(s);
-			break;
+			return;
 		}
 	}
 	if (c->in.head == c->in.tail)
 		c->in.head = c->in.tail = 0;
-	if (!c->dead)
+	if (!c->dead && !s->raw_end)
 		sess_flush(s);
 }
 
@@ -626,6 +653,8 @@ static void h2_on_sent(struct loop *lp, struct loop_conn *lc)
 		sess_close(s);
 		return;
 	}
+	if (s->raw_end)
+		return;   /* nghttp2 ended the session: nothing more to make */
 	if (c->out.bytes < OUT_LOW)
 		sess_flush(s);   /* room again: frames that waited */
 }

@@ -84,7 +84,8 @@ struct h2_sess {
 	uint64_t last_active_ms; /* a stream opened or closed */
 	uint64_t pending_bytes;  /* response bytes parsed, not yet framed (the streams' sp_bytes) */
 	uint64_t data_ms;        /* DATA last went out, or response data began to wait: the stall clock */
-	bool final_sent;         /* the last GOAWAY of a graceful shutdown */
+	bool final_sent;
+	bool raw_end;            /* nghttp2 ended the session itself: it is not called again (goaway_raw) */         /* the last GOAWAY of a graceful shutdown */
 	/* flood counts over the current second */
 	uint64_t win_ms;
 	uint32_t n_resets, n_settings, n_pings, n_control;

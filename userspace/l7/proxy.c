@@ -1387,6 +1387,18 @@ void proxy_on_eof(struct worker *w, struct conn *x, int err)
 			conn_close(w, c);
 			return;
 		}
+		if (!err && (c->req.phase == PH_IDLE || c->req.phase == PH_CLOSING) &&
+		    (c->out.head != c->out.tail || c->out.inflight)) {
+			/*
+			 * A half-close with an answer still queued (a cache hit, an
+			 * HTTP/2 stream's END_STREAM): it goes out, then the close
+			 * (proxy_on_sent), within client_idle.
+			 */
+			if (c->req.phase == PH_IDLE)
+				conn_timer(w, c, TMR_CLIENT_IDLE, lcfg(w, c)->client_idle_ms);
+			c->req.phase = PH_CLOSING;
+			return;
+		}
 		if (c->req.phase == PH_IDLE || c->req.phase == PH_CLOSING || err) {
 			if (c->req.phase != PH_IDLE && c->req.phase != PH_CLOSING) {
 				c->req.status = c->req.status ? c->req.status : 499;

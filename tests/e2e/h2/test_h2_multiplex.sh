@@ -77,12 +77,12 @@ EOP
 read -r _ nfast tfast _ sstat tslow <"$SL_TMP/hol"
 [ "$nfast" = 20 ] && [ "$sstat" = 200 ] && awk -v f="$tfast" -v s="$tslow" 'BEGIN { exit !(f < 1.0 && s >= 1.4) }'
 ok $? "a slow stream (1.5 s) does not hold up 20 quick ones opened after it ($(cat "$SL_TMP/hol"))"
-# max_concurrent_streams 4: ten slow streams opened at once, past the limit: four served, six refused, each
-# by a stream error (RFC 9113 5.1.2: REFUSED_STREAM or PROTOCOL_ERROR), not the whole connection
+# max_concurrent_streams 4: a client that opens ten at once, past the limit it acknowledged, breaks the
+# protocol: nghttp2 makes that a connection error (GOAWAY PROTOCOL_ERROR; RFC 9113 5.1.2 lets it be a
+# stream error, and any error may end the connection: docs/http2.md)
 line=$(h2_client --port "$M" get -n 10 --past-max --path /delay/300)
-rst=$(h2_field "$line" rst)
-[ "$(h2_field "$line" status)" = "200*4" ] && [[ $rst == "0x7*6" || $rst == "0x1*6" ]]
-ok $? "max_concurrent_streams 4, ten streams opened at once: four 200, six RST_STREAM ($line)"
+[ "$(h2_field "$line" goaway)" = "0x1/PROTOCOL_ERROR" ]
+ok $? "max_concurrent_streams 4, ten streams opened at once: GOAWAY PROTOCOL_ERROR ($line)"
 line=$(h2_client --port "$M" get -n 10 --path /delay/100)
 [ "$(h2_field "$line" status)" = "200*10" ]; ok $? "... a client keeping to the limit gets all ten ($line)"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
