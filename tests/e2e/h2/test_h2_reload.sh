@@ -89,6 +89,21 @@ ok $? "an h2 connection made before a reload serves a new stream after it ($(sed
 ok $? "a reload that leaves the listener's http2 settings sends that connection no GOAWAY"
 kill -0 "$SLUICED_PID"; ok $? "sluiced still running"
 
+# a reload that changes the listener's http2 settings: GOAWAY NO_ERROR (graceful), the stream in flight finishes
+sed 's/^      http2: true$/      http2: { enabled: true, max_concurrent_streams: 64 }/' "$SL_TMP/two.yaml" >"$SL_TMP/three.yaml"
+grep -q "max_concurrent_streams: 64" "$SL_TMP/three.yaml" || diag "could not write the third config"
+h2_client --port "$P" get --path /delay/1500 >"$SL_TMP/change" &
+T0=$!
+_sl_pids+=("$T0")
+sleep 0.4
+put three; kill -HUP "$SLUICED_PID"
+wait "$T0"
+line=$(cat "$SL_TMP/change")
+[ "$(h2_field "$line" status)" = "200*1" ] && [ "$(h2_field "$line" goaway)" = "0x0/NO_ERROR" ]
+ok $? "a reload that changes the http2 settings: GOAWAY NO_ERROR, the stream in flight answered 200 ($line)"
+line=$(h2_client --port "$P" get -n 4 --path /after-change)
+[ "$(h2_field "$line" status)" = "200*4" ]; ok $? "... and a new connection gets the new settings' service ($line)"
+
 # SIGTERM: the stream in flight finishes, the client is told GOAWAY NO_ERROR
 h2_client --port "$P" get --path /delay/1000 >"$SL_TMP/term" &
 T1=$!
