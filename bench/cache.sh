@@ -14,27 +14,16 @@
 # (Last-Modified), nginx by proxy_cache_valid (it has no heuristic).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SL_BUILD:-$ROOT/build}
-DURATION=2
-OUT=
-QUICK=${SL_BENCH_QUICK:-0}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--duration) DURATION=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--duration S] [--out DIR]" >&2; exit 2 ;;
-	esac
-done
+. "$ROOT/bench/lib_l7.sh"
+l7_bench_args cache "$@"
 awk -v d="$DURATION" 'BEGIN { exit !(d < 2) }' && QUICK=1
 [ "$QUICK" = 1 ] && DURATION=1
-OUT=${OUT:-$(mktemp -d /tmp/sl-cachebench.XXXXXX)}
-command -v wrk >/dev/null || { echo "wrk not installed (BENCH=1 tools/deps.sh): no load generator" >&2; exit 77; }
-command -v taskset >/dev/null || { echo "taskset missing (util-linux)" >&2; exit 77; }
-command -v nginx >/dev/null || { echo "nginx not installed (BENCH=1 tools/deps.sh): no peer and no origin" >&2; exit 77; }
+l7_bench_need wrk "wrk not installed (BENCH=1 tools/deps.sh): no load generator"
+l7_bench_need taskset "taskset missing (util-linux)"
+l7_bench_need nginx "nginx not installed (BENCH=1 tools/deps.sh): no peer and no origin"
+l7_bench_need
 [ -x "$BUILD/sluiced" ] || { echo "build/sluiced not built (make)" >&2; exit 77; }
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (proxy on one, client and origin on the other)" >&2; exit 77; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-. "$ROOT/bench/lib_l7.sh"
 
 W=$OUT/work
 mkdir -p "$W/ngcache"

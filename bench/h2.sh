@@ -22,24 +22,13 @@
 # SL_BENCH_PROXIES="nginx haproxy" measures only those; unset: every one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SL_BUILD:-$ROOT/build}
-DURATION=2
-OUT=
-QUICK=${SL_BENCH_QUICK:-0}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--duration) DURATION=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--duration S] [--out DIR]" >&2; exit 2 ;;
-	esac
-done
-OUT=${OUT:-$(mktemp -d /tmp/sl-h2bench.XXXXXX)}
-command -v h2load >/dev/null || { echo "h2load not installed (nghttp2-client, tools/deps.sh): no HTTP/2 load generator" >&2; exit 77; }
-command -v openssl >/dev/null || { echo "openssl not installed (tools/deps.sh): no certificate" >&2; exit 77; }
-command -v taskset >/dev/null || { echo "taskset missing (util-linux)" >&2; exit 77; }
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (proxy on one, client and origin on the other)" >&2; exit 77; }
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
 . "$ROOT/bench/lib_l7.sh"
+l7_bench_args h2 "$@"
+l7_bench_need h2load "h2load not installed (nghttp2-client, tools/deps.sh): no HTTP/2 load generator"
+l7_bench_need openssl "openssl not installed (tools/deps.sh): no certificate"
+l7_bench_need taskset "taskset missing (util-linux)"
+l7_bench_need
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 W=$OUT/work
 mkdir -p "$W"

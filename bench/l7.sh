@@ -17,24 +17,13 @@
 # SL_BENCH_PROXIES="sluiced null" measures only those (and direct); unset: every one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SL_BUILD:-$ROOT/build}
-DURATION=2
-OUT=
-QUICK=${SL_BENCH_QUICK:-0}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--duration) DURATION=$2; shift 2 ;;
-	--out) OUT=$2; shift 2 ;;
-	*) echo "usage: $0 [--duration S] [--out DIR]" >&2; exit 2 ;;
-	esac
-done
-OUT=${OUT:-$(mktemp -d /tmp/sl-l7bench.XXXXXX)}
-command -v wrk >/dev/null || { echo "wrk not installed (BENCH=1 tools/deps.sh): no load generator" >&2; exit 77; }
-command -v taskset >/dev/null || { echo "taskset missing (util-linux)" >&2; exit 77; }
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (proxy on one, client and origin on the other)" >&2; exit 77; }
+. "$ROOT/bench/lib_l7.sh"
+l7_bench_args l7 "$@"
+l7_bench_need wrk "wrk not installed (BENCH=1 tools/deps.sh): no load generator"
+l7_bench_need taskset "taskset missing (util-linux)"
+l7_bench_need
 # 1000 client connections: wrk holds 1000 descriptors, a proxy 2000 and more.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-. "$ROOT/bench/lib_l7.sh"
 
 W=$OUT/work
 mkdir -p "$W"

@@ -24,6 +24,36 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../tests/e2e/lib/configs.sh"
 
 PROXY_CPU=${PROXY_CPU:-0}
+
+# l7_bench_args NAME ARG...: a scenario's own arguments (--duration S, --out DIR) into DURATION (2),
+# OUT (a fresh /tmp/sl-NAMEbench.XXXXXX) and QUICK (SL_BENCH_QUICK); BUILD from SL_BUILD. Exits 2 on
+# anything else.
+l7_bench_args() {
+	local name=$1
+	shift
+	BUILD=${SL_BUILD:-$ROOT/build}
+	DURATION=2
+	OUT=
+	QUICK=${SL_BENCH_QUICK:-0}
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--duration) DURATION=$2; shift 2 ;;
+		--out) OUT=$2; shift 2 ;;
+		*) echo "usage: $0 [--duration S] [--out DIR]" >&2; exit 2 ;;
+		esac
+	done
+	OUT=${OUT:-$(mktemp -d "/tmp/sl-${name}bench.XXXXXX")}
+}
+
+# l7_bench_need CMD WHY: exit 77 (skipped, with WHY) unless CMD is installed; with no CMD, the 2 cores
+# every L7 scenario needs (proxy on one, client and origin on the other).
+l7_bench_need() {
+	if [ $# -eq 0 ]; then
+		[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (proxy on one, client and origin on the other)" >&2; exit 77; }
+		return 0
+	fi
+	command -v "$1" >/dev/null || { echo "$2" >&2; exit 77; }
+}
 CLIENT_CPU=${CLIENT_CPU:-1}
 L7_PIDS=()
 declare -A PORT PID

@@ -6,22 +6,7 @@
 . "$(dirname "$0")/../lib/h2_lib.sh"
 h2_setup || exit 1
 l7_upstream a || exit 1
-S=$(free_port)
-h2_proxy_start <<EOC || exit 1
-      http2: true
-      max_body_bytes: 8MiB
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-    - name: tls
-      listen: 127.0.0.1:$S
-      mode: reverse
-      tls:
-        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
-EOC
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S"
-h2_need "$P"
+h2_pair_start "max_body_bytes: 8MiB" || exit 1
 M5=5242880
 head -c $M5 /dev/urandom >"$SL_TMP/up5m"
 head -c $M5 /dev/zero | tr '\0' x >"$SL_TMP/x5m"

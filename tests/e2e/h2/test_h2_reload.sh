@@ -7,21 +7,7 @@
 h2_setup || exit 1
 l7_upstream a || exit 1; A=$UP_PORT
 l7_upstream b || exit 1; B=$UP_PORT
-S=$(free_port)
-h2_proxy_start workers=2 <<EOC || exit 1
-      http2: true
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-    - name: tls
-      listen: 127.0.0.1:$S
-      mode: reverse
-      tls:
-        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
-      routes: [ { match: { path_prefix: / }, upstream: app } ]
-  upstreams:
-    - { name: app, servers: [ { address: 127.0.0.1:$A } ] }
-EOC
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S"
-h2_need "$P"
+UP_PORT=$A h2_pair_start workers=2 || exit 1
 cp "$SL_TMP/c.yaml" "$SL_TMP/one.yaml"
 sed "s/servers: \[ { address: 127.0.0.1:$A } \]/servers: [ { address: 127.0.0.1:$A }, { address: 127.0.0.1:$B } ]/" \
 	"$SL_TMP/one.yaml" >"$SL_TMP/two.yaml"

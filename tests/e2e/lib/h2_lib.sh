@@ -28,6 +28,35 @@ h2_proxy_start() {
 	return 1
 }
 
+# h2_pair_start [workers=N] [KEY...]: the two listeners most h2 tests use, every path to upstream app
+# (one server, 127.0.0.1:$UP_PORT): pub on $P, cleartext with `http2: true` and each KEY (a listener key
+# line such as "max_body_bytes: 8MiB"), and tls on $S (h2 by ALPN, h2_setup's certificate); returns once
+# both answer HTTP/2 (h2_need). Returns 1 when sluiced does not start.
+h2_pair_start() {
+	local opts=() keys="" a
+	for a; do
+		case $a in
+		workers=*) opts+=("$a") ;;
+		*) keys+="      $a"$'\n' ;;
+		esac
+	done
+	S=$(free_port)
+	h2_proxy_start "${opts[@]}" <<EOC || return 1
+      http2: true
+${keys}      routes: [ { match: { path_prefix: / }, upstream: app } ]
+    - name: tls
+      listen: 127.0.0.1:$S
+      mode: reverse
+      tls:
+        certificates: [ { cert: $T/ec.pem, key: $T/ec.key } ]
+      routes: [ { match: { path_prefix: / }, upstream: app } ]
+  upstreams:
+    - { name: app, servers: [ { address: 127.0.0.1:$UP_PORT } ] }
+EOC
+	wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$S"
+	h2_need "$P"
+}
+
 # h2_need PORT [tls]: a trial request to 127.0.0.1:PORT, h2c by prior knowledge (or over TLS with ALPN
 # h2); when it is not answered over HTTP/2 the whole test is skipped, unless sluiced calls nghttp2's
 # server side: then HTTP/2 is there and broken, and the test goes on to fail. Call it before any point.
