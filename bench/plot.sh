@@ -137,10 +137,12 @@ for f in "$PD"/*.cdf-*.tsv; do
 	scen=${b%%.cdf-*} group=${b#*.cdf-}
 	n=$(head -1 "$f" | awk -F'\t' '{ print NF }')
 	png=$DIR/${scen}_latency_cdf_$group.png
+	load="32 connections"
+	[ "$scen" = h2 ] && load="10 connections x 10 streams"
 	gnuplot <<EOF
 set terminal pngcairo size 1000,560 font "sans,10" noenhanced
 set output "$png"
-set title "$scen latency distribution, $group responses, 32 connections (median of reps per percentile)\ncores: $(cores l7.sluiced_100b_rps)"
+set title "$scen latency distribution, $group responses, $load (median of reps per percentile)\ncores: $(cores l7.sluiced_100b_rps)"
 set xlabel "latency (ms, log scale)"
 set ylabel "requests answered within (%)"
 set datafile separator "\t"

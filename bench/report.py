@@ -221,7 +221,8 @@ HEADLINE = ["l4.xdp_drop", "l4.xdp_tx", "l4.xdp_fwd", "l4.sluice_ipip", "l4.slui
     ["l7.null_100b_rps_per_core"] + [f"l7.{p}_{s}_per_null" for s in ("100b", "10k") for p in ("sluiced", "nginx", "haproxy")] + \
     [f"idle_mem.{p}_rss_per_conn" for p in ("sluiced", "nginx", "haproxy")] + \
     [f"tls.{p}_{f}" for f in ("100b_rps_per_core", "full_hs_per_core", "resumed_hs_per_core")
-     for p in ("sluiced", "nginx", "haproxy")]
+     for p in ("sluiced", "nginx", "haproxy")] + \
+    [f"h2.{p}_{s}_rps_per_core" for s in ("100b", "10k") for p in ("sluiced", "nginx", "haproxy")]
 
 BEGIN, END = "<!-- bench:begin (bench/report.py --publish writes this block) -->", "<!-- bench:end -->"
 
