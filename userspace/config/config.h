@@ -202,7 +202,7 @@ struct cfg_http2 {
 	uint32_t connection_window;      /* receive window of the connection, default 1 MiB */
 	uint32_t max_resets;             /* streams the client may reset per second (Rapid Reset), default 200 */
 	uint32_t max_control_frames;     /* SETTINGS, PING, PRIORITY, empty DATA per second, default 200 */
-	uint32_t max_continuations;      /* CONTINUATION frames in one header block, default 8 (nghttp2 of Debian 12 stops at 8 itself) */
+	uint32_t max_continuations;      /* CONTINUATION frames in one header block, default 8 (nghttp2's own limit is set just past it) */
 	int line;
 };
 

@@ -24,7 +24,7 @@
 #define H2_LOG_PER_SEC  20
 #define H2_CLOSE_MS     5000    /* a session that said GOAWAY for good gets this long to send it */
 #define H2_PASSES       8       /* dirty stream passes per flush: the rest waits for the next turn */
-/* Debian 12's nghttp2 (CVE-2024-28182's fix) refuses a 9th CONTINUATION itself; its headers lack the name */
+/* nghttp2's error past its own CONTINUATION limit (CVE-2024-28182's fix; Debian 12's headers lack the name) */
 #define H2_ERR_TOO_MANY_CONTINUATIONS (-905)
 #define H2_BOMB         4       /* headers past this many times max_header_list_size: GOAWAY, not a 431 */
 
@@ -370,6 +370,8 @@ static int cb_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
 	(void)ng;
 	if (hd->type == NGHTTP2_HEADERS)
 		s->n_cont = 0;
+	else if (hd->type == NGHTTP2_PRIORITY)   /* counted here: without RFC 7540 priorities nghttp2 hands none on */
+		flood(s, &s->n_control, s->cfg->max_control_frames, H2_GA_CONTROL);
 	else if (hd->type == NGHTTP2_CONTINUATION && ++s->n_cont > s->cfg->max_continuations)
 		goaway(s, H2_GA_CONTINUATION, NGHTTP2_ENHANCE_YOUR_CALM, "more than %u CONTINUATION frames in a header block",
 		       s->cfg->max_continuations);
@@ -458,9 +460,6 @@ static int cb_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
 	case NGHTTP2_PING:
 		if (!(frame->hd.flags & NGHTTP2_FLAG_ACK))
 			flood(s, &s->n_pings, s->cfg->max_control_frames, H2_GA_PING);
-		break;
-	case NGHTTP2_PRIORITY:
-		flood(s, &s->n_control, s->cfg->max_control_frames, H2_GA_CONTROL);
 		break;
 	case NGHTTP2_WINDOW_UPDATE:
 		s->data_ms = s->w->now_ms;   /* room again: the stall clock restarts */
@@ -795,6 +794,8 @@ static struct h2_sess *sess_new(struct worker *w, struct conn *c, const struct c
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->stream_window },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg->max_header_list_size },
 		{ NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, cfg->header_table_size },
+		/* no RFC 7540 priority tree: streams are served as they come, and closed ones are not kept for it */
+		{ NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
 	};
 	nghttp2_option *opt;
 	struct h2_sess *s;
@@ -811,6 +812,10 @@ static struct h2_sess *sess_new(struct worker *w, struct conn *c, const struct c
 	/* windows are given back as the proxy takes the bytes: a slow upstream slows its stream's sender */
 	nghttp2_option_set_no_auto_window_update(opt, 1);
 	nghttp2_option_set_max_deflate_dynamic_table_size(opt, 4096);
+	nghttp2_option_set_no_closed_streams(opt, 1);
+	/* nghttp2's own limits just past ours: ours trip first, with their GOAWAY and log line */
+	nghttp2_option_set_max_continuations(opt, cfg->max_continuations + 1);
+	nghttp2_option_set_stream_reset_rate_limit(opt, 2ull * cfg->max_resets, cfg->max_resets);
 	err = nghttp2_session_server_new2(&s->ng, callbacks, s, opt);
 	nghttp2_option_del(opt);
 	if (err) {

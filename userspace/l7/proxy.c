@@ -665,13 +665,24 @@ static int start_request(struct worker *w, struct conn *c)
 	f.via = up_cfg(c)->via;
 	f.upgrade = c->req.upgrade;
 	f.framing = c->req.req_framing;
-	cap = m->len + 1024 + (f.cert_subject ? strlen(f.cert_subject) + 64 : 0);
-	c->req.up_head = malloc(cap);
-	if (!c->req.up_head) {
-		client_error(w, c, 500);
-		return -1;
+	/*
+	 * What the head gains: X-Forwarded-*, Forwarded (with the Host again),
+	 * X-Request-Id, Via. A first try with the room most requests need keeps
+	 * the block within malloc's per-thread cache (1 KiB); a long Host or a
+	 * certificate subject takes a second, roomier one.
+	 */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		cap = m->len + (attempt ? 1024 + 2 * (size_t)m->len : 384) + (f.cert_subject ? strlen(f.cert_subject) + 64 : 0);
+		free(c->req.up_head);
+		c->req.up_head = malloc(cap);
+		if (!c->req.up_head) {
+			client_error(w, c, 500);
+			return -1;
+		}
+		n = http_build_request(m, &f, c->req.up_head, cap);
+		if (n != -ENOSPC)
+			break;
 	}
-	n = http_build_request(m, &f, c->req.up_head, cap);
 	if (n < 0) {
 		client_error(w, c, 431);
 		return -1;
