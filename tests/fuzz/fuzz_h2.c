@@ -17,7 +17,10 @@
  *              bit 6: the client's sends complete only in 100-byte parts;
  *              bit 7: the harness does not send the preface (the input's
  *              first bytes are tested for it: h2c detection and HTTP/1.1).
- *   bytes 1-2  L, big-endian: the client's bytes are the next L (or what is left).
+ *   bytes 1-2  big-endian: bit 15: the config is reloaded (the same text, a new
+ *              generation: sessions end gracefully) once half of the client's
+ *              bytes are in; bits 0-14: L, the client's bytes are the next L
+ *              (or what is left).
  *   the rest   the response every upstream sends when it serves a stream
  *              (a pooled one again for each new stream).
  *
@@ -39,7 +42,7 @@ static const char *const h2_listener[4] = {
 	"        enabled: true\n"
 	"        max_concurrent_streams: 2\n"
 	"        max_header_list_size: 1KiB\n"
-	"        header_table_size: 0\n"
+	"        header_table_size: 1KiB\n"
 	"        stream_window: 65535\n"
 	"        connection_window: 65535\n"
 	"        max_resets: 3\n"
@@ -134,13 +137,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	static struct h2_run r;
 	size_t len, cut;
 	const uint8_t *c;
+	bool reload;
 
 	if (n < 3)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.flags = d[0];
 	cut = h2_cuts[r.flags & 3];
-	len = (size_t)d[1] << 8 | d[2];
+	reload = d[1] & 0x80;
+	len = (size_t)(d[1] & 0x7f) << 8 | d[2];
 	if (len > n - 3)
 		len = n - 3;
 	c = d + 3;
@@ -149,8 +154,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	fz_begin(&f, h2_listener[(r.flags >> 2) & 3], h2_upstream);
 	if (!(r.flags & 0x80))
 		piece(&f, &r, (const uint8_t *)h2_preface, sizeof(h2_preface) - 1);
-	for (size_t off = 0; off < len; off += cut < len - off ? cut : len - off)
-		piece(&f, &r, c + off, cut < len - off ? cut : len - off);
+	for (size_t off = 0, k; off < len; off += k) {
+		k = cut < len - off ? cut : len - off;
+		piece(&f, &r, c + off, k);
+		if (reload && off + k >= len / 2) {
+			/* what l7_reload() does that a worker sees (it would start threads here: no workers run) */
+			atomic_fetch_add(&f.l7->gen_seq, 1);
+			reload = false;
+		}
+	}
 	/* what the last piece left waiting: windows, sends in parts, timers */
 	for (int i = 0; i < 4; i++)
 		piece(&f, &r, NULL, 0);

@@ -3,7 +3,8 @@
 """Writes fuzz_h2's seed corpus (tests/fuzz/h2_corpus): valid HTTP/2 frame
 sequences a client sends after the h2c preface, each with the HTTP/1.1
 response the upstreams give. The format is fuzz_h2.c's: byte 0 flags, a
-big-endian 16-bit length, that many client bytes, then the response."""
+big-endian 16-bit length of the client bytes (bit 15: a reload halfway),
+those bytes, then the response."""
 import os
 import struct
 import sys
@@ -31,12 +32,26 @@ def settings(**kv):
     return frame(SETTINGS, 0, 0, b''.join(struct.pack('>HI', ids[k], v) for k, v in kv.items()))
 
 
+def hint(n, prefix=7, first=0):
+    """An HPACK integer (RFC 7541 5.1) in a @prefix-bit prefix, the byte's other bits @first."""
+    top = (1 << prefix) - 1
+    if n < top:
+        return bytes([first | n])
+    out, n = [first | top], n - top
+    while n >= 128:
+        out.append(n % 128 | 128)
+        n //= 128
+    return bytes(out + [n])
+
+
+def literal(name, value, indexing=False):
+    """A literal with a new name (RFC 7541 6.2.1, 6.2.2): without indexing, or entered in the dynamic table."""
+    return (b'\x40' if indexing else b'\x00') + hint(len(name)) + name.encode() + hint(len(value)) + value.encode()
+
+
 def hpack(headers):
-    """A header block of literals without indexing, new names (RFC 7541 6.2.2), lengths < 127."""
-    out = b''
-    for name, value in headers:
-        out += b'\x00' + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
-    return out
+    """A header block of literals without indexing, new names."""
+    return b''.join(literal(name, value) for name, value in headers)
 
 
 def req(method='GET', path='/', extra=()):
@@ -55,9 +70,9 @@ def window(stream, inc):
     return frame(WINDOW_UPDATE, 0, stream, struct.pack('>I', inc))
 
 
-def seed(flags, client, response=b''):
+def seed(flags, client, response=b'', reload=False):
     response = response.encode() if isinstance(response, str) else response
-    return bytes([flags]) + struct.pack('>H', len(client)) + client + response
+    return bytes([flags]) + struct.pack('>H', len(client) | (0x8000 if reload else 0)) + client + response
 
 
 OK5 = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'
@@ -112,6 +127,25 @@ CORPUS = {
     'bad_response': seed(WHOLE, settings() + GET1, 'HTTP/1.1 2OO OK\r\n\r\n'),
     'connect': seed(WHOLE, settings() + headers(1, hpack([(':method', 'CONNECT'), (':authority', 'a:443')]), False) +
                     data(1, b'tunnel'), 'HTTP/1.1 200 OK\r\n\r\n'),
+    'reload_midway': seed(CUT32, settings() + GET1 + headers(3, req('POST', '/p'), False) + data(3, b'abc', False) +
+                          data(3, b'def') + headers(5, req()), OK5, reload=True),
+    'reload_stalled': seed(CUT256 | PARTS | TICKS, settings(initial_window_size=100) + GET1 + headers(3, req()),
+                           'HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n' + 'v' * 2000, reload=True),
+    # past max_header_list_size (1 KiB): a 431; far past it (4 KiB from a dynamic table entry): GOAWAY
+    'header_list_431': seed(TIGHT, settings() + headers(1, req() + literal('x-big', 'b' * 900, True) + b'\xbe'), OK5),
+    'hpack_bomb': seed(TIGHT, settings() + headers(1, req() + literal('x-big', 'b' * 900, True) + b'\xbe' * 5), OK5),
+    'continuation_flood': seed(TIGHT, settings() + headers(1, req()[:10], True, False) +
+                               frame(CONTINUATION, 0, 1, req()[10:20]) + frame(CONTINUATION, 0, 1, req()[20:30]) +
+                               frame(CONTINUATION, END_HEADERS, 1, req()[30:]), OK5),
+    'trailers': seed(CUT32, settings() + headers(1, req('POST', '/p'), False) + data(1, b'abc', False) +
+                     headers(1, hpack([('x-trailer', 'v')])), OK5),
+    'bad_path': seed(WHOLE, settings() + headers(1, req('GET', '/a b')) + headers(3, req('G T')), OK5),
+    'cookies': seed(WHOLE, settings() + headers(1, req('GET', '/', [('cookie', 'a=1'), ('cookie', 'b=2'),
+                                                                  ('host', 'h'), ('te', 'trailers')])), OK5),
+    'early_answer': seed(CUT32 | NO_BUFFERING, settings() + headers(1, req('POST', '/p'), False) +
+                         b''.join(data(1, b'q' * 100, False) for _ in range(3)) + data(1, b'end'), OK5),
+    'stalled': seed(TICKS, settings(initial_window_size=10) + GET1,
+                    'HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n' + 'v' * 2000),
     'h2c_own_preface': seed(NO_PREFACE | CUT7, PREFACE + settings() + GET1, OK5),
     'http11_on_h2_listener': seed(NO_PREFACE, b'GET / HTTP/1.1\r\nHost: a\r\n\r\n', OK5),
 }
