@@ -80,8 +80,10 @@ TBPF_BINS := $(patsubst %.c,$(BUILD)/%,$(TBPF_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS := $(patsubst %.c,$(BUILD)/%,$(BENCH_SRCS))
 E2E_TESTS := $(wildcard tests/e2e/*/test_*.sh)
-# fuzz_proxy's harness replaying its corpus and reproducers under ASan+UBSan: a TAP test of check-unit.
-FUZZ_REPLAY := $(BUILD)/san/tests/fuzz/fuzz_proxy_replay
+# The worker's fuzz targets (fuzz_proxy, fuzz_h2) replaying their corpora and reproducers under
+# ASan+UBSan: TAP tests of check-unit.
+FUZZ_WORKER := proxy h2
+FUZZ_REPLAY := $(patsubst %,$(BUILD)/san/tests/fuzz/fuzz_%_replay,$(FUZZ_WORKER))
 
 BINS := $(if $(USR_SRCS),$(BUILD)/sluiced) $(if $(CTL_SRCS),$(BUILD)/sluicectl)
 
@@ -194,20 +196,23 @@ check-e2e-san: all $(BUILD)/san/sluiced
 		echo "sanitizer reports:"; head -50 $(SAN_E2E)/asan.* $(SAN_E2E)/ubsan.* 2>/dev/null; exit 1; fi
 
 # libFuzzer, ASan+UBSan, FUZZ_SECS each: the HTTP glue (tests/fuzz/fuzz_http.c), the config
-# parser (fuzz_config.c) and the proxy state machine (fuzz_proxy.c). Not part of make test (which
-# replays fuzz_proxy's corpus: FUZZ_REPLAY); corpora grow under build/fuzz/.
+# parser (fuzz_config.c), the proxy state machine (fuzz_proxy.c) and HTTP/2 in it (fuzz_h2.c).
+# Not part of make test (which replays the last two's corpora: FUZZ_REPLAY); corpora grow under
+# build/fuzz/.
 FUZZ_SECS ?= 60
 FUZZ_CC   := $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(CPPFLAGS)
-# fuzz_proxy is the kernel of the worker it runs: it defines the liburing functions that enter one.
-# Each target links the archives of the layers it drives, built a third way under build/fuzz/.
+# fuzz_proxy and fuzz_h2 are the kernel of the worker they run: their harness (fuzz_worker.h) defines
+# the liburing functions that enter one. Each target links the archives of the layers it drives,
+# built a third way under build/fuzz/. fuzz_X's replay runs tests/fuzz/X_corpus and X_repro.
 FUZZ_PROXY_LAYERS := l7 cache forward
 LDLIBS_NO_URING := $(filter-out -luring,$(LDLIBS))
-FUZZ_DIRS := -DFUZZ_CORPUS='"tests/fuzz/proxy_corpus"' -DFUZZ_REPRO='"tests/fuzz/proxy_repro"'
-$(FUZZ_REPLAY): tests/fuzz/fuzz_proxy.c $(call layer_libs,$(BUILD)/san,$(FUZZ_PROXY_LAYERS))
+$(FUZZ_REPLAY): $(BUILD)/san/tests/fuzz/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_worker.h \
+		$(call layer_libs,$(BUILD)/san,$(FUZZ_PROXY_LAYERS))
 	$(call msg,LINK-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) -DFUZZ_REPLAY $(FUZZ_DIRS) $< $(filter %.a,$^) \
-		$(LDLIBS_NO_URING) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $(WARN) -DFUZZ_REPLAY \
+		-DFUZZ_CORPUS='"tests/fuzz/$*_corpus"' -DFUZZ_REPRO='"tests/fuzz/$*_repro"' \
+		$< $(filter %.a,$^) $(LDLIBS_NO_URING) -o $@
 FZ := $(BUILD)/fuzz/obj
 $(foreach l,$(ARCH_LAYERS),$(eval $(FZ)/userspace/$(l).a: $(call layer_objs,$(FZ),$(l))))
 $(FZ)/llhttp/%.o: $(LLHTTP_SRC)/%.c
@@ -218,7 +223,8 @@ $(FZ)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer-no-link $(LLHTTP_CFLAGS) $(DEPFLAGS) -c $< -o $@
-$(BUILD)/fuzz/fuzz_proxy: tests/fuzz/fuzz_proxy.c $(call layer_libs,$(FZ),$(FUZZ_PROXY_LAYERS))
+$(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_WORKER)): $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_worker.h \
+		$(call layer_libs,$(FZ),$(FUZZ_PROXY_LAYERS))
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $< $(filter %.a,$^) $(LDLIBS_NO_URING) -o $@
 $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(call layer_libs,$(FZ),$(call src_layers,tests/fuzz/fuzz_http.c))
@@ -227,8 +233,8 @@ $(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(call layer_libs,$(FZ),$(call s
 $(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(call layer_libs,$(FZ),$(call src_layers,tests/fuzz/fuzz_config.c))
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $< $(filter %.a,$^) -lyaml -lpthread -o $@
-fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_proxy
-	@mkdir -p $(BUILD)/fuzz/http $(BUILD)/fuzz/config $(BUILD)/fuzz/proxy
+fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_proxy $(BUILD)/fuzz/fuzz_h2
+	@mkdir -p $(BUILD)/fuzz/http $(BUILD)/fuzz/config $(BUILD)/fuzz/proxy $(BUILD)/fuzz/h2
 	$(BUILD)/fuzz/fuzz_http -max_total_time=$(FUZZ_SECS) -max_len=4096 -print_final_stats=1 \
 		$(BUILD)/fuzz/http tests/fuzz/http_corpus
 	$(BUILD)/fuzz/fuzz_config -max_total_time=$(FUZZ_SECS) -max_len=8192 -print_final_stats=1 \
@@ -236,6 +242,9 @@ fuzz: $(BUILD)/fuzz/fuzz_http $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_proxy
 	$(BUILD)/fuzz/fuzz_proxy -max_total_time=$(FUZZ_SECS) -max_len=4096 -timeout=20 -print_final_stats=1 \
 		-dict=tests/fuzz/proxy.dict \
 		-artifact_prefix=$(BUILD)/fuzz/proxy- $(BUILD)/fuzz/proxy tests/fuzz/proxy_corpus
+	$(BUILD)/fuzz/fuzz_h2 -max_total_time=$(FUZZ_SECS) -max_len=4096 -timeout=20 -print_final_stats=1 \
+		-dict=tests/fuzz/h2.dict \
+		-artifact_prefix=$(BUILD)/fuzz/h2- $(BUILD)/fuzz/h2 tests/fuzz/h2_corpus
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
