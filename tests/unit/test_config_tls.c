@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "../tap.h"
+#include "config_util.h"
 
 /* A listener around @tls (indented under "      tls:"), and one upstream with @up_tls (a flow value, or ""). */
 #define LISTENER(tls)                                                          \
@@ -25,18 +26,6 @@
 	"    - name: app\n"                                                    \
 	"      servers: [127.0.0.1:9001]\n"                                    \
 	"      tls: " tls "\n"
-
-static struct cfg *load(const char *text, char *out, size_t out_len)
-{
-	FILE *f;
-	struct cfg *cfg;
-
-	memset(out, 0, out_len);
-	f = fmemopen(out, out_len, "w");
-	cfg = cfg_load_string("t.yaml", text, strlen(text), f);
-	fclose(f);
-	return cfg;
-}
 
 static void test_defaults(void)
 {
@@ -174,9 +163,7 @@ static void test_upstream(void)
 }
 
 /* Bad configs: each must be rejected with exactly these messages. */
-static const struct bad_case {
-	const char *what, *yaml, *msgs;
-} bad[] = {
+static const struct bad_case bad[] = {
 	{ "tls without certificates", LISTENER("        alpn: [http/1.1]\n"),
 	  "t.yaml:7: tls: missing required key 'certificates'\n" },
 	{ "tls with nothing under it", LISTENER(""),
@@ -243,16 +230,7 @@ static const struct bad_case {
 
 static void test_bad(void)
 {
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char out[4096];
-		struct cfg *cfg;
-
-		errno = 0;
-		cfg = load(bad[i].yaml, out, sizeof(out));
-		ok(!cfg && errno == EINVAL, "rejected: %s", bad[i].what);
-		is_str(out, bad[i].msgs, "... with: %s", bad[i].what);
-		cfg_free(cfg);
-	}
+	check_bad(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)
