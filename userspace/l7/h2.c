@@ -2,9 +2,10 @@
 /*
  * An HTTP/2 client connection (nghttp2, driven from the worker's loop): its
  * frames in and out, the limits and flood defences, and the graceful end.
- * Frames go out gathered into one segment per flush; flushes run after the
- * loop's completions and timers, so the proxy is never re-entered from under
- * itself and a turn's responses share a send (docs/http2.md).
+ * Frames are written into private ring buffers and queued per flush; flushes
+ * run after the loop's completions and timers, so the proxy is never
+ * re-entered from under itself and a turn's responses share a send
+ * (docs/http2.md).
  */
 #include <arpa/inet.h>
 #include <errno.h>
