@@ -12,22 +12,6 @@
 #define H2_WINDOW_MIN 65535U
 #define H2_31_MAX 0x7fffffffU         /* 2^31-1: the largest window; also bounds max_concurrent_streams (31-bit stream ids) */
 
-/* A size key of http2: 0 and *out set, or -1 with "'KEY' must be RANGE" at @v (@range as written in the docs). */
-static int cy_h2_size(struct cy *cy, yaml_node_t *v, const char *key, uint64_t min, uint64_t max,
-		      const char *range, uint32_t *out)
-{
-	uint64_t sz;
-
-	if (cy_size(cy, v, key, &sz))
-		return -1;
-	if (sz < min || sz > max) {
-		cy_err(cy, v, "'%s' must be %s", key, range);
-		return -1;
-	}
-	*out = (uint32_t)sz;
-	return 0;
-}
-
 static bool cy_http2_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj)
 {
 	struct cfg_http2 *h = obj;
@@ -39,14 +23,14 @@ static bool cy_http2_key(struct cy *cy, const char *key, yaml_node_t *v, void *o
 		cy_u32(cy, v, key, 1, H2_31_MAX, &h->max_concurrent_streams);
 	} else if (!strcmp(key, "max_header_list_size")) {
 		/* the same bounds as max_header_bytes, the HTTP/1.1 limit it stands for */
-		cy_h2_size(cy, v, key, 1024, 1U << 20, "1KiB..1MiB", &h->max_header_list_size);
+		cy_size_u32(cy, v, key, 1024, 1U << 20, "1KiB..1MiB", &h->max_header_list_size);
 	} else if (!strcmp(key, "header_table_size")) {
-		cy_h2_size(cy, v, key, 0, 65536, "0..64KiB", &h->header_table_size);
+		cy_size_u32(cy, v, key, 0, 65536, "0..64KiB", &h->header_table_size);
 	} else if (!strcmp(key, "stream_window")) {
-		cy_h2_size(cy, v, key, H2_WINDOW_MIN, H2_31_MAX, "65535..2147483647 bytes (HTTP/2's window limits)",
+		cy_size_u32(cy, v, key, H2_WINDOW_MIN, H2_31_MAX, "65535..2147483647 bytes (HTTP/2's window limits)",
 			   &h->stream_window);
 	} else if (!strcmp(key, "connection_window")) {
-		cy_h2_size(cy, v, key, H2_WINDOW_MIN, H2_31_MAX, "65535..2147483647 bytes (HTTP/2's window limits)",
+		cy_size_u32(cy, v, key, H2_WINDOW_MIN, H2_31_MAX, "65535..2147483647 bytes (HTTP/2's window limits)",
 			   &h->connection_window);
 	} else if (!strcmp(key, "max_resets")) {
 		cy_u32(cy, v, key, 1, 1000000, &h->max_resets);

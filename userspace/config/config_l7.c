@@ -12,7 +12,6 @@ static bool cy_log_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 {
 	static const char *const formats[] = { "combined", "json", NULL };
 	struct cfg_access_log *al = obj;
-	uint64_t sz;
 	int e;
 
 	if (!strcmp(key, "path")) {
@@ -21,12 +20,7 @@ static bool cy_log_key(struct cy *cy, const char *key, yaml_node_t *v, void *obj
 		if (!cy_enum(cy, v, key, formats, &e))
 			al->format = (enum cfg_log_format)e;
 	} else if (!strcmp(key, "body_bytes")) {
-		if (!cy_size(cy, v, key, &sz)) {
-			if (sz > 1U << 20)
-				cy_err(cy, v, "'%s' must be at most 1MiB", key);
-			else
-				al->body_bytes = (uint32_t)sz;
-		}
+		cy_size_u32(cy, v, key, 0, 1U << 20, "at most 1MiB", &al->body_bytes);
 	} else if (!strcmp(key, "redact")) {
 		cy_strlist(cy, v, key, &al->redact, &al->n_redact);
 	} else {
@@ -196,12 +190,7 @@ static bool cy_listener_key(struct cy *cy, const char *key, yaml_node_t *v, void
 	} else if (!strcmp(key, "routes")) {
 		w->routes = v;
 	} else if (!strcmp(key, "max_header_bytes")) {
-		if (!cy_size(cy, v, key, &sz)) {
-			if (sz < 1024 || sz > 1U << 20)
-				cy_err(cy, v, "'%s' must be 1KiB..1MiB", key);
-			else
-				l->max_header_bytes = (uint32_t)sz;
-		}
+		cy_size_u32(cy, v, key, 1024, 1U << 20, "1KiB..1MiB", &l->max_header_bytes);
 	} else if (!strcmp(key, "max_body_bytes")) {
 		cy_size(cy, v, key, &l->max_body_bytes);
 	} else if (!strcmp(key, "request_timeout") || !strcmp(key, "request_timeout_ms")) {

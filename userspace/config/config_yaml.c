@@ -266,6 +266,21 @@ int cy_size(struct cy *cy, yaml_node_t *v, const char *key, uint64_t *out)
 	return -1;
 }
 
+int cy_size_u32(struct cy *cy, yaml_node_t *v, const char *key, uint64_t min, uint64_t max, const char *range,
+		uint32_t *out)
+{
+	uint64_t sz;
+
+	if (cy_size(cy, v, key, &sz))
+		return -1;
+	if (sz < min || sz > max) {
+		cy_err(cy, v, "'%s' must be %s", key, range);
+		return -1;
+	}
+	*out = (uint32_t)sz;
+	return 0;
+}
+
 int cy_enum(struct cy *cy, yaml_node_t *v, const char *key, const char *const *names, int *out)
 {
 	const char *s = cy_scalar(v);

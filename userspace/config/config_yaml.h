@@ -52,6 +52,9 @@ int cy_u32(struct cy *cy, yaml_node_t *v, const char *key, uint32_t min, uint32_
 int cy_bool(struct cy *cy, yaml_node_t *v, const char *key, bool *out);
 int cy_ms(struct cy *cy, yaml_node_t *v, const char *key, uint32_t *out);
 int cy_size(struct cy *cy, yaml_node_t *v, const char *key, uint64_t *out);
+/* cy_size_u32() - a size within @min..@max (at most UINT32_MAX); outside, "'KEY' must be @range" (as the docs write it). */
+int cy_size_u32(struct cy *cy, yaml_node_t *v, const char *key, uint64_t min, uint64_t max, const char *range,
+		uint32_t *out);
 int cy_enum(struct cy *cy, yaml_node_t *v, const char *key, const char *const *names, int *out);
 int cy_strlist(struct cy *cy, yaml_node_t *v, const char *key, char ***out, size_t *n_out);
 void cfg_strv_free(char **v, size_t n);
