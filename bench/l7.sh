@@ -57,10 +57,7 @@ SIZES=(100 10240)
 CONNS=(1 10 100 1000)
 WARM=1
 if [ "$QUICK" = 1 ]; then CONNS=(1000); WARM=0; fi
-ALL=(direct "${PROXIES[@]}")
-# Each rep starts with another one, so none is always measured first (or last) as other load comes and goes.
-rot=$(( (${SL_BENCH_REP:-1} - 1) % ${#ALL[@]} ))
-ALL=("${ALL[@]:$rot}" "${ALL[@]:0:$rot}")
+l7_rotation direct "${PROXIES[@]}"
 PORT[direct]=$ORIGIN
 
 # (1) Per size, 32 connections: requests/s, per proxy core-second, p50/p99, the CDF.

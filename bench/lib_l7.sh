@@ -45,6 +45,15 @@ l7_bench_args() {
 	OUT=${OUT:-$(mktemp -d "/tmp/sl-${name}bench.XXXXXX")}
 }
 
+# l7_rotation NAME...: NAMEs into ALL in the order this rep (SL_BENCH_REP) measures them: each rep starts
+# with another one, so none is always measured first (or last) as other load comes and goes.
+l7_rotation() {
+	local rot=$(( (${SL_BENCH_REP:-1} - 1) % $# ))
+
+	ALL=("$@")
+	ALL=("${ALL[@]:$rot}" "${ALL[@]:0:$rot}")
+}
+
 # l7_bench_need CMD WHY: exit 77 (skipped, with WHY) unless CMD is installed; with no CMD, the 2 cores
 # every L7 scenario needs (proxy on one, client and origin on the other).
 l7_bench_need() {

@@ -75,10 +75,7 @@ for name in "${PROXIES[@]}"; do
 done
 [ ${#MEASURED[@]} -gt 0 ] || { echo "no proxy terminates TLS here (see the skipped lines)" >&2; exit 77; }
 
-ALL=("${MEASURED[@]}")
-# Each rep starts with another one, so none is always measured first (or last) as other load comes and goes.
-rot=$(( (${SL_BENCH_REP:-1} - 1) % ${#ALL[@]} ))
-ALL=("${ALL[@]:$rot}" "${ALL[@]:0:$rot}")
+l7_rotation "${MEASURED[@]}"
 WARM=1
 [ "$QUICK" = 1 ] && WARM=0
 STIME=8       # s_time processes at once for (2)
