@@ -586,6 +586,7 @@ static bool picks_upstream(struct worker *w, const struct conn *c)
 static int start_request(struct worker *w, struct conn *c)
 {
 	const struct cfg_listener *l = lcfg(w, c);
+	struct loop_conn *wire = h2_wire(c);   /* the socket's connection: an HTTP/2 stream's is its session's */
 	struct http_msg *m = c->msg;
 	struct http_fwd f;
 	size_t cap;
@@ -650,13 +651,13 @@ static int start_request(struct worker *w, struct conn *c)
 	memset(&f, 0, sizeof(f));
 	f.client_ip = c->ip;
 	f.proto = "http";
-	if (h2_wire(c)->xf) {
+	if (wire->xf) {
 		struct tls_info ti;
 
 		f.proto = "https";
 		/* the verified subject, and never a client's own header of that name */
 		f.cert_header = l->tls.present ? l->tls.client_header : NULL;
-		if (tls_info(h2_wire(c), &ti))
+		if (tls_info(wire, &ti))
 			f.cert_subject = ti.subject;
 	}
 	f.host = up_cfg(c)->host;
