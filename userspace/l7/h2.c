@@ -7,14 +7,12 @@
  * re-entered from under itself and a turn's responses share a send
  * (docs/http2.md).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "l7/h2_int.h"
 #include "l7/proxy.h"
@@ -136,7 +134,29 @@ static void sess_log(struct h2_sess *s, const char *fmt, ...)
 	log_warn("listener %s: h2: client %s: %s", s->w->l7->ls[s->c->listener].cfg->name, s->peer, msg);
 }
 
-/* ---- scratch: the synthesized request bytes ---- */
+/* ---- private ring buffers: the synthesized request bytes, and the frames going out ---- */
+
+/*
+ * priv_room() - where @want more bytes go in private buffer *@bid, filled to
+ * *@used: a fresh buffer when there is none, or this one is full (our
+ * reference on the full one is dropped; whoever holds the bytes keeps its
+ * own). *@n: the room there, at most @want. NULL when no buffer is left.
+ */
+static char *priv_room(struct bufring *br, int *bid, uint32_t *used, size_t want, size_t *n)
+{
+	if (*bid >= 0 && *used == br->size) {
+		bufring_unref(br, (uint16_t)*bid);
+		*bid = -1;
+	}
+	if (*bid < 0) {
+		*bid = bufring_priv_get(br);
+		if (*bid < 0)
+			return NULL;
+		*used = 0;
+	}
+	*n = br->size - *used < want ? br->size - *used : want;
+	return bufring_ptr(br, (uint16_t)*bid) + *used;
+}
 
 int h2_scratch_write(struct h2_sess *s, struct conn *c, const char *p, size_t len)
 {
@@ -145,21 +165,11 @@ int h2_scratch_write(struct h2_sess *s, struct conn *c, const char *p, size_t le
 	while (len) {
 		struct inbuf *last;
 		size_t n;
+		char *d = priv_room(br, &s->scratch_bid, &s->scratch_used, len, &n);
 
-		if (s->scratch_bid < 0 || s->scratch_used == br->size) {
-			int bid = bufring_priv_get(br);
-
-			if (bid < 0)
-				return -ENOBUFS;
-			if (s->scratch_bid >= 0)
-				bufring_unref(br, (uint16_t)s->scratch_bid);
-			s->scratch_bid = bid;
-			s->scratch_used = 0;
-		}
-		n = br->size - s->scratch_used;
-		if (n > len)
-			n = len;
-		memcpy(bufring_ptr(br, (uint16_t)s->scratch_bid) + s->scratch_used, p, n);
+		if (!d)
+			return -ENOBUFS;
+		memcpy(d, p, n);
 		last = c->in.tail > c->in.head ? &c->in.v[c->in.tail - 1] : NULL;
 		if (last && last->bid == s->scratch_bid && last->len == s->scratch_used) {
 			last->len += (uint32_t)n;   /* the same buffer, right after: one piece */
@@ -202,6 +212,24 @@ static void streams_abort(struct h2_sess *s, bool now)
 }
 
 /*
+ * goaway_note() - what every GOAWAY of ours starts with: its count, its log
+ * line (not for an idle close), the closing state and H2_CLOSE_MS to get it
+ * out. false: the session said one already.
+ */
+static bool goaway_note(struct h2_sess *s, enum h2_goaway_reason why, uint32_t code, const char *detail)
+{
+	if (s->closing)
+		return false;
+	stat_add(s->w->st_h2_goaway[why], 1);
+	if (why != H2_GA_IDLE)
+		sess_log(s, "%s%s%s: GOAWAY %s", goaway_say[why], detail[0] ? ": " : "", detail,
+			 nghttp2_http2_strerror(code));
+	s->closing = true;
+	loop_timer(&s->w->lp, &s->c->lc, H2_TMR_TICK, H2_CLOSE_MS);
+	return true;
+}
+
+/*
  * goaway() - a defence tripped (or the protocol broke): GOAWAY with @code,
  * one log line, and the connection closes once that is sent. Streams in
  * flight are dropped: the connection is not one to keep serving.
@@ -211,20 +239,14 @@ static void goaway(struct h2_sess *s, enum h2_goaway_reason why, uint32_t code, 
 	char detail[160] = "";
 	va_list ap;
 
-	if (s->closing)
-		return;
 	if (fmt) {
 		va_start(ap, fmt);
 		vsnprintf(detail, sizeof(detail), fmt, ap);
 		va_end(ap);
 	}
-	stat_add(s->w->st_h2_goaway[why], 1);
-	if (why != H2_GA_IDLE)
-		sess_log(s, "%s%s%s: GOAWAY %s", goaway_say[why], detail[0] ? ": " : "", detail,
-			 nghttp2_http2_strerror(code));
+	if (!goaway_note(s, why, code, detail))
+		return;
 	nghttp2_session_terminate_session(s->ng, code);
-	s->closing = true;
-	loop_timer(&s->w->lp, &s->c->lc, H2_TMR_TICK, H2_CLOSE_MS);
 	streams_abort(s, false);
 	h2_sess_dirty(s);
 }
@@ -241,17 +263,14 @@ static void goaway_raw(struct h2_sess *s, enum h2_goaway_reason why, const char 
 			  (uint8_t)(last >> 24 & 0x7f), (uint8_t)(last >> 16), (uint8_t)(last >> 8), (uint8_t)last,
 			  0, 0, 0, NGHTTP2_ENHANCE_YOUR_CALM };
 
-	if (s->closing)
+	if (!goaway_note(s, why, NGHTTP2_ENHANCE_YOUR_CALM, detail))
 		return;
-	stat_add(s->w->st_h2_goaway[why], 1);
-	sess_log(s, "%s: %s: GOAWAY ENHANCE_YOUR_CALM", goaway_say[why], detail);
-	s->closing = s->raw_end = true;
+	s->raw_end = true;
 	streams_abort(s, true);
 	if (s->c->dead || ob_write(s, f, sizeof(f), NULL) || ob_push(s)) {
 		sess_close(s);
 		return;
 	}
-	loop_timer(&s->w->lp, &s->c->lc, H2_TMR_TICK, H2_CLOSE_MS);
 	conn_send(s->w, s->c);
 }
 
@@ -301,18 +320,10 @@ static int ob_write(struct h2_sess *s, const void *p, size_t len, struct h2_stre
 
 	while (len) {
 		size_t n;
-		char *d;
+		char *d = priv_room(br, &s->ob_bid, &s->ob_len, len, &n);
 
-		if (s->ob_bid < 0) {
-			s->ob_bid = bufring_priv_get(br);
-			if (s->ob_bid < 0)
-				return -1;
-			s->ob_len = 0;
-		}
-		n = br->size - s->ob_len;
-		if (n > len)
-			n = len;
-		d = bufring_ptr(br, (uint16_t)s->ob_bid) + s->ob_len;
+		if (!d)
+			return -1;
 		if (p) {
 			memcpy(d, p, n);
 			p = (const char *)p + n;
@@ -841,18 +852,6 @@ static struct h2_sess *sess_new(struct worker *w, struct conn *c, const struct c
 	return s;
 }
 
-static void peer_text(struct conn *c, char *out, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	unsigned int port = 0;
-
-	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
-		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-							((struct sockaddr_in *)&ss)->sin_port);
-	snprintf(out, cap, strchr(c->ip, ':') ? "[%s]:%u" : "%s:%u", c->ip, port);
-}
-
 /* preface() - 1: the input starts with HTTP/2's connection preface; 0: it does not; -1: too short to tell. */
 static int preface(struct worker *w, const struct conn *c)
 {
@@ -900,7 +899,7 @@ h2:
 		return 1;
 	}
 	hooks_add(w);
-	peer_text(c, s->peer, sizeof(s->peer));
+	loop_conn_peer(&c->lc, s->peer, sizeof(s->peer));
 	c->h2 = s;
 	c->lc.ops = &h2_conn_ops;
 	stat_add(w->st_h2_conns, 1);

@@ -336,6 +336,11 @@ struct feed {
 };
 static __thread struct feed cur_feed;
 
+/*
+ * hop_by_hop() - a field HTTP/2 does not carry (RFC 9113 8.2.2). Not
+ * http_is_hop(): Content-Length stays, and so do Proxy-* fields the proxy
+ * itself answers with (a forward listener's 407 Proxy-Authenticate).
+ */
 static bool hop_by_hop(const char *n, size_t len)
 {
 	static const char *const hop[] = { "connection", "keep-alive", "proxy-connection", "transfer-encoding",
@@ -345,6 +350,18 @@ static bool hop_by_hop(const char *n, size_t len)
 		if (len == strlen(hop[i]) && !strncasecmp(n, hop[i], len))
 			return true;
 	return false;
+}
+
+/* field() - @m's header @i as an HTTP/2 field, its name lowercased in place (RFC 9113 8.2.1). */
+static nghttp2_nv field(struct http_msg *m, int i)
+{
+	char *name = m->buf + m->hdr[i].name;
+
+	for (uint32_t k = 0; k < m->hdr[i].name_len; k++)
+		if (name[k] >= 'A' && name[k] <= 'Z')
+			name[k] = (char)(name[k] + 32);
+	return (nghttp2_nv){ (uint8_t *)name, (uint8_t *)m->buf + m->hdr[i].value, m->hdr[i].name_len,
+			     m->hdr[i].value_len, NGHTTP2_NV_FLAG_NONE };
 }
 
 static ssize_t prd_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length, uint32_t *flags,
@@ -371,17 +388,9 @@ static int resp_on_head(void *arg, struct http_msg *m)
 		return 0;   /* an interim response (the proxy sends none upstream asked for): dropped, see resp_on_done */
 	snprintf(code, sizeof(code), "%03u", status % 1000);
 	nv[n++] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)code, 7, 3, NGHTTP2_NV_FLAG_NONE };
-	for (int i = 0; i < m->n_hdr; i++) {
-		char *name = m->buf + m->hdr[i].name;
-
-		if (hop_by_hop(name, m->hdr[i].name_len))
-			continue;
-		for (uint32_t k = 0; k < m->hdr[i].name_len; k++)
-			if (name[k] >= 'A' && name[k] <= 'Z')
-				name[k] = (char)(name[k] + 32);   /* HTTP/2 field names are lowercase (RFC 9113 8.2.1) */
-		nv[n++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)m->buf + m->hdr[i].value, m->hdr[i].name_len,
-					m->hdr[i].value_len, NGHTTP2_NV_FLAG_NONE };
-	}
+	for (int i = 0; i < m->n_hdr; i++)
+		if (!hop_by_hop(http_name(m, i), m->hdr[i].name_len))
+			nv[n++] = field(m, i);
 	body = !st->is_head && status != 204 && status != 304;
 	if (nghttp2_submit_response(st->s->ng, st->id, nv, n, body ? &prd : NULL))
 		return -1;
@@ -545,17 +554,9 @@ static void trailers(struct h2_stream *st, uint32_t *flags)
 	nghttp2_nv nv[HTTP_MAX_HEADERS];
 	size_t n = 0;
 
-	for (int i = m->n_head_hdr; i < m->n_hdr; i++) {
-		char *name = m->buf + m->hdr[i].name;
-
-		if (!http_trailer_ok(name, m->hdr[i].name_len))
-			continue;
-		for (uint32_t k = 0; k < m->hdr[i].name_len; k++)
-			if (name[k] >= 'A' && name[k] <= 'Z')
-				name[k] = (char)(name[k] + 32);
-		nv[n++] = (nghttp2_nv){ (uint8_t *)name, (uint8_t *)m->buf + m->hdr[i].value, m->hdr[i].name_len,
-					m->hdr[i].value_len, NGHTTP2_NV_FLAG_NONE };
-	}
+	for (int i = m->n_head_hdr; i < m->n_hdr; i++)
+		if (http_trailer_ok(http_name(m, i), m->hdr[i].name_len))
+			nv[n++] = field(m, i);
 	if (n && !nghttp2_submit_trailer(st->s->ng, st->id, nv, n))
 		*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The loop's connections: the slot table, receive, send and close, and their completions. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -356,4 +358,29 @@ void loop_conn_done(struct loop *lp, const struct io_uring_cqe *cqe)
 		on_connect(lp, c, cqe);
 	if (c->dead && !c->inflight && c->used)
 		loop_conn_free(lp, c);
+}
+
+/* loop_conn_peer() - the peer's address and port for a log line: "198.18.0.7:40012", "[2001:2::7]:40012". */
+const char *loop_conn_peer(const struct loop_conn *c, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (c->fd < 0 || getpeername(c->fd, (struct sockaddr *)&ss, &sl))
+		return "?";
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(a->sin_port));
+	} else {
+		snprintf(buf, len, "unix");
+	}
+	return buf;
 }

@@ -4,6 +4,7 @@
 #define SLUICE_LOOP_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "loop/queue.h"
@@ -124,6 +125,13 @@ static inline void loop_conn_trim(struct loop_conn *c)
  * until then; the iovecs are copied.
  */
 void loop_conn_send_iov(struct loop *lp, struct loop_conn *c, const struct iovec *iov, uint32_t n);
+
+/*
+ * loop_conn_peer() - @c's peer as "198.18.0.7:40012" or "[2001:2::7]:40012"
+ * (a unix socket's: "unix"; no socket, or it failed: "?") in @buf, for log
+ * lines. Returns the text.
+ */
+const char *loop_conn_peer(const struct loop_conn *c, char *buf, size_t len);
 
 /* loop_timer() - (re)arm @c's only timer to fire @kind in @ms, or disarm it (LOOP_TIMER_NONE or 0 ms). O(1). */
 void loop_timer(struct loop *lp, struct loop_conn *c, uint8_t kind, uint32_t ms);

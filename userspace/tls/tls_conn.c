@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -345,31 +344,6 @@ static void x_on_sent(struct loop *lp, struct loop_conn *c, int res)
 
 /* ---- the handshake ---- */
 
-/* peer_text() - the peer's address and port for a log line: "198.18.0.7:40012", "[2001:2::7]:40012". */
-static const char *peer_text(const struct loop_conn *c, char *buf, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
-
-	if (c->fd < 0 || getpeername(c->fd, (struct sockaddr *)&ss, &sl))
-		return "?";
-	if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->sin6_port));
-	} else if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(buf, len, "%s:%u", ip, ntohs(a->sin_port));
-	} else {
-		snprintf(buf, len, "unix");
-	}
-	return buf;
-}
-
 /* log_limited() - at most TLS_LOG_PER_S lines a second per thread: a flood of bad handshakes is not a flood of logs. */
 static bool log_limited(void)
 {
@@ -413,9 +387,9 @@ static void fail(struct loop *lp, struct loop_conn *c, struct tls_conn *tc, enum
 				 tc->server < tc->cli->n_servers ? tc->cli->addr[tc->server] : "?", detail);
 		else if (!log_limited())
 			log_warn("listener %s: tls: client %s: handshake failed (%s): %s", tc->srv->name,
-				 peer_text(c, addr, sizeof(addr)), tls_fail_names[why], detail);
+				 loop_conn_peer(c, addr, sizeof(addr)), tls_fail_names[why], detail);
 	} else if (!tc->cli && !log_limited()) {
-		log_info("listener %s: tls: client %s: %s", tc->srv->name, peer_text(c, addr, sizeof(addr)), detail);
+		log_info("listener %s: tls: client %s: %s", tc->srv->name, loop_conn_peer(c, addr, sizeof(addr)), detail);
 	}
 	if (tc->cli && !tc->hs_done) {
 		c->ops->on_connect(lp, c, why == TLS_FAIL_CERT ? -EKEYREJECTED : -EPROTO);
