@@ -523,6 +523,9 @@ static int cb_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
 	if (frame->hd.type == NGHTTP2_RST_STREAM)
 		stat_add(s->w->st_h2_resets[1][frame->rst_stream.error_code < H2_RESET_CODES - 1 ?
 					       frame->rst_stream.error_code : H2_RESET_CODES - 1], 1);
+	/* a GOAWAY nghttp2 sent of itself (ours set closing first): it refused a frame */
+	if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR)
+		goaway_note(s, H2_GA_PROTOCOL, frame->goaway.error_code, "a frame HTTP/2 does not allow");
 	return 0;
 }
 
